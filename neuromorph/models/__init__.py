@@ -1,0 +1,1 @@
+"""Learning-rule families: ``spiking`` (on the event-driven core) and ``rate`` (NumPy references)."""

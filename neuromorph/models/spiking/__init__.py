@@ -1,0 +1,1 @@
+"""Spiking learning-rule families built on the event-driven core."""
