@@ -1,0 +1,38 @@
+"""Rate-coded reference implementations of the credit-assignment families.
+
+Every family is a scikit-learn classifier built on the shared pieces of this package
+(:mod:`.layers`, :mod:`.activations`, :mod:`.losses`, :mod:`.optimizers`,
+:mod:`.batching`, :mod:`.base`) and carries its survey family tag and its row of the
+backprop-problems checklist (:mod:`.metadata`). :func:`registry` lists them all.
+"""
+from .alignment import DirectFeedbackAlignment, FeedbackAlignment, KolenPollack, SignSymmetry
+from .backprop import Backprop
+from .base import RateClassifier
+from .metadata import CHECKLIST_COLUMNS, Checklist, Family
+
+_FAMILIES = (
+    Backprop,
+    FeedbackAlignment,
+    DirectFeedbackAlignment,
+    SignSymmetry,
+    KolenPollack,
+)
+
+
+def registry():
+    """All family classes, in survey order (baseline, Imp, EG, NSEL, SEL:DR, SEL:EB, SEL:FO).
+
+    Returns
+    -------
+    dict
+        ``{class name: class}``; each class exposes ``family``, ``checklist``,
+        ``algorithm``, ``spec_section`` and :meth:`~RateClassifier.describe`.
+    """
+    order = {tag: i for i, tag in enumerate(Family.ALL)}
+    ranked = sorted(_FAMILIES, key=lambda c: order[c.family])
+    return {cls.__name__: cls for cls in ranked}
+
+
+__all__ = [c.__name__ for c in _FAMILIES] + [
+    "registry", "RateClassifier", "Family", "Checklist", "CHECKLIST_COLUMNS",
+]
