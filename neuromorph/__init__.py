@@ -1,2 +1,13 @@
-"""neuromorph: an event-driven spiking neural network simulator that learns while it runs."""
+"""neuromorph: an event-driven spiking neural network simulator that learns while it runs.
+
+Units: time in ms, voltage in mV, rates in Hz, weights in mV per spike.
+"""
+from .distributions import normal, uniform
+from .network import Network, Population, PopulationView, Projection
+from .neurons import LIF
+from .plasticity import STDP
+
 __version__ = "0.1.0"
+
+__all__ = ["Network", "Population", "PopulationView", "Projection", "LIF", "STDP",
+           "uniform", "normal", "__version__"]

@@ -1,0 +1,91 @@
+"""Argument validation shared by the network description (no engine imports).
+
+Every check raises before any state is touched, naming the parameter, the value
+and the allowed range, so a bad call never leaves a network half-changed.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def real(name, value):
+    """Return ``value`` as a finite float or raise ``TypeError``/``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def positive(name, value, unit=""):
+    """A finite, strictly positive float."""
+    value = real(name, value)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0{' ' + unit if unit else ''}, got {value}")
+    return value
+
+
+def non_negative(name, value, unit=""):
+    """A finite float >= 0."""
+    value = real(name, value)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0{' ' + unit if unit else ''}, got {value}")
+    return value
+
+
+def probability(name, value):
+    """A float in [0, 1]."""
+    value = real(name, value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
+    return value
+
+
+def integer(name, value, minimum=None):
+    """A Python/NumPy integer, optionally >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def finite_array(name, value, shape=None, dtype=float):
+    """``value`` as a NumPy array of ``dtype`` with only finite entries (and ``shape``)."""
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numeric array-like: {err}") from None
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    return arr
+
+
+def steps(name, value_ms, dt, minimum=0):
+    """Convert a duration in ms to an integer number of steps of ``dt`` ms.
+
+    Raises ``ValueError`` if ``value_ms`` is not a multiple of ``dt`` (never rounds
+    silently) or gives fewer than ``minimum`` steps. Works element-wise on arrays.
+    """
+    arr = finite_array(name, value_ms)
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0 ms, got min {arr.min()}")
+    n = np.rint(arr / dt)
+    if np.any(np.abs(n * dt - arr) > 1e-9 * np.maximum(1.0, np.abs(arr))):
+        bad = arr.flat[np.argmax(np.abs(n * dt - arr))]
+        raise ValueError(f"{name} must be a multiple of dt = {dt} ms, got {bad} ms")
+    if np.any(n < minimum):
+        raise ValueError(f"{name} must be at least {minimum} steps of dt = {dt} ms")
+    return n.astype(np.int64) if arr.ndim else int(n)
+
+
+def no_extra(kind, kwargs):
+    """Raise ``TypeError`` for unknown keyword arguments."""
+    if kwargs:
+        raise TypeError(f"{kind} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")

@@ -1,0 +1,140 @@
+"""The compiled simulation loop: every step of a chunk runs inside one numba call.
+
+Per step ``u`` (Brian2's schedule):
+
+1. record state monitors (values at the start of the step),
+2. decay the STDP traces of plastic projections,
+3. integrate LIF populations, threshold, reset (:func:`lif.lif_step`),
+4. append this step's input spikes (Poisson / spike sources, pre-drawn per chunk),
+5. pre spikes: walk CSR rows, deliver (and depress, bump ``x_pre`` if plastic),
+6. post spikes of plastic projections: bump ``x_post``, potentiate over the CSC column,
+7. drain the ring-buffer slot of step ``u`` (delayed arrivals),
+8. record spikes and population spike counts.
+
+All arguments are NumPy arrays or scalars (see :mod:`neuromorph.simulator` for the
+layout); the loop returns early, at a step boundary, when the spike record buffer
+might overflow, so the caller can grow it and resume.
+"""
+from __future__ import annotations
+
+from numba import njit
+
+from .lif import lif_step
+from .propagate import drain_ring, propagate_row
+from .stdp import bump_trace, potentiate_column
+
+
+@njit(cache=True, nogil=True)
+def run_steps(step0, s_begin, n_steps,
+              pop_lo, pop_hi, pop_coef, pop_ext, v, i_exc, i_inh, ref, i_ext, n_lif,
+              ring_exc, ring_inh,
+              in_ptr, in_idx,
+              pr_pre_lo, pr_pre_hi, pr_post_lo, pr_rowptr_off, pr_colptr_off,
+              pr_plastic, pr_rule, pr_xpre_off, pr_xpost_off,
+              rowptr, syn_post, syn_pre, syn_w, syn_delay, colptr, col_syn, x_pre, x_post,
+              rec_mask, spk_step, spk_idx, spk_count, max_rec_per_step,
+              sm_every, sm_ptr, sm_var, sm_idx, sm_row, sm_out_off, sm_out,
+              rm_lo, rm_hi, rm_out, flags, spikes):
+    """Run steps ``s_begin .. n_steps-1`` of a chunk starting at absolute step ``step0``.
+
+    Returns the index of the first step not run (``n_steps`` when the chunk is done).
+    """
+    n_pops = pop_lo.shape[0]
+    n_proj = pr_pre_lo.shape[0]
+    n_sm = sm_every.shape[0]
+    n_rm = rm_lo.shape[0]
+    has_ring = ring_exc.shape[0] > 1
+    for s in range(s_begin, n_steps):
+        if spk_count[0] + max_rec_per_step > spk_step.shape[0]:
+            return s
+        u = step0 + s
+        # 1. state monitors: values at the start of the step
+        for m in range(n_sm):
+            if u % sm_every[m] == 0:
+                base = sm_out_off[m] + sm_row[m] * (sm_ptr[m + 1] - sm_ptr[m])
+                for e in range(sm_ptr[m], sm_ptr[m + 1]):
+                    j = sm_idx[e]
+                    var = sm_var[e]
+                    if var == 0:
+                        val = v[j]
+                    elif var == 1:
+                        val = i_exc[j]
+                    else:
+                        val = i_inh[j]
+                    sm_out[base + e - sm_ptr[m]] = val
+                sm_row[m] += 1
+        # 2. trace decay
+        for k in range(n_proj):
+            if pr_plastic[k]:
+                dpre, dpost = pr_rule[k, 4], pr_rule[k, 5]
+                for q in range(pr_xpre_off[k], pr_xpre_off[k + 1]):
+                    x_pre[q] *= dpre
+                for q in range(pr_xpost_off[k], pr_xpost_off[k + 1]):
+                    x_post[q] *= dpost
+        # 3. neurons
+        n_spk = 0
+        for p in range(n_pops):
+            n_spk = lif_step(pop_coef[p], pop_lo[p], pop_hi[p], v, i_exc, i_inh, ref, i_ext,
+                             pop_ext[p], flags, spikes, n_spk)
+        n_lif_spk = n_spk
+        # 4. input spikes
+        for q in range(in_ptr[s], in_ptr[s + 1]):
+            spikes[n_spk] = in_idx[q]
+            n_spk += 1
+        # 5. pre spikes
+        for k in range(n_proj):
+            lo, hi, post_lo = pr_pre_lo[k], pr_pre_hi[k], pr_post_lo[k]
+            roff = pr_rowptr_off[k]
+            plastic = pr_plastic[k]
+            a_minus, w_min, w_max = pr_rule[k, 1], pr_rule[k, 2], pr_rule[k, 3]
+            nearest, mu_minus = pr_rule[k, 6] != 0.0, pr_rule[k, 8]
+            xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
+            xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
+            for q in range(n_spk):
+                j = spikes[q]
+                if j < lo or j >= hi:
+                    continue
+                r = roff + j - lo
+                propagate_row(rowptr[r], rowptr[r + 1], syn_post, post_lo, syn_w, syn_delay,
+                              u, i_exc, i_inh, ring_exc, ring_inh, plastic, xpost, a_minus,
+                              w_min, w_max, mu_minus)
+                if plastic:
+                    xpre[j - lo] = bump_trace(xpre[j - lo], nearest)
+        # 6. post spikes of plastic projections
+        for k in range(n_proj):
+            if not pr_plastic[k]:
+                continue
+            post_lo = pr_post_lo[k]
+            n_post = pr_xpost_off[k + 1] - pr_xpost_off[k]
+            a_plus, w_min, w_max = pr_rule[k, 0], pr_rule[k, 2], pr_rule[k, 3]
+            nearest, mu_plus = pr_rule[k, 6] != 0.0, pr_rule[k, 7]
+            xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
+            xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
+            coff = pr_colptr_off[k]
+            for q in range(n_lif_spk):
+                i = spikes[q] - post_lo
+                if i < 0 or i >= n_post:
+                    continue
+                xpost[i] = bump_trace(xpost[i], nearest)
+                potentiate_column(col_syn, colptr[coff + i], colptr[coff + i + 1], syn_pre,
+                                  syn_w, xpre, a_plus, w_min, w_max, mu_plus)
+        # 7. delayed arrivals due at the end of this step
+        if has_ring:
+            drain_ring(u, 0, n_lif, i_exc, i_inh, ring_exc, ring_inh)
+        # 8. recording
+        c = spk_count[0]
+        for q in range(n_spk):
+            j = spikes[q]
+            if rec_mask[j]:
+                spk_step[c] = u
+                spk_idx[c] = j
+                c += 1
+        spk_count[0] = c
+        for m in range(n_rm):
+            cnt = 0
+            for q in range(n_spk):
+                j = spikes[q]
+                if j >= rm_lo[m] and j < rm_hi[m]:
+                    cnt += 1
+            rm_out[m, s] = cnt
+    return n_steps

@@ -1,0 +1,134 @@
+r"""Leaky integrate-and-fire neurons with current-based exponential synapses.
+
+Equations (time in ms, voltages and currents in mV)::
+
+    tau_m     dv/dt     = -(v - v_rest) + I_exc + I_inh + I_ext     (unless refractory)
+    tau_exc   dI_exc/dt = -I_exc
+    tau_inh   dI_inh/dt = -I_inh
+    v > v_th  ->  spike, v <- v_reset, v held for t_ref
+
+A presynaptic spike through a synapse of weight ``w`` (mV) adds ``w`` to ``I_exc``
+when ``w > 0`` and to ``I_inh`` when ``w < 0``.
+
+The system is linear between spikes, so one step of length ``dt`` is integrated
+exactly (the scheme Brian2 calls ``method='exact'``). With ``E_x = exp(-dt/tau_x)``
+and ``v_inf = v_rest + I_ext``::
+
+    v(t+dt)     = v_inf + (v - v_inf) E_m + I_exc c_exc + I_inh c_inh
+    c_x         = tau_x / (tau_x - tau_m) (E_x - E_m)        (tau_x != tau_m)
+                = (dt / tau_m) E_m                            (tau_x == tau_m)
+    I_x(t+dt)   = I_x E_x
+
+Order within a step, as in Brian2's default schedule: integrate, threshold, reset.
+The refractory counter ``ref`` holds the number of steps left; a neuron that spiked
+in step ``s`` is integrated again from step ``s + n_ref`` on.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Column order of a population's coefficient row (see :func:`coefficients`).
+COEF_NAMES = ("E_m", "E_exc", "E_inh", "c_exc", "c_inh", "v_rest", "v_reset", "v_th", "n_ref")
+N_COEF = len(COEF_NAMES)
+
+
+def _current_gain(dt, tau_m, tau_syn):
+    e_m, e_s = np.exp(-dt / tau_m), np.exp(-dt / tau_syn)
+    if abs(tau_syn - tau_m) <= 1e-12 * tau_m:
+        return dt / tau_m * e_m
+    return tau_syn / (tau_syn - tau_m) * (e_s - e_m)
+
+
+def coefficients(dt, tau_m, tau_syn_exc, tau_syn_inh, v_rest, v_reset, v_th, n_ref):
+    """Exact-integration coefficients of one population for step ``dt`` (ms).
+
+    Returns a float64 array laid out as :data:`COEF_NAMES`.
+    """
+    return np.array([
+        np.exp(-dt / tau_m), np.exp(-dt / tau_syn_exc), np.exp(-dt / tau_syn_inh),
+        _current_gain(dt, tau_m, tau_syn_exc), _current_gain(dt, tau_m, tau_syn_inh),
+        v_rest, v_reset, v_th, float(n_ref)], dtype=np.float64)
+
+
+@njit(cache=True, inline="always")
+def _update(v_old, ie, ii, ref_left, v_inf, e_m, c_e, c_i, v_reset, v_th, n_ref):
+    """One neuron, one step: returns ``(v, ref, spiked)`` (branch-free selects)."""
+    r = ref_left - 1
+    active = r <= 0
+    v_new = v_inf + (v_old - v_inf) * e_m + ie * c_e + ii * c_i
+    v_new = v_new if active else v_old
+    spiked = active and v_new > v_th
+    v_new = v_reset if spiked else v_new
+    r = n_ref if spiked else (r if r > 0 else 0)
+    return v_new, r, spiked
+
+
+@njit(cache=True, nogil=True)
+def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, flags, spikes, n_spikes):
+    """Advance neurons ``lo:hi`` (one population) by one step, in place.
+
+    Parameters
+    ----------
+    coef : float64[N_COEF]
+        The population's coefficients (:func:`coefficients`).
+    lo, hi : int
+        Global index range of the population.
+    v, i_exc, i_inh : float64[n]
+        Membrane potential (mV) and synaptic currents (mV), updated in place.
+    ref : int32[n]
+        Refractory steps left, updated in place.
+    i_ext : float64[n]
+        External current (mV) held constant over the step; read only if ``use_ext``.
+    flags : uint8[n]
+        Scratch space for the spike flags (global index).
+    spikes : int32[>= n]
+        Indices of this step's spikes are appended at ``spikes[n_spikes:]``.
+
+    Returns
+    -------
+    int
+        The new number of entries in ``spikes``.
+    """
+    e_m, e_e, e_i = coef[0], coef[1], coef[2]
+    c_e, c_i = coef[3], coef[4]
+    v_rest, v_reset, v_th = coef[5], coef[6], coef[7]
+    n_ref = np.int32(coef[8])
+    # Branch-free loops over 0-based views vectorise (numba skips negative-index
+    # wrap-around checks when the index is provably >= 0); spikes are collected after.
+    vv, ie, ii = v[lo:hi], i_exc[lo:hi], i_inh[lo:hi]
+    rr, ff, xx = ref[lo:hi], flags[lo:hi], i_ext[lo:hi]
+    if use_ext:
+        for j in range(hi - lo):
+            vv[j], rr[j], ff[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest + xx[j], e_m,
+                                          c_e, c_i, v_reset, v_th, n_ref)
+            ie[j] *= e_e
+            ii[j] *= e_i
+    else:
+        for j in range(hi - lo):
+            vv[j], rr[j], ff[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest, e_m, c_e, c_i,
+                                          v_reset, v_th, n_ref)
+            ie[j] *= e_e
+            ii[j] *= e_i
+    for j in range(hi - lo):
+        if ff[j]:
+            spikes[n_spikes] = lo + j
+            n_spikes += 1
+    return n_spikes
+
+
+def lif_step_reference(coef, v, i_exc, i_inh, ref, i_ext):
+    """Readable NumPy version of :func:`lif_step` for one population.
+
+    Returns new ``(v, i_exc, i_inh, ref, spiked)`` arrays; inputs are not modified.
+    """
+    e_m, e_e, e_i, c_e, c_i, v_rest, v_reset, v_th, n_ref = coef
+    v_inf = v_rest + i_ext
+    integrated = v_inf + (v - v_inf) * e_m + i_exc * c_e + i_inh * c_i
+    ref = np.maximum(ref - 1, 0)
+    refractory = ref > 0
+    v_new = np.where(refractory, v, integrated)
+    spiked = (v_new > v_th) & ~refractory
+    v_new = np.where(spiked, v_reset, v_new)
+    ref = np.where(spiked, int(n_ref), ref).astype(np.int32)
+    return v_new, i_exc * e_e, i_inh * e_i, ref, spiked

@@ -1,0 +1,75 @@
+r"""Trace-based pair STDP, applied only at spikes.
+
+Per-neuron traces (dimensionless) decay with ``tau_pre`` / ``tau_post`` (ms) and are
+bumped at spikes: ``x <- x + 1`` (all-to-all pairing) or ``x <- 1`` (nearest-spike).
+
+* pre spike of ``j``:  ``w_ij <- w_ij + a_minus * x_post_i * f_minus(w_ij)`` over the
+  CSR row of ``j`` (``a_minus < 0`` depresses),
+* post spike of ``i``: ``w_ij <- w_ij + a_plus * x_pre_j * f_plus(w_ij)`` over the
+  incoming synapses of ``i`` (CSC / transpose index),
+
+then ``w`` is clipped to ``[w_min, w_max]``. Weight dependence (Guetig et al. 2003)::
+
+    f_plus(w)  = ((w_max - w) / (w_max - w_min)) ** mu_plus
+    f_minus(w) = ((w - w_min) / (w_max - w_min)) ** mu_minus
+
+``mu = 0`` is the additive rule with hard bounds, ``mu = 1`` the multiplicative
+(soft-bound) rule. ``a_plus`` and ``a_minus`` are in weight units (mV).
+
+Within one step the order is Brian2's: traces decay to the current step; pre
+spikes deliver their (old) weight, bump ``x_pre`` and depress; then post spikes bump
+``x_post`` and potentiate (seeing this step's ``x_pre``).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Column order of a rule's parameter row.
+RULE_NAMES = ("a_plus", "a_minus", "w_min", "w_max", "decay_pre", "decay_post",
+              "nearest", "mu_plus", "mu_minus")
+N_RULE = len(RULE_NAMES)
+
+
+@njit(cache=True, inline="always")
+def _dependence(frac, mu):
+    if mu == 0.0:
+        return 1.0
+    if mu == 1.0:
+        return frac
+    return frac ** mu if frac > 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def update_weight(w, amplitude, trace, w_min, w_max, mu, potentiate):
+    """One STDP weight change ``w + amplitude * trace * f(w)``, clipped to the bounds."""
+    span = w_max - w_min
+    frac = (w_max - w) / span if potentiate else (w - w_min) / span
+    w = w + amplitude * trace * _dependence(frac, mu)
+    if w < w_min:
+        return w_min
+    if w > w_max:
+        return w_max
+    return w
+
+
+@njit(cache=True, inline="always")
+def bump_trace(x, nearest):
+    """A spike's effect on a trace: ``x + 1`` (all-to-all) or ``1`` (nearest)."""
+    return 1.0 if nearest else x + 1.0
+
+
+@njit(cache=True, nogil=True)
+def potentiate_column(syn, lo, hi, pre, w, x_pre, a_plus, w_min, w_max, mu_plus):
+    """Post spike: potentiate incoming synapses ``syn[lo:hi]`` (indices into ``w``)."""
+    for k in range(lo, hi):
+        s = syn[k]
+        w[s] = update_weight(w[s], a_plus, x_pre[pre[s]], w_min, w_max, mu_plus, True)
+
+
+def update_weight_reference(w, amplitude, trace, w_min, w_max, mu, potentiate):
+    """Vectorised NumPy version of :func:`update_weight`."""
+    span = w_max - w_min
+    frac = (w_max - w) / span if potentiate else (w - w_min) / span
+    dep = np.ones_like(w) if mu == 0 else np.where(frac > 0, np.abs(frac) ** mu, 0.0)
+    return np.clip(w + amplitude * trace * dep, w_min, w_max)

@@ -1,0 +1,490 @@
+"""Network description: populations, projections, inputs and monitors (pure data).
+
+Everything is validated when it is added, before anything changes, so a bad call
+raises a clear ``ValueError``/``TypeError`` and leaves the network as it was. The
+engine (:mod:`neuromorph.simulator`) compiles this description into flat arrays;
+backends (Brian2, Lava, NIR) read it too.
+
+Units: time in ms, voltage in mV, rates in Hz, weights in mV (the jump of the
+postsynaptic current per spike).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _checks, connectivity
+from .distributions import Distribution, draw
+from .monitors import RateMonitor, SpikeMonitor, StateMonitor, STATE_VARIABLES, WeightMonitor
+from .neurons import LIF, PoissonInput, SpikeTimes
+from .plasticity import STDP
+
+_RULES = (STDP,)
+
+
+class _Neurons:
+    """A contiguous range ``[start, stop)`` of one population's neurons."""
+
+    population: "Population"
+    start: int
+    stop: int
+
+    @property
+    def size(self):
+        return self.stop - self.start
+
+    def __len__(self):
+        return self.size
+
+    def __getitem__(self, key):
+        if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+            k = int(key) + (self.size if key < 0 else 0)
+            if not 0 <= k < self.size:
+                raise IndexError(f"index {key} out of range for {self.size} neurons")
+            key = slice(k, k + 1)
+        if not isinstance(key, slice):
+            raise TypeError(f"populations are indexed by int or slice, got {type(key).__name__}")
+        lo, hi, step = key.indices(self.size)
+        if step != 1:
+            raise ValueError("population views must be contiguous (slice step 1)")
+        hi = max(hi, lo)
+        return PopulationView(self.population, self.start + lo, self.start + hi)
+
+    def _state(self, name):
+        return self.population.state[name][self.start:self.stop]
+
+    @property
+    def v(self):
+        """Membrane potential (mV), a view on the population's state."""
+        return self._state("v")
+
+    @property
+    def I_exc(self):
+        """Excitatory synaptic current (mV)."""
+        return self._state("I_exc")
+
+    @property
+    def I_inh(self):
+        """Inhibitory synaptic current (mV)."""
+        return self._state("I_inh")
+
+    def overlaps(self, other):
+        return (self.population is other.population and self.start < other.stop
+                and other.start < self.stop)
+
+
+class Population(_Neurons):
+    """A group of neurons sharing one model (:class:`~neuromorph.neurons.LIF` or an input).
+
+    Index or slice it (``P[:3200]``) to connect or monitor part of it.
+    """
+
+    def __init__(self, name, size, model, state):
+        self.name = name
+        self.model = model
+        self.population = self
+        self.start, self.stop = 0, size
+        self.state = state
+
+    @property
+    def is_lif(self):
+        return isinstance(self.model, LIF)
+
+    def __repr__(self):
+        return f"Population({self.name!r}, {self.size}, {type(self.model).__name__})"
+
+
+class PopulationView(_Neurons):
+    """Neurons ``start:stop`` of a population."""
+
+    def __init__(self, population, start, stop):
+        self.population, self.start, self.stop = population, start, stop
+
+    @property
+    def name(self):
+        return f"{self.population.name}[{self.start}:{self.stop}]"
+
+    def __repr__(self):
+        return f"PopulationView({self.name})"
+
+
+class Projection:
+    """Synapses from ``pre`` to ``post``, stored in CSR order (sorted by pre, then post).
+
+    Attributes
+    ----------
+    sources, targets : ndarray of int32
+        Pre / post index (within the views) of every synapse.
+    w : ndarray of float64
+        Weight of every synapse (mV); writable view, changed in place by plasticity.
+    delay_steps : ndarray of int32
+        Delay of every synapse in steps of ``dt``.
+    """
+
+    def __init__(self, name, pre, post, sources, targets, w, delay_steps, plasticity, dt):
+        self.name = name
+        self.pre, self.post = pre, post
+        self.sources, self.targets = sources, targets
+        self.w = w
+        self.delay_steps = delay_steps
+        self.plasticity = plasticity
+        self._dt = dt
+
+    @property
+    def n_synapses(self):
+        return len(self.sources)
+
+    def _dense(self, values):
+        out = np.zeros((self.pre.size, self.post.size))
+        out[self.sources, self.targets] = values
+        return out
+
+    @property
+    def weights(self):
+        """Weights (mV) as a dense ``(n_pre, n_post)`` array; 0 where no synapse."""
+        return self._dense(self.w)
+
+    @weights.setter
+    def weights(self, value):
+        vals = connectivity.pairs_values("weights", value, self.sources, self.targets,
+                                         self.pre.size, self.post.size)
+        self.w[:] = vals
+
+    @property
+    def delays(self):
+        """Delays (ms) as a dense ``(n_pre, n_post)`` array; 0 where no synapse."""
+        return self._dense(self.delay_steps * self._dt)
+
+    def to_sparse(self):
+        """Weights as a ``scipy.sparse.csr_matrix`` of shape ``(n_pre, n_post)``."""
+        import scipy.sparse as sp
+        return sp.csr_matrix((self.w, (self.sources, self.targets)),
+                             shape=(self.pre.size, self.post.size))
+
+    def __repr__(self):
+        return (f"Projection({self.name!r}, {self.pre.name} -> {self.post.name}, "
+                f"{self.n_synapses} synapses)")
+
+
+class CurrentInjection:
+    """A step current ``amplitude`` (mV) into neurons of ``target`` for steps [on, off)."""
+
+    def __init__(self, target, amplitude, on, off):
+        self.target, self.amplitude, self.on, self.off = target, amplitude, on, off
+
+
+def _as_neurons(name, obj):
+    if not isinstance(obj, _Neurons):
+        raise TypeError(f"{name} must be a population or a view of one, got {type(obj).__name__}")
+    return obj
+
+
+class Network:
+    """A spiking network: build it, add monitors, then :meth:`run` it.
+
+    Parameters
+    ----------
+    dt : float
+        Time step (ms), > 0.
+    seed : int or None
+        Seed of every random draw (connectivity, initial values, Poisson inputs). The
+        same seed gives bit-identical spikes and weights. ``None`` picks fresh entropy
+        (stored in :attr:`seed`).
+
+    Examples
+    --------
+    >>> import neuromorph as nm
+    >>> net = nm.Network(dt=0.1, seed=1)
+    >>> P = net.lif(100, tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_th=-50.0)
+    >>> spikes = net.spike_monitor(P)
+    >>> net.run(100.0)
+    """
+
+    def __init__(self, dt=0.1, seed=None, **kwargs):
+        _checks.no_extra("Network", kwargs)
+        self.dt = _checks.positive("dt", dt, "ms")
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        self.seed = _checks.integer("seed", seed, minimum=0)
+        self.populations: list[Population] = []
+        self.projections: list[Projection] = []
+        self.currents: list[CurrentInjection] = []
+        self.monitors: list = []
+        self.step = 0
+        self._n_draws = 0
+        self._sim = None
+        self._stale = True
+
+    # -- randomness -------------------------------------------------------------
+    def _rng(self):
+        """Generator for the next construction call (advanced only on success)."""
+        return np.random.default_rng(np.random.SeedSequence(self.seed,
+                                                            spawn_key=(0, self._n_draws)))
+
+    def _commit(self, item, where):
+        self._n_draws += 1
+        where.append(item)
+        self._stale = True
+        return item
+
+    @property
+    def t(self):
+        """Current simulation time (ms)."""
+        return self.step * self.dt
+
+    def _name(self, name, kind, existing):
+        if name is None:
+            return f"{kind}{len(existing)}"
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a string, got {type(name).__name__}")
+        if any(x.name == name for x in existing):
+            raise ValueError(f"name {name!r} is already used")
+        return name
+
+    # -- populations ------------------------------------------------------------
+    def lif(self, n, *, tau_m=20.0, v_rest=-65.0, v_reset=-65.0, v_th=-50.0, t_ref=0.0,
+            tau_syn_exc=5.0, tau_syn_inh=5.0, v_init=None, name=None, **kwargs):
+        """Add ``n`` LIF neurons (:class:`~neuromorph.neurons.LIF`; all parameters in ms/mV).
+
+        ``v_init`` (mV) is a scalar, an array of length ``n`` or a distribution such as
+        ``nm.uniform(-60.0, -50.0)``; default ``v_rest``. ``t_ref`` must be a multiple
+        of ``dt``.
+        """
+        _checks.no_extra("lif", kwargs)
+        n = _checks.integer("n", n, minimum=1)
+        model = LIF(tau_m=tau_m, v_rest=v_rest, v_reset=v_reset, v_th=v_th, t_ref=t_ref,
+                    tau_syn_exc=tau_syn_exc, tau_syn_inh=tau_syn_inh)
+        _checks.steps("t_ref", model.t_ref, self.dt)
+        name = self._name(name, "lif", self.populations)
+        v0 = draw("v_init", model.v_rest if v_init is None else v_init, self._rng(), n)
+        state = {"v": v0, "I_exc": np.zeros(n), "I_inh": np.zeros(n),
+                 "ref": np.zeros(n, np.int32), "I_ext": np.zeros(n)}
+        return self._commit(Population(name, n, model, state), self.populations)
+
+    def poisson(self, n, rate, *, name=None, **kwargs):
+        """Add ``n`` independent Poisson spike sources firing at ``rate`` (Hz, scalar or array)."""
+        _checks.no_extra("poisson", kwargs)
+        n = _checks.integer("n", n, minimum=1)
+        rate = np.broadcast_to(_checks.finite_array("rate", rate), (n,)) \
+            if np.ndim(rate) == 0 else rate
+        model = PoissonInput(rate)
+        if model.rate.shape != (n,):
+            raise ValueError(f"rate must be a scalar or have shape ({n},), got {model.rate.shape}")
+        if np.any(model.rate * self.dt * 1e-3 > 1.0):
+            raise ValueError(f"rate must be <= 1000/dt = {1000 / self.dt} Hz (at most one "
+                             f"spike per step), got max {model.rate.max()} Hz")
+        name = self._name(name, "poisson", self.populations)
+        return self._commit(Population(name, n, model, {}), self.populations)
+
+    def spike_source(self, n, indices, times, *, name=None, **kwargs):
+        """Add ``n`` neurons that fire at given times.
+
+        Parameters
+        ----------
+        indices : array of int
+            Neuron (0..n-1) of each spike.
+        times : array of float
+            Time of each spike (ms), >= 0 and a multiple of ``dt``; a neuron fires at
+            most once per step.
+        """
+        _checks.no_extra("spike_source", kwargs)
+        n = _checks.integer("n", n, minimum=1)
+        idx = np.asarray(indices)
+        if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
+            raise TypeError("indices must be a one-dimensional array of integers")
+        t = _checks.finite_array("times", times)
+        if t.shape != idx.shape:
+            raise ValueError(f"indices and times must have the same shape, got {idx.shape} "
+                             f"and {t.shape}")
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise ValueError(f"indices must be in [0, {n - 1}], got [{idx.min()}, {idx.max()}]")
+        st = np.atleast_1d(_checks.steps("times", t, self.dt)).astype(np.int64)
+        order = np.lexsort((idx, st))
+        idx, st = idx[order].astype(np.int32), st[order]
+        if idx.size and np.any((np.diff(st) == 0) & (np.diff(idx) == 0)):
+            raise ValueError("a neuron of a spike source may fire at most once per step")
+        name = self._name(name, "source", self.populations)
+        return self._commit(Population(name, n, SpikeTimes(idx, st), {}), self.populations)
+
+    # -- connections ------------------------------------------------------------
+    def connect(self, pre, post, *, p=None, w=None, matrix=None, delay=0.0,
+                connectivity_rule=None, allow_self=True, plasticity=None, name=None,
+                **kwargs):
+        """Connect ``pre`` to ``post`` (populations or views; ``post`` must be LIF).
+
+        Parameters
+        ----------
+        pre, post : Population or PopulationView
+        p : float, optional
+            Connection probability in [0, 1] (independent per pair).
+        w : float, array or Distribution
+            Weight (mV): a positive weight feeds ``I_exc``, a negative one ``I_inh``.
+            Scalar, distribution, or a dense ``(n_pre, n_post)`` array.
+        matrix : ndarray or scipy.sparse matrix, optional
+            ``(n_pre, n_post)`` weights (mV); zero entries are not synapses. Excludes
+            ``p``, ``w`` and ``connectivity_rule``.
+        delay : float, array or Distribution
+            Delay (ms, >= 0, multiples of ``dt``): scalar or ``(n_pre, n_post)`` array.
+        connectivity_rule : {'all_to_all', 'one_to_one'}, optional
+            Used when neither ``p`` nor ``matrix`` is given (default all-to-all).
+        allow_self : bool
+            If False, no synapse joins a neuron to itself (when pre and post overlap).
+        plasticity : STDP, optional
+            Learning rule of the synapses.
+        """
+        _checks.no_extra("connect", kwargs)
+        pre, post = _as_neurons("pre", pre), _as_neurons("post", post)
+        if not post.population.is_lif:
+            raise TypeError(f"post must be LIF neurons, got {type(post.population.model).__name__}")
+        if plasticity is not None and not isinstance(plasticity, _RULES):
+            raise TypeError(f"plasticity must be one of {[r.__name__ for r in _RULES]}, "
+                            f"got {type(plasticity).__name__}")
+        if not isinstance(allow_self, bool):
+            raise TypeError("allow_self must be a bool")
+        given = [k for k, v in (("p", p), ("matrix", matrix),
+                                ("connectivity_rule", connectivity_rule)) if v is not None]
+        if len(given) > 1:
+            raise TypeError(f"give only one of p, matrix, connectivity_rule; got {given}")
+        if matrix is not None and w is not None:
+            raise TypeError("with matrix=..., the weights come from the matrix: do not pass w")
+        if matrix is None and w is None:
+            raise TypeError("connect needs weights: pass w=... or matrix=...")
+        if p is not None:
+            p = _checks.probability("p", p)
+        if connectivity_rule not in (None, "all_to_all", "one_to_one"):
+            raise ValueError(f"connectivity_rule must be 'all_to_all' or 'one_to_one', "
+                             f"got {connectivity_rule!r}")
+        name = self._name(name, "proj", self.projections)
+        n_pre, n_post = pre.size, post.size
+        rng = self._rng()
+        self_pairs = None
+        if not allow_self and pre.overlaps(post):
+            def self_pairs(i, j, a=pre.start, b=post.start):
+                return (a + i) == (b + j)
+        if matrix is not None:
+            src, tgt, wv = connectivity.from_matrix(matrix, n_pre, n_post)
+            if self_pairs is not None:
+                keep = ~self_pairs(src, tgt)
+                src, tgt, wv = src[keep], tgt[keep], wv[keep]
+        else:
+            if p is not None:
+                src, tgt = connectivity.fixed_probability(n_pre, n_post, p, rng, self_pairs)
+            elif connectivity_rule == "one_to_one":
+                src, tgt = connectivity.one_to_one(n_pre, n_post)
+                if self_pairs is not None:
+                    keep = ~self_pairs(src, tgt)
+                    src, tgt = src[keep], tgt[keep]
+            else:
+                src, tgt = connectivity.all_to_all(n_pre, n_post, self_pairs)
+            wv = self._synapse_values("w", w, src, tgt, n_pre, n_post, rng)
+        dv = self._synapse_values("delay", delay, src, tgt, n_pre, n_post, rng)
+        d_steps = np.atleast_1d(_checks.steps("delay", dv, self.dt)).astype(np.int32)
+        if plasticity is not None:
+            out = (wv < plasticity.w_min) | (wv > plasticity.w_max)
+            if np.any(out):
+                raise ValueError(f"initial weights must lie in [w_min, w_max] = "
+                                 f"[{plasticity.w_min}, {plasticity.w_max}] for plastic "
+                                 f"synapses; {int(out.sum())} do not")
+        proj = Projection(name, pre, post, src, tgt, wv, d_steps, plasticity, self.dt)
+        return self._commit(proj, self.projections)
+
+    @staticmethod
+    def _synapse_values(name, spec, src, tgt, n_pre, n_post, rng):
+        if isinstance(spec, Distribution) or np.ndim(spec) == 0:
+            return draw(name, spec, rng, len(src))
+        return connectivity.pairs_values(name, spec, src, tgt, n_pre, n_post)
+
+    # -- stimulation ------------------------------------------------------------
+    def current(self, target, amplitude, *, start=0.0, stop=None, **kwargs):
+        """Inject a step current (mV, scalar or one per neuron) into LIF ``target``.
+
+        On during ``[start, stop)`` (ms, multiples of ``dt``; ``stop=None``: forever).
+        Currents add up; the membrane settles at ``v_rest + amplitude``.
+        """
+        _checks.no_extra("current", kwargs)
+        target = _as_neurons("target", target)
+        if not target.population.is_lif:
+            raise TypeError("current injection needs LIF neurons")
+        amp = _checks.finite_array("amplitude", amplitude)
+        if amp.ndim != 0 and amp.shape != (target.size,):
+            raise ValueError(f"amplitude must be a scalar or have shape ({target.size},), "
+                             f"got {amp.shape}")
+        on = _checks.steps("start", start, self.dt)
+        off = None if stop is None else _checks.steps("stop", stop, self.dt)
+        if off is not None and off <= on:
+            raise ValueError(f"stop must be > start, got start={start}, stop={stop}")
+        amp = np.broadcast_to(amp, (target.size,)).astype(float)
+        self.currents.append(CurrentInjection(target, amp, on, off))
+        self._stale = True
+        return self.currents[-1]
+
+    # -- monitors -----------------------------------------------------------------
+    def spike_monitor(self, target):
+        """Record the spikes of ``target`` from now on (:class:`SpikeMonitor`)."""
+        return self._add_monitor(SpikeMonitor(self, _as_neurons("target", target)))
+
+    def state_monitor(self, target, var, record=None, every=None):
+        """Record ``var`` ('v', 'I_exc' or 'I_inh', in mV) of LIF neurons.
+
+        ``record``: indices within ``target`` (default all); ``every``: interval (ms,
+        multiple of ``dt``; default every step).
+        """
+        target = _as_neurons("target", target)
+        if not target.population.is_lif:
+            raise TypeError("state monitors need LIF neurons")
+        if var not in STATE_VARIABLES:
+            raise ValueError(f"var must be one of {sorted(STATE_VARIABLES)}, got {var!r}")
+        rec = np.arange(target.size) if record is None else np.asarray(record)
+        if rec.ndim != 1 or (rec.size and rec.dtype.kind not in "iu"):
+            raise TypeError("record must be a one-dimensional array of integer indices")
+        if rec.size and (rec.min() < 0 or rec.max() >= target.size):
+            raise ValueError(f"record indices must be in [0, {target.size - 1}]")
+        k = 1 if every is None else _checks.steps("every", every, self.dt, minimum=1)
+        return self._add_monitor(StateMonitor(self, target, var, rec.astype(np.int64), k))
+
+    def rate_monitor(self, target):
+        """Record the population spike count of ``target`` every step (:class:`RateMonitor`)."""
+        return self._add_monitor(RateMonitor(self, _as_neurons("target", target)))
+
+    def weight_monitor(self, projection, every):
+        """Snapshot a projection's weights every ``every`` ms (first one now)."""
+        if not isinstance(projection, Projection):
+            raise TypeError(f"projection must be a Projection, got {type(projection).__name__}")
+        k = _checks.steps("every", every, self.dt, minimum=1)
+        return self._add_monitor(WeightMonitor(self, projection, k))
+
+    def _add_monitor(self, mon):
+        mon._start_step = self.step
+        self.monitors.append(mon)
+        if self._sim is not None and not self._stale:
+            self._sim.add_monitor(mon)
+        return mon
+
+    # -- running --------------------------------------------------------------------
+    def run(self, duration, *, progress=False, **kwargs):
+        """Advance the network by ``duration`` ms (a multiple of ``dt``, >= 0).
+
+        ``progress=True`` shows a tqdm progress bar.
+        """
+        _checks.no_extra("run", kwargs)
+        n = _checks.steps("duration", duration, self.dt)
+        if not isinstance(progress, bool):
+            raise TypeError("progress must be a bool")
+        from .simulator import Simulator
+        if self._stale:
+            self._sim = Simulator(self, previous=self._sim)
+            self._stale = False
+        self._sim.run(n, progress=progress)
+
+    # -- persistence -------------------------------------------------------------------
+    def save(self, path):
+        """Write structure, state and weights to ``path`` (see :mod:`neuromorph.io`)."""
+        from .io import save
+        save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a network saved with :meth:`save`."""
+        from .io import load
+        return load(path)

@@ -1,0 +1,96 @@
+"""Plasticity rule descriptions (pure data, validated at construction)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from . import _checks
+
+_DEPENDENCE = {"additive": 0.0, "multiplicative": 1.0}
+
+
+@dataclass(frozen=True)
+class STDP:
+    r"""Trace-based pair STDP (Song, Miller & Abbott 2000; Guetig et al. 2003).
+
+    Pre and post traces ``x`` (dimensionless) decay with ``tau_pre`` / ``tau_post`` and
+    jump at spikes (``x += 1`` all-to-all, ``x = 1`` nearest-spike). At a post spike
+    every incoming weight changes by ``a_plus * x_pre * f_plus(w)``; at a pre spike every
+    outgoing weight by ``a_minus * x_post * f_minus(w)``; weights stay in
+    ``[w_min, w_max]``. For ``weight_dependence='additive'`` ``f = 1`` with hard clipping;
+    for ``'multiplicative'`` (soft bounds)
+    ``f_plus = (w_max - w) / (w_max - w_min)``, ``f_minus = (w - w_min) / (w_max - w_min)``.
+
+    A pre-post pair with lag ``dt_pair = t_post - t_pre`` (ms) changes an additive
+    weight by ``a_plus exp(-dt_pair / tau_pre)`` if ``dt_pair >= 0`` and by
+    ``a_minus exp(dt_pair / tau_post)`` if ``dt_pair < 0`` (spikes in the same step
+    count as pre-before-post, as in Brian2, where ``on_pre`` runs before ``on_post``). With axonal delays, the
+    pre-side update happens when the presynaptic neuron fires.
+
+    Parameters
+    ----------
+    tau_pre, tau_post : float
+        Trace time constants (ms), > 0.
+    a_plus : float
+        Potentiation amplitude (weight units, mV), >= 0.
+    a_minus : float
+        Depression amplitude (weight units, mV), <= 0.
+    w_min, w_max : float
+        Weight bounds (mV), ``w_min < w_max``.
+    weight_dependence : {'additive', 'multiplicative'}
+    pairing : {'all_to_all', 'nearest'}
+    """
+
+    tau_pre: float = 20.0
+    tau_post: float = 20.0
+    a_plus: float = 0.01
+    a_minus: float = -0.0105
+    w_min: float = 0.0
+    w_max: float = 1.0
+    weight_dependence: str = "additive"
+    pairing: str = "all_to_all"
+
+    def __post_init__(self):
+        for name in ("tau_pre", "tau_post"):
+            object.__setattr__(self, name, _checks.positive(name, getattr(self, name), "ms"))
+        a_plus = _checks.real("a_plus", self.a_plus)
+        a_minus = _checks.real("a_minus", self.a_minus)
+        if a_plus < 0:
+            raise ValueError(f"a_plus must be >= 0 (potentiation), got {a_plus}")
+        if a_minus > 0:
+            raise ValueError(f"a_minus must be <= 0 (depression), got {a_minus}")
+        w_min, w_max = _checks.real("w_min", self.w_min), _checks.real("w_max", self.w_max)
+        if not w_min < w_max:
+            raise ValueError(f"w_min must be < w_max, got w_min={w_min}, w_max={w_max}")
+        if self.weight_dependence not in _DEPENDENCE:
+            raise ValueError(f"weight_dependence must be one of {sorted(_DEPENDENCE)}, "
+                             f"got {self.weight_dependence!r}")
+        if self.pairing not in ("all_to_all", "nearest"):
+            raise ValueError(f"pairing must be 'all_to_all' or 'nearest', got {self.pairing!r}")
+        for name, val in (("a_plus", a_plus), ("a_minus", a_minus), ("w_min", w_min),
+                          ("w_max", w_max)):
+            object.__setattr__(self, name, val)
+
+    @property
+    def mu(self):
+        """Exponent of the weight dependence (0 additive, 1 multiplicative)."""
+        return _DEPENDENCE[self.weight_dependence]
+
+    def parameter_row(self, dt):
+        """Kernel parameter row (layout :data:`neuromorph.kernels.stdp.RULE_NAMES`)."""
+        return np.array([self.a_plus, self.a_minus, self.w_min, self.w_max,
+                         np.exp(-dt / self.tau_pre), np.exp(-dt / self.tau_post),
+                         float(self.pairing == "nearest"), self.mu, self.mu])
+
+    def window(self, lag):
+        """Analytic weight change (mV) of one isolated pair, additive, away from bounds.
+
+        ``lag = t_post - t_pre`` in ms (array-like).
+        """
+        lag = np.asarray(lag, dtype=float)
+        return np.where(lag >= 0, self.a_plus * np.exp(-lag / self.tau_pre),
+                        self.a_minus * np.exp(lag / self.tau_post))
+
+    def as_dict(self):
+        return {f.name: getattr(self, f.name) for f in fields(self)}
