@@ -56,6 +56,8 @@ def integer(name, value, minimum=None):
 
 def finite_array(name, value, shape=None, dtype=float):
     """``value`` as a NumPy array of ``dtype`` with only finite entries (and ``shape``)."""
+    if isinstance(value, str) or (isinstance(value, np.ndarray) and value.dtype.kind in "USO"):
+        raise TypeError(f"{name} must be numeric, got {value!r}")
     try:
         arr = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as err:
@@ -73,7 +75,11 @@ def steps(name, value_ms, dt, minimum=0):
     Raises ``ValueError`` if ``value_ms`` is not a multiple of ``dt`` (never rounds
     silently) or gives fewer than ``minimum`` steps. Works element-wise on arrays.
     """
+    if np.ndim(value_ms) == 0 and not isinstance(value_ms, np.ndarray):
+        real(name, value_ms)
     arr = finite_array(name, value_ms)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be numeric (ms), got dtype {arr.dtype}")
     if np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0 ms, got min {arr.min()}")
     n = np.rint(arr / dt)

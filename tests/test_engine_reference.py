@@ -1,0 +1,106 @@
+"""The numba engine against the NumPy reference loop, and each kernel against its reference."""
+import numpy as np
+import pytest
+
+import neuromorph as nm
+from neuromorph.kernels import lif, stdp
+from neuromorph.kernels.propagate import drain_ring, propagate_reference, propagate_row
+from neuromorph.kernels.reference import run_reference
+from neuromorph.simulator import Simulator
+
+from helpers import random_network
+
+
+@pytest.mark.parametrize("pairing,dependence,delays", [
+    ("all_to_all", "additive", True),
+    ("nearest", "multiplicative", True),
+    ("all_to_all", "multiplicative", False),
+])
+def test_numba_loop_matches_numpy_reference(pairing, dependence, delays):
+    fast = random_network(seed=4, pairing=pairing, dependence=dependence, delays=delays)
+    slow = random_network(seed=4, pairing=pairing, dependence=dependence, delays=delays)
+    mons = [fast.spike_monitor(p) for p in fast.populations]
+    fast.run(250.0)
+    sim = Simulator(slow)
+    steps, gidx = run_reference(sim, 2500)
+    ref = set(zip(steps.tolist(), gidx.tolist()))
+    got = set()
+    for m, p in zip(mons, fast.populations):
+        got |= set(zip(m.steps.tolist(), (m.i + sim.gstart[slow.populations[fast.populations.index(p)]]).tolist()))
+    lif_spikes = sum(m.num_spikes for m, p in zip(mons, fast.populations) if p.is_lif)
+    assert lif_spikes > 200
+    assert got == ref
+    for pf, ps in zip(fast.projections, slow.projections):
+        np.testing.assert_allclose(pf.w, ps.w, rtol=0, atol=1e-12)
+    for pf, ps in zip(fast.populations, slow.populations):
+        if pf.is_lif:
+            np.testing.assert_allclose(pf.v, ps.v, rtol=0, atol=1e-9)
+            np.testing.assert_allclose(pf.I_exc, ps.I_exc, rtol=0, atol=1e-9)
+
+
+def test_plastic_weights_actually_change():
+    net = random_network(seed=4)
+    w0 = [p.w.copy() for p in net.projections]
+    net.run(250.0)
+    changed = [not np.array_equal(a, p.w) for a, p in zip(w0, net.projections)]
+    assert changed == [p.plasticity is not None for p in net.projections]
+
+
+def test_lif_step_matches_reference():
+    rng = np.random.default_rng(1)
+    n = 500
+    coef = lif.coefficients(0.1, 20.0, 5.0, 10.0, -49.0, -60.0, -50.0, 50)
+    v = rng.uniform(-62, -48, n)
+    ie, ii = rng.uniform(0, 5, n), rng.uniform(-5, 0, n)
+    ref = rng.integers(0, 4, n).astype(np.int32)
+    ext = rng.uniform(-2, 2, n)
+    exp = lif.lif_step_reference(coef, v, ie, ii, ref, ext)
+    flags, spikes = np.zeros(n, np.uint8), np.zeros(n, np.int32)
+    k = lif.lif_step(coef, 0, n, v, ie, ii, ref, ext, True, flags, spikes, 0)
+    np.testing.assert_array_equal(spikes[:k], np.nonzero(exp[4])[0])
+    for got, want in zip((v, ie, ii, ref), exp[:4]):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    assert 0 < k < n
+
+
+def test_stdp_weight_update_matches_reference():
+    rng = np.random.default_rng(2)
+    w = rng.uniform(-1, 2, 200)
+    x = rng.uniform(0, 3, 200)
+    for mu in (0.0, 1.0, 0.5):
+        for amp, pot in ((0.3, True), (-0.4, False)):
+            want = stdp.update_weight_reference(w, amp, x, -1.0, 2.0, mu, pot)
+            got = np.array([stdp.update_weight(a, amp, b, -1.0, 2.0, mu, pot)
+                            for a, b in zip(w, x)])
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
+            assert np.all((got >= -1.0) & (got <= 2.0))
+
+
+def test_propagate_and_drain_match_reference():
+    rng = np.random.default_rng(3)
+    n_pre, n_post, slots = 20, 30, 5
+    pre = np.sort(rng.integers(0, n_pre, 300)).astype(np.int32)
+    post = rng.integers(0, n_post, 300).astype(np.int32)
+    w = rng.normal(0, 1, 300)
+    d = rng.integers(0, slots, 300).astype(np.int32)
+    rowptr = np.searchsorted(pre, np.arange(n_pre + 1))
+    spiked = rng.random(n_pre) < 0.4
+    step = 7
+    want = propagate_reference(spiked, pre, post, w, d, step, n_post, np.zeros((slots, 2, n_post)))
+    ie, ii = np.zeros(n_post), np.zeros(n_post)
+    re, ri = np.zeros((slots, n_post)), np.zeros((slots, n_post))
+    for j in np.nonzero(spiked)[0]:
+        propagate_row(rowptr[j], rowptr[j + 1], post, 0, w, d, step, ie, ii, re, ri,
+                      False, ie, 0.0, 0.0, 1.0, 0.0)
+    # zero-delay arrivals went straight into the currents; the rest into the ring
+    here = step % slots
+    np.testing.assert_allclose(ie + re[here], want[here, 0], atol=1e-12)
+    np.testing.assert_allclose(ii + ri[here], want[here, 1], atol=1e-12)
+    others = [s for s in range(slots) if s != here]
+    np.testing.assert_allclose(re[others], want[others, 0], atol=1e-12)
+    np.testing.assert_allclose(ri[others], want[others, 1], atol=1e-12)
+    nxt = (step + 1) % slots
+    before, pending = ie.copy(), re[nxt].copy()
+    drain_ring(step + 1, 0, n_post, ie, ii, re, ri)
+    np.testing.assert_allclose(ie, before + pending, atol=1e-12)
+    assert pending.any() and not re[nxt].any() and not ri[nxt].any()

@@ -1,0 +1,133 @@
+"""Bad input raises a clear error before any work and leaves the network unchanged."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import neuromorph as nm
+
+LIF = dict(tau_m=20.0, v_rest=-65.0, v_reset=-70.0, v_th=-50.0)
+
+
+def fresh():
+    net = nm.Network(dt=0.1, seed=5)
+    P = net.lif(20, **LIF)
+    src = net.spike_source(5, indices=[0, 1], times=[1.0, 2.0])
+    return net, P, src
+
+
+def snapshot(net):
+    return (len(net.populations), len(net.projections), len(net.currents), len(net.monitors),
+            net._n_draws, net.step)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(tau_m=0.0), "tau_m"), (dict(tau_m=-5.0), "tau_m"),
+    (dict(tau_syn_exc=0.0), "tau_syn_exc"), (dict(tau_syn_inh=-1.0), "tau_syn_inh"),
+    (dict(v_reset=-50.0), "v_reset"), (dict(v_reset=-40.0), "v_reset"),
+    (dict(t_ref=-1.0), "t_ref"), (dict(t_ref=0.25), "t_ref"),
+    (dict(tau_m=float("nan")), "tau_m"), (dict(v_th=float("inf")), "v_th"),
+    (dict(v_init=np.zeros(3)), "v_init"), (dict(v_init=[np.nan] * 20), "v_init"),
+])
+def test_bad_lif_parameters(kwargs, match):
+    net, P, src = fresh()
+    before = snapshot(net)
+    with pytest.raises(ValueError, match=match):
+        net.lif(20, **{**LIF, **kwargs})
+    assert snapshot(net) == before
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda n, P, s: n.connect(s, P, p=1.5, w=1.0), ValueError, "probability"),
+    (lambda n, P, s: n.connect(s, P, p=-0.1, w=1.0), ValueError, "probability"),
+    (lambda n, P, s: n.connect(s, P, p=0.5, w=np.nan), ValueError, "finite"),
+    (lambda n, P, s: n.connect(s, P, p=0.5, w=np.inf), ValueError, "finite"),
+    (lambda n, P, s: n.connect(s, P, matrix=np.ones((4, 20))), ValueError, "shape"),
+    (lambda n, P, s: n.connect(s, P, matrix=sp.random(5, 19, 0.5)), ValueError, "shape"),
+    (lambda n, P, s: n.connect(s, P, matrix=np.full((5, 20), np.nan)), ValueError, "finite"),
+    (lambda n, P, s: n.connect(s, P, w=np.ones((5, 3))), ValueError, "shape"),
+    (lambda n, P, s: n.connect(s, P, w=1.0, delay=-1.0), ValueError, "delay"),
+    (lambda n, P, s: n.connect(s, P, w=1.0, delay=0.25), ValueError, "multiple of dt"),
+    (lambda n, P, s: n.connect(s, P, w=1.0, delay=np.full((5, 20), 0.05)), ValueError, "multiple"),
+    (lambda n, P, s: n.connect(s, P, w=1.0, delay=np.ones((2, 2))), ValueError, "shape"),
+    (lambda n, P, s: n.connect(s, P, w=1.0, weight=2.0), TypeError, "weight"),
+    (lambda n, P, s: n.connect(s, P, p=0.5, matrix=np.ones((5, 20))), TypeError, "only one"),
+    (lambda n, P, s: n.connect(s, P, matrix=np.ones((5, 20)), w=1.0), TypeError, "matrix"),
+    (lambda n, P, s: n.connect(s, P, p=0.5), TypeError, "weights"),
+    (lambda n, P, s: n.connect(P, s, w=1.0), TypeError, "LIF"),
+    (lambda n, P, s: n.connect("P", P, w=1.0), TypeError, "pre"),
+    (lambda n, P, s: n.connect(s, P, w=2.0, plasticity=nm.STDP(w_max=1.0)), ValueError, "w_max"),
+    (lambda n, P, s: n.connect(s, P, w=1.0, plasticity="stdp"), TypeError, "plasticity"),
+    (lambda n, P, s: n.connect(s, P[:3], w=1.0, connectivity_rule="one_to_one"), ValueError, "equal"),
+    (lambda n, P, s: n.connect(s, P, w=1.0, connectivity_rule="ring"), ValueError, "connectivity_rule"),
+    (lambda n, P, s: n.run(-1.0), ValueError, "duration"),
+    (lambda n, P, s: n.run(0.05), ValueError, "multiple of dt"),
+    (lambda n, P, s: n.run(10.0, steps=3), TypeError, "steps"),
+    (lambda n, P, s: n.run("10"), TypeError, "duration"),
+    (lambda n, P, s: n.lif(10, tau=3.0), TypeError, "tau"),
+    (lambda n, P, s: n.lif(0), ValueError, "n"),
+    (lambda n, P, s: n.lif(2.5), TypeError, "n"),
+    (lambda n, P, s: n.poisson(10, rate=-1.0), ValueError, "rate"),
+    (lambda n, P, s: n.poisson(10, rate=20000.0), ValueError, "rate"),
+    (lambda n, P, s: n.poisson(10, rate=np.ones(3)), ValueError, "rate"),
+    (lambda n, P, s: n.spike_source(3, indices=[0, 5], times=[1.0, 2.0]), ValueError, "indices"),
+    (lambda n, P, s: n.spike_source(3, indices=[0, 1], times=[1.0]), ValueError, "shape"),
+    (lambda n, P, s: n.spike_source(3, indices=[0, 1], times=[1.0, 1.05]), ValueError, "multiple"),
+    (lambda n, P, s: n.spike_source(3, indices=[0, 0], times=[1.0, 1.0]), ValueError, "once per step"),
+    (lambda n, P, s: n.spike_source(3, indices=[0, 1], times=[-1.0, 1.0]), ValueError, "times"),
+    (lambda n, P, s: n.current(P, np.ones(3)), ValueError, "amplitude"),
+    (lambda n, P, s: n.current(P, 1.0, start=5.0, stop=5.0), ValueError, "stop"),
+    (lambda n, P, s: n.current(s, 1.0), TypeError, "LIF"),
+    (lambda n, P, s: n.state_monitor(P, "u"), ValueError, "var"),
+    (lambda n, P, s: n.state_monitor(P, "v", record=[0, 99]), ValueError, "record"),
+    (lambda n, P, s: n.state_monitor(P, "v", every=0.0), ValueError, "every"),
+    (lambda n, P, s: n.weight_monitor(P, every=1.0), TypeError, "Projection"),
+    (lambda n, P, s: P[::2], ValueError, "contiguous"),
+    (lambda n, P, s: P[25], IndexError, "out of range"),
+])
+def test_bad_calls_raise_and_change_nothing(call, exc, match):
+    net, P, src = fresh()
+    before = snapshot(net)
+    with pytest.raises(exc, match=match):
+        call(net, P, src)
+    assert snapshot(net) == before
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(tau_pre=0.0), "tau_pre"), (dict(tau_post=-2.0), "tau_post"),
+    (dict(a_plus=-0.1), "a_plus"), (dict(a_minus=0.1), "a_minus"),
+    (dict(w_min=1.0, w_max=1.0), "w_min"), (dict(weight_dependence="log"), "weight_dependence"),
+    (dict(pairing="triplet"), "pairing"), (dict(a_plus=float("nan")), "a_plus"),
+])
+def test_bad_stdp_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        nm.STDP(**kwargs)
+
+
+def test_network_arguments():
+    for kwargs, exc in ((dict(dt=0.0), ValueError), (dict(dt=-0.1), ValueError),
+                        (dict(seed=-1), ValueError), (dict(seed=1.5), TypeError),
+                        (dict(dt=0.1, clock=1), TypeError)):
+        with pytest.raises(exc):
+            nm.Network(**kwargs)
+
+
+def test_failed_call_does_not_shift_later_random_draws():
+    """A rejected connect consumes no randomness: what follows is as if it never happened."""
+    a, Pa, sa = fresh()
+    b, Pb, sb = fresh()
+    with pytest.raises(ValueError):
+        b.connect(sb, Pb, p=0.5, w=nm.uniform(0, 1), delay=0.33)
+    pa = a.connect(sa, Pa, p=0.5, w=nm.uniform(0, 1))
+    pb = b.connect(sb, Pb, p=0.5, w=nm.uniform(0, 1))
+    np.testing.assert_array_equal(pa.weights, pb.weights)
+
+
+def test_failed_run_leaves_state():
+    net, P, src = fresh()
+    net.connect(src, P, w=3.0)
+    net.run(5.0)
+    v = P.v.copy()
+    with pytest.raises(ValueError):
+        net.run(-5.0)
+    assert net.t == pytest.approx(5.0)
+    np.testing.assert_array_equal(P.v, v)
