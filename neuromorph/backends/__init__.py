@@ -1,0 +1,10 @@
+"""Backends: the same :class:`~neuromorph.network.Network` description run elsewhere.
+
+* :mod:`neuromorph.backends.brian2` -- the network as Brian2 objects, to cross-check
+  spikes and STDP weights against neuromorph's engine and to serve as the peer in
+  benchmarks (``to_brian2``, ``run_brian2``).
+
+Backends read the network description (populations, projections, currents, monitors,
+model and rule parameters, initial state); they never read or change the engine's
+internals, and they never modify the network they are given.
+"""
