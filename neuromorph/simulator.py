@@ -117,7 +117,7 @@ class Simulator:
             self.state[name] = arr
 
     def _build_projections(self, projections):
-        self.projections = projections
+        self.projections = list(projections)
         k = len(projections)
         n_syn = [pr.n_synapses for pr in projections]
         syn_off = np.concatenate([[0], np.cumsum(n_syn)]).astype(np.int64)

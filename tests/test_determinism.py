@@ -32,3 +32,23 @@ def test_different_seed_differs():
 def test_splitting_a_run_changes_nothing():
     """Poisson inputs are drawn in fixed absolute blocks, so run(a) + run(b) == run(a + b)."""
     assert same(run(11), run(11, pieces=(0.0, 33.3, 100.0, 116.7)))
+
+
+def test_growing_a_network_between_runs_keeps_state():
+    """Adding a population and a projection after a run keeps spikes in flight and traces:
+    the old part of the network goes on exactly as if nothing had been added."""
+    a = random_network(seed=21)
+    b = random_network(seed=21)
+    ma = [a.spike_monitor(p) for p in a.populations]
+    mb = [b.spike_monitor(p) for p in b.populations]
+    a.run(100.0)
+    b.run(100.0)
+    extra = b.lif(10, tau_m=5.0)
+    b.connect(b.populations[2], extra, w=1.0, delay=4.0)
+    a.run(100.0)
+    b.run(100.0)
+    for x, y in zip(ma, mb):
+        np.testing.assert_array_equal(x.steps, y.steps)
+        np.testing.assert_array_equal(x.i, y.i)
+    for x, y in zip(a.projections, b.projections):
+        np.testing.assert_array_equal(x.w, y.w)
