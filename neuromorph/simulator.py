@@ -87,7 +87,6 @@ class Simulator:
         self._build_inputs(inputs, previous)
         self._carry_over(previous)
         self.spikes = np.zeros(max(self.n_total, 1), np.int32)
-        self.flags = np.zeros(max(self.n_lif, 1), np.uint8)
         self.spike_monitors, self.state_monitors = [], []
         self.rate_monitors, self.weight_monitors = [], []
         self._monitor_arrays()
@@ -152,7 +151,8 @@ class Simulator:
         self.pr_colptr_off = np.array(cp_off, np.int64)
         self.rowptr, self.colptr = cat(rowptr, np.int64), cat(colptr, np.int64)
         self.col_syn = cat(col_syn, np.int64)
-        self.syn_pre = cat([pr.sources for pr in projections], np.int32)
+        syn_pre = cat([pr.sources for pr in projections], np.int32)
+        self.col_pre = syn_pre[self.col_syn]
         self.syn_post = cat([pr.targets for pr in projections], np.int32)
         self.syn_delay = cat([pr.delay_steps for pr in projections], np.int32)
         self.syn_w = cat([pr.w for pr in projections], np.float64)
@@ -314,12 +314,12 @@ class Simulator:
                           self.ring_exc, self.ring_inh, ptr, idx,
                           self.pr_pre_lo, self.pr_pre_hi, self.pr_post_lo, self.pr_rowptr_off,
                           self.pr_colptr_off, self.pr_plastic, self.pr_rule, self.pr_xpre_off,
-                          self.pr_xpost_off, self.rowptr, self.syn_post, self.syn_pre,
-                          self.syn_w, self.syn_delay, self.colptr, self.col_syn, self.x_pre,
+                          self.pr_xpost_off, self.rowptr, self.syn_post, self.syn_w,
+                          self.syn_delay, self.colptr, self.col_syn, self.col_pre, self.x_pre,
                           self.x_post, self.rec_mask, self.spk_step, self.spk_idx, count,
                           self.max_rec, self.sm_every, self.sm_ptr, self.sm_var, self.sm_idx,
                           sm_row, sm_out_off, sm_out, self.rm_lo, self.rm_hi, rm_out,
-                          self.flags, self.spikes)
+                          self.spikes)
             self._flush_spikes(count)
         for m, off, r in zip(self.state_monitors, sm_out_off, rows):
             k = len(m.record)

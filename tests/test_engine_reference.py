@@ -52,11 +52,11 @@ def test_lif_step_matches_reference():
     coef = lif.coefficients(0.1, 20.0, 5.0, 10.0, -49.0, -60.0, -50.0, 50)
     v = rng.uniform(-62, -48, n)
     ie, ii = rng.uniform(0, 5, n), rng.uniform(-5, 0, n)
-    ref = rng.integers(0, 4, n).astype(np.int32)
+    ref = rng.integers(0, 4, n).astype(np.int32)  # n_ref = 50: values 0..3 are late refractory
     ext = rng.uniform(-2, 2, n)
     exp = lif.lif_step_reference(coef, v, ie, ii, ref, ext)
-    flags, spikes = np.zeros(n, np.uint8), np.zeros(n, np.int32)
-    k = lif.lif_step(coef, 0, n, v, ie, ii, ref, ext, True, flags, spikes, 0)
+    spikes = np.zeros(n, np.int32)
+    k = lif.lif_step(coef, 0, n, v, ie, ii, ref, ext, True, spikes, 0)
     np.testing.assert_array_equal(spikes[:k], np.nonzero(exp[4])[0])
     for got, want in zip((v, ie, ii, ref), exp[:4]):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)

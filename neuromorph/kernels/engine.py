@@ -31,10 +31,10 @@ def run_steps(step0, s_begin, n_steps,
               in_ptr, in_idx,
               pr_pre_lo, pr_pre_hi, pr_post_lo, pr_rowptr_off, pr_colptr_off,
               pr_plastic, pr_rule, pr_xpre_off, pr_xpost_off,
-              rowptr, syn_post, syn_pre, syn_w, syn_delay, colptr, col_syn, x_pre, x_post,
+              rowptr, syn_post, syn_w, syn_delay, colptr, col_syn, col_pre, x_pre, x_post,
               rec_mask, spk_step, spk_idx, spk_count, max_rec_per_step,
               sm_every, sm_ptr, sm_var, sm_idx, sm_row, sm_out_off, sm_out,
-              rm_lo, rm_hi, rm_out, flags, spikes):
+              rm_lo, rm_hi, rm_out, spikes):
     """Run steps ``s_begin .. n_steps-1`` of a chunk starting at absolute step ``step0``.
 
     Returns the index of the first step not run (``n_steps`` when the chunk is done).
@@ -75,7 +75,7 @@ def run_steps(step0, s_begin, n_steps,
         n_spk = 0
         for p in range(n_pops):
             n_spk = lif_step(pop_coef[p], pop_lo[p], pop_hi[p], v, i_exc, i_inh, ref, i_ext,
-                             pop_ext[p], flags, spikes, n_spk)
+                             pop_ext[p], spikes, n_spk)
         n_lif_spk = n_spk
         # 4. input spikes
         for q in range(in_ptr[s], in_ptr[s + 1]):
@@ -116,7 +116,7 @@ def run_steps(step0, s_begin, n_steps,
                 if i < 0 or i >= n_post:
                     continue
                 xpost[i] = bump_trace(xpost[i], nearest)
-                potentiate_column(col_syn, colptr[coff + i], colptr[coff + i + 1], syn_pre,
+                potentiate_column(col_syn, col_pre, colptr[coff + i], colptr[coff + i + 1],
                                   syn_w, xpre, a_plus, w_min, w_max, mu_plus)
         # 7. delayed arrivals due at the end of this step
         if has_ring:

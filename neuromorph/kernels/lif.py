@@ -20,8 +20,11 @@ and ``v_inf = v_rest + I_ext``::
     I_x(t+dt)   = I_x E_x
 
 Order within a step, as in Brian2's default schedule: integrate, threshold, reset.
-The refractory counter ``ref`` holds the number of steps left; a neuron that spiked
-in step ``s`` is integrated again from step ``s + n_ref`` on.
+A neuron that spiked in step ``s`` is integrated again from step ``s + n_ref`` on
+(``n_ref = t_ref / dt``). The refractory counter ``ref`` is set to ``n_ref + 1`` in the
+step of a spike and counts down to 0; the neuron integrates while ``ref - 1 <= 1``
+after the decrement. The value ``n_ref + 1`` occurs only in the step of a spike, so
+spikes are read off the counter without a separate flag array.
 """
 from __future__ import annotations
 
@@ -52,20 +55,20 @@ def coefficients(dt, tau_m, tau_syn_exc, tau_syn_inh, v_rest, v_reset, v_th, n_r
 
 
 @njit(cache=True, inline="always")
-def _update(v_old, ie, ii, ref_left, v_inf, e_m, c_e, c_i, v_reset, v_th, n_ref):
-    """One neuron, one step: returns ``(v, ref, spiked)`` (branch-free selects)."""
-    r = ref_left - 1
-    active = r <= 0
+def _update(v_old, ie, ii, ref, v_inf, e_m, c_e, c_i, v_reset, v_th, n_ref):
+    """One neuron, one step: returns ``(v, ref)`` (branch-free selects)."""
+    r = ref - 1
+    active = r <= 1
     v_new = v_inf + (v_old - v_inf) * e_m + ie * c_e + ii * c_i
     v_new = v_new if active else v_old
     spiked = active and v_new > v_th
     v_new = v_reset if spiked else v_new
-    r = n_ref if spiked else (r if r > 0 else 0)
-    return v_new, r, spiked
+    r = n_ref + 1 if spiked else (r if r > 0 else 0)
+    return v_new, r
 
 
 @njit(cache=True, nogil=True)
-def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, flags, spikes, n_spikes):
+def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, spikes, n_spikes):
     """Advance neurons ``lo:hi`` (one population) by one step, in place.
 
     Parameters
@@ -77,11 +80,9 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, flags, spikes, 
     v, i_exc, i_inh : float64[n]
         Membrane potential (mV) and synaptic currents (mV), updated in place.
     ref : int32[n]
-        Refractory steps left, updated in place.
+        Refractory counter (see the module docstring), updated in place.
     i_ext : float64[n]
         External current (mV) held constant over the step; read only if ``use_ext``.
-    flags : uint8[n]
-        Scratch space for the spike flags (global index).
     spikes : int32[>= n]
         Indices of this step's spikes are appended at ``spikes[n_spikes:]``.
 
@@ -97,21 +98,22 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, flags, spikes, 
     # Branch-free loops over 0-based views vectorise (numba skips negative-index
     # wrap-around checks when the index is provably >= 0); spikes are collected after.
     vv, ie, ii = v[lo:hi], i_exc[lo:hi], i_inh[lo:hi]
-    rr, ff, xx = ref[lo:hi], flags[lo:hi], i_ext[lo:hi]
+    rr, xx = ref[lo:hi], i_ext[lo:hi]
     if use_ext:
         for j in range(hi - lo):
-            vv[j], rr[j], ff[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest + xx[j], e_m,
-                                          c_e, c_i, v_reset, v_th, n_ref)
+            vv[j], rr[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest + xx[j], e_m, c_e, c_i,
+                                   v_reset, v_th, n_ref)
             ie[j] *= e_e
             ii[j] *= e_i
     else:
         for j in range(hi - lo):
-            vv[j], rr[j], ff[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest, e_m, c_e, c_i,
-                                          v_reset, v_th, n_ref)
+            vv[j], rr[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest, e_m, c_e, c_i, v_reset,
+                                   v_th, n_ref)
             ie[j] *= e_e
             ii[j] *= e_i
+    just_fired = n_ref + 1
     for j in range(hi - lo):
-        if ff[j]:
+        if rr[j] == just_fired:
             spikes[n_spikes] = lo + j
             n_spikes += 1
     return n_spikes
@@ -126,9 +128,9 @@ def lif_step_reference(coef, v, i_exc, i_inh, ref, i_ext):
     v_inf = v_rest + i_ext
     integrated = v_inf + (v - v_inf) * e_m + i_exc * c_e + i_inh * c_i
     ref = np.maximum(ref - 1, 0)
-    refractory = ref > 0
+    refractory = ref > 1
     v_new = np.where(refractory, v, integrated)
     spiked = (v_new > v_th) & ~refractory
     v_new = np.where(spiked, v_reset, v_new)
-    ref = np.where(spiked, int(n_ref), ref).astype(np.int32)
+    ref = np.where(spiked, int(n_ref) + 1, ref).astype(np.int32)
     return v_new, i_exc * e_e, i_inh * e_i, ref, spiked

@@ -60,11 +60,15 @@ def bump_trace(x, nearest):
 
 
 @njit(cache=True, nogil=True)
-def potentiate_column(syn, lo, hi, pre, w, x_pre, a_plus, w_min, w_max, mu_plus):
-    """Post spike: potentiate incoming synapses ``syn[lo:hi]`` (indices into ``w``)."""
+def potentiate_column(syn, col_pre, lo, hi, w, x_pre, a_plus, w_min, w_max, mu_plus):
+    """Post spike: potentiate incoming synapses ``syn[lo:hi]`` (indices into ``w``).
+
+    ``col_pre[k]`` is the presynaptic neuron of synapse ``syn[k]``, stored in column
+    order so that the only scattered memory access per synapse is its weight.
+    """
     for k in range(lo, hi):
         s = syn[k]
-        w[s] = update_weight(w[s], a_plus, x_pre[pre[s]], w_min, w_max, mu_plus, True)
+        w[s] = update_weight(w[s], a_plus, x_pre[col_pre[k]], w_min, w_max, mu_plus, True)
 
 
 def update_weight_reference(w, amplitude, trace, w_min, w_max, mu, potentiate):
