@@ -8,6 +8,16 @@ backprop-problems checklist (:mod:`.metadata`). :func:`registry` lists them all.
 from .alignment import DirectFeedbackAlignment, FeedbackAlignment, KolenPollack, SignSymmetry
 from .backprop import Backprop
 from .base import RateClassifier
+from .contrastive_hebbian import ContrastiveHebbian
+from .equilibrium_propagation import EquilibriumPropagation
+from .forward_forward import ForwardForward
+from .predictive_coding import PredictiveCoding
+from .target_propagation import DifferenceTargetPropagation, TargetPropagation
+from .learned_feedback import LearnedFeedback
+from .local_losses import LocalLosses
+from .pepita import Pepita
+from .perturbation import NodePerturbation, WeightPerturbation
+from .reinforce import Reinforce
 from .metadata import CHECKLIST_COLUMNS, Checklist, Family
 
 _FAMILIES = (
@@ -16,6 +26,18 @@ _FAMILIES = (
     DirectFeedbackAlignment,
     SignSymmetry,
     KolenPollack,
+    NodePerturbation,
+    WeightPerturbation,
+    Reinforce,
+    LearnedFeedback,
+    LocalLosses,
+    TargetPropagation,
+    DifferenceTargetPropagation,
+    PredictiveCoding,
+    ContrastiveHebbian,
+    EquilibriumPropagation,
+    ForwardForward,
+    Pepita,
 )
 
 

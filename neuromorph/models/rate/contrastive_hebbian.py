@@ -1,0 +1,59 @@
+"""Contrastive Hebbian learning (Movellan 1991; Xie & Seung 2003; spec §4.17, SEL:EB)."""
+from ._validation import check_choice, check_number, check_positive
+from .energy import feedforward_states, hebbian_products, relax
+from .equilibrium_propagation import _EnergyBased
+from .metadata import CHECKLISTS, Family
+
+
+class ContrastiveHebbian(_EnergyBased):
+    """Clamped phase, then free phase; the update is the difference of Hebbian products.
+
+    ::
+
+        negative (free):    only x clamped, relax from the bottom-up sweep → h^{ℓ,−}
+        positive (clamped): x and h^L = y clamped, start from h^{ℓ,−} → h^{ℓ,+}
+        ΔW^ℓ = γ^{−(L−ℓ)} (ρ(h^{ℓ,+}) ρ(h^{ℓ−1,+})^T − ρ(h^{ℓ,−}) ρ(h^{ℓ−1,−})^T) / n   ascent
+
+    Top-down input is damped by the feedback gain γ (0 < γ ≤ 1); the γ^{−(L−ℓ)} factor
+    is Xie & Seung's scaling that makes CHL approximate backprop in layered nets. The
+    prediction is the free phase from the bottom-up sweep, like EP. By default the free
+    phase comes first, so the negative phase is exactly the state the network predicts
+    from (``phase_order="clamped_first"`` runs Movellan's order, the free phase starting
+    from the clamped state; it can settle in a different mode than prediction does,
+    which is CHL's known failure, spec §4.17).
+
+    Extra parameters
+    ----------------
+    gamma : float in (0, 1]
+        Feedback gain γ.
+    n_clamped : int > 0
+        Euler steps of the clamped phase.
+    phase_order : {"free_first", "clamped_first"}
+    """
+
+    family = Family.SEL_EB
+    checklist = CHECKLISTS["chl"]
+    algorithm = "Contrastive Hebbian learning"
+    spec_section = "4.17"
+    _params = dict(gamma=0.2, n_clamped=20, phase_order="free_first", hidden_layer_sizes=(256,))
+
+    def _check_rule_params(self):
+        check_number("gamma", self.gamma, low=0, high=1, low_open=True)
+        check_positive("n_clamped", self.n_clamped, integer=True)
+        check_choice("phase_order", self.phase_order, ("free_first", "clamped_first"))
+
+    def free_phase(self, X):
+        init = feedforward_states(self.net_, self._rho, X)
+        return relax(self.net_, self._rho, X, init, self.n_free, self.step, gain=self.gamma)
+
+    def _contrast(self, X, Y, free):
+        net, rho, g = self.net_, self._rho, self.gamma
+        plus = relax(net, rho, X, free, self.n_clamped, self.step, clamp_output=Y, gain=g)
+        if self.phase_order == "clamped_first":
+            minus = relax(net, rho, X, plus, self.n_free, self.step, gain=g)
+        else:
+            minus = free
+        hi, lo = hebbian_products(rho, X, plus), hebbian_products(rho, X, minus)
+        L = net.n_layers
+        scale = [g ** -(L - 1 - l) for l in range(L)] * 2
+        return [-s * (a - b) for s, a, b in zip(scale, hi, lo)]
