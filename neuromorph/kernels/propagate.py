@@ -16,8 +16,12 @@ from .stdp import update_weight
 
 @njit(cache=True, nogil=True)
 def propagate_row(lo, hi, post, post_lo, w, delay, step, i_exc, i_inh, ring_exc, ring_inh,
-                  plastic, x_post, a_minus, w_min, w_max, mu_minus):
+                  sign, const_delay, plastic, x_post, a_minus, w_min, w_max, mu_minus):
     """Deliver the synapses ``lo:hi`` of one spiking presynaptic neuron.
+
+    ``sign`` (+1: every weight >= 0, -1: every weight < 0, 0: mixed) and
+    ``const_delay`` (the delay in steps shared by all synapses of the projection, or
+    -1) let a whole row go to one destination array without per-synapse tests.
 
     If ``plastic``, each synapse is then depressed from the post trace ``x_post``
     (STDP pre-spike update, :func:`~neuromorph.kernels.stdp.update_weight`); the
@@ -27,6 +31,19 @@ def propagate_row(lo, hi, post, post_lo, w, delay, step, i_exc, i_inh, ring_exc,
     more than the delivery itself.
     """
     n_slots = ring_exc.shape[0]
+    if sign != 0 and const_delay >= 0:
+        if const_delay == 0:
+            dest = i_exc if sign > 0 else i_inh
+        else:
+            slot = (step + const_delay) % n_slots
+            dest = ring_exc[slot] if sign > 0 else ring_inh[slot]
+        for s in range(lo, hi):
+            p = post[s]
+            ws = w[s]
+            dest[post_lo + p] += ws
+            if plastic:
+                w[s] = update_weight(ws, a_minus, x_post[p], w_min, w_max, mu_minus, False)
+        return
     for s in range(lo, hi):
         p = post[s]
         tgt = post_lo + p
