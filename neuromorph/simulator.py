@@ -130,6 +130,7 @@ class Simulator:
                                   np.all(pr.delay_steps == pr.delay_steps[0]) else -1
                                   for pr in projections], np.int64)
         self.pr_sign = np.zeros(k, np.int64)
+        self.pr_wconst = np.full(k, np.nan)
         self.pr_rule = np.zeros((k, N_RULE))
         rowptr, colptr, col_syn = [], [], []
         rp_off, cp_off = [], []
@@ -274,17 +275,24 @@ class Simulator:
         return np.array([np.any(i_ext[lo:hi] != 0) for lo, hi in zip(self.pop_lo, self.pop_hi)],
                         bool)
 
-    def _update_signs(self):
-        """Which projections feed only one current (weights can be edited between runs)."""
+    def _weight_summary(self):
+        """Per projection: does it feed only one current, are all its weights equal?
+
+        Recomputed at every run, since weights can be edited between runs.
+        """
         for k, pr in enumerate(self.projections):
             if pr.plasticity is not None:
                 lo, hi = pr.plasticity.w_min, pr.plasticity.w_max
-                self.pr_sign[k] = 1 if lo >= 0 else (-1 if hi < 0 else 0)
+                self.pr_wconst[k] = np.nan
+            elif pr.n_synapses:
+                lo, hi = pr.w.min(), pr.w.max()
+                self.pr_wconst[k] = lo if lo == hi else np.nan
             else:
-                self.pr_sign[k] = 1 if np.all(pr.w >= 0) else (-1 if np.all(pr.w < 0) else 0)
+                lo = hi = 0.0
+            self.pr_sign[k] = 1 if lo >= 0 else (-1 if hi < 0 else 0)
 
     def run(self, n_steps, progress=False):
-        self._update_signs()
+        self._weight_summary()
         net = self.net
         u, u_end = net.step, net.step + n_steps
         bar = None
@@ -327,7 +335,8 @@ class Simulator:
                           st["I_exc"], st["I_inh"], st["ref"], st["I_ext"], self.n_lif,
                           self.ring_exc, self.ring_inh, ptr, idx,
                           self.pr_pre_lo, self.pr_pre_hi, self.pr_post_lo, self.pr_rowptr_off,
-                          self.pr_colptr_off, self.pr_sign, self.pr_delay, self.pr_plastic,
+                          self.pr_colptr_off, self.pr_sign, self.pr_delay, self.pr_wconst,
+                          self.pr_plastic,
                           self.pr_rule, self.pr_xpre_off,
                           self.pr_xpost_off, self.rowptr, self.syn_post, self.syn_w,
                           self.syn_delay, self.colptr, self.col_syn, self.col_pre, self.x_pre,

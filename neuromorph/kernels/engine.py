@@ -30,7 +30,7 @@ def run_steps(step0, s_begin, n_steps,
               ring_exc, ring_inh,
               in_ptr, in_idx,
               pr_pre_lo, pr_pre_hi, pr_post_lo, pr_rowptr_off, pr_colptr_off,
-              pr_sign, pr_delay, pr_plastic, pr_rule, pr_xpre_off, pr_xpost_off,
+              pr_sign, pr_delay, pr_wconst, pr_plastic, pr_rule, pr_xpre_off, pr_xpost_off,
               rowptr, syn_post, syn_w, syn_delay, colptr, col_syn, col_pre, x_pre, x_post,
               rec_mask, spk_step, spk_idx, spk_count, max_rec_per_step,
               sm_every, sm_ptr, sm_var, sm_idx, sm_row, sm_out_off, sm_out,
@@ -97,7 +97,7 @@ def run_steps(step0, s_begin, n_steps,
                 r = roff + j - lo
                 propagate_row(rowptr[r], rowptr[r + 1], syn_post, post_lo, syn_w, syn_delay,
                               u, i_exc, i_inh, ring_exc, ring_inh, pr_sign[k], pr_delay[k],
-                              plastic, xpost, a_minus, w_min, w_max, mu_minus)
+                              pr_wconst[k], plastic, xpost, a_minus, w_min, w_max, mu_minus)
                 if plastic:
                     xpre[j - lo] = bump_trace(xpre[j - lo], nearest)
         # 6. post spikes of plastic projections

@@ -16,12 +16,15 @@ from .stdp import update_weight
 
 @njit(cache=True, nogil=True)
 def propagate_row(lo, hi, post, post_lo, w, delay, step, i_exc, i_inh, ring_exc, ring_inh,
-                  sign, const_delay, plastic, x_post, a_minus, w_min, w_max, mu_minus):
+                  sign, const_delay, const_w, plastic, x_post, a_minus, w_min, w_max,
+                  mu_minus):
     """Deliver the synapses ``lo:hi`` of one spiking presynaptic neuron.
 
     ``sign`` (+1: every weight >= 0, -1: every weight < 0, 0: mixed) and
     ``const_delay`` (the delay in steps shared by all synapses of the projection, or
-    -1) let a whole row go to one destination array without per-synapse tests.
+    -1) let a whole row go to one destination array without per-synapse tests;
+    a finite ``const_w`` (static projections whose weights are all equal, like
+    Brian2's ``on_pre='ge += we'``) spares reading the weights.
 
     If ``plastic``, each synapse is then depressed from the post trace ``x_post``
     (STDP pre-spike update, :func:`~neuromorph.kernels.stdp.update_weight`); the
@@ -37,6 +40,10 @@ def propagate_row(lo, hi, post, post_lo, w, delay, step, i_exc, i_inh, ring_exc,
         else:
             slot = (step + const_delay) % n_slots
             dest = ring_exc[slot] if sign > 0 else ring_inh[slot]
+        if not plastic and np.isfinite(const_w):
+            for s in range(lo, hi):
+                dest[post_lo + post[s]] += const_w
+            return
         for s in range(lo, hi):
             p = post[s]
             ws = w[s]
