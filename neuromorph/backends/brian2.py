@@ -77,7 +77,8 @@ from functools import reduce
 import numpy as np
 
 import brian2 as b2
-from brian2 import Hz, ms, mV, volt
+from brian2 import Hz, ms, mV
+from brian2.devices.device import reset_device
 
 from .. import _checks
 from ..monitors import SpikeMonitor
@@ -496,20 +497,21 @@ def run_brian2(net, duration_ms, target="numpy", build_dir=None):
 def _run_standalone(net, n_steps, seed, build_dir):
     folder = tempfile.mkdtemp(prefix="neuromorph_brian2_") if build_dir is None \
         else str(build_dir)
-    b2.set_device("cpp_standalone", build_on_run=False)
-    device = b2.get_device()
     try:
-        t0 = time.perf_counter()
-        model, _ = _simulate(net, n_steps, seed)
-        device.build(directory=folder, compile=True, run=True, debug=False)
-        total = time.perf_counter() - t0
-        wall = float(device._last_run_time)
-        result = Brian2Result(model.spike_trains(), model.weights(), wall, total - wall,
-                              "cpp_standalone")
+        b2.set_device("cpp_standalone", build_on_run=False)
+        device = b2.get_device()
+        try:
+            t0 = time.perf_counter()
+            model, _ = _simulate(net, n_steps, seed)
+            device.build(directory=folder, compile=True, run=True, debug=False)
+            total = time.perf_counter() - t0
+            wall = float(device._last_run_time)
+            return Brian2Result(model.spike_trains(), model.weights(), wall, total - wall,
+                                "cpp_standalone")
+        finally:  # forget this project's objects and go back to the previous device
+            device.reinit()
+            device.activate()
+            reset_device()
     finally:
-        device.reinit()
-        device.activate()
-        b2.reset_device()
         if build_dir is None:
             shutil.rmtree(folder, ignore_errors=True)
-    return result
