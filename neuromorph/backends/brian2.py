@@ -59,11 +59,12 @@ Examples
 >>> net = nm.Network(dt=0.1, seed=0)
 >>> src = net.spike_source(2, indices=np.array([0, 1]), times=np.array([1.0, 2.0]))
 >>> P = net.lif(3, v_rest=-65.0, v_reset=-70.0, v_th=-50.0)
->>> _ = net.connect(src, P, w=20.0)
+>>> _ = net.connect(src, P, w=60.0)             # mV per spike
 >>> mon = net.spike_monitor(P)
->>> res = run_brian2(net, 10.0)
->>> res.spikes[0][1]                         # neurons that fired (local to P)
-array([0, 1, 2])
+>>> res = run_brian2(net, 20.0)                 # ms, target 'numpy'
+>>> t, i = res.spikes[0]                        # times (ms), indices local to P
+>>> t, i
+(array([5.7, 5.7, 5.7]), array([0, 1, 2], dtype=int32))
 """
 from __future__ import annotations
 
