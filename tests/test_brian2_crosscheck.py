@@ -30,8 +30,8 @@ def static_network(seed=3):
     refractoriness, recurrent and view-to-view projections, step currents.
 
     Population ``b`` has ``tau_syn_exc == tau_syn_inh == tau_m`` (the degenerate case of
-    the exact integration) and two overlapping step currents switching at 50, 100 and
-    220 ms.
+    the exact integration) and overlapping step currents switching at 50, 100 and
+    220 ms on top of a constant one; ``a`` gets a constant current only.
     """
     net = nm.Network(dt=DT, seed=seed)
     rng = np.random.default_rng(seed)
@@ -45,7 +45,9 @@ def static_network(seed=3):
     net.connect(a, b, p=0.5, w=nm.uniform(0.5, 3.0), delay=1.0)
     net.connect(b, a[10:], p=0.3, w=-2.0, delay=0.5)
     net.connect(a, a, p=0.1, w=1.0, allow_self=False, name="recurrent")
-    net.current(b[:5], 12.0, start=50.0, stop=220.0)
+    net.current(a[:8], 1.5)  # constant: I_ext set once
+    net.current(b[:5], 12.0, start=50.0, stop=220.0)  # gated: I_ext set every step
+    net.current(b, 0.5)
     net.current(b[3:], 3.0, start=100.0)
     return net
 

@@ -19,10 +19,10 @@ Mapping (time in ms, voltages, currents and weights in mV on the neuromorph side
 * **Poisson** inputs -> ``PoissonGroup`` (same rates; the spike trains differ from
   neuromorph's, which only matters for exact comparisons), **spike sources** ->
   ``SpikeGeneratorGroup`` (same steps).
-* **Step currents** (``net.currents``) -> a parameter ``I_ext`` set every step from a
-  ``TimedArray`` (``run_regularly`` at ``when='start'``, before integration) whose
-  resolution is the greatest common divisor of the on/off steps; a current that is on
-  from step 0 forever is a constant and costs nothing per step.
+* **Step currents** (``net.currents``) -> a parameter ``I_ext``, set every step
+  (``run_regularly`` at ``when='start'``, before integration) as the sum of per-neuron
+  amplitudes times 0/1 ``TimedArray`` gates; currents that are all on from step 0
+  forever make ``I_ext`` a constant that costs nothing per step.
 * **Static projections** -> up to two ``Synapses`` (``w >= 0`` into ``I_exc``,
   ``w < 0`` into ``I_inh``), with a scalar weight / delay when all synapses share one.
 * **STDP projections** -> one ``Synapses`` with event-driven traces ``Apre``/``Apost``
@@ -245,33 +245,6 @@ def _check_target(target):
 
 
 # -- building --------------------------------------------------------------------------
-def _lif_group(pop, clock):
-    """``NeuronGroup`` of a LIF population and the operations it needs (a list)."""
-    m = pop.model
-    namespace = {"tau_m": m.tau_m * ms, "v_rest": m.v_rest * mV, "v_reset": m.v_reset * mV,
-                 "v_th": m.v_th * mV, "tau_syn_exc": m.tau_syn_exc * ms,
-                 "tau_syn_inh": m.tau_syn_inh * ms}
-    # Brian2 solves the equations symbolically: a synaptic time constant equal to tau_m
-    # must be the same symbol, and then the ``int(not_refractory)`` factor that
-    # ``(unless refractory)`` puts into the exponents makes the solution divide by zero;
-    # such a population is integrated without the flag and clamped after integration.
-    taus = {f"tau_{kind}": "tau_m" if tau == m.tau_m else f"tau_syn_{kind}"
-            for kind, tau in (("exc", m.tau_syn_exc), ("inh", m.tau_syn_inh))}
-    degenerate = "tau_m" in taus.values()
-    equations = _LIF_EQUATIONS.format(flags="" if degenerate else "(unless refractory)",
-                                      **taus)
-    group = b2.NeuronGroup(pop.size, equations, threshold="v > v_th", reset="v = v_reset",
-                           refractory=m.t_ref * ms, method="exact", namespace=namespace,
-                           clock=clock)
-    group.v = np.array(pop.state["v"], dtype=float) * mV
-    group.I_exc = np.array(pop.state["I_exc"], dtype=float) * mV
-    group.I_inh = np.array(pop.state["I_inh"], dtype=float) * mV
-    ops = []
-    if degenerate and m.t_ref > 0:
-        ops.append(group.run_regularly(_CLAMP, when="groups", order=group.order + 1))
-    return group, ops
-
-
 def _input_group(pop, clock):
     model = pop.model
     if isinstance(model, PoissonInput):
@@ -282,30 +255,85 @@ def _input_group(pop, clock):
                                   np.array(model.steps, dtype=float) * dt * ms, clock=clock)
 
 
-def _drive_currents(group, pop, currents):
-    """Set ``I_ext`` of ``group`` from the step currents that target ``pop``.
+def _same_tau(tau_syn, tau_m):
+    """Whether the engine treats ``tau_syn`` as equal to ``tau_m`` (its degenerate case)."""
+    return abs(tau_syn - tau_m) <= 1e-12 * tau_m
 
-    Returns the Brian2 objects to add to the network (none for constant currents).
+
+def _current_terms(pop, currents, dt):
+    """Step currents into ``pop`` as Brian2 pieces.
+
+    Each current ``k`` (in ``net.currents`` order, as the engine sums them) gets a
+    per-neuron amplitude ``I_amp_k`` (mV, 0 outside its target view) and, unless it is
+    on from step 0 forever, a 0/1 ``TimedArray`` gate ``gate_k(t)`` whose resolution is
+    the greatest common divisor of its on/off steps. Memory is O(neurons + steps / gcd)
+    per current.
+
+    Returns
+    -------
+    amplitudes : list of ndarray
+        ``I_amp_k`` of each current (mV, one value per neuron of ``pop``).
+    terms : list of str
+        The summands of ``I_ext``.
+    gates : dict
+        Namespace entries ``gate_k -> TimedArray``.
     """
-    mine = [c for c in currents if c.target.population is pop]
-    if not mine:
-        return []
-    edges = sorted({e for c in mine for e in (c.on, c.off) if e})
-    if not edges:  # on from step 0, never off: a constant
-        total = np.zeros(pop.size)
-        for c in mine:
-            total[c.target.start:c.target.stop] += c.amplitude
-        group.I_ext = total * mV
-        return []
-    res = reduce(math.gcd, edges)
-    n_rows = edges[-1] // res + 1
-    table = np.zeros((n_rows, pop.size))
-    row_step = np.arange(n_rows) * res
-    for c in mine:
-        live = (row_step >= c.on) & (row_step < (c.off if c.off is not None else np.inf))
-        table[np.ix_(live, np.arange(c.target.start, c.target.stop))] += c.amplitude
-    group.namespace["stim_ext"] = b2.TimedArray(table * mV, dt=res * group.clock.dt)
-    return [group.run_regularly("I_ext = stim_ext(t, i)", when="start", order=-1)]
+    amplitudes, terms, gates = [], [], {}
+    for k, c in enumerate(c for c in currents if c.target.population is pop):
+        amp = np.zeros(pop.size)
+        amp[c.target.start:c.target.stop] = c.amplitude
+        amplitudes.append(amp)
+        edges = [e for e in (c.on, c.off) if e]
+        if not edges:
+            terms.append(f"I_amp_{k}")
+            continue
+        res = reduce(math.gcd, edges)
+        row_step = np.arange(max(edges) // res + 1) * res
+        gate = (row_step >= c.on) & (row_step < (np.inf if c.off is None else c.off))
+        gates[f"gate_{k}"] = b2.TimedArray(gate.astype(float), dt=res * dt)
+        terms.append(f"I_amp_{k} * gate_{k}(t)")
+    return amplitudes, terms, gates
+
+
+def _lif_group(pop, clock, currents):
+    """``NeuronGroup`` of a LIF population and the operations it needs (a list).
+
+    ``currents`` are the network's step currents (those into ``pop`` are used).
+    """
+    m = pop.model
+    namespace = {"tau_m": m.tau_m * ms, "v_rest": m.v_rest * mV, "v_reset": m.v_reset * mV,
+                 "v_th": m.v_th * mV, "tau_syn_exc": m.tau_syn_exc * ms,
+                 "tau_syn_inh": m.tau_syn_inh * ms}
+    # Brian2 solves the equations symbolically: a synaptic time constant equal to tau_m
+    # must be the same symbol, and then the ``int(not_refractory)`` factor that
+    # ``(unless refractory)`` puts into the exponents makes the solution divide by zero;
+    # such a population is integrated without the flag and clamped after integration.
+    taus = {f"tau_{kind}": "tau_m" if _same_tau(tau, m.tau_m) else f"tau_syn_{kind}"
+            for kind, tau in (("exc", m.tau_syn_exc), ("inh", m.tau_syn_inh))}
+    degenerate = "tau_m" in taus.values()
+    amplitudes, terms, gates = _current_terms(pop, currents, clock.dt)
+    namespace.update(gates)
+    equations = _LIF_EQUATIONS.format(flags="" if degenerate else "(unless refractory)",
+                                      **taus)
+    if gates:
+        equations += "".join(f"I_amp_{k} : volt (constant)\n" for k in range(len(terms)))
+    group = b2.NeuronGroup(pop.size, equations, threshold="v > v_th", reset="v = v_reset",
+                           refractory=m.t_ref * ms, method="exact", namespace=namespace,
+                           clock=clock)
+    group.v = np.array(pop.state["v"], dtype=float) * mV
+    group.I_exc = np.array(pop.state["I_exc"], dtype=float) * mV
+    group.I_inh = np.array(pop.state["I_inh"], dtype=float) * mV
+    ops = []
+    if gates:  # set I_ext every step, before integration
+        for k, amp in enumerate(amplitudes):
+            setattr(group, f"I_amp_{k}", amp * mV)
+        ops.append(group.run_regularly("I_ext = " + " + ".join(terms), when="start",
+                                       order=-1))
+    elif amplitudes:  # constant currents: summed once, in the engine's order
+        group.I_ext = reduce(np.add, amplitudes, np.zeros(pop.size)) * mV
+    if degenerate and m.t_ref > 0:
+        ops.append(group.run_regularly(_CLAMP, when="groups", order=group.order + 1))
+    return group, ops
 
 
 def _synapses(source, target, pre_offset, post_offset, sources, targets, model, on_pre,
@@ -406,8 +434,8 @@ def to_brian2(net):
     groups, extra = {}, []
     for pop in net.populations:
         if pop.is_lif:
-            groups[pop.name], ops = _lif_group(pop, clock)
-            extra += ops + _drive_currents(groups[pop.name], pop, net.currents)
+            groups[pop.name], ops = _lif_group(pop, clock, net.currents)
+            extra += ops
         else:
             groups[pop.name] = _input_group(pop, clock)
     synapses, layout = {}, {}
