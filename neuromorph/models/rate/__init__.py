@@ -11,6 +11,11 @@ from .base import RateClassifier
 from .contrastive_hebbian import ContrastiveHebbian
 from .equilibrium_propagation import EquilibriumPropagation
 from .forward_forward import ForwardForward
+from .hebbian import BCM, CompetitiveKWTA, Oja, SoftBoundHebbian
+from .lra import LocalRepresentationAlignment
+from .predictive_ff import PredictiveForwardForward
+from .recurrent_ff import RecurrentForwardForward
+from .synthetic_gradients import SyntheticGradients
 from .predictive_coding import PredictiveCoding
 from .target_propagation import DifferenceTargetPropagation, TargetPropagation
 from .learned_feedback import LearnedFeedback
@@ -22,6 +27,10 @@ from .metadata import CHECKLIST_COLUMNS, Checklist, Family
 
 _FAMILIES = (
     Backprop,
+    SoftBoundHebbian,
+    Oja,
+    BCM,
+    CompetitiveKWTA,
     FeedbackAlignment,
     DirectFeedbackAlignment,
     SignSymmetry,
@@ -30,13 +39,17 @@ _FAMILIES = (
     WeightPerturbation,
     Reinforce,
     LearnedFeedback,
+    SyntheticGradients,
     LocalLosses,
     TargetPropagation,
     DifferenceTargetPropagation,
+    LocalRepresentationAlignment,
     PredictiveCoding,
     ContrastiveHebbian,
     EquilibriumPropagation,
     ForwardForward,
+    RecurrentForwardForward,
+    PredictiveForwardForward,
     Pepita,
 )
 

@@ -19,6 +19,10 @@ class Optimizer:
         """Apply one update in place; return the list of increments u (θ ← θ + u)."""
         if self._state is None:
             self._state = [self._init_state(p) for p in params]
+            self._shapes = [p.shape for p in params]
+        if [p.shape for p in params] != self._shapes:
+            raise ValueError("an optimizer instance serves one fixed list of parameters; got "
+                             "different shapes than at its first step")
         incs = [self._increment(g, s) for g, s in zip(grads, self._state)]
         for p, u in zip(params, incs):
             p += u
