@@ -128,6 +128,8 @@ class Brian2Model:
         monitored view; :meth:`spike_trains` restricts to the view.
     clock : brian2.Clock
         The clock (``dt = net.dt``) every object runs on.
+    dt : float
+        The network's time step (ms).
     """
 
     network: b2.Network
@@ -135,6 +137,7 @@ class Brian2Model:
     synapses: dict
     spike_monitors: list
     clock: b2.Clock
+    dt: float
     _views: list = field(repr=False, default_factory=list)
     _layout: dict = field(repr=False, default_factory=dict)
 
@@ -147,15 +150,14 @@ class Brian2Model:
             For each neuromorph spike monitor: spike times (ms, multiples of ``dt``,
             sorted) and neuron indices local to the monitored view.
         """
-        dt = float(self.clock.dt / ms)
         out = []
         for mon, (start, stop) in zip(self.spike_monitors, self._views):
-            steps = np.round(np.asarray(mon.t / ms) / dt).astype(np.int64)
+            steps = np.round(np.asarray(mon.t / ms) / self.dt).astype(np.int64)
             idx = np.asarray(mon.i[:], dtype=np.int64)
             keep = (idx >= start) & (idx < stop)
             steps, idx = steps[keep], idx[keep] - start
             order = np.lexsort((idx, steps))
-            out.append((steps[order] * dt, idx[order].astype(np.int32)))
+            out.append((steps[order] * self.dt, idx[order].astype(np.int32)))
         return out
 
     def weights(self):
@@ -245,12 +247,12 @@ def _check_target(target):
 
 
 # -- building --------------------------------------------------------------------------
-def _input_group(pop, clock):
+def _input_group(pop, clock, dt):
+    """``PoissonGroup`` or ``SpikeGeneratorGroup`` of an input population (``dt`` in ms)."""
     model = pop.model
     if isinstance(model, PoissonInput):
         return b2.PoissonGroup(pop.size, rates=np.array(model.rate, dtype=float) * Hz,
                                clock=clock)
-    dt = float(clock.dt / ms)
     return b2.SpikeGeneratorGroup(pop.size, np.array(model.indices, dtype=np.int64),
                                   np.array(model.steps, dtype=float) * dt * ms, clock=clock)
 
@@ -341,7 +343,7 @@ def _synapses(source, target, pre_offset, post_offset, sources, targets, model, 
     """One ``Synapses`` object joining ``sources[k] -> targets[k]`` (view-local indices)."""
     kwargs = {"on_post": on_post} if on_post else {}
     dt = clock.dt
-    uniform_delay = delay_steps.size and np.all(delay_steps == delay_steps[0])
+    uniform_delay = bool(delay_steps.size) and bool(np.all(delay_steps == delay_steps[0]))
     if uniform_delay:
         kwargs["delay"] = int(delay_steps[0]) * dt
     syn = b2.Synapses(source, target, model=model, on_pre=on_pre, namespace=namespace,
@@ -363,7 +365,7 @@ def _static_projection(proj, source, target, clock):
         if not np.any(mask):
             continue
         wm = w[mask]
-        if np.all(wm == wm[0]):
+        if np.all(wm == wm[0]):  # one shared weight: a constant, like Brian2's CUBA example
             model, on_pre, ns, weight = "", f"{current}_post += w_syn", {"w_syn": wm[0] * mV}, None
         else:
             model, on_pre, ns, weight = "w : volt (constant)", f"{current}_post += w", {}, wm
@@ -380,7 +382,8 @@ def _stdp_code(rule):
              "dApost/dt = -Apost / tau_post : 1 (event-driven)")
     bump = "= 1" if rule.pairing == "nearest" else "+= 1"
     if rule.weight_dependence == "multiplicative":
-        f_plus, f_minus = " * (w_max - w) / (w_max - w_min)", " * (w - w_min) / (w_max - w_min)"
+        f_plus = " * (w_max - w) / (w_max - w_min)"
+        f_minus = " * (w - w_min) / (w_max - w_min)"
     else:
         f_plus = f_minus = ""
     if rule.w_min >= 0:
@@ -437,7 +440,7 @@ def to_brian2(net):
             groups[pop.name], ops = _lif_group(pop, clock, net.currents)
             extra += ops
         else:
-            groups[pop.name] = _input_group(pop, clock)
+            groups[pop.name] = _input_group(pop, clock, net.dt)
     synapses, layout = {}, {}
     for proj in net.projections:
         source = groups[proj.pre.population.name]
@@ -461,7 +464,8 @@ def to_brian2(net):
     objects = list(groups.values()) + extra + [s for ss in synapses.values() for s in ss]
     network = b2.Network(*objects, *spike_mons)
     return Brian2Model(network=network, groups=groups, synapses=synapses,
-                       spike_monitors=spike_mons, clock=clock, _views=views, _layout=layout)
+                       spike_monitors=spike_mons, clock=clock, dt=net.dt, _views=views,
+                       _layout=layout)
 
 
 # -- running ---------------------------------------------------------------------------
