@@ -53,8 +53,9 @@ def static_network(seed=3):
 
 
 def stdp_network(dependence, pairing, seed=5):
-    """Spike sources -> LIF with STDP (bounds straddling 0, so weights change sign),
-    a plastic LIF -> LIF projection between views, and a static delayed inhibition."""
+    """Spike sources -> LIF with STDP (bounds straddling 0, so weights change sign;
+    bounds <= 0, an inhibitory plastic projection), plastic LIF -> LIF projections (between views; recurrent with self-synapses) and a
+    static delayed inhibition."""
     net = nm.Network(dt=DT, seed=seed)
     rng = np.random.default_rng(seed)
     src = _spike_source(net, 60, 500.0, 6000, rng)
@@ -68,7 +69,15 @@ def stdp_network(dependence, pairing, seed=5):
                 name="input")
     net.connect(post[:10], post[10:], p=0.5, w=nm.uniform(0.0, 2.0), plasticity=positive,
                 name="lateral")
+    # recurrent, with self-synapses: one spike is pre and post of the same synapse
+    net.connect(post, post, p=0.2, w=nm.uniform(0.0, 1.0), plasticity=positive,
+                allow_self=True, name="recurrent")
+    negative = nm.STDP(tau_pre=20.0, tau_post=20.0, a_plus=0.05, a_minus=-0.05, w_min=-1.0,
+                       w_max=0.0, weight_dependence=dependence, pairing=pairing)
+    net.connect(src[40:], post, p=0.15, w=nm.uniform(-0.6, 0.0), plasticity=negative,
+                name="inhibitory")
     net.connect(src[:20], post, p=0.2, w=-1.5, delay=1.0)
+    net.current(post, 2.0)
     return net
 
 
@@ -111,12 +120,12 @@ def test_stdp_same_post_spikes_and_final_weights(dependence, pairing):
     w0 = {p.name: p.w.copy() for p in net.projections}
     res, mons = _run_both(net, 500.0)
     post_mon, (t, i) = mons[1], res.spikes[1]
-    assert post_mon.num_spikes > 80
+    assert post_mon.num_spikes > 50
     assert _events(post_mon.steps, post_mon.i, False) == _events(t, i, True)
     for proj in net.projections:
         np.testing.assert_allclose(res.weights[proj.name], proj.w, rtol=0, atol=1e-9,
                                    err_msg=proj.name)
-    for name in ("input", "lateral"):  # learning really happened...
+    for name in ("input", "lateral", "recurrent", "inhibitory"):  # learning happened...
         assert np.abs(res.weights[name] - w0[name]).max() > 0.1
     flipped = np.sign(w0["input"]) != np.sign(res.weights["input"])
     assert flipped.sum() > 10  # ...and plastic weights crossed zero (exc <-> inh)
