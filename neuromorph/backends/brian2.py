@@ -15,9 +15,14 @@ Mapping (time in ms, voltages, currents and weights in mV on the neuromorph side
       dI_inh/dt = -I_inh / tau_syn_inh
 
   threshold ``v > v_th``, reset ``v = v_reset``, ``refractory = t_ref``; initial
-  ``v``, ``I_exc`` and ``I_inh`` are copied from ``pop.state``.
-* **Poisson** inputs -> ``PoissonGroup`` (same rates; the spike trains differ from
-  neuromorph's, which only matters for exact comparisons), **spike sources** ->
+  ``v``, ``I_exc`` and ``I_inh`` are copied from ``pop.state``. When a synaptic time
+  constant equals ``tau_m`` (the engine's tolerance, 1e-12 relative), Brian2's symbolic
+  solution with ``(unless refractory)`` divides by zero; such a population is
+  integrated without the flag and ``v`` is held at ``v_reset`` by an operation after
+  integration while refractory (the same values).
+* **Poisson** inputs -> ``PoissonGroup`` (same rates, Brian2 seeded with
+  ``net.seed % 2**32`` by :func:`run_brian2`; the spike trains differ from neuromorph's,
+  which only matters for exact comparisons), **spike sources** ->
   ``SpikeGeneratorGroup`` (same steps).
 * **Step currents** (``net.currents``) -> a parameter ``I_ext``, set every step
   (``run_regularly`` at ``when='start'``, before integration) as the sum of per-neuron
