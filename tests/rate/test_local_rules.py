@@ -187,20 +187,16 @@ def test_learned_feedback_trains_forward_weights_after_warmup(toy_batch):
 
 
 # ---------------------------------------------------------------- perturbation
-def test_node_perturbation_is_unbiased_for_backprop(tiny):
+@pytest.mark.parametrize("cls, kw, bound", [
+    (NodePerturbation, dict(hidden_layer_sizes=(6,), sigma=1e-3, n_perturbations=3000), 0.97),
+    (WeightPerturbation, dict(hidden_layer_sizes=(3,), sigma=1e-4, n_perturbations=4000), 0.95),
+])
+def test_perturbation_estimates_are_unbiased_for_backprop(tiny, cls, kw, bound):
+    """Averaged over many draws, the perturbation estimate points along the gradient."""
     X, y = tiny
-    np_ = NodePerturbation(hidden_layer_sizes=(6,), sigma=1e-3, n_perturbations=3000,
-                           max_iter=1, random_state=0).fit(X, y)
-    Y = np_._one_hot(y)
-    assert cosine(np_.update_directions(X, Y), np_.backprop_directions(X, Y)) > 0.97
-
-
-def test_weight_perturbation_is_unbiased_for_backprop(tiny):
-    X, y = tiny
-    wp = WeightPerturbation(hidden_layer_sizes=(3,), sigma=1e-4, n_perturbations=4000,
-                            max_iter=1, random_state=0).fit(X, y)
-    Y = wp._one_hot(y)
-    assert cosine(wp.update_directions(X, Y), wp.backprop_directions(X, Y)) > 0.95
+    est = cls(**kw, max_iter=1, random_state=0).fit(X, y)
+    Y = est._one_hot(y)
+    assert cosine(est.update_directions(X, Y), est.backprop_directions(X, Y)) > bound
 
 
 def _expected_log_likelihood(est, x, label):

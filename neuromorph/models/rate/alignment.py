@@ -8,11 +8,11 @@ recursion reads ``δ̂ @ B`` exactly like backprop's ``δ @ W``.
 """
 import numpy as np
 
-from ._validation import check_number, check_positive
+from ._validation import check_number
 from .feedforward import FeedforwardClassifier
-from .initializers import random_feedback
+from .initializers import direct_feedback, layerwise_feedback
 from .layers import backprop_deltas
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
 class _LayerwiseFeedback(FeedforwardClassifier):
@@ -26,7 +26,10 @@ class _LayerwiseFeedback(FeedforwardClassifier):
         return self.net_.weight_grads(deltas, zs)
 
 
-class FeedbackAlignment(_LayerwiseFeedback):
+class FeedbackAlignment(
+    _LayerwiseFeedback, family=Family.EG, checklist="fa", algorithm="Feedback alignment",
+    spec_section="4.3",
+):
     """Random feedback alignment (Lillicrap et al. 2016; S1 Eq. 11).
 
     ::
@@ -46,42 +49,34 @@ class FeedbackAlignment(_LayerwiseFeedback):
         B^ℓ per layer (entry 0 unused, kept ``None``).
     """
 
-    family = Family.EG
-    checklist = CHECKLISTS["fa"]
-    algorithm = "Feedback alignment"
-    spec_section = "4.3"
     _params = dict(feedback_scale=1.0)
 
-    def _check_rule_params(self):
-        check_positive("feedback_scale", self.feedback_scale)
-
     def _init_rule(self, sizes):
-        self.feedback_ = [None] + [
-            random_feedback(self._rng, o, i, self.feedback_scale / np.sqrt(i))
-            for i, o in zip(sizes[1:-1], sizes[2:])
-        ]
+        self.feedback_ = layerwise_feedback(self._rng, sizes, self.feedback_scale)
 
     def _feedback(self):
         return self.feedback_
 
 
-class SignSymmetry(_LayerwiseFeedback):
+class SignSymmetry(
+    _LayerwiseFeedback, family=Family.EG, checklist="sign_symmetry", algorithm="Sign symmetry",
+    spec_section="4.6",
+):
     """Sign-symmetric feedback (Liao, Leibo & Poggio 2016; Xiao et al. 2018).
 
     B^{ℓ+1} = sign(W^{ℓ+1}) · mean|W^{ℓ+1}|, recomputed every step: only the signs of
     the forward weights are transported, the magnitudes are replaced by the layer mean.
     """
 
-    family = Family.EG
-    checklist = CHECKLISTS["sign_symmetry"]
-    algorithm = "Sign symmetry"
-    spec_section = "4.6"
 
     def _feedback(self):
         return [None] + [np.sign(W) * np.abs(W).mean() for W in self.net_.W[1:]]
 
 
-class KolenPollack(_LayerwiseFeedback):
+class KolenPollack(
+    _LayerwiseFeedback, family=Family.EG, checklist="kp", algorithm="Kolen-Pollack",
+    spec_section="4.6",
+):
     """Kolen–Pollack learned feedback (Akrout et al. 2019; spec §4.6).
 
     The feedback matrices receive the very same increment as the forward weights they
@@ -100,14 +95,9 @@ class KolenPollack(_LayerwiseFeedback):
         Weight decay λ applied to W and B every step.
     """
 
-    family = Family.EG
-    checklist = CHECKLISTS["kp"]
-    algorithm = "Kolen-Pollack"
-    spec_section = "4.6"
     _params = dict(feedback_scale=1.0, decay=1e-3)
 
     def _check_rule_params(self):
-        check_positive("feedback_scale", self.feedback_scale)
         check_number("decay", self.decay, low=0, high=1, high_open=True)
 
     _init_rule = FeedbackAlignment._init_rule
@@ -122,7 +112,10 @@ class KolenPollack(_LayerwiseFeedback):
                 self.feedback_[l] += increments[l]
 
 
-class DirectFeedbackAlignment(FeedforwardClassifier):
+class DirectFeedbackAlignment(
+    FeedforwardClassifier, family=Family.EG, checklist="dfa",
+    algorithm="Direct feedback alignment", spec_section="4.4",
+):
     """Direct feedback alignment (Nøkland 2016; S1 Eq. 12).
 
     ::
@@ -139,18 +132,10 @@ class DirectFeedbackAlignment(FeedforwardClassifier):
         B_d entries are N(0, feedback_scale² / C).
     """
 
-    family = Family.EG
-    checklist = CHECKLISTS["dfa"]
-    algorithm = "Direct feedback alignment"
-    spec_section = "4.4"
     _params = dict(feedback_scale=1.0)
-    _check_rule_params = FeedbackAlignment._check_rule_params
 
     def _init_rule(self, sizes):
-        C = sizes[-1]
-        self.feedback_ = [
-            random_feedback(self._rng, C, J, self.feedback_scale / np.sqrt(C)) for J in sizes[1:-1]
-        ]
+        self.feedback_ = direct_feedback(self._rng, sizes, self.feedback_scale)
 
     def _directions(self, hs, zs, Y):
         e = self.loss.delta(hs[-1], Y)

@@ -1,10 +1,13 @@
 """Backpropagation of errors: the reference baseline (spec §4.1)."""
 from .feedforward import FeedforwardClassifier
 from .layers import backprop_deltas
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
-class Backprop(FeedforwardClassifier):
+class Backprop(
+    FeedforwardClassifier, family=Family.BASELINE, checklist="backprop",
+    algorithm="Backpropagation", spec_section="4.1",
+):
     """Multilayer perceptron trained by reverse-mode differentiation.
 
     Equations (S1 Eq. 2–5, typos fixed; rows are samples)::
@@ -17,10 +20,6 @@ class Backprop(FeedforwardClassifier):
     ``init`` and ``weight_scale``.
     """
 
-    family = Family.BASELINE
-    checklist = CHECKLISTS["backprop"]
-    algorithm = "Backpropagation"
-    spec_section = "4.1"
 
     def _directions(self, hs, zs, Y):
         return self.net_.weight_grads(backprop_deltas(self.net_, hs, self.loss.delta(hs[-1], Y)), zs)

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._validation import check_choice, check_layer_sizes, check_positive
 from .activations import ACTIVATIONS, softmax
 from .batching import minibatches
-from .metadata import Checklist
+from .metadata import CHECKLISTS, Checklist
 from .optimizers import make_optimizer
 
 
@@ -119,8 +119,22 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
     )
     _activations = tuple(ACTIVATIONS)
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, family=None, checklist=None, algorithm=None, spec_section=None,
+                          **kwargs):
+        """Record the family metadata given as class keywords and build ``__init__``.
+
+        ``class FeedbackAlignment(Base, family=Family.EG, checklist="fa", ...)``: the
+        checklist is named by its key in :data:`.metadata.CHECKLISTS`.
+        """
         super().__init_subclass__(**kwargs)
+        if family is not None:
+            cls.family = family
+        if checklist is not None:
+            cls.checklist = CHECKLISTS[checklist]
+        if algorithm is not None:
+            cls.algorithm = algorithm
+        if spec_section is not None:
+            cls.spec_section = spec_section
         defaults = {}
         for klass in reversed(cls.__mro__):
             defaults.update(klass.__dict__.get("_params", {}))

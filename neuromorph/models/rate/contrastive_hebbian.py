@@ -2,10 +2,13 @@
 from ._validation import check_choice, check_number, check_positive
 from .energy import feedforward_states, hebbian_products, relax
 from .equilibrium_propagation import _EnergyBased
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
-class ContrastiveHebbian(_EnergyBased):
+class ContrastiveHebbian(
+    _EnergyBased, family=Family.SEL_EB, checklist="chl", algorithm="Contrastive Hebbian learning",
+    spec_section="4.17",
+):
     """Clamped phase, then free phase; the update is the difference of Hebbian products.
 
     ::
@@ -31,10 +34,6 @@ class ContrastiveHebbian(_EnergyBased):
     phase_order : {"free_first", "clamped_first"}
     """
 
-    family = Family.SEL_EB
-    checklist = CHECKLISTS["chl"]
-    algorithm = "Contrastive Hebbian learning"
-    spec_section = "4.17"
     _params = dict(gamma=0.2, n_clamped=20, phase_order="free_first", hidden_layer_sizes=(256,))
 
     def _check_rule_params(self):

@@ -13,7 +13,6 @@ integrated by Euler steps of size ε, all layers in parallel. γ < 1 damps the t
 term (CHL, Xie & Seung 2003); γ ≠ 1 leaves the energy picture. With rows as samples,
 W^ℓ ρ(h^{ℓ−1}) reads ``ρ(h^{ℓ−1}) @ W.T``.
 """
-import numpy as np
 
 
 def feedforward_states(net, rho, X):

@@ -1,11 +1,10 @@
 """Equilibrium propagation, rate form (Scellier & Bengio 2017; spec §4.19, SEL:EB)."""
-import numpy as np
 
 from ._validation import check_choice, check_positive
 from .base import RateClassifier
 from .energy import energy, feedforward_states, hebbian_products, relax
 from .layers import DenseStack
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
 class _EnergyBased(RateClassifier):
@@ -57,7 +56,10 @@ class _EnergyBased(RateClassifier):
         return self._contrast(X, Y, self.free_phase(X))
 
 
-class EquilibriumPropagation(_EnergyBased):
+class EquilibriumPropagation(
+    _EnergyBased, family=Family.SEL_EB, checklist="ep", algorithm="Equilibrium propagation",
+    spec_section="4.19",
+):
     """Free phase, weakly nudged phase, contrastive local update.
 
     ::
@@ -82,10 +84,6 @@ class EquilibriumPropagation(_EnergyBased):
     nudging : {"positive", "symmetric", "random_sign"}
     """
 
-    family = Family.SEL_EB
-    checklist = CHECKLISTS["ep"]
-    algorithm = "Equilibrium propagation"
-    spec_section = "4.19"
     _params = dict(beta=0.5, n_nudged=10, nudging="symmetric", hidden_layer_sizes=(256,),
                    learning_rate=1e-3)
 

@@ -30,6 +30,8 @@ class FeedforwardClassifier(RateClassifier):
     def _check_extra_params(self):
         check_choice("init", self.init, ("glorot_uniform", "he_normal"))
         check_positive("weight_scale", self.weight_scale)
+        if "feedback_scale" in self._all_params:  # every rule with random feedback
+            check_positive("feedback_scale", self.feedback_scale)
         self._check_rule_params()
 
     def _check_rule_params(self):

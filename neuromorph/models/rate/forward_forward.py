@@ -5,7 +5,7 @@ from ._validation import check_choice, check_positive
 from .activations import layer_norm
 from .base import RateClassifier
 from .layers import DenseStack
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
 def goodness_step(W, b, act, r_in, c, theta):
@@ -29,7 +29,10 @@ def goodness_step(W, b, act, r_in, c, theta):
     return z, loss, d.T @ r_in / len(d), d.mean(axis=0)
 
 
-class ForwardForward(RateClassifier):
+class ForwardForward(
+    RateClassifier, family=Family.SEL_FO, checklist="ff", algorithm="Forward-Forward",
+    spec_section="4.20",
+):
     """Greedy per-layer goodness learning with the label embedded in the input.
 
     The input is [x, s·onehot(label)]; positive data carry the true label, negative data
@@ -49,10 +52,6 @@ class ForwardForward(RateClassifier):
         Wrong label per sample: the currently most-confusable one ("hard") or uniform.
     """
 
-    family = Family.SEL_FO
-    checklist = CHECKLISTS["ff"]
-    algorithm = "Forward-Forward"
-    spec_section = "4.20"
     _params = dict(activation="relu", threshold=0.5, label_scale=3.0, negatives="hard",
                    learning_rate=1e-2)
 

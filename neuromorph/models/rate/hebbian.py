@@ -14,7 +14,7 @@ from ._validation import check_number, check_positive
 from .activations import softmax
 from .base import RateClassifier
 from .losses import SoftmaxCrossEntropy
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
 def k_winners(h, k, bias=None):
@@ -33,7 +33,7 @@ def k_winners(h, k, bias=None):
     return out
 
 
-class _FeatureLearner(RateClassifier):
+class _FeatureLearner(RateClassifier, family=Family.IMP, checklist="hebbian", spec_section="4.2"):
     """Unsupervised feature layer + delta-rule readout (abstract).
 
     Extra parameters
@@ -53,9 +53,6 @@ class _FeatureLearner(RateClassifier):
         Readout weights and bias.
     """
 
-    family = Family.IMP
-    checklist = CHECKLISTS["hebbian"]
-    spec_section = "4.2"
     _params = dict(hidden_layer_sizes=(256,), activation="relu", feature_learning_rate=1e-2,
                    k_winners=None, homeostasis=0.05)
 
@@ -120,7 +117,7 @@ class _FeatureLearner(RateClassifier):
         raise NotImplementedError
 
 
-class SoftBoundHebbian(_FeatureLearner):
+class SoftBoundHebbian(_FeatureLearner, algorithm="Hebbian (soft bounds)"):
     """Hebbian learning with soft bounds and decay (S1 Eq. 6).
 
     ::
@@ -140,7 +137,6 @@ class SoftBoundHebbian(_FeatureLearner):
         γ.
     """
 
-    algorithm = "Hebbian (soft bounds)"
     _params = dict(w_max=1.0, decay=1e-2, k_winners=16)
 
     def _check_rule_params(self):
@@ -162,7 +158,7 @@ class SoftBoundHebbian(_FeatureLearner):
         return (dW - self.features_) / self.feature_learning_rate
 
 
-class Oja(_FeatureLearner):
+class Oja(_FeatureLearner, algorithm="Oja"):
     """Oja's rule per unit (Oja 1982), normalising Hebbian growth.
 
     ::
@@ -173,14 +169,13 @@ class Oja(_FeatureLearner):
     (k-WTA-gated) input; competition makes units pick different directions.
     """
 
-    algorithm = "Oja"
     _params = dict(activation="identity", k_winners=16)
 
     def _rule(self, X, z):
         return (z.T @ X - (z**2).sum(axis=0)[:, None] * self.features_) / len(X)
 
 
-class BCM(_FeatureLearner):
+class BCM(_FeatureLearner, algorithm="BCM"):
     """Bienenstock–Cooper–Munro rule with a sliding threshold.
 
     ::
@@ -197,7 +192,6 @@ class BCM(_FeatureLearner):
         α_θ.
     """
 
-    algorithm = "BCM"
     _params = dict(threshold_rate=0.1)
 
     def _check_rule_params(self):
@@ -214,7 +208,7 @@ class BCM(_FeatureLearner):
         return (W - self.features_) / self.feature_learning_rate
 
 
-class CompetitiveKWTA(_FeatureLearner):
+class CompetitiveKWTA(_FeatureLearner, algorithm="Competitive learning (k-WTA)"):
     """Competitive learning with k winners (instar rule, S1 Eq. 8–10, Algorithm 1).
 
     Inputs and weight rows are length-normalised; the k units with the largest
@@ -225,7 +219,6 @@ class CompetitiveKWTA(_FeatureLearner):
     (averaged over the batch for each winning unit).
     """
 
-    algorithm = "Competitive learning (k-WTA)"
     _params = dict(activation="identity", k_winners=8, feature_learning_rate=0.1)
 
     def _drive(self, X):

@@ -26,6 +26,25 @@ def random_feedback(rng, rows, cols, scale=None):
     return rng.normal(0.0, s, size=(rows, cols))
 
 
+def layerwise_feedback(rng, sizes, scale=1.0):
+    """Feedback B^ℓ for every layer above the first, W^ℓ's shape (J_ℓ × J_{ℓ−1}).
+
+    Entries N(0, scale² / J_{ℓ−1}); entry 0 is ``None`` (the first layer sends no
+    feedback), so ``B[l]`` pairs with ``W[l]``. Used by FA, KP, learned feedback, LRA.
+    """
+    return [None] + [random_feedback(rng, o, i, scale / np.sqrt(i))
+                     for i, o in zip(sizes[1:-1], sizes[2:])]
+
+
+def direct_feedback(rng, sizes, scale=1.0):
+    """One C × J_ℓ matrix per hidden layer (output → layer ℓ), entries N(0, scale² / C).
+
+    Used by DFA (B_d^ℓ) and by local losses (fixed classifiers K^ℓ and feedback B^ℓ).
+    """
+    C = sizes[-1]
+    return [random_feedback(rng, C, J, scale / np.sqrt(C)) for J in sizes[1:-1]]
+
+
 INITIALIZERS = {"glorot_uniform": glorot_uniform, "he_normal": he_normal}
 
 

@@ -4,10 +4,13 @@ import numpy as np
 from ._validation import check_number, check_positive
 from .alignment import FeedbackAlignment
 from .layers import backprop_deltas
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
-class LearnedFeedback(FeedbackAlignment):
+class LearnedFeedback(
+    FeedbackAlignment, family=Family.EG, checklist="learned_feedback",
+    algorithm="Learned feedback (Lansdell et al.)", spec_section="4.9",
+):
     """Feedback alignment whose feedback matrices learn to carry backprop's signal.
 
     Forward weights learn as in FA with feedback B; each B^{ℓ+1} is itself trained by
@@ -38,10 +41,6 @@ class LearnedFeedback(FeedbackAlignment):
         Scale of the random initial B.
     """
 
-    family = Family.EG
-    checklist = CHECKLISTS["learned_feedback"]
-    algorithm = "Learned feedback (Lansdell et al.)"
-    spec_section = "4.9"
     _params = dict(sigma=0.05, feedback_learning_rate=1e-3, ridge=0.1, warmup_iter=2)
 
     def _check_rule_params(self):

@@ -1,14 +1,15 @@
 """Local losses / local signalers (Mostafa, Ramesh & Cauwenberghs 2018; spec §4.12, NSEL)."""
-import numpy as np
 
-from ._validation import check_positive
 from .activations import softmax
 from .feedforward import FeedforwardClassifier
-from .initializers import random_feedback
-from .metadata import CHECKLISTS, Family
+from .initializers import direct_feedback
+from .metadata import Family
 
 
-class LocalLosses(FeedforwardClassifier):
+class LocalLosses(
+    FeedforwardClassifier, family=Family.NSEL, checklist="local_losses", algorithm="Local losses",
+    spec_section="4.12",
+):
     """Every hidden layer learns from its own fixed random classifier.
 
     ::
@@ -23,7 +24,7 @@ class LocalLosses(FeedforwardClassifier):
     Extra parameters
     ----------------
     feedback_scale : float > 0
-        K and B entries are N(0, feedback_scale² / J_ℓ).
+        K and B entries are N(0, feedback_scale² / C).
 
     Attributes
     ----------
@@ -31,20 +32,11 @@ class LocalLosses(FeedforwardClassifier):
         K^ℓ and B^ℓ of each hidden layer.
     """
 
-    family = Family.NSEL
-    checklist = CHECKLISTS["local_losses"]
-    algorithm = "Local losses"
-    spec_section = "4.12"
     _params = dict(feedback_scale=1.0)
 
-    def _check_rule_params(self):
-        check_positive("feedback_scale", self.feedback_scale)
-
     def _init_rule(self, sizes):
-        C = sizes[-1]
-        draw = lambda J: random_feedback(self._rng, C, J, self.feedback_scale / np.sqrt(J))
-        self.classifiers_ = [draw(J) for J in sizes[1:-1]]
-        self.feedback_ = [draw(J) for J in sizes[1:-1]]
+        self.classifiers_ = direct_feedback(self._rng, sizes, self.feedback_scale)
+        self.feedback_ = direct_feedback(self._rng, sizes, self.feedback_scale)
 
     def local_predictions(self, X):
         """Class probabilities of each hidden layer's local classifier (early exits)."""

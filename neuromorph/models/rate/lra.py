@@ -1,13 +1,15 @@
 """Local representation alignment (Ororbia et al. 2018; Ororbia & Mali 2019; spec §4.15)."""
-import numpy as np
 
 from ._validation import check_choice, check_positive
 from .feedforward import FeedforwardClassifier
-from .initializers import random_feedback
-from .metadata import CHECKLISTS, Family
+from .initializers import layerwise_feedback
+from .metadata import Family
 
 
-class LocalRepresentationAlignment(FeedforwardClassifier):
+class LocalRepresentationAlignment(
+    FeedforwardClassifier, family=Family.SEL_DR, checklist="lra",
+    algorithm="Local representation alignment", spec_section="4.15",
+):
     """Layer targets from one step of error-message passing (S1 Eq. 28–29).
 
     With rows as samples and error synapses E^{ℓ+1} stored in W^{ℓ+1}'s orientation::
@@ -31,23 +33,15 @@ class LocalRepresentationAlignment(FeedforwardClassifier):
         Scale of the random initial E.
     """
 
-    family = Family.SEL_DR
-    checklist = CHECKLISTS["lra"]
-    algorithm = "Local representation alignment"
-    spec_section = "4.15"
     _params = dict(beta=0.5, error_synapses="kp", error_rate=0.9, feedback_scale=1.0)
 
     def _check_rule_params(self):
         check_positive("beta", self.beta)
         check_choice("error_synapses", self.error_synapses, ("kp", "fixed"))
         check_positive("error_rate", self.error_rate)
-        check_positive("feedback_scale", self.feedback_scale)
 
     def _init_rule(self, sizes):
-        self.error_synapses_ = [None] + [
-            random_feedback(self._rng, o, i, self.feedback_scale / np.sqrt(i))
-            for i, o in zip(sizes[1:-1], sizes[2:])
-        ]
+        self.error_synapses_ = layerwise_feedback(self._rng, sizes, self.feedback_scale)
 
     def targets(self, hs, zs, Y):
         """Hidden targets ẑ^ℓ and errors e^ℓ (lists over hidden layers)."""

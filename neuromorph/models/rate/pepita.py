@@ -1,12 +1,14 @@
 """PEPITA / error forward-propagation (Dellaferrera & Kreiman 2022; spec §4.23, SEL:FO)."""
 import numpy as np
 
-from ._validation import check_positive
 from .feedforward import FeedforwardClassifier
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
-class Pepita(FeedforwardClassifier):
+class Pepita(
+    FeedforwardClassifier, family=Family.SEL_FO, checklist="pepita", algorithm="PEPITA",
+    spec_section="4.23",
+):
     """Two forward passes, the second with the error projected onto the input.
 
     ::
@@ -25,15 +27,8 @@ class Pepita(FeedforwardClassifier):
         F entries ~ U(−a, a), a = feedback_scale · sqrt(6 / J_0) (paper: 0.05).
     """
 
-    family = Family.SEL_FO
-    checklist = CHECKLISTS["pepita"]
-    algorithm = "PEPITA"
-    spec_section = "4.23"
     _params = dict(feedback_scale=0.05, activation="relu", init="he_normal",
                    optimizer="sgd", learning_rate=0.01)
-
-    def _check_rule_params(self):
-        check_positive("feedback_scale", self.feedback_scale)
 
     def _init_rule(self, sizes):
         a = self.feedback_scale * np.sqrt(6.0 / sizes[0])

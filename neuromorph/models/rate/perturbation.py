@@ -7,15 +7,14 @@ import numpy as np
 
 from ._validation import check_choice, check_positive
 from .feedforward import FeedforwardClassifier
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
-class _Perturbation(FeedforwardClassifier):
+class _Perturbation(
+    FeedforwardClassifier, family=Family.EG, checklist="perturbation", spec_section="4.8",
+):
     """Shared parameters and checks of the perturbation rules (abstract)."""
 
-    checklist = CHECKLISTS["perturbation"]
-    family = Family.EG
-    spec_section = "4.8"
     _params = dict(sigma=1e-2, n_perturbations=4, antithetic=True)
 
     def _check_rule_params(self):
@@ -24,7 +23,7 @@ class _Perturbation(FeedforwardClassifier):
         check_choice("antithetic", self.antithetic, (True, False))
 
 
-class NodePerturbation(_Perturbation):
+class NodePerturbation(_Perturbation, algorithm="Node perturbation"):
     """Node perturbation (Mazzoni, Andersen & Jordan 1991; Fiete & Seung 2006).
 
     Every pre-activation of every layer is perturbed at once, ξ^ℓ ~ N(0, σ² I), and the
@@ -47,7 +46,6 @@ class NodePerturbation(_Perturbation):
         Use ±ξ pairs.
     """
 
-    algorithm = "Node perturbation"
 
     def _directions(self, hs, zs, Y):
         net, loss, s = self.net_, self.loss, self.sigma
@@ -66,7 +64,7 @@ class NodePerturbation(_Perturbation):
         return net.weight_grads(lam, zs)
 
 
-class WeightPerturbation(_Perturbation):
+class WeightPerturbation(_Perturbation, algorithm="Weight perturbation"):
     """Weight perturbation (Jabri & Flower 1992; spec §4.8).
 
     All weights and biases are perturbed together, ε ~ N(0, σ² I), and the change of the
@@ -79,7 +77,6 @@ class WeightPerturbation(_Perturbation):
     variance grows with the number of parameters.
     """
 
-    algorithm = "Weight perturbation"
     _params = dict(sigma=1e-3, n_perturbations=32)
 
     def _batch_loss(self, X, Y):

@@ -4,10 +4,13 @@ import numpy as np
 from ._validation import check_positive
 from .feedforward import FeedforwardClassifier
 from .losses import SquaredError
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
-class PredictiveCoding(FeedforwardClassifier):
+class PredictiveCoding(
+    FeedforwardClassifier, family=Family.SEL_DR, checklist="pc", algorithm="Predictive coding",
+    spec_section="4.16",
+):
     """Supervised predictive coding: settle the value nodes, then local Hebbian updates.
 
     The network is a chain of value nodes x^ℓ (x^0 = input) with predictions and
@@ -46,10 +49,6 @@ class PredictiveCoding(FeedforwardClassifier):
         π^L = 1/Σ^L, precision of the output error units.
     """
 
-    family = Family.SEL_DR
-    checklist = CHECKLISTS["pc"]
-    algorithm = "Predictive coding"
-    spec_section = "4.16"
     loss = SquaredError
     _params = dict(n_inference=20, inference_rate=0.1, output_precision=1.0)
 

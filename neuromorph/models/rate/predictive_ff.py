@@ -4,11 +4,14 @@ import numpy as np
 from ._validation import check_number, check_positive
 from .activations import softmax
 from .losses import SoftmaxCrossEntropy
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 from .recurrent_ff import RecurrentForwardForward
 
 
-class PredictiveForwardForward(RecurrentForwardForward):
+class PredictiveForwardForward(
+    RecurrentForwardForward, family=Family.SEL_FO, checklist="rff",
+    algorithm="Predictive forward-forward", spec_section="4.22",
+):
     """A noisy RFF representation circuit plus a top-down generative circuit.
 
     Representation circuit: :class:`RecurrentForwardForward` with Gaussian noise of
@@ -33,10 +36,6 @@ class PredictiveForwardForward(RecurrentForwardForward):
     generative_learning_rate : float > 0
     """
 
-    checklist = CHECKLISTS["rff"]
-    algorithm = "Predictive forward-forward"
-    spec_section = "4.22"
-    family = Family.SEL_FO
     _params = dict(noise=0.05, generative_learning_rate=1e-2)
 
     def _check_extra_params(self):

@@ -6,10 +6,13 @@ from .activations import get_activation, layer_norm
 from .base import RateClassifier
 from .forward_forward import goodness_step
 from .initializers import he_normal
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
-class RecurrentForwardForward(RateClassifier):
+class RecurrentForwardForward(
+    RateClassifier, family=Family.SEL_FO, checklist="rff", algorithm="Recurrent Forward-Forward",
+    spec_section="4.21",
+):
     """Forward-Forward in a recurrent stack with bottom-up and top-down input (S1 Eq. 63).
 
     Hidden layers ℓ = 1..L−1 sit between the clamped input z^0 = x and a clamped label
@@ -38,10 +41,6 @@ class RecurrentForwardForward(RateClassifier):
         As in :class:`~neuromorph.models.rate.ForwardForward`.
     """
 
-    family = Family.SEL_FO
-    checklist = CHECKLISTS["rff"]
-    algorithm = "Recurrent Forward-Forward"
-    spec_section = "4.21"
     _params = dict(activation="relu", n_steps=8, t_learn=3, damping=0.3, threshold=0.5,
                    label_scale=3.0, learning_rate=1e-2, hidden_layer_sizes=(256, 256))
 

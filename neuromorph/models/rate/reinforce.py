@@ -4,10 +4,13 @@ import numpy as np
 from ._validation import check_choice, check_number
 from .activations import softmax
 from .feedforward import FeedforwardClassifier
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
-class Reinforce(FeedforwardClassifier):
+class Reinforce(
+    FeedforwardClassifier, family=Family.EG, checklist="perturbation", algorithm="REINFORCE",
+    spec_section="4.8",
+):
     """A network of Bernoulli-logistic units trained by a scalar reward.
 
     Hidden units fire a^ℓ ~ Bernoulli(σ(h^ℓ)); the output is a softmax policy
@@ -36,10 +39,6 @@ class Reinforce(FeedforwardClassifier):
         Stochastic passes per input per update.
     """
 
-    family = Family.EG
-    checklist = CHECKLISTS["perturbation"]
-    algorithm = "REINFORCE"
-    spec_section = "4.8"
     # large initial weights make the binary units nearly deterministic, so the sampled
     # activity carries information about the input from the start
     _params = dict(activation="sigmoid", reward="log_likelihood", baseline_rate=0.05,

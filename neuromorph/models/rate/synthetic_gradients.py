@@ -3,10 +3,13 @@ import numpy as np
 
 from ._validation import check_choice, check_positive
 from .feedforward import FeedforwardClassifier
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
-class SyntheticGradients(FeedforwardClassifier):
+class SyntheticGradients(
+    FeedforwardClassifier, family=Family.NSEL, checklist="slu", algorithm="Synthetic gradients",
+    spec_section="4.11",
+):
     """Each hidden layer updates at once from a learned prediction of its gradient.
 
     A linear predictor K^ℓ (zero-initialised, so early synthetic gradients vanish) maps
@@ -34,10 +37,6 @@ class SyntheticGradients(FeedforwardClassifier):
         K^ℓ per hidden layer.
     """
 
-    family = Family.NSEL
-    checklist = CHECKLISTS["slu"]
-    algorithm = "Synthetic gradients"
-    spec_section = "4.11"
     _params = dict(predictor_learning_rate=1e-3, conditioned=True)
 
     def _check_rule_params(self):

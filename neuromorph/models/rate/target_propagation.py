@@ -3,10 +3,13 @@ import numpy as np
 
 from ._validation import check_positive
 from .feedforward import FeedforwardClassifier
-from .metadata import CHECKLISTS, Family
+from .metadata import Family
 
 
-class TargetPropagation(FeedforwardClassifier):
+class TargetPropagation(
+    FeedforwardClassifier, family=Family.SEL_DR, checklist="tp", algorithm="Target propagation",
+    spec_section="4.14",
+):
     """Targets, not gradients, travel down through learned inverses (LeCun 1986; Bengio 2014).
 
     Each hidden layer ℓ ≥ 2 owns a decoder g^ℓ(z) = tanh(z (V^ℓ)^T + c^ℓ) mapping z^ℓ back
@@ -37,10 +40,6 @@ class TargetPropagation(FeedforwardClassifier):
         Decoder of hidden layers 2..L−1.
     """
 
-    family = Family.SEL_DR
-    checklist = CHECKLISTS["tp"]
-    algorithm = "Target propagation"
-    spec_section = "4.14"
     _params = dict(target_step=0.5, sigma=0.1, decoder_learning_rate=1e-3)
     _difference = False
 
@@ -101,7 +100,7 @@ class TargetPropagation(FeedforwardClassifier):
         return super()._train_batch(X, Y)
 
 
-class DifferenceTargetPropagation(TargetPropagation):
+class DifferenceTargetPropagation(TargetPropagation, algorithm="Difference target propagation"):
     """Difference target propagation (Lee, Zhang, Fischer & Bengio 2015).
 
     As :class:`TargetPropagation`, with the difference correction that cancels the
@@ -113,5 +112,4 @@ class DifferenceTargetPropagation(TargetPropagation):
     down even with imperfect decoders.
     """
 
-    algorithm = "Difference target propagation"
     _difference = True
