@@ -5,9 +5,10 @@ Units: time in ms, voltage in mV, rates in Hz, weights in mV per spike.
 from .distributions import normal, uniform
 from .network import Network, Population, PopulationView, Projection
 from .neurons import LIF
-from .plasticity import STDP
+from .modulation import RewardSignal
+from .plasticity import RSTDP, STDP
 
 __version__ = "0.1.0"
 
-__all__ = ["Network", "Population", "PopulationView", "Projection", "LIF", "STDP",
-           "uniform", "normal", "__version__"]
+__all__ = ["Network", "Population", "PopulationView", "Projection", "LIF", "STDP", "RSTDP",
+           "RewardSignal", "uniform", "normal", "__version__"]

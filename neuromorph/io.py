@@ -21,7 +21,10 @@ import numpy as np
 
 from .network import Network, Population, Projection
 from .neurons import LIF, PoissonInput, SpikeTimes
-from .plasticity import STDP
+from .modulation import RewardSignal
+from .plasticity import RSTDP, STDP
+
+_RULES = {"STDP": STDP, "RSTDP": RSTDP}
 
 FORMAT = "neuromorph-network"
 VERSION = 1
@@ -38,6 +41,7 @@ def save(net, path):
         net._sim = Simulator(net, previous=net._sim)
         net._stale = False
     sim = net._sim
+    sim.flush(net.step)  # R-STDP weights and eligibility current
     arrays, pops, projs, currents = {}, [], [], []
     for k, p in enumerate(net.populations):
         entry = {"name": p.name, "size": p.size}
@@ -61,20 +65,27 @@ def save(net, path):
         pops.append(entry)
     for k, pr in enumerate(net.projections):
         projs.append({"name": pr.name, "pre": _view_ref(pr.pre), "post": _view_ref(pr.post),
-                      "plasticity": None if pr.plasticity is None else pr.plasticity.as_dict()})
+                      "plasticity": None if pr.plasticity is None else pr.plasticity.as_dict(),
+                      "rule": None if pr.plasticity is None else type(pr.plasticity).__name__,
+                      "modulator": None if pr.modulator is None else pr.modulator.name})
         arrays[f"proj{k}_sources"], arrays[f"proj{k}_targets"] = pr.sources, pr.targets
         arrays[f"proj{k}_w"], arrays[f"proj{k}_delay"] = np.asarray(pr.w), pr.delay_steps
         if pr.plasticity is not None:
             arrays[f"proj{k}_xpre"] = sim.x_pre[sim.pr_xpre_off[k]:sim.pr_xpre_off[k + 1]]
             arrays[f"proj{k}_xpost"] = sim.x_post[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]]
+        if pr.eligibility is not None:
+            arrays[f"proj{k}_elig"] = pr.eligibility
     for k, c in enumerate(net.currents):
         currents.append({"target": _view_ref(c.target), "on": int(c.on),
                          "off": None if c.off is None else int(c.off)})
         arrays[f"cur{k}_amplitude"] = c.amplitude
     arrays["ring_exc"], arrays["ring_inh"] = sim.ring_exc, sim.ring_inh
+    mods = [{"name": m.name, "tau_dopamine": m.tau_dopamine, "baseline_rate": m.baseline_rate,
+             "r_bar": m.r_bar, "history": m.history, "pending": m._pending, "level": m._level,
+             "level_step": int(m._level_step)} for m in net.modulators]
     header = {"format": FORMAT, "version": VERSION, "dt": net.dt, "seed": net.seed,
               "step": net.step, "n_draws": net._n_draws, "populations": pops,
-              "projections": projs, "currents": currents}
+              "projections": projs, "currents": currents, "modulators": mods}
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -155,6 +166,14 @@ def load(path):
                 raise ValueError(f"bad population reference {ref!r}")
             return by_name[name][lo:hi]
 
+        mods = {}
+        for e in h["modulators"]:
+            m = RewardSignal(net, e["name"], e["tau_dopamine"], e["baseline_rate"])
+            m.r_bar, m._pending = float(e["r_bar"]), float(e["pending"])
+            m._level, m._level_step = float(e["level"]), int(e["level_step"])
+            m.history = [(int(a), float(b), float(c)) for a, b, c in e["history"]]
+            net.modulators.append(m)
+            mods[m.name] = m
         for k, e in enumerate(h["projections"]):
             pre, post = view(e["pre"]), view(e["post"])
             src = f.get(f"proj{k}_sources", kind="iu").astype(np.int32)
@@ -162,10 +181,15 @@ def load(path):
             tgt = f.get(f"proj{k}_targets", m, "iu").astype(np.int32)
             if m and len(src) and (src.max() >= pre.size or tgt.max() >= post.size):
                 raise ValueError(f"projection {e['name']!r}: synapse indices out of range")
-            rule = None if e["plasticity"] is None else STDP(**e["plasticity"])
+            if e["plasticity"] is not None and e["rule"] not in _RULES:
+                raise ValueError(f"unknown plasticity rule {e['rule']!r}")
+            rule = None if e["plasticity"] is None else _RULES[e["rule"]](**e["plasticity"])
+            if e["modulator"] is not None and e["modulator"] not in mods:
+                raise ValueError(f"unknown modulator {e['modulator']!r}")
             net.projections.append(Projection(
                 e["name"], pre, post, src, tgt, f.get(f"proj{k}_w", m, "f").astype(float).copy(),
-                f.get(f"proj{k}_delay", m, "iu").astype(np.int32), rule, net.dt))
+                f.get(f"proj{k}_delay", m, "iu").astype(np.int32), rule, net.dt,
+                mods.get(e["modulator"])))
         for k, e in enumerate(h["currents"]):
             tgt = view(e["target"])
             net.current(tgt, f.get(f"cur{k}_amplitude", (tgt.size,), "f"),
@@ -180,6 +204,8 @@ def load(path):
                     f.get(f"proj{k}_xpre", (pr.pre.size,), "f")
                 sim.x_post[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]] = \
                     f.get(f"proj{k}_xpost", (pr.post.size,), "f")
+            if pr.eligibility is not None:
+                pr.eligibility[:] = f.get(f"proj{k}_elig", (pr.n_synapses,), "f")
         for k, e in poisson_state.items():
             pop = net.populations[k]
             gen = sim.poisson[pop]

@@ -16,11 +16,12 @@ import numpy as np
 
 from . import _checks, connectivity
 from .distributions import Distribution, draw
+from .modulation import RewardSignal
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, STATE_VARIABLES, WeightMonitor
 from .neurons import LIF, PoissonInput, SpikeTimes
-from .plasticity import STDP
+from .plasticity import RSTDP, STDP
 
-_RULES = (STDP,)
+_RULES = (STDP, RSTDP)
 
 
 class _Neurons:
@@ -122,8 +123,13 @@ class Projection:
         Delay of every synapse in steps of ``dt``.
     """
 
-    def __init__(self, name, pre, post, sources, targets, w, delay_steps, plasticity, dt):
+    def __init__(self, name, pre, post, sources, targets, w, delay_steps, plasticity, dt,
+                 modulator=None):
         self.name = name
+        self.modulator = modulator
+        #: Eligibility of every synapse (mV), for R-STDP projections (current whenever
+        #: control is in Python); None otherwise.
+        self.eligibility = None
         self.pre, self.post = pre, post
         self.sources, self.targets = sources, targets
         self.w = w
@@ -211,6 +217,7 @@ class Network:
         self.projections: list[Projection] = []
         self.currents: list[CurrentInjection] = []
         self.monitors: list = []
+        self.modulators: list[RewardSignal] = []
         self.step = 0
         self._n_draws = 0
         self._sim = None
@@ -309,8 +316,8 @@ class Network:
 
     # -- connections ------------------------------------------------------------
     def connect(self, pre, post, *, p=None, w=None, matrix=None, delay=0.0,
-                connectivity_rule=None, allow_self=True, plasticity=None, name=None,
-                **kwargs):
+                connectivity_rule=None, allow_self=True, plasticity=None, modulator=None,
+                name=None, **kwargs):
         """Connect ``pre`` to ``post`` (populations or views; ``post`` must be LIF).
 
         Parameters
@@ -330,8 +337,11 @@ class Network:
             Used when neither ``p`` nor ``matrix`` is given (default all-to-all).
         allow_self : bool
             If False, no synapse joins a neuron to itself (when pre and post overlap).
-        plasticity : STDP, optional
+        plasticity : STDP or RSTDP, optional
             Learning rule of the synapses.
+        modulator : RewardSignal, optional
+            The reward signal of an R-STDP projection; default: the network's only
+            reward signal (see :meth:`reward_signal`).
         """
         _checks.no_extra("connect", kwargs)
         pre, post = _as_neurons("pre", pre), _as_neurons("post", post)
@@ -342,6 +352,12 @@ class Network:
                             f"got {type(plasticity).__name__}")
         if not isinstance(allow_self, bool):
             raise TypeError("allow_self must be a bool")
+        if modulator is not None:
+            if not isinstance(plasticity, RSTDP):
+                raise TypeError("modulator is only used with plasticity=RSTDP(...)")
+            if not isinstance(modulator, RewardSignal) or modulator not in self.modulators:
+                raise TypeError("modulator must be a reward signal of this network "
+                                "(net.reward_signal(...))")
         given = [k for k, v in (("p", p), ("matrix", matrix),
                                 ("connectivity_rule", connectivity_rule)) if v is not None]
         if len(given) > 1:
@@ -386,8 +402,21 @@ class Network:
                 raise ValueError(f"initial weights must lie in [w_min, w_max] = "
                                  f"[{plasticity.w_min}, {plasticity.w_max}] for plastic "
                                  f"synapses; {int(out.sum())} do not")
-        proj = Projection(name, pre, post, src, tgt, wv, d_steps, plasticity, self.dt)
+        proj = Projection(name, pre, post, src, tgt, wv, d_steps, plasticity, self.dt,
+                          modulator)
         return self._commit(proj, self.projections)
+
+    def reward_signal(self, tau_dopamine=200.0, *, baseline_rate=None, name=None, **kwargs):
+        """Add a neuromodulator for R-STDP (:class:`~neuromorph.modulation.RewardSignal`).
+
+        ``tau_dopamine``: decay of the dopamine concentration (ms), or None for phasic
+        rewards; ``baseline_rate``: running-mean rate for a reward-prediction error.
+        Deliver rewards with ``signal.deliver(r)`` between runs or in a run callback.
+        """
+        _checks.no_extra("reward_signal", kwargs)
+        name = self._name(name, "reward", self.modulators)
+        signal = RewardSignal(self, name, tau_dopamine, baseline_rate)
+        return self._commit(signal, self.modulators)
 
     @staticmethod
     def _synapse_values(name, spec, src, tgt, n_pre, n_post, rng):
@@ -462,20 +491,37 @@ class Network:
         return mon
 
     # -- running --------------------------------------------------------------------
-    def run(self, duration, *, progress=False, **kwargs):
+    def run(self, duration, *, progress=False, callback=None, every=None, **kwargs):
         """Advance the network by ``duration`` ms (a multiple of ``dt``, >= 0).
 
-        ``progress=True`` shows a tqdm progress bar.
+        Parameters
+        ----------
+        progress : bool
+            Show a tqdm progress bar.
+        callback : callable, optional
+            ``callback(net)`` is called every ``every`` ms of simulated time (at
+            ``t = t0 + every, t0 + 2 every, ...``), with monitors, weights and eligibility
+            traces current: read monitors, deliver rewards, change inputs. If it raises,
+            the run stops there with the network in a consistent state (``net.t`` says
+            where) and the exception propagates.
+        every : float
+            Callback interval (ms), a positive multiple of ``dt``; required with
+            ``callback``.
         """
         _checks.no_extra("run", kwargs)
         n = _checks.steps("duration", duration, self.dt)
         if not isinstance(progress, bool):
             raise TypeError("progress must be a bool")
+        if (callback is None) != (every is None):
+            raise TypeError("callback and every go together")
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+        k = None if every is None else _checks.steps("every", every, self.dt, minimum=1)
         from .simulator import Simulator
         if self._stale:
-            self._sim = Simulator(self, previous=self._sim)
-            self._stale = False
-        self._sim.run(n, progress=progress)
+            sim = Simulator(self, previous=self._sim)  # validates before anything changes
+            self._sim, self._stale = sim, False
+        self._sim.run(n, progress=progress, callback=callback, every=k)
 
     # -- persistence -------------------------------------------------------------------
     def save(self, path):

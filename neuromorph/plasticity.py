@@ -11,35 +11,11 @@ _DEPENDENCE = {"additive": 0.0, "multiplicative": 1.0}
 
 
 @dataclass(frozen=True)
-class STDP:
-    r"""Trace-based pair STDP (Song, Miller & Abbott 2000; Guetig et al. 2003).
+class PairTraceRule:
+    """Shared part of the trace-based pair rules: traces, amplitudes, bounds, pairing.
 
-    Pre and post traces ``x`` (dimensionless) decay with ``tau_pre`` / ``tau_post`` and
-    jump at spikes (``x += 1`` all-to-all, ``x = 1`` nearest-spike). At a post spike
-    every incoming weight changes by ``a_plus * x_pre * f_plus(w)``; at a pre spike every
-    outgoing weight by ``a_minus * x_post * f_minus(w)``; weights stay in
-    ``[w_min, w_max]``. For ``weight_dependence='additive'`` ``f = 1`` with hard clipping;
-    for ``'multiplicative'`` (soft bounds)
-    ``f_plus = (w_max - w) / (w_max - w_min)``, ``f_minus = (w - w_min) / (w_max - w_min)``.
-
-    A pre-post pair with lag ``dt_pair = t_post - t_pre`` (ms) changes an additive
-    weight by ``a_plus exp(-dt_pair / tau_pre)`` if ``dt_pair >= 0`` and by
-    ``a_minus exp(dt_pair / tau_post)`` if ``dt_pair < 0`` (spikes in the same step
-    count as pre-before-post, as in Brian2, where ``on_pre`` runs before ``on_post``). With axonal delays, the
-    pre-side update happens when the presynaptic neuron fires.
-
-    Parameters
-    ----------
-    tau_pre, tau_post : float
-        Trace time constants (ms), > 0.
-    a_plus : float
-        Potentiation amplitude (weight units, mV), >= 0.
-    a_minus : float
-        Depression amplitude (weight units, mV), <= 0.
-    w_min, w_max : float
-        Weight bounds (mV), ``w_min < w_max``.
-    weight_dependence : {'additive', 'multiplicative'}
-    pairing : {'all_to_all', 'nearest'}
+    Subclasses say what the pairing term does: :class:`STDP` adds it to the weight,
+    :class:`RSTDP` to an eligibility trace that a neuromodulator turns into weight.
     """
 
     tau_pre: float = 20.0
@@ -84,7 +60,7 @@ class STDP:
                          float(self.pairing == "nearest"), self.mu, self.mu])
 
     def window(self, lag):
-        """Analytic weight change (mV) of one isolated pair, additive, away from bounds.
+        """Pairing term (mV) of one isolated pre/post pair, additive, away from bounds.
 
         ``lag = t_post - t_pre`` in ms (array-like).
         """
@@ -94,3 +70,76 @@ class STDP:
 
     def as_dict(self):
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class STDP(PairTraceRule):
+    r"""Trace-based pair STDP (Song, Miller & Abbott 2000; Guetig et al. 2003).
+
+    Pre and post traces ``x`` (dimensionless) decay with ``tau_pre`` / ``tau_post`` and
+    jump at spikes (``x += 1`` all-to-all, ``x = 1`` nearest-spike). At a post spike
+    every incoming weight changes by ``a_plus * x_pre * f_plus(w)``; at a pre spike every
+    outgoing weight by ``a_minus * x_post * f_minus(w)``; weights stay in
+    ``[w_min, w_max]``. For ``weight_dependence='additive'`` ``f = 1`` with hard clipping;
+    for ``'multiplicative'`` (soft bounds)
+    ``f_plus = (w_max - w) / (w_max - w_min)``, ``f_minus = (w - w_min) / (w_max - w_min)``.
+
+    A pre-post pair with lag ``dt_pair = t_post - t_pre`` (ms) changes an additive
+    weight by ``a_plus exp(-dt_pair / tau_pre)`` if ``dt_pair >= 0`` and by
+    ``a_minus exp(dt_pair / tau_post)`` if ``dt_pair < 0`` (spikes in the same step
+    count as pre-before-post, as in Brian2, where ``on_pre`` runs before ``on_post``).
+    With axonal delays, the pre-side update happens when the presynaptic neuron fires.
+
+    Parameters
+    ----------
+    tau_pre, tau_post : float
+        Trace time constants (ms), > 0.
+    a_plus : float
+        Potentiation amplitude (weight units, mV), >= 0.
+    a_minus : float
+        Depression amplitude (weight units, mV), <= 0.
+    w_min, w_max : float
+        Weight bounds (mV), ``w_min < w_max``.
+    weight_dependence : {'additive', 'multiplicative'}
+    pairing : {'all_to_all', 'nearest'}
+    """
+
+
+@dataclass(frozen=True)
+class RSTDP(PairTraceRule):
+    r"""Reward-modulated STDP with eligibility traces (three-factor rule).
+
+    The STDP pairing term of :class:`STDP` (same traces, amplitudes, weight dependence
+    and pairing) does not change the weight; it is added to a per-synapse eligibility
+    trace ``C`` (mV) that decays with ``tau_elig``. A neuromodulator ``M(t)`` (a
+    :class:`~neuromorph.modulation.RewardSignal`) turns eligibility into weight
+    (Izhikevich 2007; Fremaux & Gerstner 2016)::
+
+        tau_elig dC/dt = -C + sum of pairing terms
+        dw/dt          = lr * M(t) * C(t)            (dopamine concentration mode)
+        w             += lr * r * C(t_r)             (phasic mode: reward r at t_r)
+
+    then ``w`` is clipped to ``[w_min, w_max]``. The engine integrates this lazily:
+    a synapse is brought up to date in closed form only when it has an event, when a
+    reward arrives, or when control returns to Python (weights are clipped then).
+
+    Parameters
+    ----------
+    tau_elig : float
+        Eligibility time constant (ms), > 0 (hundreds of ms to bridge delayed rewards).
+    lr : float
+        Learning rate, >= 0: per ms per unit of dopamine in concentration mode,
+        dimensionless per unit of reward in phasic mode.
+    (the other parameters as in :class:`STDP`)
+    """
+
+    tau_elig: float = 1000.0
+    lr: float = 0.01
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "tau_elig", _checks.positive("tau_elig", self.tau_elig, "ms"))
+        lr = _checks.real("lr", self.lr)
+        if lr < 0:
+            raise ValueError(f"lr must be >= 0, got {lr}")
+        object.__setattr__(self, "lr", lr)

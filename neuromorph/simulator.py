@@ -17,10 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from .kernels import lif as lif_kernel
+from .kernels.eligibility import catch_up_range, phasic_reward
 from .kernels.engine import run_steps
-from .kernels.stdp import N_RULE
+from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC, STDP_KIND
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, STATE_VARIABLES, WeightMonitor
 from .neurons import PoissonInput, SpikeTimes
+from .plasticity import RSTDP
 
 BLOCK = 1000  # steps per chunk and per Poisson block
 
@@ -125,7 +127,10 @@ class Simulator:
         self.pr_pre_hi = self.pr_pre_lo + np.array([pr.pre.size for pr in projections], np.int64)
         self.pr_post_lo = np.array([self.gstart[pr.post.population] + pr.post.start
                                     for pr in projections], np.int64)
-        self.pr_plastic = np.array([pr.plasticity is not None for pr in projections], bool)
+        self.pr_kind = np.array([STATIC if pr.plasticity is None else
+                                 RSTDP_KIND if isinstance(pr.plasticity, RSTDP) else STDP_KIND
+                                 for pr in projections], np.int64)
+        self.modulator_of = [self._modulator(pr) for pr in projections]
         self.pr_delay = np.array([pr.delay_steps[0] if pr.n_synapses and
                                   np.all(pr.delay_steps == pr.delay_steps[0]) else -1
                                   for pr in projections], np.int64)
@@ -145,7 +150,12 @@ class Simulator:
             col_syn.append(order + syn_off[i])
             plastic = pr.plasticity is not None
             if plastic:
-                self.pr_rule[i] = pr.plasticity.parameter_row(self.net.dt)
+                self.pr_rule[i, :9] = pr.plasticity.parameter_row(self.net.dt)
+            mod = self.modulator_of[i]
+            if mod is not None:
+                tau_d = np.inf if mod.phasic else mod.tau_dopamine
+                tau_e = pr.plasticity.tau_elig
+                self.pr_rule[i, 9:] = tau_e, pr.plasticity.lr, tau_d, 1.0 / (1 / tau_d + 1 / tau_e)
             xpre_n.append(pr.pre.size if plastic else 0)
             xpost_n.append(pr.post.size if plastic else 0)
 
@@ -161,8 +171,18 @@ class Simulator:
         self.syn_post = cat([pr.targets for pr in projections], np.int32)
         self.syn_delay = cat([pr.delay_steps for pr in projections], np.int32)
         self.syn_w = cat([pr.w for pr in projections], np.float64)
+        self.syn_off = syn_off
+        n_elig = [pr.n_synapses if kind == RSTDP_KIND else 0
+                  for pr, kind in zip(projections, self.pr_kind)]
+        elig_off = np.concatenate([[0], np.cumsum(n_elig)]).astype(np.int64)
+        self.pr_eshift = elig_off[:-1] - syn_off[:-1]
+        self.elig = np.zeros(elig_off[-1])
+        self.elig_step = np.full(elig_off[-1], self.net.step, np.int64)
+        self.pr_dop = np.zeros(k)
+        self.pr_dop_step = np.zeros(k, np.int64)
         for i, pr in enumerate(projections):
             pr.w = self.syn_w[syn_off[i]:syn_off[i + 1]]
+            pr.eligibility = self.elig[elig_off[i]:elig_off[i + 1]] if n_elig[i] else None
         self.pr_xpre_off = np.cumsum(xpre_n).astype(np.int64)
         self.pr_xpost_off = np.cumsum(xpost_n).astype(np.int64)
         self.x_pre = np.zeros(self.pr_xpre_off[-1])
@@ -170,6 +190,19 @@ class Simulator:
         n_slots = int(self.syn_delay.max()) + 1 if self.syn_delay.size else 1
         self.ring_exc = np.zeros((n_slots, self.n_lif))
         self.ring_inh = np.zeros((n_slots, self.n_lif))
+
+    def _modulator(self, pr):
+        """The reward signal driving an R-STDP projection (``None`` for other kinds)."""
+        if not isinstance(pr.plasticity, RSTDP):
+            return None
+        if pr.modulator is not None:
+            return pr.modulator
+        mods = self.net.modulators
+        if len(mods) != 1:
+            raise ValueError(f"projection {pr.name!r} uses R-STDP: give it modulator=... or "
+                             f"create exactly one net.reward_signal() (the network has "
+                             f"{len(mods)})")
+        return mods[0]
 
     def _build_inputs(self, inputs, previous):
         net = self.net
@@ -203,7 +236,14 @@ class Simulator:
                         raise RuntimeError("cannot shorten the delay ring with spikes in flight")
                     new[(u + k) % d_new, :n_old] += row
         for i, pr in enumerate(self.projections):
-            if pr in previous.projections and self.pr_plastic[i]:
+            if pr in previous.projections and self.pr_kind[i] == RSTDP_KIND:
+                previous.flush(u)
+                j = previous.projections.index(pr)
+                a, b = self.syn_off[i] + self.pr_eshift[i], self.syn_off[i + 1] + self.pr_eshift[i]
+                c, d = (previous.syn_off[j] + previous.pr_eshift[j],
+                        previous.syn_off[j + 1] + previous.pr_eshift[j])
+                self.elig[a:b] = previous.elig[c:d]
+            if pr in previous.projections and self.pr_kind[i] != STATIC:
                 j = previous.projections.index(pr)
                 self.x_pre[self.pr_xpre_off[i]:self.pr_xpre_off[i + 1]] = \
                     previous.x_pre[previous.pr_xpre_off[j]:previous.pr_xpre_off[j + 1]]
@@ -283,7 +323,7 @@ class Simulator:
         for k, pr in enumerate(self.projections):
             if pr.plasticity is not None:
                 lo, hi = pr.plasticity.w_min, pr.plasticity.w_max
-                self.pr_wconst[k] = np.nan
+                self.pr_wconst[k] = np.nan  # the engine reads each weight
             elif pr.n_synapses:
                 lo, hi = pr.w.min(), pr.w.max()
                 self.pr_wconst[k] = lo if lo == hi else np.nan
@@ -291,28 +331,82 @@ class Simulator:
                 lo = hi = 0.0
             self.pr_sign[k] = 1 if lo >= 0 else (-1 if hi < 0 else 0)
 
-    def run(self, n_steps, progress=False):
+    # -- R-STDP bookkeeping -------------------------------------------------------------
+    def _rstdp(self):
+        return [k for k in range(len(self.projections)) if self.pr_kind[k] == RSTDP_KIND]
+
+    def flush(self, u):
+        """Bring every R-STDP synapse up to step ``u`` (weights clipped, eligibility decayed)."""
+        dt = self.net.dt
+        for k in self._rstdp():
+            r = self.pr_rule[k]
+            mod = self.modulator_of[k]
+            catch_up_range(self.syn_off[k], self.syn_off[k + 1], self.pr_eshift[k], u,
+                           self.syn_w, self.elig, self.elig_step, mod._level,
+                           mod._level_step, r[11], r[10], r[9], r[12], dt, r[2], r[3])
+
+    def _deliver_rewards(self, u):
+        """Apply rewards delivered from Python since the last chunk, at step ``u``."""
+        pending = [m for m in self.net.modulators if m._pending != 0.0]
+        if not pending:
+            return
+        self.flush(u)
+        for mod in pending:
+            if mod.phasic:
+                for k in self._rstdp():
+                    if self.modulator_of[k] is mod:
+                        r = self.pr_rule[k]
+                        phasic_reward(self.syn_off[k], self.syn_off[k + 1], self.pr_eshift[k],
+                                      self.syn_w, self.elig, mod._pending, r[10], r[2], r[3])
+            else:
+                mod._level = mod.level_at(u) + mod._pending
+                mod._level_step = u
+            mod._pending = 0.0
+
+    def _modulator_state(self):
+        for k in self._rstdp():
+            mod = self.modulator_of[k]
+            self.pr_dop[k], self.pr_dop_step[k] = mod._level, mod._level_step
+
+    # -- running ----------------------------------------------------------------------
+    def _snapshot_weights(self, u):
+        due = [m for m in self.weight_monitors
+               if (u - m._start_step) % m.every == 0 and (not m._t or m._t[-1] != u)]
+        if due:
+            self.flush(u)
+            for m in due:
+                m._record(u, m.target.w)
+
+    def run(self, n_steps, progress=False, callback=None, every=None):
+        """Advance ``n_steps`` steps; ``callback(net)`` every ``every`` steps (see Network.run)."""
         self._weight_summary()
         net = self.net
         u, u_end = net.step, net.step + n_steps
+        next_call = u + every if callback is not None else None
         bar = None
         if progress:
             from tqdm.auto import tqdm
             bar = tqdm(total=n_steps, unit="step", desc="simulating")
         try:
             while u < u_end:
-                for m in self.weight_monitors:
-                    if (u - m._start_step) % m.every == 0 and (not m._t or m._t[-1] != u):
-                        m._record(u, m.target.w)
+                self._snapshot_weights(u)
+                self._deliver_rewards(u)
+                self._modulator_state()
                 u1 = self._breakpoints(u, u_end)
+                if next_call is not None:
+                    u1 = min(u1, next_call)
                 self._run_chunk(u, u1)
                 if bar is not None:
                     bar.update(u1 - u)
                 u = net.step = u1
-            for m in self.weight_monitors:
-                if (u - m._start_step) % m.every == 0 and (not m._t or m._t[-1] != u):
-                    m._record(u, m.target.w)
+                if u == next_call:
+                    self.flush(u)
+                    callback(net)
+                    next_call += every
+                    self._weight_summary()
+            self._snapshot_weights(u)
         finally:
+            self.flush(net.step)
             if bar is not None:
                 bar.close()
 
@@ -336,11 +430,11 @@ class Simulator:
                           self.ring_exc, self.ring_inh, ptr, idx,
                           self.pr_pre_lo, self.pr_pre_hi, self.pr_post_lo, self.pr_rowptr_off,
                           self.pr_colptr_off, self.pr_sign, self.pr_delay, self.pr_wconst,
-                          self.pr_plastic,
-                          self.pr_rule, self.pr_xpre_off,
+                          self.pr_kind, self.pr_rule, self.pr_xpre_off,
                           self.pr_xpost_off, self.rowptr, self.syn_post, self.syn_w,
                           self.syn_delay, self.colptr, self.col_syn, self.col_pre, self.x_pre,
-                          self.x_post, self.rec_mask, self.spk_step, self.spk_idx, count,
+                          self.x_post, self.pr_eshift, self.elig, self.elig_step, self.pr_dop,
+                          self.pr_dop_step, self.net.dt, self.rec_mask, self.spk_step, self.spk_idx, count,
                           self.max_rec, self.sm_every, self.sm_ptr, self.sm_var, self.sm_idx,
                           sm_row, sm_out_off, sm_out, self.rm_lo, self.rm_hi, rm_out,
                           self.spikes)

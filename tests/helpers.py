@@ -31,3 +31,19 @@ def random_network(seed=0, plastic=True, pairing="all_to_all", dependence="addit
     net.connect(a, a, p=0.1, w=1.0, allow_self=False)
     net.current(b[:5], 12.0, start=50.0, stop=120.0)
     return net
+
+
+def rstdp_network(seed, phasic=False, dependence="additive", pairing="all_to_all"):
+    net = nm.Network(dt=0.1, seed=seed)
+    inp = net.poisson(60, rate=80.0)
+    a = net.lif(30, tau_m=10.0, v_rest=-58.0, v_reset=-70.0, v_th=-55.0, t_ref=2.0,
+                tau_syn_exc=3.0, tau_syn_inh=6.0, v_init=nm.uniform(-70.0, -56.0))
+    b = net.lif(10, tau_m=12.0, v_rest=-60.0, v_reset=-65.0, v_th=-54.0, tau_syn_exc=4.0)
+    reward = net.reward_signal(None if phasic else 150.0)
+    rule = nm.RSTDP(tau_pre=20.0, tau_post=25.0, a_plus=1.0, a_minus=-1.2, tau_elig=300.0,
+                    lr=0.02 if not phasic else 0.3, w_min=-1.0, w_max=4.0,
+                    weight_dependence=dependence, pairing=pairing)
+    net.connect(inp, a, p=0.4, w=nm.uniform(0.0, 3.0), plasticity=rule)
+    net.connect(a, b, p=0.5, w=nm.uniform(0.5, 3.0), plasticity=rule, delay=0.5)
+    net.connect(b, a, p=0.3, w=-2.0, delay=1.0)
+    return net, reward

@@ -8,7 +8,7 @@ import pytest
 import neuromorph as nm
 import neuromorph.io
 
-from helpers import random_network
+from helpers import random_network, rstdp_network
 
 
 def test_saved_network_continues_exactly(tmp_path):
@@ -86,3 +86,26 @@ def test_failed_save_keeps_previous_file(tmp_path, monkeypatch):
         net.save(path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["net.npz"]
+
+
+def test_rstdp_network_with_pending_reward_continues_exactly(tmp_path):
+    ref, r_ref = rstdp_network(7)
+    m_ref = ref.spike_monitor(ref.populations[2])
+    r_ref.deliver(1.0)
+    ref.run(60.0)
+    r_ref.deliver(-0.5)
+    ref.run(60.0)
+    net, r = rstdp_network(7)
+    r.deliver(1.0)
+    net.run(60.0)
+    r.deliver(-0.5)          # pending at save time
+    net.save(tmp_path / "r.npz")
+    back = nm.Network.load(tmp_path / "r.npz")
+    m = back.spike_monitor(back.populations[2])
+    back.run(60.0)
+    np.testing.assert_array_equal(m.steps, m_ref.steps[m_ref.steps >= 600])
+    for a, b in zip(ref.projections, back.projections):
+        np.testing.assert_array_equal(a.w, b.w)
+        if a.eligibility is not None:
+            np.testing.assert_array_equal(a.eligibility, b.eligibility)
+    assert back.modulators[0].history == r_ref.history

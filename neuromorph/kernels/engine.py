@@ -6,8 +6,10 @@ Per step ``u`` (Brian2's schedule):
 2. decay the STDP traces of plastic projections,
 3. integrate LIF populations, threshold, reset (:func:`lif.lif_step`),
 4. append this step's input spikes (Poisson / spike sources, pre-drawn per chunk),
-5. pre spikes: walk CSR rows, deliver (and depress, bump ``x_pre`` if plastic),
-6. post spikes of plastic projections: bump ``x_post``, potentiate over the CSC column,
+5. pre spikes: walk CSR rows, deliver (STDP: then depress; R-STDP: bring the row up
+   to date first, then tag eligibility) and bump ``x_pre``,
+6. post spikes of plastic projections: bump ``x_post``, then potentiate (STDP) or tag
+   eligibility (R-STDP, :mod:`.eligibility`) over the CSC column,
 7. drain the ring-buffer slot of step ``u`` (delayed arrivals),
 8. record spikes and population spike counts.
 
@@ -20,8 +22,9 @@ from __future__ import annotations
 from numba import njit
 
 from .lif import lif_step
+from .eligibility import catch_up_range, tag_column, tag_row
 from .propagate import drain_ring, propagate_row
-from .stdp import bump_trace, potentiate_column
+from .stdp import RSTDP_KIND, STATIC, STDP_KIND, bump_trace, potentiate_column
 
 
 @njit(cache=True, nogil=True)
@@ -30,8 +33,9 @@ def run_steps(step0, s_begin, n_steps,
               ring_exc, ring_inh,
               in_ptr, in_idx,
               pr_pre_lo, pr_pre_hi, pr_post_lo, pr_rowptr_off, pr_colptr_off,
-              pr_sign, pr_delay, pr_wconst, pr_plastic, pr_rule, pr_xpre_off, pr_xpost_off,
+              pr_sign, pr_delay, pr_wconst, pr_kind, pr_rule, pr_xpre_off, pr_xpost_off,
               rowptr, syn_post, syn_w, syn_delay, colptr, col_syn, col_pre, x_pre, x_post,
+              pr_eshift, elig, elig_step, pr_dop, pr_dop_step, dt,
               rec_mask, spk_step, spk_idx, spk_count, max_rec_per_step,
               sm_every, sm_ptr, sm_var, sm_idx, sm_row, sm_out_off, sm_out,
               rm_lo, rm_hi, rm_out, spikes):
@@ -65,7 +69,7 @@ def run_steps(step0, s_begin, n_steps,
                 sm_row[m] += 1
         # 2. trace decay
         for k in range(n_proj):
-            if pr_plastic[k]:
+            if pr_kind[k] != STATIC:
                 dpre, dpost = pr_rule[k, 4], pr_rule[k, 5]
                 for q in range(pr_xpre_off[k], pr_xpre_off[k + 1]):
                     x_pre[q] *= dpre
@@ -85,9 +89,10 @@ def run_steps(step0, s_begin, n_steps,
         for k in range(n_proj):
             lo, hi, post_lo = pr_pre_lo[k], pr_pre_hi[k], pr_post_lo[k]
             roff = pr_rowptr_off[k]
-            plastic = pr_plastic[k]
+            kind = pr_kind[k]
             a_minus, w_min, w_max = pr_rule[k, 1], pr_rule[k, 2], pr_rule[k, 3]
             nearest, mu_minus = pr_rule[k, 6] != 0.0, pr_rule[k, 8]
+            tau_e, lr, tau_d, tau_p = pr_rule[k, 9], pr_rule[k, 10], pr_rule[k, 11], pr_rule[k, 12]
             xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
             xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
             for q in range(n_spk):
@@ -95,19 +100,28 @@ def run_steps(step0, s_begin, n_steps,
                 if j < lo or j >= hi:
                     continue
                 r = roff + j - lo
-                propagate_row(rowptr[r], rowptr[r + 1], syn_post, post_lo, syn_w, syn_delay,
-                              u, i_exc, i_inh, ring_exc, ring_inh, pr_sign[k], pr_delay[k],
-                              pr_wconst[k], plastic, xpost, a_minus, w_min, w_max, mu_minus)
-                if plastic:
+                a, b = rowptr[r], rowptr[r + 1]
+                if kind == RSTDP_KIND:
+                    catch_up_range(a, b, pr_eshift[k], u, syn_w, elig, elig_step, pr_dop[k],
+                                   pr_dop_step[k], tau_d, lr, tau_e, tau_p, dt, w_min, w_max)
+                propagate_row(a, b, syn_post, post_lo, syn_w, syn_delay, u, i_exc, i_inh,
+                              ring_exc, ring_inh, pr_sign[k], pr_delay[k], pr_wconst[k],
+                              kind == STDP_KIND, xpost, a_minus, w_min, w_max, mu_minus)
+                if kind == RSTDP_KIND:
+                    tag_row(a, b, pr_eshift[k], syn_post, syn_w, elig, xpost, a_minus, w_min,
+                            w_max, mu_minus)
+                if kind != STATIC:
                     xpre[j - lo] = bump_trace(xpre[j - lo], nearest)
         # 6. post spikes of plastic projections
         for k in range(n_proj):
-            if not pr_plastic[k]:
+            kind = pr_kind[k]
+            if kind == STATIC:
                 continue
             post_lo = pr_post_lo[k]
             n_post = pr_xpost_off[k + 1] - pr_xpost_off[k]
             a_plus, w_min, w_max = pr_rule[k, 0], pr_rule[k, 2], pr_rule[k, 3]
             nearest, mu_plus = pr_rule[k, 6] != 0.0, pr_rule[k, 7]
+            tau_e, lr, tau_d, tau_p = pr_rule[k, 9], pr_rule[k, 10], pr_rule[k, 11], pr_rule[k, 12]
             xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
             xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
             coff = pr_colptr_off[k]
@@ -116,8 +130,14 @@ def run_steps(step0, s_begin, n_steps,
                 if i < 0 or i >= n_post:
                     continue
                 xpost[i] = bump_trace(xpost[i], nearest)
-                potentiate_column(col_syn, col_pre, colptr[coff + i], colptr[coff + i + 1],
-                                  syn_w, xpre, a_plus, w_min, w_max, mu_plus)
+                a, b = colptr[coff + i], colptr[coff + i + 1]
+                if kind == STDP_KIND:
+                    potentiate_column(col_syn, col_pre, a, b, syn_w, xpre, a_plus, w_min, w_max,
+                                      mu_plus)
+                else:
+                    tag_column(col_syn, col_pre, a, b, pr_eshift[k], u, syn_w, elig, elig_step,
+                               xpre, pr_dop[k], pr_dop_step[k], tau_d, lr, tau_e, tau_p, dt,
+                               a_plus, w_min, w_max, mu_plus)
         # 7. delayed arrivals due at the end of this step
         if has_ring:
             drain_ring(u, 0, n_lif, i_exc, i_inh, ring_exc, ring_inh)

@@ -11,7 +11,57 @@ import numpy as np
 
 from .lif import lif_step_reference
 from .propagate import propagate_reference
-from .stdp import update_weight_reference
+from .stdp import RSTDP_KIND, pairing_term_reference, update_weight_reference
+
+
+class _EagerRSTDP:
+    """Step-by-step R-STDP for the reference loop.
+
+    Every step, for every synapse, the weight change over the step is accumulated in
+    ``acc`` (``lr d(u) C tau_p (1 - exp(-dt/tau_p))``) and ``C`` decays; ``acc`` is added
+    to the weight (and clipped) when the synapse has an event, at a reward, and at the
+    end of the call — the moments the lazy engine brings a synapse up to date.
+    """
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.k = [k for k in range(len(sim.projections)) if sim.pr_kind[k] == RSTDP_KIND]
+        self.acc = {k: np.zeros(sim.projections[k].n_synapses) for k in self.k}
+
+    def elig(self, k):
+        pr = self.sim.projections[k]
+        lo = self.sim.syn_off[k] + self.sim.pr_eshift[k]
+        return self.sim.elig[lo:lo + pr.n_synapses]
+
+    def settle(self, k, mask=slice(None)):
+        pr = self.sim.projections[k]
+        rule = pr.plasticity
+        pr.w[mask] = np.clip(pr.w[mask] + self.acc[k][mask], rule.w_min, rule.w_max)
+        self.acc[k][mask] = 0.0
+
+    def rewards(self, u):
+        pending = [m for m in self.sim.net.modulators if m._pending != 0.0]
+        if not pending:
+            return
+        for k in self.k:
+            self.settle(k)
+        for mod in pending:
+            for k in self.k:
+                if self.sim.modulator_of[k] is mod and mod.phasic:
+                    pr, rule = self.sim.projections[k], self.sim.projections[k].plasticity
+                    pr.w[:] = np.clip(pr.w + rule.lr * mod._pending * self.elig(k), rule.w_min,
+                                      rule.w_max)
+            if not mod.phasic:
+                mod._level, mod._level_step = mod.level_at(u) + mod._pending, u
+            mod._pending = 0.0
+
+    def integrate(self, u, dt):
+        for k in self.k:
+            tau_e, lr, _, tau_p = self.sim.pr_rule[k, 9:]
+            d = self.sim.modulator_of[k].level_at(u)
+            c = self.elig(k)
+            self.acc[k] += lr * d * c * tau_p * -np.expm1(-dt / tau_p)
+            c *= np.exp(-dt / tau_e)
 
 
 def run_reference(sim, n_steps):
@@ -23,11 +73,13 @@ def run_reference(sim, n_steps):
     n_lif, n_slots = sim.n_lif, sim.ring_exc.shape[0]
     ring = np.stack([sim.ring_exc, sim.ring_inh], axis=1)  # (slots, 2, n_lif)
     out_steps, out_idx = [], []
+    rstdp = _EagerRSTDP(sim)
+    rstdp.rewards(net.step)
     for u in range(net.step, net.step + n_steps):
         sim._apply_currents(u)
         # trace decay
         for k, pr in enumerate(sim.projections):
-            if sim.pr_plastic[k]:
+            if sim.pr_kind[k] != 0:
                 sl = slice(sim.pr_xpre_off[k], sim.pr_xpre_off[k + 1])
                 sim.x_pre[sl] *= sim.pr_rule[k, 4]
                 sl = slice(sim.pr_xpost_off[k], sim.pr_xpost_off[k + 1])
@@ -46,18 +98,25 @@ def run_reference(sim, n_steps):
         for k, pr in enumerate(sim.projections):
             pre_mask = spiked[sim.pr_pre_lo[k]:sim.pr_pre_hi[k]]
             post_lo = sim.pr_post_lo[k]
+            rule = pr.plasticity
+            if sim.pr_kind[k] == RSTDP_KIND:
+                rstdp.settle(k, pre_mask[pr.sources])
             sub = np.zeros((n_slots, 2, n_lif))
             part = propagate_reference(pre_mask, pr.sources, pr.targets, pr.w, pr.delay_steps, u,
                                        pr.post.size, sub[:, :, post_lo:post_lo + pr.post.size])
             ring[:, :, post_lo:post_lo + pr.post.size] += part
-            rule = pr.plasticity
             if rule is not None:
                 x_pre = sim.x_pre[sim.pr_xpre_off[k]:sim.pr_xpre_off[k + 1]]
                 x_post = sim.x_post[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]]
                 act = pre_mask[pr.sources]
-                pr.w[act] = update_weight_reference(pr.w[act], rule.a_minus,
-                                                    x_post[pr.targets[act]], rule.w_min,
-                                                    rule.w_max, rule.mu, False)
+                if sim.pr_kind[k] == RSTDP_KIND:
+                    rstdp.elig(k)[act] += pairing_term_reference(
+                        pr.w[act], rule.a_minus, x_post[pr.targets[act]], rule.w_min,
+                        rule.w_max, rule.mu, False)
+                else:
+                    pr.w[act] = update_weight_reference(pr.w[act], rule.a_minus,
+                                                        x_post[pr.targets[act]], rule.w_min,
+                                                        rule.w_max, rule.mu, False)
                 x_pre[pre_mask] = 1.0 if rule.pairing == "nearest" else x_pre[pre_mask] + 1.0
         # post spikes: bump post traces, then potentiate
         for k, pr in enumerate(sim.projections):
@@ -70,16 +129,26 @@ def run_reference(sim, n_steps):
             x_post = sim.x_post[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]]
             x_post[post_mask] = 1.0 if rule.pairing == "nearest" else x_post[post_mask] + 1.0
             act = post_mask[pr.targets]
-            pr.w[act] = update_weight_reference(pr.w[act], rule.a_plus, x_pre[pr.sources[act]],
-                                                rule.w_min, rule.w_max, rule.mu, True)
+            if sim.pr_kind[k] == RSTDP_KIND:
+                rstdp.settle(k, act)
+                rstdp.elig(k)[act] += pairing_term_reference(
+                    pr.w[act], rule.a_plus, x_pre[pr.sources[act]], rule.w_min, rule.w_max,
+                    rule.mu, True)
+            else:
+                pr.w[act] = update_weight_reference(pr.w[act], rule.a_plus,
+                                                    x_pre[pr.sources[act]], rule.w_min,
+                                                    rule.w_max, rule.mu, True)
         # arrivals due at the end of this step
         slot = u % n_slots
         st["I_exc"] += ring[slot, 0]
         st["I_inh"] += ring[slot, 1]
         ring[slot] = 0.0
+        rstdp.integrate(u, net.dt)
         g = np.nonzero(spiked)[0]
         out_steps.append(np.full(len(g), u, np.int64))
         out_idx.append(g)
     net.step += n_steps
+    for k in rstdp.k:
+        rstdp.settle(k)
     sim.ring_exc[...], sim.ring_inh[...] = ring[:, 0], ring[:, 1]
     return np.concatenate(out_steps), np.concatenate(out_idx)

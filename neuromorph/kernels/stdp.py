@@ -27,7 +27,9 @@ from numba import njit
 
 #: Column order of a rule's parameter row.
 RULE_NAMES = ("a_plus", "a_minus", "w_min", "w_max", "decay_pre", "decay_post",
-              "nearest", "mu_plus", "mu_minus")
+              "nearest", "mu_plus", "mu_minus", "tau_elig", "lr", "tau_d", "tau_p")
+#: Projection kinds of the engine.
+STATIC, STDP_KIND, RSTDP_KIND = 0, 1, 2
 N_RULE = len(RULE_NAMES)
 
 
@@ -41,11 +43,17 @@ def _dependence(frac, mu):
 
 
 @njit(cache=True, inline="always")
-def update_weight(w, amplitude, trace, w_min, w_max, mu, potentiate):
-    """One STDP weight change ``w + amplitude * trace * f(w)``, clipped to the bounds."""
+def pairing_term(w, amplitude, trace, w_min, w_max, mu, potentiate):
+    """The STDP change ``amplitude * trace * f(w)`` of a weight ``w`` (mV)."""
     span = w_max - w_min
     frac = (w_max - w) / span if potentiate else (w - w_min) / span
-    w = w + amplitude * trace * _dependence(frac, mu)
+    return amplitude * trace * _dependence(frac, mu)
+
+
+@njit(cache=True, inline="always")
+def update_weight(w, amplitude, trace, w_min, w_max, mu, potentiate):
+    """One STDP weight change ``w + amplitude * trace * f(w)``, clipped to the bounds."""
+    w = w + pairing_term(w, amplitude, trace, w_min, w_max, mu, potentiate)
     if w < w_min:
         return w_min
     if w > w_max:
@@ -71,9 +79,15 @@ def potentiate_column(syn, col_pre, lo, hi, w, x_pre, a_plus, w_min, w_max, mu_p
         w[s] = update_weight(w[s], a_plus, x_pre[col_pre[k]], w_min, w_max, mu_plus, True)
 
 
-def update_weight_reference(w, amplitude, trace, w_min, w_max, mu, potentiate):
-    """Vectorised NumPy version of :func:`update_weight`."""
+def pairing_term_reference(w, amplitude, trace, w_min, w_max, mu, potentiate):
+    """Vectorised NumPy version of :func:`pairing_term`."""
     span = w_max - w_min
     frac = (w_max - w) / span if potentiate else (w - w_min) / span
     dep = np.ones_like(w) if mu == 0 else np.where(frac > 0, np.abs(frac) ** mu, 0.0)
-    return np.clip(w + amplitude * trace * dep, w_min, w_max)
+    return amplitude * trace * dep
+
+
+def update_weight_reference(w, amplitude, trace, w_min, w_max, mu, potentiate):
+    """Vectorised NumPy version of :func:`update_weight`."""
+    return np.clip(w + pairing_term_reference(w, amplitude, trace, w_min, w_max, mu, potentiate),
+                   w_min, w_max)
