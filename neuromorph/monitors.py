@@ -74,7 +74,28 @@ class SpikeMonitor(_Monitor):
         return {n: t[i == n] for n in range(self.target.size)}
 
 
-class StateMonitor(_Monitor):
+class _SeriesMonitor(_Monitor):
+    """A monitor that receives ``(steps, values)`` blocks and concatenates them."""
+
+    def __init__(self, net, target, width=None):
+        super().__init__(net, target)
+        self._t, self._v = [], []
+        self._empty = np.zeros((0, width)) if width is not None else np.zeros(0, np.int64)
+
+    def _record(self, steps, values):
+        self._t.append(steps)
+        self._v.append(values)
+
+    @property
+    def t(self):
+        """Times of the recorded steps (ms)."""
+        return (np.concatenate(self._t) if self._t else np.zeros(0, np.int64)) * self._dt
+
+    def _values(self):
+        return np.concatenate(self._v, axis=0) if self._v else self._empty
+
+
+class StateMonitor(_SeriesMonitor):
     """Records a state variable of chosen neurons every ``every`` steps.
 
     Values are those at the start of each recorded step (before integration), like
@@ -91,28 +112,17 @@ class StateMonitor(_Monitor):
     """
 
     def __init__(self, net, target, var, record, every_steps):
-        super().__init__(net, target)
+        super().__init__(net, target, width=len(record))
         self.var = var
         self.record = record
         self.every = every_steps
-        self._t, self._v = [], []
-
-    def _record(self, steps, values):
-        self._t.append(steps)
-        self._v.append(values)
-
-    @property
-    def t(self):
-        return (np.concatenate(self._t) if self._t else np.zeros(0, np.int64)) * self._dt
 
     @property
     def values(self):
-        if not self._v:
-            return np.zeros((0, len(self.record)))
-        return np.concatenate(self._v, axis=0)
+        return self._values()
 
 
-class RateMonitor(_Monitor):
+class RateMonitor(_SeriesMonitor):
     """Population spike count in every step, as a rate.
 
     Attributes
@@ -125,21 +135,9 @@ class RateMonitor(_Monitor):
         Instantaneous population rate (Hz): ``counts / (n * dt)``.
     """
 
-    def __init__(self, net, target):
-        super().__init__(net, target)
-        self._t, self._c = [], []
-
-    def _record(self, steps, counts):
-        self._t.append(steps)
-        self._c.append(counts)
-
-    @property
-    def t(self):
-        return (np.concatenate(self._t) if self._t else np.zeros(0, np.int64)) * self._dt
-
     @property
     def counts(self):
-        return np.concatenate(self._c) if self._c else np.zeros(0, np.int64)
+        return self._values()
 
     @property
     def rate(self):
