@@ -36,3 +36,14 @@ def test_explicit_and_plastic_examples():
     w = ns["proj"].weights.ravel()
     assert w.min() >= 0 and w.max() <= 0.6
     assert np.mean(w < 0.06) > 0.12  # weights are leaving the uniform start (10 % per tail)
+
+
+def test_rstdp_example_rewards_the_chosen_neuron():
+    ns = {"np": np, "nm": __import__("neuromorph")}
+    exec(blocks()[3], ns)
+    go, nogo = ns["to_go"].weights.mean(), ns["to_nogo"].weights.mean()
+    # both start at mean 1.0 mV: reward drives "go" up and punishment drives "nogo" down
+    assert go > 1.2 and nogo < 0.8
+    late = ns["net"].t - 1000.0
+    assert np.sum(ns["s_go"].t >= late) > 3 * np.sum(ns["s_nogo"].t >= late)
+    assert ns["to_go"].eligibility.shape == (100,)
