@@ -4,11 +4,11 @@ Units: time in ms, voltage in mV, rates in Hz, weights in mV per spike.
 """
 from .distributions import normal, uniform
 from .network import Network, Population, PopulationView, Projection
-from .neurons import LIF
+from .neurons import LIF, LoihiLIF
 from .modulation import RewardSignal
 from .plasticity import RSTDP, STDP
 
 __version__ = "0.1.0"
 
-__all__ = ["Network", "Population", "PopulationView", "Projection", "LIF", "STDP", "RSTDP",
-           "RewardSignal", "uniform", "normal", "__version__"]
+__all__ = ["Network", "Population", "PopulationView", "Projection", "LIF", "LoihiLIF", "STDP",
+           "RSTDP", "RewardSignal", "uniform", "normal", "__version__"]

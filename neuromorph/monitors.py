@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-STATE_VARIABLES = {"v": 0, "I_exc": 1, "I_inh": 2}
+#: Recordable state: ``u`` is the current of LoihiLIF neurons (0 for LIF).
+STATE_VARIABLES = {"v": 0, "I_exc": 1, "I_inh": 2, "u": 3}
 
 
 class _Monitor:

@@ -18,7 +18,7 @@ from . import _checks, connectivity
 from .distributions import Distribution, draw
 from .modulation import RewardSignal
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, STATE_VARIABLES, WeightMonitor
-from .neurons import LIF, PoissonInput, SpikeTimes
+from .neurons import LIF, LoihiLIF, PoissonInput, SpikeTimes
 from .plasticity import RSTDP, STDP
 
 _RULES = (STDP, RSTDP)
@@ -90,7 +90,13 @@ class Population(_Neurons):
 
     @property
     def is_lif(self):
-        return isinstance(self.model, LIF)
+        """True for simulated neurons (LIF or LoihiLIF), False for inputs."""
+        return isinstance(self.model, (LIF, LoihiLIF))
+
+    @property
+    def is_loihi(self):
+        """True for :class:`~neuromorph.neurons.LoihiLIF` neurons."""
+        return isinstance(self.model, LoihiLIF)
 
     def __repr__(self):
         return f"Population({self.name!r}, {self.size}, {type(self.model).__name__})"
@@ -269,6 +275,43 @@ class Network:
                  "ref": np.zeros(n, np.int32), "I_ext": np.zeros(n)}
         return self._commit(Population(name, n, model, state), self.populations)
 
+    def loihi_lif(self, n, *, du=0, dv=0, vth=10, bias_mant=0, bias_exp=0,
+                  fixed_point=False, v_init=0.0, u_init=0.0, name=None, **kwargs):
+        """Add ``n`` Loihi CUBA neurons (:class:`~neuromorph.neurons.LoihiLIF`).
+
+        One step of ``dt`` is one Loihi time step. Parameters are Lava's (``du``, ``dv``
+        decays, threshold ``vth``, bias ``bias_mant * 2**bias_exp``) in floating or
+        fixed point; see :class:`~neuromorph.neurons.LoihiLIF` for ranges and units.
+        Weights into fixed-point neurons must be integers in [-255, 255]. Spikes
+        through a delay-0 synapse arrive in the next step (Lava's ``Dense``).
+
+        ``v_init``, ``u_init``: initial voltage and current (scalar, array of length
+        ``n`` or distribution; integers within 24 bits in fixed point).
+
+        Examples
+        --------
+        >>> import neuromorph as nm
+        >>> net = nm.Network(dt=1.0, seed=0)
+        >>> P = net.loihi_lif(10, du=410, dv=205, vth=100, bias_mant=120, bias_exp=6,
+        ...                   fixed_point=True)
+        """
+        _checks.no_extra("loihi_lif", kwargs)
+        n = _checks.integer("n", n, minimum=1)
+        model = LoihiLIF(du=du, dv=dv, vth=vth, bias_mant=bias_mant, bias_exp=bias_exp,
+                         fixed_point=fixed_point)
+        name = self._name(name, "loihi", self.populations)
+        rng = self._rng()
+        state = {"I_exc": np.zeros(n), "I_inh": np.zeros(n), "ref": np.zeros(n, np.int32),
+                 "I_ext": np.zeros(n)}
+        for var, spec in (("v", v_init), ("u", u_init)):
+            x = draw(f"{var}_init", spec, rng, n)
+            if model.fixed_point and (np.any(x != np.rint(x)) or
+                                      np.any(np.abs(x) > 2**23 - 1)):
+                raise ValueError(f"{var}_init must be integers in [-(2**23 - 1), 2**23 - 1] "
+                                 f"in fixed point, got range [{x.min()}, {x.max()}]")
+            state[var] = x
+        return self._commit(Population(name, n, model, state), self.populations)
+
     def poisson(self, n, rate, *, name=None, **kwargs):
         """Add ``n`` independent Poisson spike sources firing at ``rate`` (Hz, scalar or array)."""
         _checks.no_extra("poisson", kwargs)
@@ -347,6 +390,10 @@ class Network:
         pre, post = _as_neurons("pre", pre), _as_neurons("post", post)
         if not post.population.is_lif:
             raise TypeError(f"post must be LIF neurons, got {type(post.population.model).__name__}")
+        if plasticity is not None and getattr(post.population.model, "fixed_point", False):
+            raise TypeError(f"plasticity onto fixed-point LoihiLIF neurons "
+                            f"({post.population.name!r}) is not supported: the engine's "
+                            f"STDP updates are real-valued")
         if plasticity is not None and not isinstance(plasticity, _RULES):
             raise TypeError(f"plasticity must be one of {[r.__name__ for r in _RULES]}, "
                             f"got {type(plasticity).__name__}")
@@ -435,6 +482,9 @@ class Network:
         target = _as_neurons("target", target)
         if not target.population.is_lif:
             raise TypeError("current injection needs LIF neurons")
+        if target.population.is_loihi:
+            raise TypeError(f"current injection into LoihiLIF neurons ({target.population.name!r}) "
+                            f"is not supported: use their bias (bias_mant, bias_exp)")
         amp = _checks.finite_array("amplitude", amplitude)
         if amp.ndim != 0 and amp.shape != (target.size,):
             raise ValueError(f"amplitude must be a scalar or have shape ({target.size},), "
@@ -454,7 +504,8 @@ class Network:
         return self._add_monitor(SpikeMonitor(self, _as_neurons("target", target)))
 
     def state_monitor(self, target, var, record=None, every=None):
-        """Record ``var`` ('v', 'I_exc' or 'I_inh', in mV) of LIF neurons.
+        """Record ``var`` of LIF neurons: 'v', 'I_exc' or 'I_inh' (mV), or 'v' and 'u'
+        (LoihiLIF voltage and current, Lava's units).
 
         ``record``: indices within ``target`` (default all); ``every``: interval (ms,
         multiple of ``dt``; default every step).
@@ -462,8 +513,10 @@ class Network:
         target = _as_neurons("target", target)
         if not target.population.is_lif:
             raise TypeError("state monitors need LIF neurons")
-        if var not in STATE_VARIABLES:
-            raise ValueError(f"var must be one of {sorted(STATE_VARIABLES)}, got {var!r}")
+        allowed = ("v", "u") if target.population.is_loihi else ("v", "I_exc", "I_inh")
+        if var not in allowed:
+            raise ValueError(f"var must be one of {list(allowed)} for "
+                             f"{type(target.population.model).__name__} neurons, got {var!r}")
         rec = np.arange(target.size) if record is None else np.asarray(record)
         if rec.ndim != 1 or (rec.size and rec.dtype.kind not in "iu"):
             raise TypeError("record must be a one-dimensional array of integer indices")

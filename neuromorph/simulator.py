@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .kernels import lif as lif_kernel
+from .kernels import loihi as loihi_kernel
 from .kernels.eligibility import catch_up_range, phasic_reward
 from .kernels.engine import run_steps
 from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC, STDP_KIND
@@ -101,18 +102,25 @@ class Simulator:
         self.lif_pops = lif
         self.pop_lo = np.array([self.gstart[p] for p in lif], np.int64)
         self.pop_hi = self.pop_lo + np.array([p.size for p in lif], np.int64)
-        rows = []
+        rows, kinds = [], []
         for p in lif:
             m = p.model
+            if p.is_loihi:
+                rows.append(loihi_kernel.coefficients(m))
+                kinds.append(loihi_kernel.kind(m))
+                continue
             rows.append(lif_kernel.coefficients(dt, m.tau_m, m.tau_syn_exc, m.tau_syn_inh,
                                                 m.v_rest, m.v_reset, m.v_th,
                                                 int(round(m.t_ref / dt))))
+            kinds.append(loihi_kernel.POP_LIF)
         self.pop_coef = np.array(rows, np.float64).reshape(len(lif), lif_kernel.N_COEF)
+        self.pop_kind = np.array(kinds, np.int64)
         self.state = {}
         for name, dtype in (("v", np.float64), ("I_exc", np.float64), ("I_inh", np.float64),
-                            ("ref", np.int32), ("I_ext", np.float64)):
-            arr = np.concatenate([p.state[name] for p in lif]).astype(dtype) if lif \
-                else np.zeros(0, dtype)
+                            ("ref", np.int32), ("I_ext", np.float64), ("u", np.float64)):
+            # "u" (LoihiLIF current) is absent from continuous LIF populations: zeros
+            arr = np.concatenate([p.state.get(name, np.zeros(p.size)) for p in lif]
+                                 ).astype(dtype) if lif else np.zeros(0, dtype)
             for p, lo in zip(lif, self.pop_lo):
                 p.state[name] = arr[lo:lo + p.size]
             self.state[name] = arr
@@ -331,6 +339,17 @@ class Simulator:
                 lo = hi = 0.0
             self.pr_sign[k] = 1 if lo >= 0 else (-1 if hi < 0 else 0)
 
+    def _check_fixed_point_weights(self):
+        """Weights into fixed-point LoihiLIF neurons must be Loihi's 8-bit integers."""
+        for pr in self.projections:
+            m = pr.post.population.model
+            if getattr(m, "fixed_point", False) and pr.n_synapses:
+                w = pr.w
+                if np.any(w != np.rint(w)) or np.abs(w).max() > 255:
+                    raise ValueError(f"projection {pr.name!r} feeds fixed-point LoihiLIF "
+                                     f"neurons: its weights must be integers in [-255, 255], "
+                                     f"got range [{w.min()}, {w.max()}]")
+
     # -- R-STDP bookkeeping -------------------------------------------------------------
     def _rstdp(self):
         return [k for k in range(len(self.projections)) if self.pr_kind[k] == RSTDP_KIND]
@@ -380,6 +399,7 @@ class Simulator:
     def run(self, n_steps, progress=False, callback=None, every=None):
         """Advance ``n_steps`` steps; ``callback(net)`` every ``every`` steps (see Network.run)."""
         self._weight_summary()
+        self._check_fixed_point_weights()
         net = self.net
         u, u_end = net.step, net.step + n_steps
         next_call = u + every if callback is not None else None
@@ -425,8 +445,8 @@ class Simulator:
         s = 0
         while s < n:
             s = run_steps(u0, s, n,
-                          self.pop_lo, self.pop_hi, self.pop_coef, pop_ext, st["v"],
-                          st["I_exc"], st["I_inh"], st["ref"], st["I_ext"], self.n_lif,
+                          self.pop_lo, self.pop_hi, self.pop_coef, self.pop_kind, pop_ext,
+                          st["v"], st["u"], st["I_exc"], st["I_inh"], st["ref"], st["I_ext"], self.n_lif,
                           self.ring_exc, self.ring_inh, ptr, idx,
                           self.pr_pre_lo, self.pr_pre_hi, self.pr_post_lo, self.pr_rowptr_off,
                           self.pr_colptr_off, self.pr_sign, self.pr_delay, self.pr_wconst,

@@ -4,7 +4,8 @@ Per step ``u`` (Brian2's schedule):
 
 1. record state monitors (values at the start of the step),
 2. decay the STDP traces of plastic projections,
-3. integrate LIF populations, threshold, reset (:func:`lif.lif_step`),
+3. integrate neuron populations, threshold, reset, dispatched on ``pop_kind``:
+   continuous LIF (:func:`lif.lif_step`) or Loihi CUBA (:func:`loihi.loihi_step`),
 4. append this step's input spikes (Poisson / spike sources, pre-drawn per chunk),
 5. pre spikes: walk CSR rows, deliver (STDP: then depress; R-STDP: bring the row up
    to date first, then tag eligibility) and bump ``x_pre``,
@@ -22,6 +23,7 @@ from __future__ import annotations
 from numba import njit
 
 from .lif import lif_step
+from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step
 from .eligibility import catch_up_range, tag_column, tag_row
 from .propagate import drain_ring, propagate_row
 from .stdp import RSTDP_KIND, STATIC, STDP_KIND, bump_trace, potentiate_column
@@ -29,7 +31,8 @@ from .stdp import RSTDP_KIND, STATIC, STDP_KIND, bump_trace, potentiate_column
 
 @njit(cache=True, nogil=True)
 def run_steps(step0, s_begin, n_steps,
-              pop_lo, pop_hi, pop_coef, pop_ext, v, i_exc, i_inh, ref, i_ext, n_lif,
+              pop_lo, pop_hi, pop_coef, pop_kind, pop_ext, v, u_cur, i_exc, i_inh, ref, i_ext,
+              n_lif,
               ring_exc, ring_inh,
               in_ptr, in_idx,
               pr_pre_lo, pr_pre_hi, pr_post_lo, pr_rowptr_off, pr_colptr_off,
@@ -63,6 +66,8 @@ def run_steps(step0, s_begin, n_steps,
                         val = v[j]
                     elif var == 1:
                         val = i_exc[j]
+                    elif var == 3:
+                        val = u_cur[j]
                     else:
                         val = i_inh[j]
                     sm_out[base + e - sm_ptr[m]] = val
@@ -78,8 +83,13 @@ def run_steps(step0, s_begin, n_steps,
         # 3. neurons
         n_spk = 0
         for p in range(n_pops):
-            n_spk = lif_step(pop_coef[p], pop_lo[p], pop_hi[p], v, i_exc, i_inh, ref, i_ext,
-                             pop_ext[p], spikes, n_spk)
+            if pop_kind[p] == POP_LIF:
+                n_spk = lif_step(pop_coef[p], pop_lo[p], pop_hi[p], v, i_exc, i_inh, ref,
+                                 i_ext, pop_ext[p], spikes, n_spk)
+            else:
+                n_spk = loihi_step(pop_coef[p], pop_lo[p], pop_hi[p],
+                                   pop_kind[p] == POP_LOIHI_FIXED, v, u_cur, i_exc, i_inh,
+                                   spikes, n_spk)
         n_lif_spk = n_spk
         # 4. input spikes
         for q in range(in_ptr[s], in_ptr[s + 1]):

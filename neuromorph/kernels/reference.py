@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .lif import lif_step_reference
+from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step_reference
 from .propagate import propagate_reference
 from .stdp import RSTDP_KIND, pairing_term_reference, update_weight_reference
 
@@ -86,8 +87,14 @@ def run_reference(sim, n_steps):
                 sim.x_post[sl] *= sim.pr_rule[k, 5]
         # neurons
         spiked = np.zeros(sim.n_total, bool)
-        for coef, lo, hi in zip(sim.pop_coef, sim.pop_lo, sim.pop_hi):
+        for coef, kind, lo, hi in zip(sim.pop_coef, sim.pop_kind, sim.pop_lo, sim.pop_hi):
             sl = slice(lo, hi)
+            if kind != POP_LIF:
+                v, cur, s = loihi_step_reference(coef, kind == POP_LOIHI_FIXED, st["v"][sl],
+                                                 st["u"][sl], st["I_exc"][sl] + st["I_inh"][sl])
+                st["v"][sl], st["u"][sl], spiked[sl] = v, cur, s
+                st["I_exc"][sl], st["I_inh"][sl] = 0.0, 0.0
+                continue
             v, ie, ii, ref, s = lif_step_reference(coef, st["v"][sl], st["I_exc"][sl],
                                                    st["I_inh"][sl], st["ref"][sl], st["I_ext"][sl])
             st["v"][sl], st["I_exc"][sl], st["I_inh"][sl], st["ref"][sl] = v, ie, ii, ref
