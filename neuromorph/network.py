@@ -17,7 +17,7 @@ import numpy as np
 from . import _checks, connectivity
 from .distributions import Distribution, draw
 from .modulation import RewardSignal
-from .monitors import RateMonitor, SpikeMonitor, StateMonitor, STATE_VARIABLES, WeightMonitor
+from .monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from .neurons import LIF, LoihiLIF, PoissonInput, SpikeTimes
 from .plasticity import RSTDP, STDP
 

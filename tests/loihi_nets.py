@@ -18,12 +18,12 @@ def recurrent_loihi_network(fixed_point=True, seed=3, sizes=(40, 25, 15), n_src=
     src = net.spike_source(n_src, indices=key % n_src, times=(key // n_src) * 1.0)
     if fixed_point:
         params = [dict(du=410, dv=205, vth=80, bias_mant=30, bias_exp=4),
-                  dict(du=820, dv=410, vth=60, bias_mant=0, bias_exp=0),
+                  dict(du=820, dv=410, vth=200, bias_mant=0, bias_exp=0),
                   dict(du=300, dv=100, vth=90, bias_mant=-5, bias_exp=3)]
         v0 = [rng.integers(0, 5000, n).astype(float) for n in sizes]
     else:
         params = [dict(du=0.1, dv=0.05, vth=80.0, bias_mant=7.0),
-                  dict(du=0.2, dv=0.1, vth=60.0, bias_mant=0.0),
+                  dict(du=0.2, dv=0.1, vth=200.0, bias_mant=0.0),
                   dict(du=0.07, dv=0.025, vth=90.0, bias_mant=-0.6)]
         v0 = [nm.uniform(0, 78), nm.uniform(-50, 50), nm.uniform(0, 80)]
     pops = [net.loihi_lif(n, fixed_point=fixed_point, v_init=v, name=name, **p)
@@ -42,10 +42,10 @@ def recurrent_loihi_network(fixed_point=True, seed=3, sizes=(40, 25, 15), n_src=
     net.connect(src, exc2, matrix=weights(n_src, sizes[2], 0, 200, 0.3))
     net.connect(exc, exc, matrix=weights(sizes[0], sizes[0], -40, 120, 0.15),
                 delay=delay(sizes[0], sizes[0]))
-    net.connect(exc, inh, matrix=weights(sizes[0], sizes[1], 0, 180, 0.3))
+    net.connect(exc, inh, matrix=weights(sizes[0], sizes[1], 0, 60, 0.2))
     net.connect(inh, exc, matrix=weights(sizes[1], sizes[0], -255, 0, 0.3))
-    net.connect(inh, exc2, matrix=weights(sizes[1], sizes[2], -255, 30, 0.3),
+    net.connect(inh, exc2, matrix=weights(sizes[1], sizes[2], -120, 30, 0.2),
                 delay=delay(sizes[1], sizes[2]))
-    net.connect(exc2, inh, matrix=weights(sizes[2], sizes[1], -100, 255, 0.3))
+    net.connect(exc2, inh, matrix=weights(sizes[2], sizes[1], -150, 120, 0.2))
     net.connect(exc2, exc, matrix=weights(sizes[2], sizes[0], -200, 200, 0.2))
     return net

@@ -3,6 +3,9 @@
 * :mod:`neuromorph.backends.brian2` -- the network as Brian2 objects, to cross-check
   spikes and STDP weights against neuromorph's engine and to serve as the peer in
   benchmarks (``to_brian2``, ``run_brian2``).
+* :mod:`neuromorph.backends.lava` -- LoihiLIF networks as Lava processes, run in
+  Lava's CPU simulation of Loihi 2 in fixed or floating point (``to_lava``,
+  ``run_lava``); needs lava-nc 0.10.0 (see the README's install commands).
 
 Backends read the network description (populations, projections, currents, monitors,
 model and rule parameters, initial state); they never read or change the engine's

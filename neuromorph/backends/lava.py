@@ -1,0 +1,670 @@
+r"""The same network in Lava: Loihi 2's CPU simulation, floating and fixed point.
+
+:func:`to_lava` reads a :class:`~neuromorph.network.Network` description and builds
+Lava processes (lava-nc 0.10.0); :func:`run_lava` builds, runs them in Lava's
+``Loihi2SimCfg`` and returns monitors of the same classes ``net.run`` fills. The
+neuromorph network is never modified and the engine's internals are never read.
+
+Mapping (one neuromorph step of ``dt`` is one Loihi time step):
+
+* **LoihiLIF** population -> ``lava.proc.lif.process.LIF`` with the same ``du``,
+  ``dv``, ``vth``, ``bias_mant``, ``bias_exp`` and initial ``u``, ``v``. In fixed point
+  Lava's bit-accurate model runs (tag ``fixed_pt``), in floating point its float model
+  (``floating_pt``); :class:`~neuromorph.neurons.LoihiLIF` implements both exactly,
+  so spikes and voltages agree bit for bit (fixed) or to rounding (float).
+* **Projections** -> ``Dense`` (every delay 0) or ``DelayDense`` (per-synapse delays
+  0-63 steps), or ``Sparse`` with ``connection='sparse'`` (delay 0 only). Lava's
+  connections deliver a spike of step ``t`` in step ``t + 1 + delay``, which is
+  exactly when neuromorph's engine delivers a spike into a LoihiLIF neuron through
+  a synapse of that delay (a delay-0 synapse feeds the next step's ``a_in``), so no
+  shift is needed. Weight matrices span whole populations (zero outside a view).
+  In fixed point a projection is split by sign into an excitatory (0..255) and an
+  inhibitory (-255..0) connection: a single mixed-sign connection would be clipped
+  to [-256, 254] and floored to even by Lava.
+* **Spike sources** -> ``RingBuffer`` sources replaying the same steps; **Poisson**
+  inputs -> the same spike trains neuromorph draws (same seed and block layout),
+  replayed the same way.
+* **Monitors**: every monitored LoihiLIF population gets a recorder process that
+  receives its spikes and, when a state monitor asks for them, reads ``v`` / ``u``
+  through ``RefPort`` each step; it streams them to a file at the last step (reading
+  Lava ``Var`` objects back costs ~16 us per element). :class:`SpikeMonitor`,
+  :class:`StateMonitor` ('v', 'u') and :class:`RateMonitor` are returned.
+
+Not mappable (raise :class:`UnsupportedFeature`, naming the part and why, before any
+Lava process is made): continuous ``LIF`` populations (convert them first with
+:func:`neuromorph.loihi.to_loihi`), a mix of fixed- and floating-point populations,
+plastic projections, delays above 63 steps or delays with ``connection='sparse'``,
+step currents, weight monitors, and networks that have already run (``net.step != 0``).
+
+Robustness. Lava's runtime waits forever when one of its process models raises in
+its child process (e.g. a float where fixed point wants an integer), and a script
+that never calls ``stop()`` never exits. :func:`run_lava` (and
+:meth:`LavaNetwork.run`) therefore compile and run everything in a forked worker
+process that watches Lava's children: a child that raises or dies becomes a
+:class:`LavaRuntimeError` carrying the child's traceback within about a second,
+after the children are stopped and Lava's shared memory is released; the worker's
+whole process group is killed as a last resort. Nothing of Lava keeps running after
+the call returns or raises.
+
+Installation. lava-nc 0.10.0 declares Python < 3.11; install its dependencies from
+``requirements-lava.txt`` and then lava itself with
+``pip install --no-deps --ignore-requires-python lava-nc==0.10.0`` (see the README).
+Its ``var_model.py`` has dataclass defaults that Python 3.11 rejects; importing this
+module installs an import hook that fixes them in memory (site-packages is never
+edited). Lava sets multiprocessing's start method to 'fork' when imported; this
+module undoes that in the calling process (the worker uses a fork context
+explicitly).
+
+Examples
+--------
+>>> import numpy as np, neuromorph as nm
+>>> from neuromorph.backends.lava import run_lava
+>>> net = nm.Network(dt=1.0, seed=0)
+>>> src = net.spike_source(2, indices=np.array([0, 1]), times=np.array([1.0, 2.0]))
+>>> P = net.loihi_lif(3, du=410, dv=205, vth=100, fixed_point=True)
+>>> _ = net.connect(src, P, w=200.0)
+>>> mon = net.spike_monitor(P)
+>>> spikes, = run_lava(net, 20.0).monitors        # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import multiprocessing as mp
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
+
+import numpy as np
+
+from ..monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
+from ..network import Network
+from ..neurons import LIF, SpikeTimes
+from ..simulator import PoissonBlocks
+
+MAX_DELAY = 63  # Loihi 2: 6-bit synaptic delays
+
+
+class UnsupportedFeature(ValueError):
+    """A part of the network that has no exact Lava equivalent."""
+
+
+class LavaRuntimeError(RuntimeError):
+    """A Lava process failed in its child process; the message carries its traceback.
+
+    ``worker_pid`` is the id (and process group) of the worker that ran Lava.
+    """
+
+    worker_pid = None
+
+
+# -- import shim --------------------------------------------------------------------------
+_BYTE_ENCODER_FIELD = re.compile(r"^(\s+\w+): ByteEncoder = ByteEncoder\(\)[ \t]*$", re.M)
+
+
+class _VarModelLoader(importlib.machinery.SourceFileLoader):
+    """Compiles ``lava/magma/compiler/var_model.py`` with Python-3.11-valid defaults.
+
+    ``x: ByteEncoder = ByteEncoder()`` is a mutable dataclass default, rejected by
+    Python 3.11; it becomes ``field(default_factory=ByteEncoder)``. The source on disk
+    is never changed; an already valid source is compiled unchanged.
+    """
+
+    def get_code(self, fullname):
+        src = self.get_data(self.path).decode("utf-8")
+        src = _BYTE_ENCODER_FIELD.sub(
+            r"\1: ByteEncoder = __import__('dataclasses').field(default_factory=ByteEncoder)",
+            src)
+        return compile(src, self.path, "exec", dont_inherit=True)
+
+
+class _VarModelFinder(importlib.abc.MetaPathFinder):
+    name = "lava.magma.compiler.var_model"
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.origin and spec.origin.endswith(".py"):
+            spec.loader = _VarModelLoader(fullname, spec.origin)
+        return spec
+
+
+def _install_import_hook():
+    """Idempotent: one finder on ``sys.meta_path`` whatever the number of calls."""
+    if not any(type(f).__name__ == "_VarModelFinder" for f in sys.meta_path):
+        sys.meta_path.insert(0, _VarModelFinder())
+
+
+_LAVA = None
+
+
+def _lava():
+    """Import lava (once) and return a namespace of the classes the backend uses."""
+    global _LAVA
+    if _LAVA is not None:
+        return _LAVA
+    _install_import_hook()
+    method = mp.get_start_method(allow_none=True)
+    original = mp.set_start_method
+    if method is not None:
+        # lava calls set_start_method('fork') without force, which raises once a start
+        # method is set; the runs use an explicit fork context instead
+        mp.set_start_method = lambda *a, **k: None
+    try:
+        import lava.magma.core.process.process  # noqa: F401 (lava is a namespace package)
+    except ModuleNotFoundError as err:
+        raise ImportError(
+            "the Lava backend needs lava-nc 0.10.0: pip install -r requirements-lava.txt && "
+            "pip install --no-deps --ignore-requires-python lava-nc==0.10.0") from err
+    finally:
+        mp.set_start_method = original
+    if method is None and mp.get_start_method(allow_none=True) is not None:
+        mp.set_start_method(None, force=True)  # leave the caller's default untouched
+    _LAVA = _build_namespace()
+    return _LAVA
+
+
+def _build_namespace():
+    from types import SimpleNamespace
+
+    from lava.magma.core.decorator import implements, requires, tag
+    from lava.magma.core.model.py.model import PyLoihiProcessModel
+    from lava.magma.core.model.py.ports import PyInPort, PyRefPort
+    from lava.magma.core.model.py.type import LavaPyType
+    from lava.magma.core.process.ports.ports import InPort, RefPort
+    from lava.magma.core.process.process import AbstractProcess
+    from lava.magma.core.resources import CPU
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+    from lava.proc.dense.process import DelayDense, Dense
+    from lava.proc.io.source import RingBuffer
+    from lava.proc.lif.process import LIF as LavaLIF
+    from lava.proc.sparse.process import Sparse
+
+    class Recorder(AbstractProcess):
+        """Receives a population's spikes and reads its ``v``/``u`` every step."""
+
+        def __init__(self, *, shape, path, n_steps, read_state):
+            super().__init__(shape=shape, path=path, n_steps=n_steps, read_state=read_state)
+            self.s_in = InPort(shape=shape)
+            self.v_ref = RefPort(shape=shape)
+            self.u_ref = RefPort(shape=shape)
+
+    @implements(proc=Recorder, protocol=LoihiProtocol)
+    @requires(CPU)
+    @tag("floating_pt", "fixed_pt")
+    class RecorderModel(PyLoihiProcessModel):
+        s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+        v_ref: PyRefPort = LavaPyType(PyRefPort.VEC_DENSE, float)
+        u_ref: PyRefPort = LavaPyType(PyRefPort.VEC_DENSE, float)
+
+        def __init__(self, proc_params):
+            super().__init__(proc_params)
+            self._steps, self._idx, self._v, self._u = [], [], [], []
+
+        def run_spk(self):
+            idx = np.flatnonzero(self.s_in.recv())
+            self._steps.append(np.full(idx.size, self.time_step - 1, np.int64))
+            self._idx.append(idx)
+            if not self.proc_params["read_state"] and self.time_step == \
+                    self.proc_params["n_steps"]:
+                self._save()
+
+        def post_guard(self):
+            return self.proc_params["read_state"]
+
+        def run_post_mgmt(self):
+            self._v.append(np.array(self.v_ref.read(), dtype=np.float64))
+            self._u.append(np.array(self.u_ref.read(), dtype=np.float64))
+            if self.time_step == self.proc_params["n_steps"]:
+                self._save()
+
+        def _save(self):
+            shape = (0, int(np.prod(self.proc_params["shape"])))
+            np.savez(self.proc_params["path"], steps=np.concatenate(self._steps),
+                     idx=np.concatenate(self._idx),
+                     v=np.array(self._v) if self._v else np.zeros(shape),
+                     u=np.array(self._u) if self._u else np.zeros(shape))
+
+    return SimpleNamespace(LIF=LavaLIF, Dense=Dense, DelayDense=DelayDense, Sparse=Sparse,
+                           RingBuffer=RingBuffer, RunSteps=RunSteps, Loihi2SimCfg=Loihi2SimCfg,
+                           Recorder=Recorder, RecorderModel=RecorderModel)
+
+
+# -- checks -------------------------------------------------------------------------------
+def _check_network(net, connection):
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
+    if connection not in ("dense", "sparse"):
+        raise ValueError(f"connection must be 'dense' or 'sparse', got {connection!r}")
+    if net.step != 0:
+        raise UnsupportedFeature(f"the network has already run ({net.step} steps): spikes in "
+                                 f"flight live in the engine; export a freshly built network")
+    kinds = set()
+    for p in net.populations:
+        if isinstance(p.model, LIF):
+            raise UnsupportedFeature(
+                f"population {p.name!r} is a continuous LIF: Lava runs Loihi's CUBA neuron; "
+                f"convert the network with neuromorph.loihi.to_loihi(net) first")
+        if p.is_loihi:
+            kinds.add(p.model.fixed_point)
+    if len(kinds) > 1:
+        raise UnsupportedFeature("the network mixes fixed- and floating-point LoihiLIF "
+                                 "populations; Lava runs one precision at a time")
+    for pr in net.projections:
+        if pr.plasticity is not None:
+            raise UnsupportedFeature(f"projection {pr.name!r} is plastic: on-chip learning is "
+                                     f"not exported yet")
+        if pr.n_synapses and pr.delay_steps.max() > MAX_DELAY:
+            raise UnsupportedFeature(f"projection {pr.name!r} has a delay of "
+                                     f"{pr.delay_steps.max()} steps; Loihi 2 allows 0-{MAX_DELAY}")
+        if connection == "sparse" and pr.n_synapses and pr.delay_steps.any():
+            raise UnsupportedFeature(f"projection {pr.name!r} has delays: Lava's Sparse has "
+                                     f"none; use connection='dense' (DelayDense)")
+    if net.currents:
+        raise UnsupportedFeature("step currents (net.current) have no Lava equivalent here; "
+                                 "use the LoihiLIF bias")
+    for m in net.monitors:
+        if isinstance(m, WeightMonitor):
+            raise UnsupportedFeature(f"weight monitor of projection {m.target.name!r}: Lava "
+                                     f"weights are static here")
+    return kinds.pop() if kinds else True
+
+
+# -- export -------------------------------------------------------------------------------
+@dataclass
+class LavaNetwork:
+    """Lava processes of a network built by :func:`to_lava`.
+
+    Attributes
+    ----------
+    neurons : dict
+        Population name -> ``lava.proc.lif.process.LIF``.
+    sources : dict
+        Input population name -> ``RingBuffer`` source (spike times or Poisson trains
+        pre-drawn for ``n_steps`` steps).
+    connections : dict
+        Projection name -> list of Lava connection processes (fixed point: the
+        excitatory one first, then the inhibitory one, each only if present).
+    recorders : dict
+        Population name -> recorder process (monitored LoihiLIF populations).
+    fixed_point : bool
+        Precision the processes run in (``Loihi2SimCfg`` tag ``fixed_pt`` or
+        ``floating_pt``).
+    n_steps : int
+        Number of steps the inputs and recorders were built for.
+    """
+
+    net: Network
+    neurons: dict
+    sources: dict
+    connections: dict
+    recorders: dict
+    fixed_point: bool
+    n_steps: int
+    input_spikes: dict = field(repr=False, default_factory=dict)
+    _dir: str = field(repr=False, default="")
+
+    def run(self, timeout=None):
+        """Run all ``n_steps`` steps in a watched worker process (see the module notes).
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Wall-clock limit (s) for compiling and running; ``None``: no limit.
+
+        Returns
+        -------
+        LavaResult
+        """
+        return _run_watched(self, timeout)
+
+
+@dataclass
+class LavaResult:
+    """Outcome of :func:`run_lava`.
+
+    Attributes
+    ----------
+    monitors : list
+        For each spike, state and rate monitor of ``net.monitors`` (same order), a new
+        monitor object of the same class holding what Lava produced.
+    state : dict
+        Population name -> ``{'v': array, 'u': array}`` after the last step, for
+        populations that have a state monitor.
+    wall_s : float
+        Wall-clock time of Lava's run loop only (s).
+    build_s : float
+        Wall-clock time of compiling and starting Lava's processes (s).
+    """
+
+    monitors: list
+    state: dict
+    wall_s: float
+    build_s: float
+    worker_pid: int = 0
+
+
+def _input_spikes(net, pop, n_steps):
+    """Steps and local indices of an input population's spikes in ``[0, n_steps)``."""
+    if isinstance(pop.model, SpikeTimes):
+        keep = pop.model.steps < n_steps
+        return pop.model.steps[keep], pop.model.indices[keep]
+    gen = PoissonBlocks(pop.model.rate, net.dt, net.seed, net.populations.index(pop))
+    steps, idx = [], []
+    for u0 in range(0, n_steps, 1000):
+        s, i = gen.events(u0, min(u0 + 1000, n_steps))
+        steps.append(s)
+        idx.append(i)
+    return np.concatenate(steps), np.concatenate(idx)
+
+
+def _weight_blocks(pr, fixed_point):
+    """Full-population ``(n_post, n_pre)`` weight and delay matrices, split by sign."""
+    n_pre, n_post = pr.pre.population.size, pr.post.population.size
+    rows, cols = pr.targets + pr.post.start, pr.sources + pr.pre.start
+    masks = [pr.w >= 0, pr.w < 0] if fixed_point else [np.ones(pr.n_synapses, bool)]
+    out = []
+    for m in masks:
+        if not m.any():
+            continue
+        w = np.zeros((n_post, n_pre))
+        d = np.zeros((n_post, n_pre), np.int64)
+        np.add.at(w, (rows[m], cols[m]), pr.w[m])
+        d[rows[m], cols[m]] = pr.delay_steps[m]
+        out.append((w, d))
+    return out
+
+
+def to_lava(net, duration, *, connection="dense"):
+    """Build Lava processes equivalent to ``net`` for a run of ``duration`` ms.
+
+    Parameters
+    ----------
+    net : Network
+        A network of LoihiLIF populations and spike inputs (see the module notes).
+    duration : float
+        Length of the run (ms, a multiple of ``net.dt``): inputs and recorders are
+        laid out for it.
+    connection : {'dense', 'sparse'}
+        Lava connection process for delay-free projections.
+
+    Returns
+    -------
+    LavaNetwork
+    """
+    from .._checks import steps as to_steps
+    fixed = _check_network(net, connection)
+    n_steps = to_steps("duration", duration, net.dt, minimum=1)
+    L = _lava()
+    out = LavaNetwork(net, {}, {}, {}, {}, fixed, n_steps)
+    # created by run(), removed after it: an unrun export leaves nothing on disk
+    out._dir = os.path.join(tempfile.gettempdir(), f"neuromorph-lava-{uuid.uuid4().hex}")
+    for p in net.populations:
+        if p.is_loihi:
+            m = p.model
+            cast = (lambda x: np.rint(x).astype(np.int32)) if fixed else (lambda x: x.copy())
+            out.neurons[p.name] = L.LIF(shape=(p.size,), u=cast(p.state["u"]),
+                                        v=cast(p.state["v"]), du=m.du, dv=m.dv, vth=m.vth,
+                                        bias_mant=m.bias_mant, bias_exp=m.bias_exp,
+                                        name=p.name)
+        else:
+            steps, idx = _input_spikes(net, p, n_steps)
+            data = np.zeros((p.size, n_steps), np.int32 if fixed else np.float64)
+            data[idx, steps] = 1
+            out.sources[p.name] = L.RingBuffer(data=data)
+            out.input_spikes[p.name] = (steps, idx)
+    ports = {name: proc.s_out for name, proc in {**out.neurons, **out.sources}.items()}
+    for pr in net.projections:
+        procs = []
+        for w, d in _weight_blocks(pr, fixed):
+            if d.any():
+                conn = L.DelayDense(weights=w, delays=d, name=pr.name)
+            elif connection == "sparse":
+                import scipy.sparse as sp
+                conn = L.Sparse(weights=sp.csr_matrix(w), name=pr.name)
+            else:
+                conn = L.Dense(weights=w, name=pr.name)
+            ports[pr.pre.population.name].connect(conn.s_in)
+            conn.a_out.connect(out.neurons[pr.post.population.name].a_in)
+            procs.append(conn)
+        out.connections[pr.name] = procs
+    monitored = {}
+    for m in net.monitors:
+        pop = m.target.population
+        if pop.is_loihi:
+            monitored[pop.name] = monitored.get(pop.name, False) or isinstance(m, StateMonitor)
+    for name, read_state in monitored.items():
+        lif = out.neurons[name]
+        rec = L.Recorder(shape=lif.s_out.shape, path=os.path.join(out._dir, f"{name}.npz"),
+                         n_steps=n_steps, read_state=read_state)
+        lif.s_out.connect(rec.s_in)
+        rec.v_ref.connect_var(lif.v)
+        rec.u_ref.connect_var(lif.u)
+        out.recorders[name] = rec
+    return out
+
+
+# -- running ------------------------------------------------------------------------------
+def run_lava(net, duration, *, fixed_point=None, connection="dense", timeout=None):
+    """Run ``net`` for ``duration`` ms in Lava's CPU simulation of Loihi 2.
+
+    Parameters
+    ----------
+    net : Network
+        LoihiLIF populations, spike sources / Poisson inputs, static projections.
+    duration : float
+        Simulated time (ms, a multiple of ``net.dt``; one step is one Loihi step).
+    fixed_point : bool, optional
+        Precision to run in; must match the populations' ``fixed_point`` (default:
+        theirs).
+    connection : {'dense', 'sparse'}
+        Lava connection process for delay-free projections.
+    timeout : float, optional
+        Wall-clock limit (s); the run is stopped and :class:`LavaRuntimeError` raised.
+
+    Returns
+    -------
+    LavaResult
+
+    Raises
+    ------
+    UnsupportedFeature
+        For parts of the network Lava cannot run (before anything is built).
+    LavaRuntimeError
+        When a Lava process fails in its child process (with its traceback).
+    """
+    fixed = _check_network(net, connection)
+    if fixed_point is not None and bool(fixed_point) != fixed:
+        have = "fixed" if fixed else "floating"
+        raise UnsupportedFeature(f"fixed_point={fixed_point} but the network's LoihiLIF "
+                                 f"populations are {have} point; build them with "
+                                 f"fixed_point={fixed_point}")
+    model = to_lava(net, duration, connection=connection)
+    return model.run(timeout)
+
+
+def _kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _run_watched(model, timeout):
+    # Lava's shared memory registers with multiprocessing's resource tracker: start it
+    # here, so the worker shares ours instead of leaving an orphan of its own behind
+    resource_tracker.ensure_running()
+    ctx = mp.get_context("fork")
+    os.makedirs(model._dir, exist_ok=True)
+    recv, send = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=_worker, args=(model, send), name="neuromorph-lava")
+    t0 = time.perf_counter()
+    try:
+        worker.start()
+        send.close()
+        msg = None
+        while msg is None:
+            if recv.poll(0.05):
+                try:
+                    msg = recv.recv()
+                except EOFError:
+                    msg = ("died", None)
+            elif not worker.is_alive():
+                msg = ("died", None)
+            elif timeout is not None and time.perf_counter() - t0 > timeout:
+                msg = ("timeout", None)
+        worker.join(2.0)
+        if msg[0] != "ok":
+            err = LavaRuntimeError(
+                f"a Lava process failed in its child process:\n{msg[1]}" if msg[0] == "error"
+                else f"the Lava run exceeded timeout={timeout} s and was killed"
+                if msg[0] == "timeout"
+                else f"the Lava worker process died (exit code {worker.exitcode})")
+            err.worker_pid = worker.pid
+            raise err
+        result = _collect(model, *msg[1])
+        result.worker_pid = worker.pid
+        return result
+    finally:
+        recv.close()
+        if worker.pid is not None:
+            _kill_group(worker.pid)  # a no-op after a clean exit
+            worker.join(2.0)
+        shutil.rmtree(model._dir, ignore_errors=True)
+
+
+def _actor_failure(actors):
+    """Traceback of the first failed Lava child, or None while all are healthy."""
+    for a in actors:
+        try:
+            exc = a.exception
+        except (OSError, EOFError, ValueError):
+            exc = None
+        if exc:
+            return exc[1]
+        if a.exitcode not in (None, 0):
+            return f"Lava child process {a.name} (pid {a.pid}) died with exit code {a.exitcode}"
+    return None
+
+
+def _teardown(runtime):
+    """Stop a broken runtime without waiting on it: kill children, free shared memory."""
+    mi = runtime._messaging_infrastructure
+    for a in mi.actors:
+        if a.is_alive():
+            a.kill()
+    for a in mi.actors:
+        a._popen.wait(1.0) if a._popen is not None else None
+    if mi.smm is not None:
+        mi.smm.shutdown()
+    try:
+        runtime._watchdog_manager.stop()
+    except Exception:  # noqa: BLE001 - best effort on a broken runtime
+        pass
+    runtime._is_started = False  # lets Runtime.__del__ skip its blocking stop()
+
+
+def _worker(model, conn):
+    """Body of the forked worker: compile, run and watch the Lava processes."""
+    os.setpgid(0, 0)  # our own process group: the parent can kill the whole tree
+    mp.set_start_method("fork", force=True)
+    runtime = None
+    try:
+        L = _lava()
+        procs = list(model.neurons.values()) + list(model.sources.values())
+        anchor = procs[0]
+        cfg = L.Loihi2SimCfg(select_tag="fixed_pt" if model.fixed_point else "floating_pt",
+                             exception_proc_model_map={
+                                 rec: L.RecorderModel for rec in model.recorders.values()})
+        t0 = time.perf_counter()
+        anchor.create_runtime(run_cfg=cfg)
+        runtime = anchor.runtime
+        build_s = time.perf_counter() - t0
+        failure = _actor_failure(runtime._messaging_infrastructure.actors)
+        if failure is None:
+            t0 = time.perf_counter()
+            anchor.run(condition=L.RunSteps(num_steps=model.n_steps, blocking=False))
+            failure = _wait(runtime)
+            wall_s = time.perf_counter() - t0
+        if failure is not None:
+            _teardown(runtime)
+            conn.send(("error", failure))
+            return
+        anchor.stop()
+        conn.send(("ok", (build_s, wall_s)))
+    except BaseException:  # noqa: BLE001 - everything goes back to the parent
+        tb = traceback.format_exc()
+        if runtime is not None:
+            _teardown(runtime)
+        conn.send(("error", tb))
+    finally:
+        conn.close()
+        os._exit(0)  # skip lava's atexit / __del__ handlers, which can block
+
+
+def _wait(runtime):
+    """Poll until every runtime service reports done, or a child fails."""
+    actors = runtime._messaging_infrastructure.actors
+    ports = runtime.service_to_runtime
+    while True:
+        if all(p.probe() for p in ports):
+            runtime.wait()
+            return None
+        failure = _actor_failure(actors)
+        if failure is not None:
+            return failure
+        time.sleep(0.01)
+
+
+def _collect(model, build_s, wall_s):
+    net = model.net
+    rec = {}
+    for name in model.recorders:
+        with np.load(os.path.join(model._dir, f"{name}.npz")) as f:
+            rec[name] = {k: f[k] for k in f.files}
+    pops = {p.name: p for p in net.populations}
+    out, state = [], {}
+    for m in net.monitors:
+        pop, lo = m.target.population, m.target.start
+        if pop.is_loihi:
+            steps, gidx = rec[pop.name]["steps"], rec[pop.name]["idx"]
+        else:
+            steps, gidx = model.input_spikes[pop.name]
+            order = np.lexsort((gidx, steps))
+            steps, gidx = steps[order], gidx[order]
+        if isinstance(m, SpikeMonitor):
+            new = SpikeMonitor(net, m.target)
+            new._record(steps.astype(np.int64), gidx.astype(np.int64), lo)
+        elif isinstance(m, RateMonitor):
+            new = RateMonitor(net, m.target)
+            keep = (gidx >= lo) & (gidx < m.target.stop)
+            new._record(np.arange(model.n_steps, dtype=np.int64),
+                        np.bincount(steps[keep], minlength=model.n_steps).astype(np.int64))
+        elif isinstance(m, StateMonitor):
+            new = StateMonitor(net, m.target, m.var, m.record, m.every)
+            r = rec[pop.name]
+            after = r[m.var]  # value after each step 1..n: the start of steps 1..n
+            series = np.vstack([pops[pop.name].state[m.var][None, :], after[:-1]])
+            at = np.arange(0, model.n_steps, m.every)
+            new._record(at.astype(np.int64), series[at][:, lo + m.record])
+            state[pop.name] = {"v": r["v"][-1].copy(), "u": r["u"][-1].copy()}
+        else:  # pragma: no cover - rejected by _check_network
+            raise UnsupportedFeature(type(m).__name__)
+        new._start_step = 0
+        out.append(new)
+    return LavaResult(out, state, wall_s, build_s)
+
+
+__all__ = ["to_lava", "run_lava", "LavaNetwork", "LavaResult", "UnsupportedFeature",
+           "LavaRuntimeError"]
