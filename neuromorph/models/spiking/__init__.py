@@ -1,1 +1,3 @@
 """Spiking learning-rule families built on the event-driven core."""
+
+from .csdp import CSDP  # noqa: E402

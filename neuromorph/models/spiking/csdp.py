@@ -1,0 +1,648 @@
+r"""CSDP: contrastive-signal-dependent plasticity (Ororbia 2023/2024; spec §3.7, SEL:FO).
+
+A recurrent spiking circuit of LIF layers z1..zL (bottom-up W, top-down V, lateral
+inhibitory M, label/context Y) runs over a window of ``n_steps`` steps. Each layer
+scores its own traces with a goodness ``g = Σ_j x_j² − θ_g``; the derivative of the
+local loss ``BCE(σ(g), c)`` (c = 1 positive, 0 negative sample) is a per-neuron
+modulator that drives a Hebbian-like update of every synapse entering the layer,
+online, at every step. No error crosses a layer boundary; no activity is stored.
+
+Per step (row-vector batches, weights stored (pre, post); ``s_prev`` = previous step)::
+
+    I^ℓ = R (s^{ℓ-1} W_ℓ) + R (s^{ℓ+1}_prev V_ℓ) + R (y Y_ℓ) − R_inh (s^ℓ_prev M_ℓ)
+          (s^0 = Bernoulli spikes of the image; V only below the top layer; Y only supervised)
+    LIF step of z^ℓ (adaptive threshold), trace x^ℓ
+    g^ℓ = Σ_j (x^ℓ_j)² − θ_g,   d^ℓ = (2 x^ℓ / N) ⊙ (σ(g^ℓ) − c)     (N rows in the batch)
+    for every synapse matrix A into layer ℓ with presynaptic spikes p (previous step):
+        ΔA  = p^T d^ℓ                         descent, through the optimiser (Adam or SGD)
+        Dec = −λ_d (1 − p)^T s^ℓ               depression: post fired while pre was silent
+        A  ← clip(A − opt(ΔA) + Dec, −w_bound, w_bound)      (M: [0, w_bound], zero diagonal)
+
+Classification: a LIF label layer zy driven by ``R_y Σ_ℓ s^ℓ C_ℓ`` learns with the
+delta rule ``C_ℓ ← C_ℓ + η_y (s^ℓ)^T (y − s^y) / n`` on label-free presentations;
+the predicted class is the arg-max of zy's spike counts over the window (ties broken
+by the summed input current). In supervised mode every training batch is run as
+[positive; negative; label-free] rows: the first two drive CSDP, the third (the image
+with the label input zeroed, exactly as at test time) trains the readout.
+"""
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import zipfile
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ... import _checks
+from .layers import BernoulliEncoder, Dense, LIFLayer, make_optimizer
+
+#: (minimum batch size, learning rate η, depression λ_d) of the reference implementation.
+REFERENCE_RATES = ((200, 0.002, 5e-5), (100, 0.001, 6e-5), (50, 0.001, 7e-5),
+                   (20, 7.5e-4, 8e-5), (10, 5.5e-4, 9e-5), (0, 4e-4, 1e-4))
+
+_FORMAT = "neuromorph.CSDP/1"
+
+
+def reference_rates(batch_size):
+    """η and λ_d of the reference code for a given batch size (spec §3.7)."""
+    for minimum, lr, dec in REFERENCE_RATES:
+        if batch_size >= minimum:
+            return lr, dec
+    raise AssertionError("unreachable")
+
+
+def sigmoid(a):
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def goodness_modulator(x, theta_g, c):
+    """Goodness logits, BCE losses and modulators of one layer.
+
+    ``x`` (N, J) traces, ``c`` (N,) targets (1 positive, 0 negative). Returns
+    ``g`` (N,), ``loss`` (N,) and ``d = 2 x / N ⊙ (σ(g) − c)`` (N, J).
+    """
+    g = np.einsum("ij,ij->i", x, x) - theta_g
+    loss = c * np.logaddexp(0.0, -g) + (1 - c) * np.logaddexp(0.0, g)
+    d = x * ((2.0 / len(x)) * (sigmoid(g) - c))[:, None]
+    return g, loss, d
+
+
+def deform(X, image_shape, rng, mix=0.5):
+    """Unsupervised negatives: ``mix · x + (1 − mix) · rotate(x')`` for a random other image x'.
+
+    The rotation angle is uniform in [45°, 315°], so the result is never a plain digit.
+    """
+    from scipy.ndimage import rotate
+
+    other = X[rng.permutation(len(X))].reshape((len(X),) + tuple(image_shape))
+    angles = rng.uniform(45.0, 315.0, size=len(X))
+    rot = np.stack([rotate(im, a, reshape=False, order=1, mode="constant")
+                    for im, a in zip(other, angles)]).reshape(len(X), -1)
+    return np.clip(mix * X + (1.0 - mix) * rot, 0.0, 1.0)
+
+
+class CSDP(ClassifierMixin, BaseEstimator):
+    r"""Spiking forward-only learner trained by CSDP (spec §3.7).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden LIF layers z1..zL.
+    mode : {"supervised", "unsupervised"}
+        Negatives: the image with a random wrong label (supervised, label synapses Y),
+        or a deformed image (unsupervised, no label input; the readout learns on the
+        positive rows).
+    n_steps : int > 0
+        T, steps per stimulus window.
+    dt : float > 0
+        Step (ms).
+    tau_m : float > 0
+        Membrane time constant (ms).
+    tau_trace : float > 0
+        Trace time constant τ_tr (ms) of the goodness traces.
+    v_th : float > 0
+        Base threshold (mV, normalised units).
+    threshold_jitter : float >= 0
+        Per-neuron threshold offset U(0, jitter) (mV).
+    theta_plus : float >= 0
+        Adaptive-threshold increment per spike (mV), reset every window.
+    tau_theta : float > 0
+        Decay of the adaptive threshold (ms); ``math.inf`` for none.
+    resistance, resistance_inh : float > 0
+        R_m of excitatory/bottom-up/top-down/label input and R_inh of the lateral input.
+    goodness_threshold : float
+        θ_g.
+    w_bound : float > 0
+        Hard weight bound.
+    soft_bound : bool
+        Multiply ΔW by (w_bound − |W|).
+    lateral_sign_aware : bool
+        Flip the update of the inhibitory lateral matrices M (the reference code does not).
+    learning_rate, depression : float > 0 or None
+        η and λ_d; ``None`` takes the reference value for ``batch_size``.
+    optimizer : {"adam", "sgd"}
+    momentum : float in [0, 1)
+        Momentum of SGD.
+    readout_learning_rate : float > 0
+        η_y of the delta-rule readout.
+    readout_resistance : float > 0
+        R_y of the label layer.
+    reconstruction : bool
+        Also learn a linear reconstruction readout R1 from the z1 traces (delta rule);
+        see :meth:`reconstruct`.
+    image_shape : tuple or None
+        Image shape for unsupervised deformations; ``None``: square images.
+    batch_size : int > 0
+    max_iter : int > 0
+        Epochs run by ``fit``.
+    verbose : bool
+        Show a progress bar per epoch.
+    random_state : int, numpy Generator or None
+        Seed of the single generator (initialisation, encoding, negatives, batching).
+
+    Attributes
+    ----------
+    history_ : dict
+        Per epoch: ``loss`` (mean goodness BCE over layers, steps, rows), ``accuracy``
+        (online readout accuracy on the training presentations), ``goodness_pos`` /
+        ``goodness_neg`` (per-layer mean goodness logit at the last step).
+    weights_ : dict of ndarray
+        Current synapse matrices (``W1``, ``V1``, ``M1``, ``Y1``, ``C1``, ... 1-based layer).
+    """
+
+    def __init__(self, *, hidden_layer_sizes=(256, 256), mode="supervised", n_steps=40,
+                 dt=3.0, tau_m=100.0, tau_trace=13.0, v_th=0.055, threshold_jitter=0.025,
+                 theta_plus=0.001, tau_theta=math.inf, resistance=0.1, resistance_inh=0.01,
+                 goodness_threshold=10.0, w_bound=1.0, soft_bound=False,
+                 lateral_sign_aware=False, learning_rate=None, depression=None,
+                 optimizer="adam", momentum=0.9, readout_learning_rate=0.01,
+                 readout_resistance=0.1, reconstruction=False, image_shape=None,
+                 batch_size=50, max_iter=20, verbose=False, random_state=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.mode = mode
+        self.n_steps = n_steps
+        self.dt = dt
+        self.tau_m = tau_m
+        self.tau_trace = tau_trace
+        self.v_th = v_th
+        self.threshold_jitter = threshold_jitter
+        self.theta_plus = theta_plus
+        self.tau_theta = tau_theta
+        self.resistance = resistance
+        self.resistance_inh = resistance_inh
+        self.goodness_threshold = goodness_threshold
+        self.w_bound = w_bound
+        self.soft_bound = soft_bound
+        self.lateral_sign_aware = lateral_sign_aware
+        self.learning_rate = learning_rate
+        self.depression = depression
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.readout_learning_rate = readout_learning_rate
+        self.readout_resistance = readout_resistance
+        self.reconstruction = reconstruction
+        self.image_shape = image_shape
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self):
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral):
+            sizes = (sizes,)
+        sizes = tuple(sizes)
+        if not sizes or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1
+                            for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be a non-empty tuple of positive ints, "
+                             f"got {self.hidden_layer_sizes!r}")
+        self._sizes = tuple(int(s) for s in sizes)
+        if self.mode not in ("supervised", "unsupervised"):
+            raise ValueError(f"mode must be 'supervised' or 'unsupervised', got {self.mode!r}")
+        _checks.integer("n_steps", self.n_steps, minimum=1)
+        for name in ("dt", "tau_m", "tau_trace", "v_th", "resistance", "resistance_inh",
+                     "w_bound", "readout_learning_rate", "readout_resistance"):
+            _checks.positive(name, getattr(self, name))
+        for name in ("threshold_jitter", "theta_plus"):
+            _checks.non_negative(name, getattr(self, name))
+        if not (isinstance(self.tau_theta, numbers.Real) and self.tau_theta > 0):
+            raise ValueError(f"tau_theta must be > 0 ms (math.inf for none), got {self.tau_theta!r}")
+        _checks.real("goodness_threshold", self.goodness_threshold)
+        if self.learning_rate is not None:
+            _checks.positive("learning_rate", self.learning_rate)
+        if self.depression is not None:
+            _checks.non_negative("depression", self.depression)
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if not (isinstance(self.momentum, numbers.Real) and 0 <= self.momentum < 1):
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        _checks.integer("batch_size", self.batch_size, minimum=1)
+        _checks.integer("max_iter", self.max_iter, minimum=1)
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, (numbers.Integral, np.random.Generator))):
+            raise TypeError(f"random_state must be None, an int or a numpy Generator, got {rs!r}")
+        lr, dec = reference_rates(self.batch_size)
+        self._lr = lr if self.learning_rate is None else float(self.learning_rate)
+        self._dec = dec if self.depression is None else float(self.depression)
+
+    def _check_X(self, X, reset):
+        return _check_range(validate_data(self, X, reset=reset, dtype=np.float64))
+
+    def _image_shape(self, n_features):
+        if self.image_shape is not None:
+            shape = tuple(int(s) for s in self.image_shape)
+            if int(np.prod(shape)) != n_features:
+                raise ValueError(f"image_shape {shape} does not match {n_features} features")
+            return shape
+        side = int(round(math.sqrt(n_features)))
+        if side * side != n_features:
+            raise ValueError(f"unsupervised mode needs image_shape for {n_features} "
+                             f"non-square features")
+        return (side, side)
+
+    # ------------------------------------------------------------------ construction
+    def _initialize(self, n_features, n_classes):
+        rng = self._rng
+        sizes = self._sizes
+        L = len(sizes)
+        wb = float(self.w_bound)
+        R, Ri = float(self.resistance), float(self.resistance_inh)
+        self.layers_ = [
+            LIFLayer(n, dt=self.dt, tau_m=self.tau_m, v_th=self.v_th,
+                     threshold_jitter=self.threshold_jitter, theta_plus=self.theta_plus,
+                     tau_theta=self.tau_theta, tau_trace=self.tau_trace, rng=rng)
+            for n in sizes]
+        self.label_layer_ = LIFLayer(n_classes, dt=self.dt, tau_m=self.tau_m, v_th=self.v_th,
+                                     tau_trace=self.tau_trace)
+        bounds, lat_bounds = (-wb, wb), (0.0, wb)
+        pre_sizes = (n_features,) + sizes
+        # syn_[l] = dict of the synapses into hidden layer l: name -> (Dense, pre key)
+        # pre keys: ("layer", k) spikes of hidden layer k (0 = input), ("label",)
+        self.syn_ = []
+        for l in range(L):
+            into = {"W": (Dense.uniform(pre_sizes[l], sizes[l], rng, resistance=R,
+                                        bounds=bounds), ("layer", l))}
+            if l + 1 < L:
+                into["V"] = (Dense.uniform(sizes[l + 1], sizes[l], rng, resistance=R,
+                                           bounds=bounds), ("layer", l + 2))
+            into["M"] = (Dense.uniform(sizes[l], sizes[l], rng, 0.0, wb, resistance=Ri, sign=-1,
+                                       bounds=lat_bounds, zero_diagonal=True), ("layer", l + 1))
+            if self.mode == "supervised":
+                into["Y"] = (Dense.uniform(n_classes, sizes[l], rng, resistance=R,
+                                           bounds=bounds), ("label",))
+            self.syn_.append(into)
+        self.readout_ = [Dense(np.zeros((n, n_classes)), resistance=self.readout_resistance,
+                               bounds=bounds) for n in sizes]
+        self.recon_ = np.zeros((sizes[0], n_features)) if self.reconstruction else None
+        self._opt = make_optimizer(self.optimizer, self._lr, self.momentum)
+        self._encoder = BernoulliEncoder(1.0)
+
+    @property
+    def weights_(self):
+        check_is_fitted(self, "syn_")
+        out = {}
+        for l, into in enumerate(self.syn_):
+            for name, (syn, _) in into.items():
+                out[f"{name}{l + 1}"] = syn.W
+        for l, syn in enumerate(self.readout_):
+            out[f"C{l + 1}"] = syn.W
+        if self.recon_ is not None:
+            out["R1"] = self.recon_
+        return out
+
+    # ------------------------------------------------------------------ dynamics
+    def _reset(self, n_rows):
+        for layer in self.layers_ + [self.label_layer_]:
+            layer.reset(n_rows)
+        self._s0_prev = None
+
+    def _step(self, s0, ylab):
+        """One step of every layer in order z1..zL (top-down and lateral from the previous step).
+
+        Returns ``pre_prev``: the presynaptic spikes of the previous step, keyed like
+        the synapses' pre keys (for the CSDP update).
+        """
+        prev = {("layer", k + 1): layer.s.copy() for k, layer in enumerate(self.layers_)}
+        prev[("layer", 0)] = np.zeros_like(s0) if self._s0_prev is None else self._s0_prev
+        prev[("label",)] = ylab
+        current = {("layer", 0): s0, ("label",): ylab}
+        for l, layer in enumerate(self.layers_):
+            i_in = 0.0
+            for name, (syn, pre) in self.syn_[l].items():
+                src = current[pre] if name == "W" else prev[pre]
+                i_in = i_in + syn.current(src)
+            current[("layer", l + 1)] = layer.step(i_in)
+        self._s0_prev = s0
+        return prev
+
+    def _csdp_update(self, prev, c, n_learn):
+        """CSDP update of every synapse into every hidden layer from rows ``:n_learn``."""
+        grads, params, decs, syns = [], [], [], []
+        losses, gs = [], []
+        for l, layer in enumerate(self.layers_):
+            g, loss, d = goodness_modulator(layer.x[:n_learn], self.goodness_threshold, c)
+            losses.append(loss.mean())
+            gs.append(g)
+            post = layer.s[:n_learn]
+            col = post.sum(axis=0)
+            for name, (syn, pre) in self.syn_[l].items():
+                dW, co = _pre_products(prev[pre][:n_learn], d, post)
+                dec = -self._dec * (col[None, :] - co)
+                if name == "M" and self.lateral_sign_aware:
+                    dW, dec = -dW, -dec
+                if self.soft_bound:
+                    dW = dW * (self.w_bound - np.abs(syn.W))
+                grads.append(dW), params.append(syn.W), decs.append(dec), syns.append(syn)
+        self._opt.step(params, grads)
+        for syn, dec in zip(syns, decs):
+            syn.W += dec
+            syn.clip()
+        return float(np.mean(losses)), gs
+
+    def _readout_step(self, rows):
+        """Drive the label layer from the hidden spikes of ``rows``; return its input current."""
+        i_y = 0.0
+        for layer, syn in zip(self.layers_, self.readout_):
+            i_y = i_y + syn.current(layer.s[rows])
+        return i_y
+
+    def _labels_onehot(self, idx, n_classes):
+        Y = np.zeros((len(idx), n_classes))
+        Y[np.arange(len(idx)), idx] = 1.0
+        return Y
+
+    def _train_batch(self, X, yidx):
+        """One window of CSDP learning on a batch; returns (mean loss, readout hits, goodness)."""
+        rng = self._rng
+        C = len(self.classes_)
+        n = len(X)
+        Y = self._labels_onehot(yidx, C)
+        if self.mode == "supervised":
+            wrong = (yidx + rng.integers(1, C, size=n)) % C
+            Xr = np.vstack([X, X, X])
+            ylab = np.vstack([Y, self._labels_onehot(wrong, C), np.zeros((n, C))])
+            free = slice(2 * n, 3 * n)
+        else:
+            Xr = np.vstack([X, deform(X, self._img_shape, rng)])
+            ylab = np.zeros((2 * n, 0))
+            free = slice(0, n)
+        c = np.r_[np.ones(n), np.zeros(n)]
+        self._reset(len(Xr))
+        zy = self.label_layer_
+        zy.reset(n)
+        counts = np.zeros((n, C))
+        drive = np.zeros((n, C))
+        loss = 0.0
+        eta_y = float(self.readout_learning_rate)
+        for _ in range(self.n_steps):
+            s0 = self._encoder(Xr, rng)
+            prev = self._step(s0, ylab)
+            l_t, gs = self._csdp_update(prev, c, 2 * n)
+            loss += l_t
+            i_y = self._readout_step(free)
+            sy = zy.step(i_y)
+            counts += sy
+            drive += i_y
+            err = Y - sy
+            for layer, syn in zip(self.layers_, self.readout_):
+                syn.W += (eta_y / n) * (layer.s[free].T @ err)
+                syn.clip()
+            if self.recon_ is not None:
+                x1 = self.layers_[0].x[free]
+                self.recon_ += (eta_y / n) * (x1.T @ (X - x1 @ self.recon_))
+        hits = int(np.sum(np.argmax(_scores(counts, drive), axis=1) == yidx))
+        g_pos = [float(g[:n].mean()) for g in gs]
+        g_neg = [float(g[n:].mean()) for g in gs]
+        return loss / self.n_steps, hits, g_pos, g_neg
+
+    # ------------------------------------------------------------------ public API
+    def _start(self, X, y, classes):
+        X, y = validate_data(self, X, y, reset=True, dtype=np.float64)
+        _check_range(X)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y if classes is None else np.asarray(classes))
+        if len(self.classes_) < 2:
+            raise ValueError(f"CSDP needs at least 2 classes in y, got {self.classes_}")
+        self._check_labels(y)
+        rs = self.random_state
+        self._rng = rs if isinstance(rs, np.random.Generator) else np.random.default_rng(rs)
+        if self.mode == "unsupervised":
+            self._img_shape = self._image_shape(X.shape[1])
+        self._initialize(X.shape[1], len(self.classes_))
+        self.history_ = {"loss": [], "accuracy": [], "goodness_pos": [], "goodness_neg": []}
+        self.n_iter_ = 0
+        return X, y
+
+    def _check_labels(self, y):
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(f"y contains labels not seen at fit time: {unseen.tolist()}; "
+                             f"known classes are {self.classes_.tolist()}")
+
+    def _epoch(self, X, y):
+        from tqdm.auto import tqdm
+
+        yidx = np.searchsorted(self.classes_, y)
+        order = self._rng.permutation(len(X))
+        starts = range(0, len(X), self.batch_size)
+        bar = tqdm(starts, desc=f"CSDP epoch {self.n_iter_ + 1}", unit="batch",
+                   disable=not self.verbose, leave=False)
+        loss, hits, gp, gn = 0.0, 0, [], []
+        for s in bar:
+            idx = order[s:s + self.batch_size]
+            l_b, h_b, gp_b, gn_b = self._train_batch(X[idx], yidx[idx])
+            loss += l_b * len(idx)
+            hits += h_b
+            gp.append(gp_b), gn.append(gn_b)
+            bar.set_postfix(loss=f"{l_b:.3f}")
+        bar.close()
+        self.history_["loss"].append(loss / len(X))
+        self.history_["accuracy"].append(hits / len(X))
+        self.history_["goodness_pos"].append(np.mean(gp, axis=0).tolist())
+        self.history_["goodness_neg"].append(np.mean(gn, axis=0).tolist())
+        self.n_iter_ += 1
+
+    def fit(self, X, y):
+        """Train from scratch for ``max_iter`` epochs.
+
+        ``X`` (n_samples, n_features) with values in [0, 1] (spike probabilities per
+        step), ``y`` class labels. Returns ``self``.
+        """
+        self._check_params()
+        X, y = self._start(X, y, None)
+        for _ in range(self.max_iter):
+            self._epoch(X, y)
+        return self
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y), continuing from the current state (initialises on first call)."""
+        self._check_params()
+        if not hasattr(self, "classes_"):
+            X, y = self._start(X, y, classes)
+        else:
+            X, y = validate_data(self, X, y, reset=False, dtype=np.float64)
+            _check_range(X)
+            check_classification_targets(y)
+            self._check_labels(y)
+        self._epoch(X, y)
+        return self
+
+    def simulate(self, X, labels=None, record=False, rng=None):
+        """Run one window without learning.
+
+        Parameters
+        ----------
+        X : (n, n_features) in [0, 1]
+        labels : array of class labels or None
+            Label input (supervised mode); ``None`` zeroes it (inference).
+        record : bool
+            Also return per-step spikes of every layer and goodness logits.
+        rng : numpy Generator or None
+            Generator of the input spikes; default: the model's own.
+
+        Returns
+        -------
+        dict with ``counts`` (n, C) label-layer spike counts, ``drive`` (n, C) summed
+        label-layer input, and with ``record``: ``spikes`` (list over layers
+        [input, z1..zL, zy] of (T, n, J) bool arrays) and ``goodness`` (T, n, L).
+        """
+        check_is_fitted(self, "syn_")
+        X = self._check_X(X, reset=False)
+        rng = self._rng if rng is None else rng
+        C = len(self.classes_)
+        n = len(X)
+        if self.mode == "supervised":
+            ylab = (np.zeros((n, C)) if labels is None else
+                    self._labels_onehot(np.searchsorted(self.classes_, labels), C))
+        else:
+            ylab = np.zeros((n, 0))
+        self._reset(n)
+        counts, drive = np.zeros((n, C)), np.zeros((n, C))
+        spikes, good = [], []
+        rows = slice(0, n)
+        for _ in range(self.n_steps):
+            s0 = self._encoder(X, rng)
+            self._step(s0, ylab)
+            i_y = self._readout_step(rows)
+            counts += self.label_layer_.step(i_y)
+            drive += i_y
+            if record:
+                spikes.append([s0 > 0] + [lay.s > 0 for lay in self.layers_]
+                              + [self.label_layer_.s > 0])
+                good.append([np.einsum("ij,ij->i", lay.x, lay.x) - self.goodness_threshold
+                             for lay in self.layers_])
+        out = {"counts": counts, "drive": drive}
+        if record:
+            out["spikes"] = [np.stack(k) for k in zip(*spikes)]
+            out["goodness"] = np.transpose(np.array(good), (0, 2, 1))
+        return out
+
+    def decision_scores(self, X, batch_size=500):
+        """Label-layer spike counts (+ a tie-break < 1 from the summed input current)."""
+        check_is_fitted(self, "syn_")
+        X = self._check_X(X, reset=False)
+        parts = []
+        for s in range(0, len(X), batch_size):
+            r = self.simulate(X[s:s + batch_size])
+            parts.append(_scores(r["counts"], r["drive"]))
+        return np.vstack(parts)
+
+    def predict(self, X):
+        """Predicted labels: arg-max of the label layer's spike counts over the window."""
+        scores = self.decision_scores(X)
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def reconstruct(self, X):
+        """Reconstruction x̂ = x^1 R1 from the z1 traces averaged over the window."""
+        check_is_fitted(self, "syn_")
+        if self.recon_ is None:
+            raise ValueError("reconstruct needs a model fitted with reconstruction=True")
+        X = self._check_X(X, reset=False)
+        self._reset(len(X))
+        ylab = np.zeros((len(X), len(self.classes_) if self.mode == "supervised" else 0))
+        acc = np.zeros_like(X)
+        for _ in range(self.n_steps):
+            self._step(self._encoder(X, self._rng), ylab)
+            acc += self.layers_[0].x @ self.recon_
+        return acc / self.n_steps
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, path):
+        """Write parameters, weights, thresholds and history to an ``.npz`` checkpoint."""
+        check_is_fitted(self, "syn_")
+        params = {k: (list(v) if isinstance(v, tuple) else v)
+                  for k, v in self.get_params().items() if k != "random_state"}
+        if isinstance(params["tau_theta"], float) and math.isinf(params["tau_theta"]):
+            params["tau_theta"] = "inf"
+        meta = {"format": _FORMAT, "params": params, "classes": self.classes_.tolist(),
+                "n_features": int(self.n_features_in_), "history": self.history_,
+                "n_iter": int(self.n_iter_)}
+        arrays = {f"w_{k}": v for k, v in self.weights_.items()}
+        for l, layer in enumerate(self.layers_):
+            arrays[f"vth_{l + 1}"] = layer.v_th0
+        with open(path, "wb") as f:
+            np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Load a checkpoint written by :meth:`save`.
+
+        Raises ``ValueError`` if the file is not a CSDP checkpoint, is truncated or
+        corrupt, or its arrays do not match its parameters; nothing is half-loaded.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+            meta = json.loads(bytes(data.pop("meta")).decode())
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError,
+                UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{path}: not a readable CSDP checkpoint ({err})") from None
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+            raise ValueError(f"{path}: not a CSDP checkpoint (format "
+                             f"{meta.get('format') if isinstance(meta, dict) else None!r})")
+        try:
+            params = dict(meta["params"])
+            if params.get("tau_theta") == "inf":
+                params["tau_theta"] = math.inf
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+            if params.get("image_shape") is not None:
+                params["image_shape"] = tuple(params["image_shape"])
+            model = cls(**params)
+            model._check_params()
+            classes = np.asarray(meta["classes"])
+            n_features = int(meta["n_features"])
+            model.classes_ = classes
+            model.n_features_in_ = n_features
+            model._rng = np.random.default_rng()
+            if model.mode == "unsupervised":
+                model._img_shape = model._image_shape(n_features)
+            model._initialize(n_features, len(classes))
+            targets = model.weights_
+            expected = {f"w_{k}" for k in targets} | {
+                f"vth_{l + 1}" for l in range(len(model.layers_))}
+            if set(data) != expected:
+                raise ValueError(f"arrays {sorted(set(data) ^ expected)} missing or unexpected")
+            for k, W in targets.items():
+                a = data[f"w_{k}"]
+                if a.shape != W.shape or not np.all(np.isfinite(a)):
+                    raise ValueError(f"array {k} has shape {a.shape}, expected {W.shape}, "
+                                     f"or non-finite values")
+                W[...] = a
+            for l, layer in enumerate(model.layers_):
+                a = data[f"vth_{l + 1}"]
+                if a.shape != layer.v_th0.shape:
+                    raise ValueError(f"threshold array of layer {l + 1} has shape {a.shape}")
+                layer.v_th0 = a.astype(np.float64)
+            model.history_ = meta["history"]
+            model.n_iter_ = int(meta["n_iter"])
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"{path}: corrupt CSDP checkpoint ({err!r})") from None
+        except ValueError as err:
+            raise ValueError(f"{path}: corrupt or mismatched CSDP checkpoint: {err}") from None
+        return model
+
+
+def _pre_products(p, d, post):
+    """``p^T d`` (CSDP direction) and ``p^T post`` (coincidences for the depression), one GEMM."""
+    both = p.T @ np.hstack([d, post])
+    return both[:, :d.shape[1]], both[:, d.shape[1]:]
+
+
+def _scores(counts, drive):
+    """Spike counts plus a tie-break in (−0.5, 0.5) from the summed label-layer input."""
+    scale = np.abs(drive).max(axis=1, keepdims=True) + 1e-12
+    return counts + 0.25 * drive / scale
+
+
+def _check_range(X):
+    """Inputs are spike probabilities: raise unless every value lies in [0, 1]."""
+    lo, hi = X.min(), X.max()
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"CSDP encodes inputs as spike probabilities: X must lie in [0, 1], "
+                         f"got values in [{lo:g}, {hi:g}] (scale the data first)")
+    return X
