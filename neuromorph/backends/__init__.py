@@ -6,6 +6,8 @@
 * :mod:`neuromorph.backends.lava` -- LoihiLIF networks as Lava processes, run in
   Lava's CPU simulation of Loihi 2 in fixed or floating point (``to_lava``,
   ``run_lava``); needs lava-nc 0.10.0 (see the README's install commands).
+* :mod:`neuromorph.backends.nir` -- export/import of the network graph as NIR
+  (``to_nir``, ``from_nir``), to and from snnTorch, Norse, Lava-dl and other tools.
 
 Backends read the network description (populations, projections, currents, monitors,
 model and rule parameters, initial state); they never read or change the engine's

@@ -1,0 +1,227 @@
+r"""Export and import networks as NIR graphs (Neuromorphic Intermediate Representation).
+
+:func:`to_nir` writes a :class:`~neuromorph.network.Network`'s structure as a
+``nir.NIRGraph`` (nir 1.0.8); :func:`from_nir` builds a network from a graph, whether
+neuromorph or another tool (snnTorch, Norse, Lava-dl, ...) wrote it. ``nir.write`` /
+``nir.read`` store graphs in files.
+
+NIR describes continuous-time dynamics; times are in **seconds** in the graph (the
+convention of NIR tools), in ms in neuromorph. Mapping:
+
+* **LIF** population -> ``CubaLIF``: ``tau_mem = tau_m``, ``tau_syn``, ``r = 1``,
+  ``v_leak = v_rest``, ``v_threshold = v_th``, ``v_reset``, ``w_in = 1``. NIR's
+  ``tau_syn dI/dt = -I + w_in S`` makes a spike through weight ``W`` raise ``I`` by
+  ``W / tau_syn``; neuromorph's weight ``w`` is that jump, so ``W = w * tau_syn``
+  (seconds).
+* **Projection** -> ``Linear`` with a ``(n_post, n_pre)`` weight over whole
+  populations (zero outside the views), followed by a ``Delay`` node when the
+  projection has one delay for all its synapses (NIR delays are per node output, not
+  per synapse).
+* **Spike sources / Poisson** -> ``Input``; every LIF population -> ``Output``.
+  ``graph.metadata['dt']`` holds the step (s).
+
+Import also accepts ``LIF`` (a delta synapse: ``v`` jumps by ``r W / tau``; imported
+as a current of ``tau_syn = dt / 100`` carrying the same charge), ``Affine`` (its bias
+becomes a step current ``r * w_in * bias`` into the target, its steady state), and ``Delay`` nodes with one
+delay. Spike trains are not part of a graph: give them to :func:`from_nir`
+(``inputs``), or the inputs import as silent spike sources.
+
+Not mappable (:class:`UnsupportedFeature`, naming the part): refractory periods,
+``tau_syn_exc != tau_syn_inh`` when a population receives both signs, per-synapse
+delays, plasticity, step currents, LoihiLIF populations (export their continuous
+LIF before :func:`neuromorph.loihi.to_loihi`), and NIR nodes other than those above.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..network import Network
+from ..neurons import LIF, PoissonInput, SpikeTimes
+
+_S = 1e-3  # seconds per ms
+
+
+class UnsupportedFeature(ValueError):
+    """A part of a network or graph that has no exact counterpart on the other side."""
+
+
+def _nir():
+    try:
+        import nir
+    except ModuleNotFoundError as err:  # pragma: no cover - installed with the project
+        raise ImportError("the NIR backend needs nir: pip install nir==1.0.8") from err
+    return nir
+
+
+def _synaptic_tau(net, pop):
+    m = pop.model
+    signs = set()
+    for pr in net.projections:
+        if pr.post.population is pop and pr.n_synapses:
+            signs |= {bool(x) for x in np.unique(pr.w >= 0)}
+    if m.tau_syn_exc == m.tau_syn_inh or signs == {True}:
+        return m.tau_syn_exc
+    if signs == {False}:
+        return m.tau_syn_inh
+    raise UnsupportedFeature(f"population {pop.name!r} receives both signs with "
+                             f"tau_syn_exc != tau_syn_inh; NIR's CubaLIF has one tau_syn")
+
+
+def to_nir(net):
+    """The structure of ``net`` as a ``nir.NIRGraph`` (see the module notes).
+
+    Parameters
+    ----------
+    net : Network
+        LIF populations, spike sources / Poisson inputs and static projections.
+
+    Returns
+    -------
+    nir.NIRGraph
+    """
+    nir = _nir()
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
+    if net.currents:
+        raise UnsupportedFeature("step currents (net.current) have no NIR node")
+    nodes, edges, tau_syn = {}, [], {}
+    for p in net.populations:
+        m, n = p.model, p.size
+        if isinstance(m, LIF):
+            if m.t_ref != 0:
+                raise UnsupportedFeature(f"population {p.name!r} has t_ref = {m.t_ref} ms; "
+                                         f"NIR neurons have no refractory period")
+            tau_syn[p.name] = _synaptic_tau(net, p)
+            nodes[p.name] = nir.CubaLIF(
+                tau_syn=np.full(n, tau_syn[p.name] * _S), tau_mem=np.full(n, m.tau_m * _S),
+                r=np.ones(n), v_leak=np.full(n, m.v_rest), v_threshold=np.full(n, m.v_th),
+                v_reset=np.full(n, m.v_reset), w_in=np.ones(n))
+            nodes[f"{p.name}.out"] = nir.Output(np.array([n]))
+            edges.append((p.name, f"{p.name}.out"))
+        elif isinstance(m, (SpikeTimes, PoissonInput)):
+            nodes[p.name] = nir.Input(np.array([n]))
+        else:
+            raise UnsupportedFeature(f"population {p.name!r} ({type(m).__name__}) has no NIR "
+                                     f"node; export the network before to_loihi()")
+    for pr in net.projections:
+        if pr.plasticity is not None:
+            raise UnsupportedFeature(f"projection {pr.name!r} is plastic; NIR has no "
+                                     f"learning rules")
+        d = np.unique(pr.delay_steps)
+        if d.size > 1:
+            raise UnsupportedFeature(f"projection {pr.name!r} has per-synapse delays; NIR's "
+                                     f"Delay node delays a whole output")
+        if pr.name in nodes or f"{pr.name}.delay" in nodes:
+            raise UnsupportedFeature(f"projection name {pr.name!r} is also a population name")
+        post, pre = pr.post.population, pr.pre.population
+        w = np.zeros((post.size, pre.size))
+        np.add.at(w, (pr.targets + pr.post.start, pr.sources + pr.pre.start),
+                  pr.w * tau_syn[post.name] * _S)
+        nodes[pr.name] = nir.Linear(weight=w)
+        edges.append((pre.name, pr.name))
+        if d.size and d[0] > 0:
+            nodes[f"{pr.name}.delay"] = nir.Delay(np.full(post.size, d[0] * net.dt * _S))
+            edges += [(pr.name, f"{pr.name}.delay"), (f"{pr.name}.delay", post.name)]
+        else:
+            edges.append((pr.name, post.name))
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"dt": net.dt * _S})
+
+
+def _scalar(name, node, attr):
+    vals = np.unique(np.asarray(getattr(node, attr), dtype=float))
+    if vals.size != 1:
+        raise UnsupportedFeature(f"node {name!r}: {attr} differs between neurons; neuromorph "
+                                 f"populations share one value")
+    return float(vals[0])
+
+
+def from_nir(graph, dt=None, *, inputs=None, seed=None):
+    """Build a network from a ``nir.NIRGraph`` (see the module notes).
+
+    Parameters
+    ----------
+    graph : nir.NIRGraph
+    dt : float, optional
+        Time step (ms); default ``graph.metadata['dt']`` (s) converted to ms.
+    inputs : dict, optional
+        Input node name -> ``(indices, times_ms)`` spike trains; missing inputs are
+        silent spike sources.
+    seed : int, optional
+        The network's seed.
+
+    Returns
+    -------
+    Network
+        Populations named after the graph's neuron and input nodes, projections after
+        its ``Linear`` / ``Affine`` nodes; a spike monitor on each neuron population
+        that feeds an ``Output`` node is in ``net.monitors``.
+    """
+    nir = _nir()
+    if not isinstance(graph, nir.NIRGraph):
+        raise TypeError(f"graph must be a nir.NIRGraph, got {type(graph).__name__}")
+    if dt is None:
+        if "dt" not in (graph.metadata or {}):
+            raise ValueError("the graph has no metadata['dt']: pass dt (ms)")
+        dt = float(graph.metadata["dt"]) / _S
+    net = Network(dt=dt, seed=seed)
+    inputs = dict(inputs or {})
+    pops, gain, tau_of = {}, {}, {}
+    succ = {}
+    for a, b in graph.edges:
+        succ.setdefault(a, []).append(b)
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.Input):
+            n = int(np.prod(node.input_type["input"]))
+            idx, times = inputs.pop(name, (np.zeros(0, int), np.zeros(0)))
+            pops[name] = net.spike_source(n, indices=np.asarray(idx), times=np.asarray(times),
+                                          name=name)
+        elif isinstance(node, (nir.CubaLIF, nir.LIF)):
+            cuba = isinstance(node, nir.CubaLIF)
+            tau_m = _scalar(name, node, "tau_mem" if cuba else "tau") / _S
+            tau_s = _scalar(name, node, "tau_syn") / _S if cuba else dt / 100
+            v_rest = _scalar(name, node, "v_leak")
+            v_reset = _scalar(name, node, "v_reset") if node.v_reset is not None else v_rest
+            n = int(np.size(node.v_threshold))
+            tau_of[name] = tau_s * _S
+            pops[name] = net.lif(n, tau_m=tau_m, v_rest=v_rest, v_reset=v_reset,
+                                 v_th=_scalar(name, node, "v_threshold"), tau_syn_exc=tau_s,
+                                 tau_syn_inh=tau_s, name=name)
+            # a spike through W raises I by r w_in W / tau_syn (CubaLIF); for LIF (delta
+            # synapse, v jumps by r W / tau) the same charge goes through a current of
+            # tau_s, whose jump is then r W / tau_s
+            w_in = _scalar(name, node, "w_in") if cuba else 1.0
+            gain[name] = _scalar(name, node, "r") * w_in / (tau_s * _S)
+        elif not isinstance(node, (nir.Output, nir.Linear, nir.Affine, nir.Delay)):
+            raise UnsupportedFeature(f"node {name!r}: {type(node).__name__} has no neuromorph "
+                                     f"counterpart")
+    if inputs:
+        raise ValueError(f"inputs names no Input node of the graph: {sorted(inputs)}")
+    for name, node in graph.nodes.items():
+        if not isinstance(node, (nir.Linear, nir.Affine)):
+            continue
+        pre = [a for a, b in graph.edges if b == name]
+        if len(pre) != 1 or pre[0] not in pops:
+            raise UnsupportedFeature(f"node {name!r}: a weight node needs exactly one neuron "
+                                     f"or input node before it, got {pre}")
+        delay, targets = 0.0, succ.get(name, [])
+        if len(targets) == 1 and isinstance(graph.nodes[targets[0]], nir.Delay):
+            dnode = graph.nodes[targets[0]]
+            delay = _scalar(targets[0], dnode, "delay") / _S
+            targets = succ.get(targets[0], [])
+        if len(targets) != 1 or targets[0] not in gain:
+            raise UnsupportedFeature(f"node {name!r}: a weight node must feed one neuron node "
+                                     f"(optionally through one Delay), got {targets}")
+        post = targets[0]
+        w = np.asarray(node.weight, dtype=float) * gain[post]
+        net.connect(pops[pre[0]], pops[post], matrix=w.T, delay=delay, name=name)
+        if isinstance(node, nir.Affine) and np.any(node.bias):
+            # a constant input b holds the current at r w_in b: a step current of that size
+            net.current(pops[post], np.asarray(node.bias, float) * gain[post] * tau_of[post])
+    for name, node in graph.nodes.items():
+        if isinstance(node, (nir.CubaLIF, nir.LIF)) and any(
+                isinstance(graph.nodes[b], nir.Output) for b in succ.get(name, [])):
+            net.spike_monitor(pops[name])
+    return net
+
+
+__all__ = ["to_nir", "from_nir", "UnsupportedFeature"]
