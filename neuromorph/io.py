@@ -20,7 +20,7 @@ import zipfile
 import numpy as np
 
 from .network import Network, Population, Projection
-from .neurons import LIF, PoissonInput, SpikeTimes
+from .neurons import LIF, LoihiLIF, PoissonInput, SpikeTimes
 from .modulation import RewardSignal
 from .plasticity import RSTDP, STDP
 
@@ -48,6 +48,10 @@ def save(net, path):
         if isinstance(p.model, LIF):
             entry.update(kind="lif", params=p.model.as_dict())
             for var in ("v", "I_exc", "I_inh", "ref"):
+                arrays[f"pop{k}_{var}"] = np.asarray(p.state[var])
+        elif isinstance(p.model, LoihiLIF):
+            entry.update(kind="loihi_lif", params=p.model.as_dict())
+            for var in ("v", "u", "I_exc", "I_inh"):  # I_exc/I_inh: input of the next step
                 arrays[f"pop{k}_{var}"] = np.asarray(p.state[var])
         elif isinstance(p.model, PoissonInput):
             entry.update(kind="poisson")
@@ -148,6 +152,11 @@ def load(path):
                          for var in ("v", "I_exc", "I_inh")}
                 state["ref"] = f.get(f"pop{k}_ref", (n,), "iu").astype(np.int32)
                 state["I_ext"] = np.zeros(n)
+            elif e["kind"] == "loihi_lif":
+                model = LoihiLIF(**e["params"])
+                state = {var: f.get(f"pop{k}_{var}", (n,), "f").astype(float).copy()
+                         for var in ("v", "u", "I_exc", "I_inh")}
+                state["ref"], state["I_ext"] = np.zeros(n, np.int32), np.zeros(n)
             elif e["kind"] == "poisson":
                 model, state = PoissonInput(f.get(f"pop{k}_rate", (n,), "f")), {}
                 poisson_state[k] = e

@@ -152,3 +152,21 @@ def test_fixed_point_rejects_non_integer_weights_currents_and_plasticity():
         net.connect(src, P, w=1.0, plasticity=nm.STDP())
     with pytest.raises(ValueError, match=r"var must be one of \['v', 'u'\]"):
         net.state_monitor(P, "I_exc")
+
+
+def test_save_and_load_continue_bit_identically(tmp_path):
+    whole = recurrent_loihi_network(fixed_point=True, delays=True, n_steps=300)
+    mon = whole.spike_monitor(whole.populations[2])
+    whole.run(300.0)
+    half = recurrent_loihi_network(fixed_point=True, delays=True, n_steps=300)
+    half.run(150.0)
+    half.save(tmp_path / "net.npz")
+    resumed = nm.Network.load(tmp_path / "net.npz")
+    assert resumed.populations[1].model == half.populations[1].model
+    mon2 = resumed.spike_monitor(resumed.populations[2])
+    resumed.run(150.0)
+    late = mon.steps >= 150
+    np.testing.assert_array_equal(mon2.steps, mon.steps[late])
+    np.testing.assert_array_equal(mon2.i, mon.i[late])
+    for a, b in zip(whole.populations[1:], resumed.populations[1:]):
+        np.testing.assert_array_equal(a.v, b.v)
