@@ -55,12 +55,12 @@ CONFIGS = {
     "TargetPropagation": ({}, 20),
     "DifferenceTargetPropagation": ({}, 20),
     "LocalRepresentationAlignment": ({}, 30),
-    "PredictiveCoding": ({}, 20),
-    "ContrastiveHebbian": ({}, 10),
+    "PredictiveCoding": ({}, 15),
+    "ContrastiveHebbian": ({}, 8),
     "EquilibriumPropagation": (dict(nudging="random_sign"), 15),
     "ForwardForward": ({}, 30),
     "RecurrentForwardForward": ({}, 10),
-    "PredictiveForwardForward": ({}, 10),
+    "PredictiveForwardForward": ({}, 8),
     "Pepita": ({}, 30),
 }
 
@@ -208,8 +208,9 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     t0 = time.perf_counter()
     # longest jobs first so the two workers finish together
-    order = sorted(jobs, key=lambda j: -j[3] * (5 if j[1] in ("WeightPerturbation",
-                   "RecurrentForwardForward", "EquilibriumPropagation") else 1))
+    slow = {"WeightPerturbation": 5, "RecurrentForwardForward": 5, "PredictiveForwardForward": 8,
+            "PredictiveCoding": 5, "ContrastiveHebbian": 8, "ForwardForward": 2}
+    order = sorted(jobs, key=lambda j: -j[3] * slow.get(j[1], 1))
     results = Parallel(n_jobs=args.jobs, verbose=5)(delayed(run_one)(*j) for j in order)
     total = time.perf_counter() - t0
     meta = dict(mode="quick" if args.quick else "full", seeds=plan, total_s=total,

@@ -32,7 +32,7 @@ class LocalLosses(
         K^ℓ and B^ℓ of each hidden layer.
     """
 
-    _params = dict(feedback_scale=1.0)
+    _params = dict(feedback_scale=1.0, learning_rate=3e-3)
 
     def _init_rule(self, sizes):
         self.classifiers_ = direct_feedback(self._rng, sizes, self.feedback_scale)
