@@ -157,10 +157,20 @@ def test_unmappable_features_raise_naming_the_part():
     net.run(1.0)
     with pytest.raises(nl.UnsupportedFeature, match="already run"):
         nl.run_lava(net, 5.0)
+    for kw, match in [(dict(a_plus=0.1), r"a_plus = 0.1 is not m \* 2\*\*e"),
+                      (dict(weight_dependence="multiplicative"), "only additive, all-to-all"),
+                      (dict(pairing="nearest"), "only additive, all-to-all")]:
+        net = nm.Network(dt=1.0)
+        Q = net.loihi_lif(3, vth=1.0)
+        net.connect(Q, Q, w=0.5, plasticity=nm.STDP(**{"a_plus": 0.125, "a_minus": -0.25,
+                                                        **kw}), name="plastic")
+        with pytest.raises(nl.UnsupportedFeature, match=f"'plastic'.*{match}"):
+            nl.run_lava(net, 5.0)
     net = nm.Network(dt=1.0)
     Q = net.loihi_lif(3, vth=1.0)
-    net.connect(Q, Q, w=0.5, plasticity=nm.STDP(), name="plastic")
-    with pytest.raises(nl.UnsupportedFeature, match="'plastic' is plastic"):
+    net.connect(Q, Q, p=0.5, w=0.5, plasticity=nm.STDP(a_plus=0.125, a_minus=-0.25),
+                name="sparse")
+    with pytest.raises(nl.UnsupportedFeature, match="'sparse'.*all-to-all"):
         nl.run_lava(net, 5.0)
     with pytest.raises(ValueError, match="connection must be 'dense' or 'sparse'"):
         nl.run_lava(net, 5.0, connection="csr")
@@ -176,3 +186,27 @@ def test_import_hook_is_idempotent():
     import lava.magma.compiler.var_model as vm
     assert vm.CoreEncoder().x is not vm.CoreEncoder().x  # default_factory, not shared
     assert "lava" not in {os.path.basename(p) for p in sys.path}
+
+
+def test_stdp_learns_the_same_weights_in_floating_point():
+    rng = np.random.default_rng(8)
+    net = nm.Network(dt=1.0, seed=8)
+    n_pre, n_steps = 30, 600
+    key = np.unique(rng.integers(0, n_steps, 900) * n_pre + rng.integers(0, n_pre, 900))
+    src = net.spike_source(n_pre, indices=key % n_pre, times=(key // n_pre) * 1.0)
+    post = net.loihi_lif(12, du=0.2, dv=0.1, vth=6.0, bias_mant=0.1, v_init=nm.uniform(0, 5))
+    rule = nm.STDP(tau_pre=12.0, tau_post=20.0, a_plus=2.0**-4, a_minus=-3 * 2.0**-6,
+                   w_min=-50.0, w_max=50.0)
+    w0 = rng.uniform(-1.0, 3.0, (n_pre, 12))
+    plastic = net.connect(src, post, matrix=w0, plasticity=rule, name="learn")
+    net.connect(post, post, p=0.3, w=nm.uniform(-2.0, 1.0), allow_self=False)
+    mon = net.spike_monitor(post)
+    res = nl.run_lava(net, float(n_steps))
+    net.run(float(n_steps))
+    np.testing.assert_array_equal(res.monitors[0].steps, mon.steps)
+    np.testing.assert_array_equal(res.monitors[0].i, mon.i)
+    assert mon.num_spikes > 200
+    change = plastic.w - w0[plastic.sources, plastic.targets]
+    assert np.abs(change).max() > 0.5 and (change > 0).any() and (change < 0).any()
+    assert plastic.w.min() > rule.w_min and plastic.w.max() < rule.w_max  # no clipping
+    np.testing.assert_allclose(res.weights["learn"], plastic.w, rtol=0, atol=1e-6)

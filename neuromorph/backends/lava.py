@@ -29,11 +29,16 @@ Mapping (one neuromorph step of ``dt`` is one Loihi time step):
   through ``RefPort`` each step; it streams them to a file at the last step (reading
   Lava ``Var`` objects back costs ~16 us per element). :class:`SpikeMonitor`,
   :class:`StateMonitor` ('v', 'u') and :class:`RateMonitor` are returned.
+* **STDP** projections (additive, all-to-all, floating point; whole populations,
+  delay 0) -> ``LearningDense`` with the rule of :func:`stdp_rule`; the post
+  population's spikes are wired back (``s_in_bap``) and the learned weights come back
+  in :attr:`LavaResult.weights`.
 
 Not mappable (raise :class:`UnsupportedFeature`, naming the part and why, before any
 Lava process is made): continuous ``LIF`` populations (convert them first with
 :func:`neuromorph.loihi.to_loihi`), a mix of fixed- and floating-point populations,
-plastic projections, delays above 63 steps or delays with ``connection='sparse'``,
+learning rules other than additive all-to-all STDP in floating point (see
+:func:`stdp_rule`), delays above 63 steps or delays with ``connection='sparse'``,
 step currents, weight monitors, and networks that have already run (``net.step != 0``).
 
 Robustness. Lava's runtime waits forever when one of its process models raises in
@@ -88,6 +93,7 @@ import numpy as np
 from ..monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from ..network import Network
 from ..neurons import LIF, SpikeTimes
+from ..plasticity import RSTDP, STDP
 from ..simulator import PoissonBlocks
 
 MAX_DELAY = 63  # Loihi 2: 6-bit synaptic delays
@@ -186,7 +192,8 @@ def _build_namespace():
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
-    from lava.proc.dense.process import DelayDense, Dense
+    from lava.magma.core.learning.learning_rule import Loihi2FLearningRule
+    from lava.proc.dense.process import DelayDense, Dense, LearningDense
     from lava.proc.io.source import RingBuffer
     from lava.proc.lif.process import LIF as LavaLIF
     from lava.proc.sparse.process import Sparse
@@ -236,7 +243,8 @@ def _build_namespace():
                      v=np.array(self._v) if self._v else np.zeros(shape),
                      u=np.array(self._u) if self._u else np.zeros(shape))
 
-    return SimpleNamespace(LIF=LavaLIF, Dense=Dense, DelayDense=DelayDense, Sparse=Sparse,
+    return SimpleNamespace(LIF=LavaLIF, Dense=Dense, LearningDense=LearningDense,
+                           Loihi2FLearningRule=Loihi2FLearningRule, DelayDense=DelayDense, Sparse=Sparse,
                            RingBuffer=RingBuffer, RunSteps=RunSteps, Loihi2SimCfg=Loihi2SimCfg,
                            Recorder=Recorder, RecorderModel=RecorderModel)
 
@@ -261,10 +269,10 @@ def _check_network(net, connection):
     if len(kinds) > 1:
         raise UnsupportedFeature("the network mixes fixed- and floating-point LoihiLIF "
                                  "populations; Lava runs one precision at a time")
+    fixed = kinds.pop() if kinds else True
     for pr in net.projections:
         if pr.plasticity is not None:
-            raise UnsupportedFeature(f"projection {pr.name!r} is plastic: on-chip learning is "
-                                     f"not exported yet")
+            stdp_rule(pr, fixed)  # raises for rules without an exact Loihi form
         if pr.n_synapses and pr.delay_steps.max() > MAX_DELAY:
             raise UnsupportedFeature(f"projection {pr.name!r} has a delay of "
                                      f"{pr.delay_steps.max()} steps; Loihi 2 allows 0-{MAX_DELAY}")
@@ -276,9 +284,74 @@ def _check_network(net, connection):
                                  "use the LoihiLIF bias")
     for m in net.monitors:
         if isinstance(m, WeightMonitor):
-            raise UnsupportedFeature(f"weight monitor of projection {m.target.name!r}: Lava "
-                                     f"weights are static here")
-    return kinds.pop() if kinds else True
+            raise UnsupportedFeature(f"weight monitor of projection {m.target.name!r}: "
+                                     f"Lava's weights are read once, after the run "
+                                     f"(LavaResult.weights)")
+    return fixed
+
+
+# -- learning -----------------------------------------------------------------------------
+def _pow2_literal(name, value):
+    """``value`` as Lava's ``m*2^e`` literal (integer ``|m| <= 127``), exactly, or raise."""
+    if value == 0:
+        return "0"
+    m, e = np.frexp(value)  # value = m * 2**e, 0.5 <= |m| < 1
+    for bits in range(1, 8):
+        mant = m * 2**bits
+        if mant == np.rint(mant):
+            return f"{int(mant)}*2^{int(e) - bits}"
+    raise UnsupportedFeature(f"{name} = {value!r} is not m * 2**e with an integer |m| <= 127: "
+                             f"Loihi learning rules scale by such constants only")
+
+
+def stdp_rule(proj, fixed_point=False):
+    """The Loihi learning-rule string ``dw`` of a projection's STDP rule.
+
+    neuromorph's additive all-to-all STDP maps exactly onto a floating-point
+    ``Loihi2FLearningRule`` with traces ``x1`` (pre, ``tau = tau_pre / dt`` steps) and
+    ``y1`` (post, ``tau_post / dt``), both with impulse 1::
+
+        dw = a_minus * x0 * y1 - a_minus * x0 * y2 + a_plus * y0 * x1
+
+    ``y1`` seen by a pre spike (``x0``) already holds the impulse of a post spike in the
+    same step, which neuromorph's depression does not see: ``y2`` (impulse 1, decaying
+    to exactly 0 within a step) is 1 just in that step, so the ``x0 * y2`` term takes
+    it back (Lava's float rules accept traces as factors, not ``y0``). ``x1`` seen by a post spike holds the same step's pre impulse, as in
+    neuromorph (same-step pairs count as pre-before-post). Lava does not clip weights
+    except at 0 for all-excitatory weights, so weights match while they stay inside
+    ``(w_min, w_max)`` (``w_min = 0`` with non-negative weights is also exact).
+
+    Mapping report: additive all-to-all STDP with ``a_plus``, ``a_minus`` of the form
+    ``m * 2**e`` -- exact (floating point); other amplitudes -- not exact (Loihi
+    scales by such constants; :class:`UnsupportedFeature`); multiplicative (soft-bound)
+    dependence, nearest-spike pairing, R-STDP (eligibility decaying between events and
+    a reward trace as third factor), fixed-point learning (stochastic rounding of
+    8-bit weights), plastic synapses with delays -- not exported.
+
+    Returns
+    -------
+    str
+    """
+    rule, name = proj.plasticity, proj.name
+    if fixed_point:
+        raise UnsupportedFeature(f"projection {name!r}: on-chip learning is exported in "
+                                 f"floating point only (fixed point rounds stochastically)")
+    if isinstance(rule, RSTDP) or not isinstance(rule, STDP):
+        raise UnsupportedFeature(f"projection {name!r}: {type(rule).__name__} has no exact "
+                                 f"Loihi learning rule here (only additive all-to-all STDP)")
+    if rule.weight_dependence != "additive" or rule.pairing != "all_to_all":
+        raise UnsupportedFeature(f"projection {name!r}: only additive, all-to-all STDP maps "
+                                 f"exactly, got {rule.weight_dependence}, {rule.pairing}")
+    if proj.n_synapses and proj.delay_steps.any():
+        raise UnsupportedFeature(f"projection {name!r}: plastic synapses with delays (Lava's "
+                                 f"LearningDense has none)")
+    if proj.n_synapses != proj.pre.population.size * proj.post.population.size:
+        raise UnsupportedFeature(f"projection {name!r}: a plastic projection must connect "
+                                 f"whole populations all-to-all (every entry of Lava's "
+                                 f"LearningDense matrix learns, absent synapses included)")
+    am = _pow2_literal(f"projection {name!r}: a_minus", rule.a_minus)
+    ap = _pow2_literal(f"projection {name!r}: a_plus", rule.a_plus)
+    return f"({am})*x0*y1 - ({am})*x0*y2 + ({ap})*y0*x1"
 
 
 # -- export -------------------------------------------------------------------------------
@@ -312,6 +385,7 @@ class LavaNetwork:
     recorders: dict
     fixed_point: bool
     n_steps: int
+    plastic: dict = field(repr=False, default_factory=dict)
     input_spikes: dict = field(repr=False, default_factory=dict)
     _dir: str = field(repr=False, default="")
 
@@ -346,12 +420,16 @@ class LavaResult:
         Wall-clock time of Lava's run loop only (s).
     build_s : float
         Wall-clock time of compiling and starting Lava's processes (s).
+    weights : dict
+        Plastic projection name -> learned weights after the run, in neuromorph's
+        synapse order (``proj.sources``, ``proj.targets``).
     """
 
     monitors: list
     state: dict
     wall_s: float
     build_s: float
+    weights: dict = field(default_factory=dict)
     worker_pid: int = 0
 
 
@@ -427,6 +505,20 @@ def to_lava(net, duration, *, connection="dense"):
     ports = {name: proc.s_out for name, proc in {**out.neurons, **out.sources}.items()}
     for pr in net.projections:
         procs = []
+        if pr.plasticity is not None:
+            lif = out.neurons[pr.post.population.name]
+            rule = L.Loihi2FLearningRule(
+                dw=stdp_rule(pr, fixed), x1_impulse=1.0, x1_tau=pr.plasticity.tau_pre / net.dt,
+                y1_impulse=1.0, y1_tau=pr.plasticity.tau_post / net.dt, y2_impulse=1.0,
+                y2_tau=1e-3, t_epoch=1)  # y2: exp(-1000) == 0, so y2 = this step's spike
+            (w, _), = _weight_blocks(pr, False)
+            conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name)
+            ports[pr.pre.population.name].connect(conn.s_in)
+            conn.a_out.connect(lif.a_in)
+            lif.s_out.connect(conn.s_in_bap)
+            out.connections[pr.name] = [conn]
+            out.plastic[pr.name] = conn
+            continue
         for w, d in _weight_blocks(pr, fixed):
             if d.any():
                 conn = L.DelayDense(weights=w, delays=d, name=pr.name)
@@ -601,8 +693,9 @@ def _worker(model, conn):
             _teardown(runtime)
             conn.send(("error", failure))
             return
+        weights = {name: np.asarray(proc.weights.get()) for name, proc in model.plastic.items()}
         anchor.stop()
-        conn.send(("ok", (build_s, wall_s)))
+        conn.send(("ok", (build_s, wall_s, weights)))
     except BaseException:  # noqa: BLE001 - everything goes back to the parent
         tb = traceback.format_exc()
         if runtime is not None:
@@ -627,7 +720,7 @@ def _wait(runtime):
         time.sleep(0.01)
 
 
-def _collect(model, build_s, wall_s):
+def _collect(model, build_s, wall_s, weights):
     net = model.net
     rec = {}
     for name in model.recorders:
@@ -663,8 +756,13 @@ def _collect(model, build_s, wall_s):
             raise UnsupportedFeature(type(m).__name__)
         new._start_step = 0
         out.append(new)
-    return LavaResult(out, state, wall_s, build_s)
+    learned = {}
+    for pr in net.projections:
+        if pr.name in weights:  # back to neuromorph's synapse order
+            learned[pr.name] = weights[pr.name][pr.targets + pr.post.start,
+                                                pr.sources + pr.pre.start]
+    return LavaResult(out, state, wall_s, build_s, learned)
 
 
-__all__ = ["to_lava", "run_lava", "LavaNetwork", "LavaResult", "UnsupportedFeature",
+__all__ = ["to_lava", "run_lava", "stdp_rule", "LavaNetwork", "LavaResult", "UnsupportedFeature",
            "LavaRuntimeError"]
