@@ -157,7 +157,7 @@ def digits():
 
 def test_digits_scaled_down_exceeds_80_percent(digits):
     Xtr, Xte, ytr, yte = digits
-    model = CSDP(hidden_layer_sizes=(128, 128), n_steps=25, batch_size=100, max_iter=2,
+    model = CSDP(hidden_layer_sizes=(128, 128), n_steps=20, batch_size=100, max_iter=2,
                  random_state=0).fit(Xtr, ytr)
     assert model.score(Xte, yte) > 0.80
     assert model.history_["loss"][-1] < model.history_["loss"][0]
@@ -165,11 +165,11 @@ def test_digits_scaled_down_exceeds_80_percent(digits):
 
 def test_unsupervised_mode_learns_and_reconstructs(digits):
     Xtr, Xte, ytr, yte = digits
-    model = CSDP(hidden_layer_sizes=(64,), mode="unsupervised", n_steps=15, batch_size=100,
-                 max_iter=1, reconstruction=True, random_state=0).fit(Xtr[:600], ytr[:600])
+    model = CSDP(hidden_layer_sizes=(128,), mode="unsupervised", n_steps=20, batch_size=100,
+                 max_iter=2, reconstruction=True, random_state=0).fit(Xtr, ytr)
     g_pos, g_neg = model.history_["goodness_pos"][-1], model.history_["goodness_neg"][-1]
     assert g_pos[0] > g_neg[0]
-    assert model.score(Xte, yte) > 0.3
+    assert model.score(Xte, yte) > 0.5
     R = model.reconstruct(Xte[:20])
     assert R.shape == (20, 64) and np.all(np.isfinite(R))
     assert np.mean((R - Xte[:20]) ** 2) < np.mean(Xte[:20] ** 2)

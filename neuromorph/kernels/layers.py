@@ -12,8 +12,9 @@ an adaptive threshold ``theta``::
     exponential synaptic current (``filtered = True``):
         v(t+dt) = v_rest + (v - v_rest) E_m + I_syn c_exc
         I_syn  <- I_syn E_exc + I_in                  (input lands at the end of the step)
-    threshold:   v > v_th0[j] + theta[b, j]  ->  spike, v <- v_reset, refractory n_ref steps
-    adaptation:  theta <- theta E_theta + theta_plus s
+    adaptation:  theta <- theta E_theta                 (decay first, as in ``lif.lif_step``)
+    threshold:   v > v_th0[j] + theta[b, j]  ->  spike, v <- v_reset, refractory n_ref steps,
+                 theta <- theta + theta_plus
 
 Traces follow the engine's conventions (:func:`~neuromorph.kernels.stdp.bump_trace`):
 decay ``x <- x E_tr`` then, on a spike, ``x + 1`` (all-to-all) or ``1`` (nearest).
@@ -62,24 +63,25 @@ def lif_batch_step(coef, v, i_syn, ref, theta, i_in, v_th0, filtered, theta_plus
     B, n = v.shape
     for b in range(B):
         for j in range(n):
+            th = theta[b, j] * e_theta
             if filtered:
                 vn, r = _update(v[b, j], i_syn[b, j], 0.0, ref[b, j], v_rest, e_m, c_e, 0.0,
-                                v_reset, v_th0[j] + theta[b, j], n_ref)
+                                v_reset, v_th0[j] + th, n_ref)
                 i_syn[b, j] = i_syn[b, j] * e_e + i_in[b, j]
             else:
                 vn, r = _update(v[b, j], 0.0, 0.0, ref[b, j], v_rest + i_in[b, j], e_m, 0.0,
-                                0.0, v_reset, v_th0[j] + theta[b, j], n_ref)
+                                0.0, v_reset, v_th0[j] + th, n_ref)
             v[b, j] = vn
             ref[b, j] = r
             s = 1.0 if r == just_fired else 0.0
             spikes[b, j] = s
-            theta[b, j] = theta[b, j] * e_theta + theta_plus * s
+            theta[b, j] = th + theta_plus * s
 
 
 def lif_batch_step_reference(coef, v, i_syn, ref, theta, i_in, v_th0, filtered, theta_plus,
                              e_theta):
     """NumPy version of :func:`lif_batch_step`; returns ``(v, i_syn, ref, theta, spikes)``."""
-    e_m, e_e, _, c_e, _, v_rest, v_reset, _, n_ref = coef
+    e_m, e_e, c_e, v_rest, v_reset, n_ref = coef[0], coef[1], coef[3], coef[5], coef[6], coef[8]
     if filtered:
         integrated = v_rest + (v - v_rest) * e_m + i_syn * c_e
         i_syn = i_syn * e_e + i_in
@@ -89,11 +91,12 @@ def lif_batch_step_reference(coef, v, i_syn, ref, theta, i_in, v_th0, filtered, 
     ref = np.maximum(ref - 1, 0)
     refractory = ref > 1
     v_new = np.where(refractory, v, integrated)
+    theta = theta * e_theta
     spiked = (v_new > v_th0 + theta) & ~refractory
     v_new = np.where(spiked, v_reset, v_new)
     ref = np.where(spiked, int(n_ref) + 1, ref).astype(np.int32)
     s = spiked.astype(np.float64)
-    return v_new, i_syn, ref, theta * e_theta + theta_plus * s, s
+    return v_new, i_syn, ref, theta + theta_plus * s, s
 
 
 @njit(cache=True, nogil=True)

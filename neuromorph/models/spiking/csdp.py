@@ -18,8 +18,9 @@ Per step (row-vector batches, weights stored (pre, post); ``s_prev`` = previous 
         Dec = −λ_d (1 − p)^T s^ℓ               depression: post fired while pre was silent
         A  ← clip(A − opt(ΔA) + Dec, −w_bound, w_bound)      (M: [0, w_bound], zero diagonal)
 
-Classification: a LIF label layer zy driven by ``R_y Σ_ℓ s^ℓ C_ℓ`` learns with the
-delta rule ``C_ℓ ← C_ℓ + η_y (s^ℓ)^T (y − s^y) / n`` on label-free presentations;
+Classification: a LIF label layer zy driven by ``I^y = R_y Σ_ℓ x^ℓ C_ℓ`` (hidden traces)
+learns with the delta (Widrow–Hoff) rule ``C_ℓ ← C_ℓ + η_y (x^ℓ)^T (y − I^y) / n`` at every
+step of label-free presentations (target drive 1 for the true class, 0 otherwise);
 the predicted class is the arg-max of zy's spike counts over the window (ties broken
 by the summed input current). In supervised mode every training batch is run as
 [positive; negative; label-free] rows: the first two drive CSDP, the third (the image
@@ -33,11 +34,11 @@ import numbers
 import zipfile
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ... import _checks
+from ..rate.base import RateClassifier
+from ..rate.metadata import Family
 from .layers import BernoulliEncoder, Dense, LIFLayer, make_optimizer
 
 #: (minimum batch size, learning rate η, depression λ_d) of the reference implementation.
@@ -85,7 +86,8 @@ def deform(X, image_shape, rng, mix=0.5):
     return np.clip(mix * X + (1.0 - mix) * rot, 0.0, 1.0)
 
 
-class CSDP(ClassifierMixin, BaseEstimator):
+class CSDP(RateClassifier, family=Family.SEL_FO, checklist="rff",
+           algorithm="CSDP (contrastive-signal-dependent plasticity)", spec_section="3.7"):
     r"""Spiking forward-only learner trained by CSDP (spec §3.7).
 
     Parameters
@@ -143,6 +145,13 @@ class CSDP(ClassifierMixin, BaseEstimator):
         Show a progress bar per epoch.
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, encoding, negatives, batching).
+    activation : ignored
+        Inherited from the shared estimator base (:class:`~neuromorph.models.rate.base.RateClassifier`,
+        which supplies validation, ``fit``/``partial_fit``, ``predict``/``score``); CSDP's
+        neurons are LIF.
+
+    ``decision_scores(X)`` returns the label layer's spike counts over the window plus a
+    tie-break below 1 from its summed drive; ``predict`` takes their arg-max.
 
     Attributes
     ----------
@@ -154,42 +163,14 @@ class CSDP(ClassifierMixin, BaseEstimator):
         Current synapse matrices (``W1``, ``V1``, ``M1``, ``Y1``, ``C1``, ... 1-based layer).
     """
 
-    def __init__(self, *, hidden_layer_sizes=(256, 256), mode="supervised", n_steps=40,
-                 dt=3.0, tau_m=100.0, tau_trace=13.0, v_th=0.055, threshold_jitter=0.025,
-                 theta_plus=0.001, tau_theta=math.inf, resistance=0.1, resistance_inh=0.01,
-                 goodness_threshold=10.0, w_bound=1.0, soft_bound=False,
-                 lateral_sign_aware=False, learning_rate=None, depression=None,
-                 optimizer="adam", momentum=0.9, readout_learning_rate=0.01,
-                 readout_resistance=0.1, reconstruction=False, image_shape=None,
-                 batch_size=50, max_iter=20, verbose=False, random_state=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.mode = mode
-        self.n_steps = n_steps
-        self.dt = dt
-        self.tau_m = tau_m
-        self.tau_trace = tau_trace
-        self.v_th = v_th
-        self.threshold_jitter = threshold_jitter
-        self.theta_plus = theta_plus
-        self.tau_theta = tau_theta
-        self.resistance = resistance
-        self.resistance_inh = resistance_inh
-        self.goodness_threshold = goodness_threshold
-        self.w_bound = w_bound
-        self.soft_bound = soft_bound
-        self.lateral_sign_aware = lateral_sign_aware
-        self.learning_rate = learning_rate
-        self.depression = depression
-        self.optimizer = optimizer
-        self.momentum = momentum
-        self.readout_learning_rate = readout_learning_rate
-        self.readout_resistance = readout_resistance
-        self.reconstruction = reconstruction
-        self.image_shape = image_shape
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.verbose = verbose
-        self.random_state = random_state
+    _params = dict(
+        hidden_layer_sizes=(256, 256), mode="supervised", n_steps=40, dt=3.0, tau_m=100.0,
+        tau_trace=13.0, v_th=0.055, threshold_jitter=0.025, theta_plus=0.001,
+        tau_theta=math.inf, resistance=0.1, resistance_inh=0.01, goodness_threshold=10.0,
+        w_bound=1.0, soft_bound=False, lateral_sign_aware=False, learning_rate=None,
+        depression=None, optimizer="adam", momentum=0.9, readout_learning_rate=0.05,
+        readout_resistance=1.0, reconstruction=False, image_shape=None, batch_size=50,
+        max_iter=20, verbose=False, random_state=None)
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
@@ -230,8 +211,8 @@ class CSDP(ClassifierMixin, BaseEstimator):
         self._lr = lr if self.learning_rate is None else float(self.learning_rate)
         self._dec = dec if self.depression is None else float(self.depression)
 
-    def _check_X(self, X, reset):
-        return _check_range(validate_data(self, X, reset=reset, dtype=np.float64))
+    def _check_X(self, X):
+        return _check_range(self._validated(X))
 
     def _image_shape(self, n_features):
         if self.image_shape is not None:
@@ -247,6 +228,8 @@ class CSDP(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ construction
     def _initialize(self, n_features, n_classes):
+        if self.mode == "unsupervised":
+            self._img_shape = self._image_shape(n_features)
         rng = self._rng
         sizes = self._sizes
         L = len(sizes)
@@ -276,8 +259,8 @@ class CSDP(ClassifierMixin, BaseEstimator):
                 into["Y"] = (Dense.uniform(n_classes, sizes[l], rng, resistance=R,
                                            bounds=bounds), ("label",))
             self.syn_.append(into)
-        self.readout_ = [Dense(np.zeros((n, n_classes)), resistance=self.readout_resistance,
-                               bounds=bounds) for n in sizes]
+        self.readout_ = [Dense(np.zeros((n, n_classes)), resistance=self.readout_resistance)
+                         for n in sizes]
         self.recon_ = np.zeros((sizes[0], n_features)) if self.reconstruction else None
         self._opt = make_optimizer(self.optimizer, self._lr, self.momentum)
         self._encoder = BernoulliEncoder(1.0)
@@ -345,27 +328,22 @@ class CSDP(ClassifierMixin, BaseEstimator):
         return float(np.mean(losses)), gs
 
     def _readout_step(self, rows):
-        """Drive the label layer from the hidden spikes of ``rows``; return its input current."""
+        """Drive of the label layer from the hidden traces of ``rows`` (mV)."""
         i_y = 0.0
         for layer, syn in zip(self.layers_, self.readout_):
-            i_y = i_y + syn.current(layer.s[rows])
+            i_y = i_y + syn.current(layer.x[rows])
         return i_y
-
-    def _labels_onehot(self, idx, n_classes):
-        Y = np.zeros((len(idx), n_classes))
-        Y[np.arange(len(idx)), idx] = 1.0
-        return Y
 
     def _train_batch(self, X, yidx):
         """One window of CSDP learning on a batch; returns (mean loss, readout hits, goodness)."""
         rng = self._rng
         C = len(self.classes_)
         n = len(X)
-        Y = self._labels_onehot(yidx, C)
+        Y = np.eye(C)[yidx]
         if self.mode == "supervised":
             wrong = (yidx + rng.integers(1, C, size=n)) % C
             Xr = np.vstack([X, X, X])
-            ylab = np.vstack([Y, self._labels_onehot(wrong, C), np.zeros((n, C))])
+            ylab = np.vstack([Y, np.eye(C)[wrong], np.zeros((n, C))])
             free = slice(2 * n, 3 * n)
         else:
             Xr = np.vstack([X, deform(X, self._img_shape, rng)])
@@ -388,49 +366,28 @@ class CSDP(ClassifierMixin, BaseEstimator):
             sy = zy.step(i_y)
             counts += sy
             drive += i_y
-            err = Y - sy
+            err = Y - i_y
             for layer, syn in zip(self.layers_, self.readout_):
-                syn.W += (eta_y / n) * (layer.s[free].T @ err)
-                syn.clip()
+                syn.W += (eta_y / n) * (layer.x[free].T @ err)
             if self.recon_ is not None:
                 x1 = self.layers_[0].x[free]
                 self.recon_ += (eta_y / n) * (x1.T @ (X - x1 @ self.recon_))
-        hits = int(np.sum(np.argmax(_scores(counts, drive), axis=1) == yidx))
+        hits = int(np.sum(np.argmax(_count_scores(counts, drive), axis=1) == yidx))
         g_pos = [float(g[:n].mean()) for g in gs]
         g_neg = [float(g[n:].mean()) for g in gs]
         return loss / self.n_steps, hits, g_pos, g_neg
 
     # ------------------------------------------------------------------ public API
-    def _start(self, X, y, classes):
-        X, y = validate_data(self, X, y, reset=True, dtype=np.float64)
-        _check_range(X)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y if classes is None else np.asarray(classes))
-        if len(self.classes_) < 2:
-            raise ValueError(f"CSDP needs at least 2 classes in y, got {self.classes_}")
-        self._check_labels(y)
-        rs = self.random_state
-        self._rng = rs if isinstance(rs, np.random.Generator) else np.random.default_rng(rs)
-        if self.mode == "unsupervised":
-            self._img_shape = self._image_shape(X.shape[1])
-        self._initialize(X.shape[1], len(self.classes_))
-        self.history_ = {"loss": [], "accuracy": [], "goodness_pos": [], "goodness_neg": []}
-        self.n_iter_ = 0
-        return X, y
-
-    def _check_labels(self, y):
-        unseen = np.setdiff1d(np.unique(y), self.classes_)
-        if unseen.size:
-            raise ValueError(f"y contains labels not seen at fit time: {unseen.tolist()}; "
-                             f"known classes are {self.classes_.tolist()}")
-
     def _epoch(self, X, y):
+        """One pass over (X, y) in shuffled mini-batches (the base class's ``fit`` loop calls it)."""
         from tqdm.auto import tqdm
 
+        _check_range(X)
+        n_iter = len(self.history_["loss"])
         yidx = np.searchsorted(self.classes_, y)
         order = self._rng.permutation(len(X))
         starts = range(0, len(X), self.batch_size)
-        bar = tqdm(starts, desc=f"CSDP epoch {self.n_iter_ + 1}", unit="batch",
+        bar = tqdm(starts, desc=f"CSDP epoch {n_iter + 1}", unit="batch",
                    disable=not self.verbose, leave=False)
         loss, hits, gp, gn = 0.0, 0, [], []
         for s in bar:
@@ -443,34 +400,9 @@ class CSDP(ClassifierMixin, BaseEstimator):
         bar.close()
         self.history_["loss"].append(loss / len(X))
         self.history_["accuracy"].append(hits / len(X))
-        self.history_["goodness_pos"].append(np.mean(gp, axis=0).tolist())
-        self.history_["goodness_neg"].append(np.mean(gn, axis=0).tolist())
-        self.n_iter_ += 1
-
-    def fit(self, X, y):
-        """Train from scratch for ``max_iter`` epochs.
-
-        ``X`` (n_samples, n_features) with values in [0, 1] (spike probabilities per
-        step), ``y`` class labels. Returns ``self``.
-        """
-        self._check_params()
-        X, y = self._start(X, y, None)
-        for _ in range(self.max_iter):
-            self._epoch(X, y)
-        return self
-
-    def partial_fit(self, X, y, classes=None):
-        """One epoch over (X, y), continuing from the current state (initialises on first call)."""
-        self._check_params()
-        if not hasattr(self, "classes_"):
-            X, y = self._start(X, y, classes)
-        else:
-            X, y = validate_data(self, X, y, reset=False, dtype=np.float64)
-            _check_range(X)
-            check_classification_targets(y)
-            self._check_labels(y)
-        self._epoch(X, y)
-        return self
+        self.history_.setdefault("goodness_pos", []).append(np.mean(gp, axis=0).tolist())
+        self.history_.setdefault("goodness_neg", []).append(np.mean(gn, axis=0).tolist())
+        self.n_iter_ = n_iter + 1
 
     def simulate(self, X, labels=None, record=False, rng=None):
         """Run one window without learning.
@@ -492,13 +424,13 @@ class CSDP(ClassifierMixin, BaseEstimator):
         [input, z1..zL, zy] of (T, n, J) bool arrays) and ``goodness`` (T, n, L).
         """
         check_is_fitted(self, "syn_")
-        X = self._check_X(X, reset=False)
+        X = self._check_X(X)
         rng = self._rng if rng is None else rng
         C = len(self.classes_)
         n = len(X)
         if self.mode == "supervised":
             ylab = (np.zeros((n, C)) if labels is None else
-                    self._labels_onehot(np.searchsorted(self.classes_, labels), C))
+                    np.eye(C)[np.searchsorted(self.classes_, labels)])
         else:
             ylab = np.zeros((n, 0))
         self._reset(n)
@@ -522,27 +454,21 @@ class CSDP(ClassifierMixin, BaseEstimator):
             out["goodness"] = np.transpose(np.array(good), (0, 2, 1))
         return out
 
-    def decision_scores(self, X, batch_size=500):
-        """Label-layer spike counts (+ a tie-break < 1 from the summed input current)."""
-        check_is_fitted(self, "syn_")
-        X = self._check_X(X, reset=False)
+    def _scores(self, X, batch_size=500):
+        """Label-layer spike counts over the window (+ a tie-break < 1 from the summed drive)."""
+        _check_range(X)
         parts = []
         for s in range(0, len(X), batch_size):
             r = self.simulate(X[s:s + batch_size])
-            parts.append(_scores(r["counts"], r["drive"]))
+            parts.append(_count_scores(r["counts"], r["drive"]))
         return np.vstack(parts)
-
-    def predict(self, X):
-        """Predicted labels: arg-max of the label layer's spike counts over the window."""
-        scores = self.decision_scores(X)
-        return self.classes_[np.argmax(scores, axis=1)]
 
     def reconstruct(self, X):
         """Reconstruction x̂ = x^1 R1 from the z1 traces averaged over the window."""
         check_is_fitted(self, "syn_")
         if self.recon_ is None:
             raise ValueError("reconstruct needs a model fitted with reconstruction=True")
-        X = self._check_X(X, reset=False)
+        X = self._check_X(X)
         self._reset(len(X))
         ylab = np.zeros((len(X), len(self.classes_) if self.mode == "supervised" else 0))
         acc = np.zeros_like(X)
@@ -599,8 +525,6 @@ class CSDP(ClassifierMixin, BaseEstimator):
             model.classes_ = classes
             model.n_features_in_ = n_features
             model._rng = np.random.default_rng()
-            if model.mode == "unsupervised":
-                model._img_shape = model._image_shape(n_features)
             model._initialize(n_features, len(classes))
             targets = model.weights_
             expected = {f"w_{k}" for k in targets} | {
@@ -633,7 +557,7 @@ def _pre_products(p, d, post):
     return both[:, :d.shape[1]], both[:, d.shape[1]:]
 
 
-def _scores(counts, drive):
+def _count_scores(counts, drive):
     """Spike counts plus a tie-break in (−0.5, 0.5) from the summed label-layer input."""
     scale = np.abs(drive).max(axis=1, keepdims=True) + 1e-12
     return counts + 0.25 * drive / scale

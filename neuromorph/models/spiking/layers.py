@@ -42,7 +42,7 @@ class LIFLayer:
         tau_m dv/dt = -(v - v_rest) + I          I = I_in held over the step (tau_syn None)
         tau_syn dI/dt = -I + I_in δ-pulses      (tau_syn given: filtered current)
         v > v_th0_j + theta  ->  spike, v <- v_reset, refractory for t_ref
-        theta <- theta exp(-dt/tau_theta) + theta_plus · s           (adaptive threshold)
+        theta <- theta exp(-dt/tau_theta), then + theta_plus at a spike    (adaptive threshold)
         x <- x exp(-dt/tau_trace) + s   (trace="exponential")  or  x <- 1 at a spike ("nearest")
 
     Parameters
