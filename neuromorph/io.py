@@ -47,7 +47,7 @@ def save(net, path):
         entry = {"name": p.name, "size": p.size}
         if isinstance(p.model, LIF):
             entry.update(kind="lif", params=p.model.as_dict())
-            for var in ("v", "I_exc", "I_inh", "ref"):
+            for var in ("v", "I_exc", "I_inh", "ref", "theta"):
                 arrays[f"pop{k}_{var}"] = np.asarray(p.state[var])
         elif isinstance(p.model, LoihiLIF):
             entry.update(kind="loihi_lif", params=p.model.as_dict())
@@ -149,7 +149,7 @@ def load(path):
             if e["kind"] == "lif":
                 model = LIF(**e["params"])
                 state = {var: f.get(f"pop{k}_{var}", (n,), "f").astype(float).copy()
-                         for var in ("v", "I_exc", "I_inh")}
+                         for var in ("v", "I_exc", "I_inh", "theta")}
                 state["ref"] = f.get(f"pop{k}_ref", (n,), "iu").astype(np.int32)
                 state["I_ext"] = np.zeros(n)
             elif e["kind"] == "loihi_lif":

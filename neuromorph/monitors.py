@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 #: Recordable state: ``u`` is the current of LoihiLIF neurons (0 for LIF).
-STATE_VARIABLES = {"v": 0, "I_exc": 1, "I_inh": 2, "u": 3}
+STATE_VARIABLES = {"v": 0, "I_exc": 1, "I_inh": 2, "u": 3, "theta": 4}
 
 
 class _Monitor:

@@ -70,6 +70,11 @@ class _Neurons:
         """Inhibitory synaptic current (mV)."""
         return self._state("I_inh")
 
+    @property
+    def theta(self):
+        """Adaptive threshold raise (mV): the threshold is ``v_th + theta``."""
+        return self._state("theta")
+
     def overlaps(self, other):
         return (self.population is other.population and self.start < other.stop
                 and other.start < self.stop)
@@ -257,22 +262,25 @@ class Network:
 
     # -- populations ------------------------------------------------------------
     def lif(self, n, *, tau_m=20.0, v_rest=-65.0, v_reset=-65.0, v_th=-50.0, t_ref=0.0,
-            tau_syn_exc=5.0, tau_syn_inh=5.0, v_init=None, name=None, **kwargs):
+            tau_syn_exc=5.0, tau_syn_inh=5.0, theta_plus=0.0, tau_theta=float("inf"),
+            v_init=None, name=None, **kwargs):
         """Add ``n`` LIF neurons (:class:`~neuromorph.neurons.LIF`; all parameters in ms/mV).
 
         ``v_init`` (mV) is a scalar, an array of length ``n`` or a distribution such as
         ``nm.uniform(-60.0, -50.0)``; default ``v_rest``. ``t_ref`` must be a multiple
-        of ``dt``.
+        of ``dt``. ``theta_plus`` / ``tau_theta`` give an adaptive threshold (the
+        per-neuron raise ``P.theta``, mV, is state like ``P.v``).
         """
         _checks.no_extra("lif", kwargs)
         n = _checks.integer("n", n, minimum=1)
         model = LIF(tau_m=tau_m, v_rest=v_rest, v_reset=v_reset, v_th=v_th, t_ref=t_ref,
-                    tau_syn_exc=tau_syn_exc, tau_syn_inh=tau_syn_inh)
+                    tau_syn_exc=tau_syn_exc, tau_syn_inh=tau_syn_inh, theta_plus=theta_plus,
+                    tau_theta=tau_theta)
         _checks.steps("t_ref", model.t_ref, self.dt)
         name = self._name(name, "lif", self.populations)
         v0 = draw("v_init", model.v_rest if v_init is None else v_init, self._rng(), n)
         state = {"v": v0, "I_exc": np.zeros(n), "I_inh": np.zeros(n),
-                 "ref": np.zeros(n, np.int32), "I_ext": np.zeros(n)}
+                 "ref": np.zeros(n, np.int32), "I_ext": np.zeros(n), "theta": np.zeros(n)}
         return self._commit(Population(name, n, model, state), self.populations)
 
     def loihi_lif(self, n, *, du=0, dv=0, vth=10, bias_mant=0, bias_exp=0,
@@ -504,8 +512,8 @@ class Network:
         return self._add_monitor(SpikeMonitor(self, _as_neurons("target", target)))
 
     def state_monitor(self, target, var, record=None, every=None):
-        """Record ``var`` of LIF neurons: 'v', 'I_exc' or 'I_inh' (mV), or 'v' and 'u'
-        (LoihiLIF voltage and current, Lava's units).
+        """Record ``var`` of LIF neurons: 'v', 'I_exc', 'I_inh' or 'theta' (mV), or 'v' and
+        'u' (LoihiLIF voltage and current, Lava's units).
 
         ``record``: indices within ``target`` (default all); ``every``: interval (ms,
         multiple of ``dt``; default every step).
@@ -513,7 +521,7 @@ class Network:
         target = _as_neurons("target", target)
         if not target.population.is_lif:
             raise TypeError("state monitors need LIF neurons")
-        allowed = ("v", "u") if target.population.is_loihi else ("v", "I_exc", "I_inh")
+        allowed = ("v", "u") if target.population.is_loihi else ("v", "I_exc", "I_inh", "theta")
         if var not in allowed:
             raise ValueError(f"var must be one of {list(allowed)} for "
                              f"{type(target.population.model).__name__} neurons, got {var!r}")

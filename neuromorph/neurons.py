@@ -40,6 +40,12 @@ class LIF:
         Refractory period (ms), >= 0, a multiple of the network's ``dt``.
     tau_syn_exc, tau_syn_inh : float
         Decay time constants (ms) of the excitatory and inhibitory currents, > 0.
+    theta_plus : float
+        Adaptive threshold (mV), >= 0: each spike raises the threshold by
+        ``theta_plus``; the raise ``theta`` decays with ``tau_theta`` (Diehl & Cook
+        2015 homeostasis). 0 (default): a fixed threshold.
+    tau_theta : float
+        Decay time constant of ``theta`` (ms), > 0; ``inf`` (default): no decay.
     """
 
     tau_m: float = 20.0
@@ -49,8 +55,16 @@ class LIF:
     t_ref: float = 0.0
     tau_syn_exc: float = 5.0
     tau_syn_inh: float = 5.0
+    theta_plus: float = 0.0
+    tau_theta: float = float("inf")
 
     def __post_init__(self):
+        object.__setattr__(self, "theta_plus",
+                           _checks.non_negative("theta_plus", self.theta_plus, "mV"))
+        tau_theta = self.tau_theta
+        if not (isinstance(tau_theta, (int, float)) and tau_theta == float("inf")):
+            tau_theta = _checks.positive("tau_theta", tau_theta, "ms")
+        object.__setattr__(self, "tau_theta", float(tau_theta))
         for name in ("tau_m", "tau_syn_exc", "tau_syn_inh"):
             object.__setattr__(self, name, _checks.positive(name, getattr(self, name), "ms"))
         for name in ("v_rest", "v_reset", "v_th"):

@@ -111,14 +111,16 @@ class Simulator:
                 continue
             rows.append(lif_kernel.coefficients(dt, m.tau_m, m.tau_syn_exc, m.tau_syn_inh,
                                                 m.v_rest, m.v_reset, m.v_th,
-                                                int(round(m.t_ref / dt))))
+                                                int(round(m.t_ref / dt)), m.theta_plus,
+                                                m.tau_theta))
             kinds.append(loihi_kernel.POP_LIF)
         self.pop_coef = np.array(rows, np.float64).reshape(len(lif), lif_kernel.N_COEF)
         self.pop_kind = np.array(kinds, np.int64)
         self.state = {}
         for name, dtype in (("v", np.float64), ("I_exc", np.float64), ("I_inh", np.float64),
-                            ("ref", np.int32), ("I_ext", np.float64), ("u", np.float64)):
-            # "u" (LoihiLIF current) is absent from continuous LIF populations: zeros
+                            ("ref", np.int32), ("I_ext", np.float64), ("u", np.float64),
+                            ("theta", np.float64)):
+            # "u" (LoihiLIF current) and "theta" (adaptive threshold) may be absent: zeros
             arr = np.concatenate([p.state.get(name, np.zeros(p.size)) for p in lif]
                                  ).astype(dtype) if lif else np.zeros(0, dtype)
             for p, lo in zip(lif, self.pop_lo):
@@ -446,7 +448,8 @@ class Simulator:
         while s < n:
             s = run_steps(u0, s, n,
                           self.pop_lo, self.pop_hi, self.pop_coef, self.pop_kind, pop_ext,
-                          st["v"], st["u"], st["I_exc"], st["I_inh"], st["ref"], st["I_ext"], self.n_lif,
+                          st["v"], st["u"], st["I_exc"], st["I_inh"], st["ref"], st["I_ext"],
+                          st["theta"], self.n_lif,
                           self.ring_exc, self.ring_inh, ptr, idx,
                           self.pr_pre_lo, self.pr_pre_hi, self.pr_post_lo, self.pr_rowptr_off,
                           self.pr_colptr_off, self.pr_sign, self.pr_delay, self.pr_wconst,

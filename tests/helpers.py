@@ -5,7 +5,7 @@ import neuromorph as nm
 
 
 def random_network(seed=0, plastic=True, pairing="all_to_all", dependence="additive",
-                   delays=True):
+                   delays=True, adaptive=False):
     """Spike sources + Poisson -> two LIF populations, recurrent, mixed signs, delays."""
     net = nm.Network(dt=0.1, seed=seed)
     rng = np.random.default_rng(seed)
@@ -16,7 +16,8 @@ def random_network(seed=0, plastic=True, pairing="all_to_all", dependence="addit
     src = net.spike_source(n_src, indices=key % n_src, times=(key // n_src) * 0.1)
     inp = net.poisson(40, rate=60.0)
     a = net.lif(25, tau_m=10.0, v_rest=-57.0, v_reset=-70.0, v_th=-55.0, t_ref=2.0,
-                tau_syn_exc=3.0, tau_syn_inh=8.0, v_init=nm.uniform(-70.0, -56.0))
+                tau_syn_exc=3.0, tau_syn_inh=8.0, v_init=nm.uniform(-70.0, -56.0),
+                theta_plus=0.5 if adaptive else 0.0, tau_theta=80.0 if adaptive else np.inf)
     b = net.lif(15, tau_m=15.0, v_rest=-60.0, v_reset=-65.0, v_th=-52.0, t_ref=0.0,
                 tau_syn_exc=15.0, tau_syn_inh=5.0)
     mixed = rng.normal(2.0, 3.0, (n_src, 25)) * (rng.random((n_src, 25)) < 0.4)

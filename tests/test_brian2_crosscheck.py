@@ -25,7 +25,7 @@ def _spike_source(net, n, duration, n_events, rng):
     return net.spike_source(n, indices=key % n, times=(key // n) * DT)
 
 
-def static_network(seed=3):
+def static_network(seed=3, theta_plus=0.0, tau_theta=np.inf):
     """Spike sources -> two LIF populations: mixed-sign matrix, heterogeneous delays,
     refractoriness, recurrent and view-to-view projections, step currents.
 
@@ -37,7 +37,8 @@ def static_network(seed=3):
     rng = np.random.default_rng(seed)
     src = _spike_source(net, 40, 500.0, 2500, rng)
     a = net.lif(30, tau_m=10.0, v_rest=-57.0, v_reset=-70.0, v_th=-55.0, t_ref=2.0,
-                tau_syn_exc=3.0, tau_syn_inh=8.0, v_init=nm.uniform(-70.0, -56.0))
+                tau_syn_exc=3.0, tau_syn_inh=8.0, v_init=nm.uniform(-70.0, -56.0),
+                theta_plus=theta_plus, tau_theta=tau_theta)
     b = net.lif(15, tau_m=15.0, v_rest=-60.0, v_reset=-65.0, v_th=-52.0, t_ref=0.5,
                 tau_syn_exc=15.0, tau_syn_inh=15.0)
     mixed = rng.normal(1.0, 3.0, (40, 30)) * (rng.random((40, 30)) < 0.4)
@@ -111,6 +112,16 @@ def test_deterministic_network_same_spikes_every_neuron():
     assert min(lif_spikes) > 200  # both populations, incl. the degenerate one, fire
     for proj in net.projections:  # static weights come back unchanged
         np.testing.assert_array_equal(res.weights[proj.name], proj.w)
+
+
+@pytest.mark.parametrize("tau_theta", [60.0, np.inf])
+def test_adaptive_threshold_same_spikes(tau_theta):
+    net = static_network(theta_plus=0.3, tau_theta=tau_theta)
+    res, mons = _run_both(net, 300.0)
+    for pop, mon, (t, i) in zip(net.populations, mons, res.spikes):
+        assert _events(mon.steps, mon.i, False) == _events(t, i, True), pop.name
+    a = net.populations[1]
+    assert mons[1].num_spikes > 100 and a.theta.max() > 1.0
 
 
 @pytest.mark.parametrize("dependence", ["additive", "multiplicative"])

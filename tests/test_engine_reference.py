@@ -11,14 +11,15 @@ from neuromorph.simulator import Simulator
 from helpers import random_network
 
 
-@pytest.mark.parametrize("pairing,dependence,delays", [
-    ("all_to_all", "additive", True),
-    ("nearest", "multiplicative", True),
-    ("all_to_all", "multiplicative", False),
+@pytest.mark.parametrize("pairing,dependence,delays,adaptive", [
+    ("all_to_all", "additive", True, False),
+    ("nearest", "multiplicative", True, True),
+    ("all_to_all", "multiplicative", False, False),
 ])
-def test_numba_loop_matches_numpy_reference(pairing, dependence, delays):
-    fast = random_network(seed=4, pairing=pairing, dependence=dependence, delays=delays)
-    slow = random_network(seed=4, pairing=pairing, dependence=dependence, delays=delays)
+def test_numba_loop_matches_numpy_reference(pairing, dependence, delays, adaptive):
+    kw = dict(pairing=pairing, dependence=dependence, delays=delays, adaptive=adaptive)
+    fast = random_network(seed=4, **kw)
+    slow = random_network(seed=4, **kw)
     mons = [fast.spike_monitor(p) for p in fast.populations]
     fast.run(250.0)
     sim = Simulator(slow)
@@ -36,6 +37,9 @@ def test_numba_loop_matches_numpy_reference(pairing, dependence, delays):
         if pf.is_lif:
             np.testing.assert_allclose(pf.v, ps.v, rtol=0, atol=1e-9)
             np.testing.assert_allclose(pf.I_exc, ps.I_exc, rtol=0, atol=1e-9)
+            np.testing.assert_allclose(pf.theta, ps.theta, rtol=0, atol=1e-12)
+    if adaptive:
+        assert fast.populations[2].theta.max() > 0.5
 
 
 def test_plastic_weights_actually_change():
@@ -46,19 +50,21 @@ def test_plastic_weights_actually_change():
     assert changed == [p.plasticity is not None for p in net.projections]
 
 
-def test_lif_step_matches_reference():
+@pytest.mark.parametrize("theta_plus", [0.0, 0.7])
+def test_lif_step_matches_reference(theta_plus):
     rng = np.random.default_rng(1)
     n = 500
-    coef = lif.coefficients(0.1, 20.0, 5.0, 10.0, -49.0, -60.0, -50.0, 50)
+    coef = lif.coefficients(0.1, 20.0, 5.0, 10.0, -49.0, -60.0, -50.0, 50, theta_plus, 300.0)
     v = rng.uniform(-62, -48, n)
     ie, ii = rng.uniform(0, 5, n), rng.uniform(-5, 0, n)
     ref = rng.integers(0, 4, n).astype(np.int32)  # n_ref = 50: values 0..3 are late refractory
     ext = rng.uniform(-2, 2, n)
-    exp = lif.lif_step_reference(coef, v, ie, ii, ref, ext)
+    theta = rng.uniform(0, 1.5, n) if theta_plus else np.zeros(n)
+    exp = lif.lif_step_reference(coef, v, ie, ii, ref, ext, theta)
     spikes = np.zeros(n, np.int32)
-    k = lif.lif_step(coef, 0, n, v, ie, ii, ref, ext, True, spikes, 0)
+    k = lif.lif_step(coef, 0, n, v, ie, ii, ref, ext, True, theta, spikes, 0)
     np.testing.assert_array_equal(spikes[:k], np.nonzero(exp[4])[0])
-    for got, want in zip((v, ie, ii, ref), exp[:4]):
+    for got, want in zip((v, ie, ii, ref, theta), exp[:4] + exp[5:]):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     assert 0 < k < n
 

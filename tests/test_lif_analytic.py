@@ -78,3 +78,39 @@ def test_refractory_neuron_holds_reset_and_ignores_input():
     held = v.values[s + 1:s + 50, 0]
     np.testing.assert_array_equal(held, -70.0)
     assert v.values[s + 51, 0] > -70.0  # integrates again (towards v_rest)
+
+
+def test_adaptive_threshold_lengthens_intervals_as_predicted():
+    """Without decay, the n-th interspike interval is the constant-current interval to a
+    threshold raised by n * theta_plus."""
+    dt, tau, v_reset, v_th, v_inf, dth = 0.1, 10.0, -70.0, -50.0, -40.0, 1.5
+    net = nm.Network(dt=dt, seed=0)
+    P = net.lif(1, tau_m=tau, v_rest=-65.0, v_reset=v_reset, v_th=v_th, v_init=v_reset,
+                theta_plus=dth)
+    net.current(P, v_inf + 65.0)
+    sp = net.spike_monitor(P)
+    net.run(400.0)
+    n = sp.num_spikes
+    assert n >= 5
+    k = [int(np.floor(tau / dt * np.log((v_inf - v_reset) / (v_inf - v_th - i * dth)))) + 1
+         for i in range(n)]
+    np.testing.assert_array_equal(np.diff(sp.steps), k[1:])
+    assert P.theta[0] == pytest.approx(n * dth)
+
+
+def test_adaptive_threshold_decays_between_spikes():
+    net = nm.Network(dt=0.1, seed=0)
+    src = net.spike_source(1, indices=[0], times=[1.0])
+    P = net.lif(1, tau_m=10.0, v_rest=-70.0, v_reset=-70.0, v_th=-50.0, tau_syn_exc=0.1,
+                theta_plus=2.0, tau_theta=50.0)
+    net.connect(src, P, w=5000.0)
+    th = net.state_monitor(P, "theta")
+    net.run(200.0)
+    s = int(np.argmax(th.values[:, 0] > 0))         # first step after the spike
+    t = th.t[s:] - th.t[s]
+    np.testing.assert_allclose(th.values[s:, 0], 2.0 * np.exp(-(t + 0.1) / 50.0) * np.exp(0.1 / 50.0),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="theta_plus"):
+        net.lif(2, theta_plus=-1.0)
+    with pytest.raises(ValueError, match="tau_theta"):
+        net.lif(2, theta_plus=1.0, tau_theta=0.0)

@@ -15,7 +15,9 @@ Mapping (time in ms, voltages, currents and weights in mV on the neuromorph side
       dI_inh/dt = -I_inh / tau_syn_inh
 
   threshold ``v > v_th``, reset ``v = v_reset``, ``refractory = t_ref``; initial
-  ``v``, ``I_exc`` and ``I_inh`` are copied from ``pop.state``. When a synaptic time
+  ``v``, ``I_exc`` and ``I_inh`` are copied from ``pop.state``. An adaptive threshold
+  (``theta_plus > 0``) adds ``dtheta/dt = -theta / tau_theta``, threshold
+  ``v > v_th + theta`` and ``theta += theta_plus`` at reset. When a synaptic time
   constant equals ``tau_m`` (the engine's tolerance, 1e-12 relative), Brian2's symbolic
   solution with ``(unless refractory)`` divides by zero; such a population is
   integrated without the flag and ``v`` is held at ``v_reset`` by an operation after
@@ -322,11 +324,19 @@ def _lif_group(pop, clock, currents):
     namespace.update(gates)
     equations = _LIF_EQUATIONS.format(flags="" if degenerate else "(unless refractory)",
                                       **taus)
+    threshold, reset = "v > v_th", "v = v_reset"
+    if m.theta_plus > 0:  # adaptive threshold: decays exactly, raised at each spike
+        equations += ("dtheta/dt = -theta / tau_theta : volt\n" if np.isfinite(m.tau_theta)
+                      else "theta : volt\n")
+        namespace.update(tau_theta=m.tau_theta * ms, theta_plus=m.theta_plus * mV)
+        threshold, reset = "v > v_th + theta", "v = v_reset; theta += theta_plus"
     if gates:
         equations += "".join(f"I_amp_{k} : volt (constant)\n" for k in range(len(terms)))
-    group = b2.NeuronGroup(pop.size, equations, threshold="v > v_th", reset="v = v_reset",
+    group = b2.NeuronGroup(pop.size, equations, threshold=threshold, reset=reset,
                            refractory=m.t_ref * ms, method="exact", namespace=namespace,
                            clock=clock)
+    if m.theta_plus > 0:
+        group.theta = np.array(pop.state["theta"], dtype=float) * mV
     group.v = np.array(pop.state["v"], dtype=float) * mV
     group.I_exc = np.array(pop.state["I_exc"], dtype=float) * mV
     group.I_inh = np.array(pop.state["I_inh"], dtype=float) * mV

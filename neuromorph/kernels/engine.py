@@ -32,6 +32,7 @@ from .stdp import RSTDP_KIND, STATIC, STDP_KIND, bump_trace, potentiate_column
 @njit(cache=True, nogil=True)
 def run_steps(step0, s_begin, n_steps,
               pop_lo, pop_hi, pop_coef, pop_kind, pop_ext, v, u_cur, i_exc, i_inh, ref, i_ext,
+              theta,
               n_lif,
               ring_exc, ring_inh,
               in_ptr, in_idx,
@@ -66,10 +67,12 @@ def run_steps(step0, s_begin, n_steps,
                         val = v[j]
                     elif var == 1:
                         val = i_exc[j]
+                    elif var == 2:
+                        val = i_inh[j]
                     elif var == 3:
                         val = u_cur[j]
                     else:
-                        val = i_inh[j]
+                        val = theta[j]
                     sm_out[base + e - sm_ptr[m]] = val
                 sm_row[m] += 1
         # 2. trace decay
@@ -85,7 +88,7 @@ def run_steps(step0, s_begin, n_steps,
         for p in range(n_pops):
             if pop_kind[p] == POP_LIF:
                 n_spk = lif_step(pop_coef[p], pop_lo[p], pop_hi[p], v, i_exc, i_inh, ref,
-                                 i_ext, pop_ext[p], spikes, n_spk)
+                                 i_ext, pop_ext[p], theta, spikes, n_spk)
             else:
                 n_spk = loihi_step(pop_coef[p], pop_lo[p], pop_hi[p],
                                    pop_kind[p] == POP_LOIHI_FIXED, v, u_cur, i_exc, i_inh,

@@ -5,7 +5,8 @@ Equations (time in ms, voltages and currents in mV)::
     tau_m     dv/dt     = -(v - v_rest) + I_exc + I_inh + I_ext     (unless refractory)
     tau_exc   dI_exc/dt = -I_exc
     tau_inh   dI_inh/dt = -I_inh
-    v > v_th  ->  spike, v <- v_reset, v held for t_ref
+    v > v_th + theta  ->  spike, v <- v_reset, v held for t_ref, theta <- theta + theta_plus
+    tau_theta dtheta/dt = -theta                                    (adaptive threshold)
 
 A presynaptic spike through a synapse of weight ``w`` (mV) adds ``w`` to ``I_exc``
 when ``w > 0`` and to ``I_inh`` when ``w < 0``.
@@ -32,7 +33,8 @@ import numpy as np
 from numba import njit
 
 #: Column order of a population's coefficient row (see :func:`coefficients`).
-COEF_NAMES = ("E_m", "E_exc", "E_inh", "c_exc", "c_inh", "v_rest", "v_reset", "v_th", "n_ref")
+COEF_NAMES = ("E_m", "E_exc", "E_inh", "c_exc", "c_inh", "v_rest", "v_reset", "v_th", "n_ref",
+              "E_theta", "theta_plus")
 N_COEF = len(COEF_NAMES)
 
 
@@ -43,7 +45,8 @@ def _current_gain(dt, tau_m, tau_syn):
     return tau_syn / (tau_syn - tau_m) * (e_s - e_m)
 
 
-def coefficients(dt, tau_m, tau_syn_exc, tau_syn_inh, v_rest, v_reset, v_th, n_ref):
+def coefficients(dt, tau_m, tau_syn_exc, tau_syn_inh, v_rest, v_reset, v_th, n_ref,
+                 theta_plus=0.0, tau_theta=np.inf):
     """Exact-integration coefficients of one population for step ``dt`` (ms).
 
     Returns a float64 array laid out as :data:`COEF_NAMES`.
@@ -51,7 +54,8 @@ def coefficients(dt, tau_m, tau_syn_exc, tau_syn_inh, v_rest, v_reset, v_th, n_r
     return np.array([
         np.exp(-dt / tau_m), np.exp(-dt / tau_syn_exc), np.exp(-dt / tau_syn_inh),
         _current_gain(dt, tau_m, tau_syn_exc), _current_gain(dt, tau_m, tau_syn_inh),
-        v_rest, v_reset, v_th, float(n_ref)], dtype=np.float64)
+        v_rest, v_reset, v_th, float(n_ref), np.exp(-dt / tau_theta), theta_plus],
+        dtype=np.float64)
 
 
 @njit(cache=True, inline="always")
@@ -68,7 +72,7 @@ def _update(v_old, ie, ii, ref, v_inf, e_m, c_e, c_i, v_reset, v_th, n_ref):
 
 
 @njit(cache=True, nogil=True)
-def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, spikes, n_spikes):
+def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, theta, spikes, n_spikes):
     """Advance neurons ``lo:hi`` (one population) by one step, in place.
 
     Parameters
@@ -83,6 +87,9 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, spikes, n_spike
         Refractory counter (see the module docstring), updated in place.
     i_ext : float64[n]
         External current (mV) held constant over the step; read only if ``use_ext``.
+    theta : float64[n]
+        Adaptive threshold (mV), decayed and bumped in place; used only when the
+        population's ``theta_plus > 0``.
     spikes : int32[>= n]
         Indices of this step's spikes are appended at ``spikes[n_spikes:]``.
 
@@ -95,11 +102,22 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, spikes, n_spike
     c_e, c_i = coef[3], coef[4]
     v_rest, v_reset, v_th = coef[5], coef[6], coef[7]
     n_ref = np.int32(coef[8])
+    e_theta, theta_plus = coef[9], coef[10]
+    just_fired = n_ref + 1
     # Branch-free loops over 0-based views vectorise (numba skips negative-index
     # wrap-around checks when the index is provably >= 0); spikes are collected after.
     vv, ie, ii = v[lo:hi], i_exc[lo:hi], i_inh[lo:hi]
     rr, xx = ref[lo:hi], i_ext[lo:hi]
-    if use_ext:
+    if theta_plus > 0.0:  # adaptive threshold (homeostasis, Diehl & Cook 2015)
+        tt = theta[lo:hi]
+        for j in range(hi - lo):
+            th = tt[j] * e_theta
+            vv[j], rr[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest + xx[j], e_m, c_e, c_i,
+                                   v_reset, v_th + th, n_ref)
+            tt[j] = th + theta_plus if rr[j] == just_fired else th
+            ie[j] *= e_e
+            ii[j] *= e_i
+    elif use_ext:
         for j in range(hi - lo):
             vv[j], rr[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest + xx[j], e_m, c_e, c_i,
                                    v_reset, v_th, n_ref)
@@ -111,7 +129,6 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, spikes, n_spike
                                    v_th, n_ref)
             ie[j] *= e_e
             ii[j] *= e_i
-    just_fired = n_ref + 1
     for j in range(hi - lo):
         if rr[j] == just_fired:
             spikes[n_spikes] = lo + j
@@ -119,18 +136,25 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, spikes, n_spike
     return n_spikes
 
 
-def lif_step_reference(coef, v, i_exc, i_inh, ref, i_ext):
+def lif_step_reference(coef, v, i_exc, i_inh, ref, i_ext, theta=None):
     """Readable NumPy version of :func:`lif_step` for one population.
 
-    Returns new ``(v, i_exc, i_inh, ref, spiked)`` arrays; inputs are not modified.
+    Returns new ``(v, i_exc, i_inh, ref, spiked)`` arrays, and the new ``theta`` as a
+    sixth element when ``theta`` is given; inputs are not modified.
     """
-    e_m, e_e, e_i, c_e, c_i, v_rest, v_reset, v_th, n_ref = coef
+    e_m, e_e, e_i, c_e, c_i, v_rest, v_reset, v_th, n_ref, e_theta, theta_plus = coef
     v_inf = v_rest + i_ext
     integrated = v_inf + (v - v_inf) * e_m + i_exc * c_e + i_inh * c_i
     ref = np.maximum(ref - 1, 0)
     refractory = ref > 1
     v_new = np.where(refractory, v, integrated)
-    spiked = (v_new > v_th) & ~refractory
+    adapt = theta_plus > 0 and theta is not None
+    if adapt:
+        theta = theta * e_theta
+    spiked = (v_new > v_th + (theta if adapt else 0.0)) & ~refractory
     v_new = np.where(spiked, v_reset, v_new)
     ref = np.where(spiked, int(n_ref) + 1, ref).astype(np.int32)
-    return v_new, i_exc * e_e, i_inh * e_i, ref, spiked
+    out = (v_new, i_exc * e_e, i_inh * e_i, ref, spiked)
+    if theta is None:
+        return out
+    return out + (theta + theta_plus * spiked if adapt else theta,)

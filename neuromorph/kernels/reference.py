@@ -95,9 +95,11 @@ def run_reference(sim, n_steps):
                 st["v"][sl], st["u"][sl], spiked[sl] = v, cur, s
                 st["I_exc"][sl], st["I_inh"][sl] = 0.0, 0.0
                 continue
-            v, ie, ii, ref, s = lif_step_reference(coef, st["v"][sl], st["I_exc"][sl],
-                                                   st["I_inh"][sl], st["ref"][sl], st["I_ext"][sl])
+            v, ie, ii, ref, s, th = lif_step_reference(coef, st["v"][sl], st["I_exc"][sl],
+                                                       st["I_inh"][sl], st["ref"][sl],
+                                                       st["I_ext"][sl], st["theta"][sl])
             st["v"][sl], st["I_exc"][sl], st["I_inh"][sl], st["ref"][sl] = v, ie, ii, ref
+            st["theta"][sl] = th
             spiked[sl] = s
         ptr, idx = sim._inputs(u, u + 1)
         spiked[idx] = True
