@@ -112,10 +112,12 @@ class UnsupportedFeature(ValueError):
 class LavaRuntimeError(RuntimeError):
     """A Lava process failed in its child process; the message carries its traceback.
 
-    ``worker_pid`` is the id (and process group) of the worker that ran Lava.
+    ``worker_pid`` is the id (and process group) of the worker that ran Lava,
+    ``segments`` the names of the shared-memory segments it used (all released).
     """
 
     worker_pid = None
+    segments = ()
 
 
 # -- import shim --------------------------------------------------------------------------
@@ -429,6 +431,10 @@ class LavaResult:
     weights : dict
         Plastic projection name -> learned weights after the run, in neuromorph's
         synapse order (``proj.sources``, ``proj.targets``).
+    worker_pid : int
+        Id (and process group) of the worker process that ran Lava (gone now).
+    segments : list of str
+        Names of the shared-memory segments Lava used (all released now).
     """
 
     monitors: list
@@ -437,6 +443,7 @@ class LavaResult:
     build_s: float
     weights: dict = field(default_factory=dict)
     worker_pid: int = 0
+    segments: list = field(default_factory=list)
 
 
 def _input_spikes(net, pop, n_steps):
@@ -617,11 +624,11 @@ def _run_watched(model, timeout):
                 try:
                     msg = recv.recv()
                 except EOFError:
-                    msg = ("died", None)
+                    msg = ("died", None, [])
             elif not worker.is_alive():
-                msg = ("died", None)
+                msg = ("died", None, [])
             elif timeout is not None and time.perf_counter() - t0 > timeout:
-                msg = ("timeout", None)
+                msg = ("timeout", None, [])
         worker.join(2.0)
         if msg[0] != "ok":
             err = LavaRuntimeError(
@@ -629,10 +636,10 @@ def _run_watched(model, timeout):
                 else f"the Lava run exceeded timeout={timeout} s and was killed"
                 if msg[0] == "timeout"
                 else f"the Lava worker process died (exit code {worker.exitcode})")
-            err.worker_pid = worker.pid
+            err.worker_pid, err.segments = worker.pid, msg[2]
             raise err
         result = _collect(model, *msg[1])
-        result.worker_pid = worker.pid
+        result.worker_pid, result.segments = worker.pid, msg[2]
         return result
     finally:
         recv.close()
@@ -656,8 +663,29 @@ def _actor_failure(actors):
     return None
 
 
+def _segment_names(runtime):
+    """Names of the shared-memory segments of Lava's channels (read before stopping)."""
+    smm = runtime._messaging_infrastructure.smm
+    handles = getattr(smm, "_shared_memory_handles", []) if smm is not None else []
+    return [h.name for h in handles]
+
+
+def _release_segments(names):
+    """Backstop after Lava's own release: on a loaded machine the shared-memory server
+    may miss its 1 s shutdown deadline and be terminated before unlinking everything."""
+    for name in names:
+        path = os.path.join("/dev/shm", name.lstrip("/"))
+        if os.path.exists(path):
+            try:
+                os.unlink(path)
+                resource_tracker.unregister("/" + name.lstrip("/"), "shared_memory")
+            except OSError:
+                pass
+
+
 def _teardown(runtime):
     """Stop a broken runtime without waiting on it: kill children, free shared memory."""
+    names = _segment_names(runtime)
     mi = runtime._messaging_infrastructure
     for a in mi.actors:
         if a.is_alive():
@@ -666,11 +694,13 @@ def _teardown(runtime):
         a._popen.wait(1.0) if a._popen is not None else None
     if mi.smm is not None:
         mi.smm.shutdown()
+    _release_segments(names)
     try:
         runtime._watchdog_manager.stop()
     except Exception:  # noqa: BLE001 - best effort on a broken runtime
         pass
     runtime._is_started = False  # lets Runtime.__del__ skip its blocking stop()
+    return names
 
 
 def _worker(model, conn):
@@ -696,17 +726,16 @@ def _worker(model, conn):
             failure = _wait(runtime)
             wall_s = time.perf_counter() - t0
         if failure is not None:
-            _teardown(runtime)
-            conn.send(("error", failure))
+            conn.send(("error", failure, _teardown(runtime)))
             return
         weights = {name: np.asarray(proc.weights.get()) for name, proc in model.plastic.items()}
+        names = _segment_names(runtime)
         anchor.stop()
-        conn.send(("ok", (build_s, wall_s, weights)))
+        _release_segments(names)
+        conn.send(("ok", (build_s, wall_s, weights), names))
     except BaseException:  # noqa: BLE001 - everything goes back to the parent
         tb = traceback.format_exc()
-        if runtime is not None:
-            _teardown(runtime)
-        conn.send(("error", tb))
+        conn.send(("error", tb, _teardown(runtime) if runtime is not None else []))
     finally:
         conn.close()
         os._exit(0)  # skip lava's atexit / __del__ handlers, which can block
