@@ -384,6 +384,15 @@ class LavaNetwork:
         ``floating_pt``).
     n_steps : int
         Number of steps the inputs and recorders were built for.
+    net : Network
+        The exported network (read, never modified).
+    plastic : dict
+        Plastic projection name -> its ``LearningDense`` process.
+    input_spikes : dict
+        Input population name -> ``(steps, local indices)`` replayed by its source.
+
+    Processes can be adjusted before :meth:`run` (e.g. a ``Var``'s ``init``); the run
+    happens in a forked worker, which sees them as they are at that moment.
     """
 
     net: Network
