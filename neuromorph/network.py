@@ -173,6 +173,19 @@ class Projection:
         """Delays (ms) as a dense ``(n_pre, n_post)`` array; 0 where no synapse."""
         return self._dense(self.delay_steps * self._dt)
 
+    def normalize(self, total):
+        """Scale each postsynaptic neuron's incoming weights to sum to ``total`` (mV).
+
+        The weight normalisation of Diehl & Cook (2015), applied between samples.
+        Neurons whose incoming weights sum to 0 are left unchanged.
+        """
+        total = _checks.real("total", total)
+        sums = np.bincount(self.targets, weights=self.w, minlength=self.post.size)
+        scale = np.divide(total, sums, out=np.ones_like(sums), where=sums != 0)
+        self.w *= scale[self.targets]
+        if self.plasticity is not None:
+            np.clip(self.w, self.plasticity.w_min, self.plasticity.w_max, out=self.w)
+
     def to_sparse(self):
         """Weights as a ``scipy.sparse.csr_matrix`` of shape ``(n_pre, n_post)``."""
         import scipy.sparse as sp
@@ -324,6 +337,11 @@ class Network:
         """Add ``n`` independent Poisson spike sources firing at ``rate`` (Hz, scalar or array)."""
         _checks.no_extra("poisson", kwargs)
         n = _checks.integer("n", n, minimum=1)
+        model = self._poisson_model(n, rate)
+        name = self._name(name, "poisson", self.populations)
+        return self._commit(Population(name, n, model, {}), self.populations)
+
+    def _poisson_model(self, n, rate):
         rate = np.broadcast_to(_checks.finite_array("rate", rate), (n,)) \
             if np.ndim(rate) == 0 else rate
         model = PoissonInput(rate)
@@ -332,8 +350,26 @@ class Network:
         if np.any(model.rate * self.dt * 1e-3 > 1.0):
             raise ValueError(f"rate must be <= 1000/dt = {1000 / self.dt} Hz (at most one "
                              f"spike per step), got max {model.rate.max()} Hz")
-        name = self._name(name, "poisson", self.populations)
-        return self._commit(Population(name, n, model, {}), self.populations)
+        return model
+
+    def set_rate(self, population, rate):
+        """Change the rates (Hz, scalar or one per neuron) of a Poisson population from now on.
+
+        Use it between runs or in a run callback, e.g. to present a new image. Spike
+        trains depend only on the seed and on the steps at which rates change.
+        """
+        if not isinstance(population, Population) or not isinstance(population.model,
+                                                                     PoissonInput):
+            raise TypeError("set_rate needs a Poisson population (net.poisson(...)), got "
+                            f"{population!r}")
+        if population not in self.populations:
+            raise ValueError(f"{population.name!r} is not a population of this network")
+        model = self._poisson_model(population.size, rate)
+        if np.array_equal(model.rate, population.model.rate):
+            return  # unchanged: keep the spike trains already drawn
+        population.model = model
+        if self._sim is not None and population in self._sim.poisson:
+            self._sim.poisson[population].set_rate(model.rate, self.step)
 
     def spike_source(self, n, indices, times, *, name=None, **kwargs):
         """Add ``n`` neurons that fire at given times.

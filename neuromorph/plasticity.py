@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _checks
 
-_DEPENDENCE = {"additive": 0.0, "multiplicative": 1.0}
+_DEPENDENCE = {"additive": 0.0, "multiplicative": 1.0, "power": None}
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,12 @@ class PairTraceRule:
     w_max: float = 1.0
     weight_dependence: str = "additive"
     pairing: str = "all_to_all"
+    x_tar: float = 0.0
+    power: float = 1.0
 
     def __post_init__(self):
+        object.__setattr__(self, "x_tar", _checks.non_negative("x_tar", self.x_tar))
+        object.__setattr__(self, "power", _checks.positive("power", self.power))
         for name in ("tau_pre", "tau_post"):
             object.__setattr__(self, name, _checks.positive(name, getattr(self, name), "ms"))
         a_plus = _checks.real("a_plus", self.a_plus)
@@ -50,11 +54,13 @@ class PairTraceRule:
 
     @property
     def mu(self):
-        """Exponent of the weight dependence (0 additive, 1 multiplicative)."""
-        return _DEPENDENCE[self.weight_dependence]
+        """Exponent of the weight dependence (0 additive, 1 multiplicative, or ``power``)."""
+        exponent = _DEPENDENCE[self.weight_dependence]
+        return self.power if exponent is None else exponent
 
     def parameter_row(self, dt):
-        """Kernel parameter row (layout :data:`neuromorph.kernels.stdp.RULE_NAMES`)."""
+        """Kernel parameter row: the first 9 columns of
+        :data:`neuromorph.kernels.stdp.RULE_NAMES` (the engine adds the rest)."""
         return np.array([self.a_plus, self.a_minus, self.w_min, self.w_max,
                          np.exp(-dt / self.tau_pre), np.exp(-dt / self.tau_post),
                          float(self.pairing == "nearest"), self.mu, self.mu])
@@ -82,7 +88,11 @@ class STDP(PairTraceRule):
     outgoing weight by ``a_minus * x_post * f_minus(w)``; weights stay in
     ``[w_min, w_max]``. For ``weight_dependence='additive'`` ``f = 1`` with hard clipping;
     for ``'multiplicative'`` (soft bounds)
-    ``f_plus = (w_max - w) / (w_max - w_min)``, ``f_minus = (w - w_min) / (w_max - w_min)``.
+    ``f_plus = (w_max - w) / (w_max - w_min)``, ``f_minus = (w - w_min) / (w_max - w_min)``;
+    ``'power'`` raises both to ``power`` (Guetig et al. 2003). With a target trace
+    ``x_tar > 0`` potentiation uses ``x_pre - x_tar``, so a post spike depresses synapses
+    from inputs that were silent (Diehl & Cook 2015:
+    ``dw = a_plus (x_pre - x_tar) (w_max - w)^power`` with ``a_minus = 0``).
 
     A pre-post pair with lag ``dt_pair = t_post - t_pre`` (ms) changes an additive
     weight by ``a_plus exp(-dt_pair / tau_pre)`` if ``dt_pair >= 0`` and by
@@ -100,8 +110,12 @@ class STDP(PairTraceRule):
         Depression amplitude (weight units, mV), <= 0.
     w_min, w_max : float
         Weight bounds (mV), ``w_min < w_max``.
-    weight_dependence : {'additive', 'multiplicative'}
+    weight_dependence : {'additive', 'multiplicative', 'power'}
     pairing : {'all_to_all', 'nearest'}
+    x_tar : float
+        Target value of the presynaptic trace (dimensionless), >= 0.
+    power : float
+        Exponent of the ``'power'`` weight dependence, > 0.
     """
 
 

@@ -36,6 +36,7 @@ class PoissonBlocks:
     """
 
     def __init__(self, rate, dt, seed, key):
+        self.dt = dt
         self.p = np.asarray(rate, float) * dt * 1e-3
         self.rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, key)))
         self.next = None
@@ -44,22 +45,27 @@ class PoissonBlocks:
     def _gaps(self, idx):
         return self.rng.geometric(self.p[idx])
 
+    def _first(self, start):
+        """Each live neuron's first spike at or after ``start`` (memoryless)."""
+        self.next = np.full(self.p.shape, np.iinfo(np.int64).max, np.int64)
+        live = np.nonzero(self.p > 0)[0]
+        self.next[live] = start - 1 + self._gaps(live)
+
     def events(self, u0, u1):
         """Spikes ``(steps, local indices)`` in ``[u0, u1)``, inside one block."""
         b = u0 // BLOCK
         if b != self.block:
-            self._generate(b)
+            if self.next is None:
+                self._first(b * BLOCK)
+            self.block = b
+            self.steps, self.idx = self._draw((b + 1) * BLOCK)
         lo, hi = np.searchsorted(self.steps, [u0, u1])
         return self.steps[lo:hi], self.idx[lo:hi]
 
-    def _generate(self, b):
-        start, end = b * BLOCK, (b + 1) * BLOCK
-        live = np.nonzero(self.p > 0)[0]
-        if self.next is None:
-            self.next = np.full(self.p.shape, np.iinfo(np.int64).max, np.int64)
-            self.next[live] = start - 1 + self._gaps(live)
+    def _draw(self, end):
+        """All spikes from the pending ``next`` steps up to ``end`` (sorted)."""
         steps, idx = [], []
-        todo = live[self.next[live] < end]
+        todo = np.nonzero(self.next < end)[0]
         while todo.size:
             steps.append(self.next[todo].copy())
             idx.append(todo)
@@ -68,7 +74,23 @@ class PoissonBlocks:
         steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
         idx = np.concatenate(idx).astype(np.int32) if idx else np.zeros(0, np.int32)
         order = np.lexsort((idx, steps))
-        self.block, self.steps, self.idx = b, steps[order], idx[order]
+        return steps[order], idx[order]
+
+    def set_rate(self, rate, u):
+        """New rates (Hz) from step ``u`` on; spikes before ``u`` are kept.
+
+        A Bernoulli process is memoryless, so redrawing every neuron's next spike from
+        ``u`` with the new probability is exact.
+        """
+        self.p = np.asarray(rate, float) * self.dt * 1e-3
+        if self.next is None:
+            return
+        self._first(u)
+        if self.block == u // BLOCK:
+            keep = self.steps < u
+            steps, idx = self._draw((self.block + 1) * BLOCK)
+            self.steps = np.concatenate([self.steps[keep], steps])
+            self.idx = np.concatenate([self.idx[keep], idx])
 
 
 class Simulator:
@@ -161,11 +183,13 @@ class Simulator:
             plastic = pr.plasticity is not None
             if plastic:
                 self.pr_rule[i, :9] = pr.plasticity.parameter_row(self.net.dt)
+                self.pr_rule[i, 13] = pr.plasticity.x_tar
             mod = self.modulator_of[i]
             if mod is not None:
                 tau_d = np.inf if mod.phasic else mod.tau_dopamine
                 tau_e = pr.plasticity.tau_elig
-                self.pr_rule[i, 9:] = tau_e, pr.plasticity.lr, tau_d, 1.0 / (1 / tau_d + 1 / tau_e)
+                tau_p = 1.0 / (1 / tau_d + 1 / tau_e)
+                self.pr_rule[i, 9:13] = tau_e, pr.plasticity.lr, tau_d, tau_p
             xpre_n.append(pr.pre.size if plastic else 0)
             xpost_n.append(pr.post.size if plastic else 0)
 

@@ -24,7 +24,8 @@ def random_network(seed=0, plastic=True, pairing="all_to_all", dependence="addit
     d = rng.integers(0, 30, (n_src, 25)) * 0.1 if delays else 0.0
     net.connect(src, a, matrix=mixed, delay=d)
     rule = nm.STDP(tau_pre=15.0, tau_post=25.0, a_plus=0.2, a_minus=-0.25, w_min=-1.0,
-                   w_max=4.0, weight_dependence=dependence, pairing=pairing)
+                   w_max=4.0, weight_dependence=dependence, pairing=pairing, power=0.7,
+                   x_tar=0.2 if dependence == "power" else 0.0)
     net.connect(inp, a, p=0.3, w=nm.uniform(0.0, 3.0), plasticity=rule if plastic else None)
     net.connect(a, b, p=0.5, w=nm.uniform(0.5, 3.0), delay=1.0 if delays else 0.0,
                 plasticity=rule if plastic else None)

@@ -53,7 +53,7 @@ def static_network(seed=3, theta_plus=0.0, tau_theta=np.inf):
     return net
 
 
-def stdp_network(dependence, pairing, seed=5):
+def stdp_network(dependence, pairing, seed=5, x_tar=0.0):
     """Spike sources -> LIF with STDP (bounds straddling 0, so weights change sign;
     bounds <= 0, an inhibitory plastic projection), plastic LIF -> LIF projections (between views; recurrent with self-synapses) and a
     static delayed inhibition."""
@@ -62,10 +62,11 @@ def stdp_network(dependence, pairing, seed=5):
     src = _spike_source(net, 60, 500.0, 6000, rng)
     post = net.lif(20, tau_m=10.0, v_rest=-60.0, v_reset=-65.0, v_th=-54.0, t_ref=2.0,
                    tau_syn_exc=5.0, tau_syn_inh=10.0, v_init=nm.uniform(-65.0, -55.0))
+    kw = dict(weight_dependence=dependence, pairing=pairing, power=0.6, x_tar=x_tar)
     straddling = nm.STDP(tau_pre=15.0, tau_post=25.0, a_plus=0.1, a_minus=-0.12, w_min=-1.0,
-                         w_max=3.0, weight_dependence=dependence, pairing=pairing)
+                         w_max=3.0, **kw)
     positive = nm.STDP(tau_pre=20.0, tau_post=20.0, a_plus=0.05, a_minus=-0.06, w_min=0.0,
-                       w_max=2.0, weight_dependence=dependence, pairing=pairing)
+                       w_max=2.0, **kw)
     net.connect(src, post, p=0.5, w=nm.uniform(-0.5, 2.5), plasticity=straddling,
                 name="input")
     net.connect(post[:10], post[10:], p=0.5, w=nm.uniform(0.0, 2.0), plasticity=positive,
@@ -74,7 +75,7 @@ def stdp_network(dependence, pairing, seed=5):
     net.connect(post, post, p=0.2, w=nm.uniform(0.0, 1.0), plasticity=positive,
                 allow_self=True, name="recurrent")
     negative = nm.STDP(tau_pre=20.0, tau_post=20.0, a_plus=0.05, a_minus=-0.05, w_min=-1.0,
-                       w_max=0.0, weight_dependence=dependence, pairing=pairing)
+                       w_max=0.0, **kw)
     net.connect(src[40:], post, p=0.15, w=nm.uniform(-0.6, 0.0), plasticity=negative,
                 name="inhibitory")
     net.connect(src[:20], post, p=0.2, w=-1.5, delay=1.0)
@@ -124,10 +125,12 @@ def test_adaptive_threshold_same_spikes(tau_theta):
     assert mons[1].num_spikes > 100 and a.theta.max() > 1.0
 
 
-@pytest.mark.parametrize("dependence", ["additive", "multiplicative"])
-@pytest.mark.parametrize("pairing", ["all_to_all", "nearest"])
-def test_stdp_same_post_spikes_and_final_weights(dependence, pairing):
-    net = stdp_network(dependence, pairing)
+@pytest.mark.parametrize("dependence,pairing,x_tar", [
+    ("additive", "all_to_all", 0.0), ("additive", "nearest", 0.0),
+    ("multiplicative", "all_to_all", 0.0), ("multiplicative", "nearest", 0.0),
+    ("power", "all_to_all", 0.3)])
+def test_stdp_same_post_spikes_and_final_weights(dependence, pairing, x_tar):
+    net = stdp_network(dependence, pairing, x_tar=x_tar)
     w0 = {p.name: p.w.copy() for p in net.projections}
     res, mons = _run_both(net, 500.0)
     post_mon, (t, i) = mons[1], res.spikes[1]

@@ -90,3 +90,18 @@ def test_population_views():
     assert P[-1].start == 99 and len(P[200:]) == 0
     V.v[:] = -60.0
     assert np.all(P.v[20:50] == -60.0) and P.v[19] == -65.0
+
+
+def test_normalize_incoming_weights():
+    net = nm.Network(seed=3)
+    A, B = net.lif(40), net.lif(6)
+    proj = net.connect(A, B, p=0.5, w=nm.uniform(0.1, 1.0))
+    before = proj.weights.copy()
+    proj.normalize(7.8)
+    np.testing.assert_allclose(proj.weights.sum(axis=0), 7.8)
+    ratio = proj.weights[before > 0] / before[before > 0]
+    cols = np.nonzero(before > 0)[1]
+    for c in range(6):  # one scale per postsynaptic neuron
+        np.testing.assert_allclose(ratio[cols == c], ratio[cols == c][0])
+    with pytest.raises(TypeError):
+        proj.normalize("a lot")

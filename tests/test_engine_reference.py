@@ -15,6 +15,7 @@ from helpers import random_network
     ("all_to_all", "additive", True, False),
     ("nearest", "multiplicative", True, True),
     ("all_to_all", "multiplicative", False, False),
+    ("all_to_all", "power", True, True),
 ])
 def test_numba_loop_matches_numpy_reference(pairing, dependence, delays, adaptive):
     kw = dict(pairing=pairing, dependence=dependence, delays=delays, adaptive=adaptive)

@@ -84,3 +84,33 @@ def test_poisson_rates_and_isi_statistics():
     assert np.all(np.abs(counts[:3] - expected[:3]) < 5 * np.sqrt(expected[:3]))
     isi = np.diff(mon.t[mon.i == 2])
     assert abs(isi.std() / isi.mean() - 1.0) < 0.05  # CV of a Poisson process is 1
+
+
+def test_set_rate_switches_poisson_rates_exactly_when_asked():
+    def run(pieces):
+        net = nm.Network(dt=0.1, seed=4)
+        inp = net.poisson(300, rate=10.0)
+        mon = net.spike_monitor(inp)
+        for duration, rate in pieces:
+            net.set_rate(inp, rate)
+            net.run(duration)
+        return net, inp, mon
+
+    net, inp, mon = run([(1000.0, 10.0), (1000.0, np.r_[np.full(150, 80.0), np.zeros(150)]),
+                         (1000.0, 0.0)])
+    first = mon.steps < 10_000
+    second = (mon.steps >= 10_000) & (mon.steps < 20_000)
+    assert abs(first.sum() - 3000) < 5 * np.sqrt(3000)
+    assert abs(second.sum() - 12000) < 5 * np.sqrt(12000)
+    assert np.all(mon.i[second] < 150)
+    assert not np.any(mon.steps >= 20_000)
+    # rate changes at the same steps -> the same spikes, however the runs are split
+    _, _, again = run([(400.0, 10.0), (600.0, 10.0),
+                       (1000.0, np.r_[np.full(150, 80.0), np.zeros(150)]), (1000.0, 0.0)])
+    np.testing.assert_array_equal(again.steps, mon.steps)
+    np.testing.assert_array_equal(again.i, mon.i)
+    with pytest.raises(ValueError, match="rate"):
+        net.set_rate(inp, -1.0)
+    with pytest.raises(TypeError, match="Poisson"):
+        net.set_rate(net.lif(2), 5.0)
+    np.testing.assert_array_equal(inp.model.rate, 0.0)

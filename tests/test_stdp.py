@@ -54,6 +54,20 @@ def test_multiplicative_window_scales_with_distance_to_bounds():
     np.testing.assert_allclose(proj.w - w0, rule.window(lags) * frac, rtol=0, atol=1e-12)
 
 
+def test_target_trace_and_power_dependence_diehl_cook():
+    """dw = a_plus (x_pre - x_tar) ((w_max - w) / (w_max - w_min))^power at the post spike,
+    nothing at pre spikes (a_minus = 0): silent inputs are depressed."""
+    rule = nm.STDP(tau_pre=20.0, tau_post=20.0, a_plus=0.05, a_minus=0.0, w_min=0.0,
+                   w_max=1.0, weight_dependence="power", power=0.4, x_tar=0.3)
+    w0 = 0.5
+    _, proj, _, _ = pairing_network(LAGS, rule, w0=w0)
+    lags = np.array(LAGS)
+    x_pre = np.where(lags >= 0, np.exp(-lags / 20.0), 0.0)
+    want = 0.05 * (x_pre - 0.3) * 0.5 ** 0.4
+    np.testing.assert_allclose(proj.w - w0, want, rtol=0, atol=1e-12)
+    assert np.sum(want < 0) >= 5 and np.sum(want > 0) >= 4
+
+
 def test_all_to_all_sums_pairs_nearest_keeps_closest():
     # pre neuron 0 fires 5 ms and 12 ms before the post spike
     kw = dict(tau_pre=20.0, tau_post=20.0, a_plus=0.01, a_minus=-0.01, w_min=0.0, w_max=1.0)

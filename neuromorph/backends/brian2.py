@@ -399,6 +399,9 @@ def _stdp_code(rule):
     if rule.weight_dependence == "multiplicative":
         f_plus = " * (w_max - w) / (w_max - w_min)"
         f_minus = " * (w - w_min) / (w_max - w_min)"
+    elif rule.weight_dependence == "power":
+        f_plus = f" * ((w_max - w) / (w_max - w_min)) ** {rule.power!r}"
+        f_minus = f" * ((w - w_min) / (w_max - w_min)) ** {rule.power!r}"
     else:
         f_plus = f_minus = ""
     if rule.w_min >= 0:
@@ -411,7 +414,7 @@ def _stdp_code(rule):
     on_pre = "\n".join(deliver + [f"Apre {bump}",
                                   f"w = clip(w + a_minus * Apost{f_minus}, w_min, w_max)"])
     on_post = "\n".join([f"Apost {bump}",
-                         f"w = clip(w + a_plus * Apre{f_plus}, w_min, w_max)"])
+                         f"w = clip(w + a_plus * (Apre - x_tar){f_plus}, w_min, w_max)"])
     return model, on_pre, on_post
 
 
@@ -420,7 +423,7 @@ def _plastic_projection(proj, source, target, clock):
     model, on_pre, on_post = _stdp_code(rule)
     ns = {"tau_pre": rule.tau_pre * ms, "tau_post": rule.tau_post * ms,
           "a_plus": rule.a_plus * mV, "a_minus": rule.a_minus * mV,
-          "w_min": rule.w_min * mV, "w_max": rule.w_max * mV}
+          "w_min": rule.w_min * mV, "w_max": rule.w_max * mV, "x_tar": rule.x_tar}
     return [_synapses(source, target, proj.pre.start, proj.post.start, proj.sources,
                       proj.targets, model, on_pre, on_post, ns, clock, proj.delay_steps,
                       proj.w)]

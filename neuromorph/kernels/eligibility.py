@@ -69,8 +69,8 @@ def tag_row(lo, hi, e_shift, post, w, elig, x_post, a_minus, w_min, w_max, mu_mi
 
 
 @njit(cache=True, nogil=True)
-def tag_column(syn, col_pre, lo, hi, e_shift, step, w, elig, elig_step, x_pre, d_c, t_c,
-               tau_d, lr, tau_elig, tau_p, dt, a_plus, w_min, w_max, mu_plus):
+def tag_column(syn, col_pre, lo, hi, e_shift, step, w, elig, elig_step, x_pre, x_tar, d_c,
+               t_c, tau_d, lr, tau_elig, tau_p, dt, a_plus, w_min, w_max, mu_plus):
     """Post spike: bring incoming synapses ``syn[lo:hi]`` up to date, add potentiation."""
     for k in range(lo, hi):
         s = syn[k]
@@ -79,7 +79,8 @@ def tag_column(syn, col_pre, lo, hi, e_shift, step, w, elig, elig_step, x_pre, d
         ws, c = catch_up(w[s], elig[e], step - elig_step[e], d0, lr, tau_elig, tau_p, dt,
                          w_min, w_max)
         w[s] = ws
-        elig[e] = c + pairing_term(ws, a_plus, x_pre[col_pre[k]], w_min, w_max, mu_plus, True)
+        elig[e] = c + pairing_term(ws, a_plus, x_pre[col_pre[k]] - x_tar, w_min, w_max, mu_plus,
+                                   True)
         elig_step[e] = step
 
 

@@ -144,13 +144,14 @@ def run_steps(step0, s_begin, n_steps,
                     continue
                 xpost[i] = bump_trace(xpost[i], nearest)
                 a, b = colptr[coff + i], colptr[coff + i + 1]
+                x_tar = pr_rule[k, 13]
                 if kind == STDP_KIND:
-                    potentiate_column(col_syn, col_pre, a, b, syn_w, xpre, a_plus, w_min, w_max,
-                                      mu_plus)
+                    potentiate_column(col_syn, col_pre, a, b, syn_w, xpre, x_tar, a_plus, w_min,
+                                      w_max, mu_plus)
                 else:
                     tag_column(col_syn, col_pre, a, b, pr_eshift[k], u, syn_w, elig, elig_step,
-                               xpre, pr_dop[k], pr_dop_step[k], tau_d, lr, tau_e, tau_p, dt,
-                               a_plus, w_min, w_max, mu_plus)
+                               xpre, x_tar, pr_dop[k], pr_dop_step[k], tau_d, lr, tau_e, tau_p,
+                               dt, a_plus, w_min, w_max, mu_plus)
         # 7. delayed arrivals due at the end of this step
         if has_ring:
             drain_ring(u, 0, n_lif, i_exc, i_inh, ring_exc, ring_inh)

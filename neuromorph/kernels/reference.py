@@ -58,7 +58,7 @@ class _EagerRSTDP:
 
     def integrate(self, u, dt):
         for k in self.k:
-            tau_e, lr, _, tau_p = self.sim.pr_rule[k, 9:]
+            tau_e, lr, _, tau_p = self.sim.pr_rule[k, 9:13]
             d = self.sim.modulator_of[k].level_at(u)
             c = self.elig(k)
             self.acc[k] += lr * d * c * tau_p * -np.expm1(-dt / tau_p)
@@ -141,12 +141,12 @@ def run_reference(sim, n_steps):
             if sim.pr_kind[k] == RSTDP_KIND:
                 rstdp.settle(k, act)
                 rstdp.elig(k)[act] += pairing_term_reference(
-                    pr.w[act], rule.a_plus, x_pre[pr.sources[act]], rule.w_min, rule.w_max,
-                    rule.mu, True)
+                    pr.w[act], rule.a_plus, x_pre[pr.sources[act]] - rule.x_tar, rule.w_min,
+                    rule.w_max, rule.mu, True)
             else:
                 pr.w[act] = update_weight_reference(pr.w[act], rule.a_plus,
-                                                    x_pre[pr.sources[act]], rule.w_min,
-                                                    rule.w_max, rule.mu, True)
+                                                    x_pre[pr.sources[act]] - rule.x_tar,
+                                                    rule.w_min, rule.w_max, rule.mu, True)
         # arrivals due at the end of this step
         slot = u % n_slots
         st["I_exc"] += ring[slot, 0]

@@ -27,7 +27,7 @@ from numba import njit
 
 #: Column order of a rule's parameter row.
 RULE_NAMES = ("a_plus", "a_minus", "w_min", "w_max", "decay_pre", "decay_post",
-              "nearest", "mu_plus", "mu_minus", "tau_elig", "lr", "tau_d", "tau_p")
+              "nearest", "mu_plus", "mu_minus", "tau_elig", "lr", "tau_d", "tau_p", "x_tar")
 #: Projection kinds of the engine.
 STATIC, STDP_KIND, RSTDP_KIND = 0, 1, 2
 N_RULE = len(RULE_NAMES)
@@ -68,15 +68,17 @@ def bump_trace(x, nearest):
 
 
 @njit(cache=True, nogil=True)
-def potentiate_column(syn, col_pre, lo, hi, w, x_pre, a_plus, w_min, w_max, mu_plus):
-    """Post spike: potentiate incoming synapses ``syn[lo:hi]`` (indices into ``w``).
+def potentiate_column(syn, col_pre, lo, hi, w, x_pre, x_tar, a_plus, w_min, w_max, mu_plus):
+    """Post spike: potentiate incoming synapses ``syn[lo:hi]`` (indices into ``w``) by
+    ``a_plus (x_pre - x_tar) f_plus(w)``.
 
     ``col_pre[k]`` is the presynaptic neuron of synapse ``syn[k]``, stored in column
     order so that the only scattered memory access per synapse is its weight.
     """
     for k in range(lo, hi):
         s = syn[k]
-        w[s] = update_weight(w[s], a_plus, x_pre[col_pre[k]], w_min, w_max, mu_plus, True)
+        w[s] = update_weight(w[s], a_plus, x_pre[col_pre[k]] - x_tar, w_min, w_max, mu_plus,
+                             True)
 
 
 def pairing_term_reference(w, amplitude, trace, w_min, w_max, mu, potentiate):
