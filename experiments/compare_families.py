@@ -16,8 +16,8 @@ a learning curve. Writes to ``--out``:
 
 Usage::
 
-    python experiments/compare_families.py --out experiments/results          # full run
-    python experiments/compare_families.py --out /tmp/cmp --quick               # smoke run
+    python experiments/compare_families.py --out experiments/results/compare_families  # full
+    python experiments/compare_families.py --out /tmp/cmp --quick                      # smoke
 
 Wall times are per fit, on the machine that ran the script, training only (the
 per-epoch test evaluation is excluded), with ``--jobs`` fits in parallel.
