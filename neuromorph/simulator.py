@@ -163,6 +163,9 @@ class Simulator:
                                  RSTDP_KIND if isinstance(pr.plasticity, RSTDP) else STDP_KIND
                                  for pr in projections], np.int64)
         self.modulator_of = [self._modulator(pr) for pr in projections]
+        # all-to-all in CSR order: synapse (j, i) sits at j * n_post + i (no index arrays)
+        self.pr_dense = np.array([pr.n_synapses == pr.pre.size * pr.post.size > 0
+                                  for pr in projections], bool)
         self.pr_delay = np.array([pr.delay_steps[0] if pr.n_synapses and
                                   np.all(pr.delay_steps == pr.delay_steps[0]) else -1
                                   for pr in projections], np.int64)
@@ -477,7 +480,7 @@ class Simulator:
                           self.ring_exc, self.ring_inh, ptr, idx,
                           self.pr_pre_lo, self.pr_pre_hi, self.pr_post_lo, self.pr_rowptr_off,
                           self.pr_colptr_off, self.pr_sign, self.pr_delay, self.pr_wconst,
-                          self.pr_kind, self.pr_rule, self.pr_xpre_off,
+                          self.pr_kind, self.pr_dense, self.pr_rule, self.pr_xpre_off,
                           self.pr_xpost_off, self.rowptr, self.syn_post, self.syn_w,
                           self.syn_delay, self.colptr, self.col_syn, self.col_pre, self.x_pre,
                           self.x_post, self.pr_eshift, self.elig, self.elig_step, self.pr_dop,

@@ -26,7 +26,8 @@ from .lif import lif_step
 from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step
 from .eligibility import catch_up_range, tag_column, tag_row
 from .propagate import drain_ring, propagate_row
-from .stdp import RSTDP_KIND, STATIC, STDP_KIND, bump_trace, potentiate_column
+from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, bump_trace, potentiate_column,
+                   potentiate_strided)
 
 
 @njit(cache=True, nogil=True)
@@ -37,7 +38,8 @@ def run_steps(step0, s_begin, n_steps,
               ring_exc, ring_inh,
               in_ptr, in_idx,
               pr_pre_lo, pr_pre_hi, pr_post_lo, pr_rowptr_off, pr_colptr_off,
-              pr_sign, pr_delay, pr_wconst, pr_kind, pr_rule, pr_xpre_off, pr_xpost_off,
+              pr_sign, pr_delay, pr_wconst, pr_kind, pr_dense, pr_rule, pr_xpre_off,
+              pr_xpost_off,
               rowptr, syn_post, syn_w, syn_delay, colptr, col_syn, col_pre, x_pre, x_post,
               pr_eshift, elig, elig_step, pr_dop, pr_dop_step, dt,
               rec_mask, spk_step, spk_idx, spk_count, max_rec_per_step,
@@ -145,7 +147,11 @@ def run_steps(step0, s_begin, n_steps,
                 xpost[i] = bump_trace(xpost[i], nearest)
                 a, b = colptr[coff + i], colptr[coff + i + 1]
                 x_tar = pr_rule[k, 13]
-                if kind == STDP_KIND:
+                if kind == STDP_KIND and pr_dense[k]:
+                    n_pre = pr_pre_hi[k] - pr_pre_lo[k]
+                    potentiate_strided(rowptr[pr_rowptr_off[k]] + i, n_post, n_pre, syn_w, xpre,
+                                       x_tar, a_plus, w_min, w_max, mu_plus)
+                elif kind == STDP_KIND:
                     potentiate_column(col_syn, col_pre, a, b, syn_w, xpre, x_tar, a_plus, w_min,
                                       w_max, mu_plus)
                 else:

@@ -81,6 +81,16 @@ def potentiate_column(syn, col_pre, lo, hi, w, x_pre, x_tar, a_plus, w_min, w_ma
                              True)
 
 
+@njit(cache=True, nogil=True)
+def potentiate_strided(first, stride, n_pre, w, x_pre, x_tar, a_plus, w_min, w_max, mu_plus):
+    """:func:`potentiate_column` for an all-to-all projection in CSR order, where the
+    synapse from ``j`` is ``first + j * stride``: no index arrays to read, so the
+    constant-stride walk is prefetched by the hardware."""
+    for j in range(n_pre):
+        s = first + j * stride
+        w[s] = update_weight(w[s], a_plus, x_pre[j] - x_tar, w_min, w_max, mu_plus, True)
+
+
 def pairing_term_reference(w, amplitude, trace, w_min, w_max, mu, potentiate):
     """Vectorised NumPy version of :func:`pairing_term`."""
     span = w_max - w_min
