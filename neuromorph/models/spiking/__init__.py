@@ -1,3 +1,4 @@
 """Spiking learning-rule families built on the event-driven core."""
 
 from .csdp import CSDP  # noqa: E402
+from .rstdp_classifier import RSTDPClassifier  # noqa: E402

@@ -1,0 +1,193 @@
+"""A spiking agent learns CartPole-v1 by R-STDP (closed loop through ``net.run`` callbacks).
+
+Agent (all on the event-driven core):
+
+* **Sensors** — 4 state variables (cart position and velocity, pole angle and angular
+  velocity), each coded by ``n_bins`` LIF neurons with Gaussian tuning: neuron ``k`` of
+  variable ``i`` receives a current ``I_max exp(-(s_i - c_k)^2 / 2 sigma^2)`` (set from
+  the callback each environment step), so it fires regularly when the state is near its
+  preferred value.
+* **Actors** — two groups of LIF neurons ("push left", "push right"), each driven by all
+  sensors through R-STDP synapses, with mutual inhibition between the groups and a
+  private Poisson input per neuron (exploration noise).
+
+Each environment step lasts ``t_step`` ms of simulated time. At its end the callback
+reads the actors' spike counts, takes the action of the group that fired most (random on
+a tie), steps the environment, delivers a phasic reward and sets the sensor currents for
+the new state. The reward is shaped from the observed state, not from the policy: ``+1``
+if the pole's "danger" ``|theta| / 0.21 + |theta_dot| / 2`` decreased during the step,
+``-1`` if it increased, ``-1`` when the episode fails; a running-mean baseline turns it
+into a reward-prediction error. The eligibility traces (``tau_elig`` ~ one step) credit
+the synapses that drove the chosen action.
+
+Writes into ``--out`` (default ``experiments/results/cartpole/``):
+``learning_curve.png/.svg`` (episode length during training and in the frozen test),
+``metrics.json`` (mean episode length over the last training episodes and over 100
+test episodes with learning switched off).
+
+Usage::
+
+    python experiments/cartpole.py             # 300 training + 100 test episodes
+    python experiments/cartpole.py --quick     # 60 + 20
+
+Needs ``gymnasium`` (``pip install neuromorph[rl]``).
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+import neuromorph as nm
+
+V_REST, V_TH = -65.0, -50.0
+RANGES = np.array([[-2.4, 2.4], [-2.0, 2.0], [-0.21, 0.21], [-2.0, 2.0]])
+
+
+class SpikingAgent:
+    """Sensors -> (R-STDP) -> two competing actor groups; see the module docstring."""
+
+    def __init__(self, n_bins=10, n_actor=10, t_step=20.0, dt=0.5, lr=0.02, tau_elig=20.0,
+                 baseline_rate=0.05, noise_rate=100.0, seed=0):
+        self.n_bins, self.n_actor, self.t_step, self.dt = n_bins, n_actor, t_step, dt
+        self.rng = np.random.default_rng(seed)
+        net = self.net = nm.Network(dt=dt, seed=seed)
+        n_in = 4 * n_bins
+        self.centers = np.concatenate([np.linspace(lo, hi, n_bins) for lo, hi in RANGES])
+        self.sigma = np.repeat((RANGES[:, 1] - RANGES[:, 0]) / (n_bins - 1), n_bins)
+        self.sensors = net.lif(n_in, tau_m=10.0, v_rest=V_REST, v_reset=V_REST, v_th=V_TH,
+                               t_ref=2.0, name="sensors")
+        self.drive = net.current(self.sensors, np.zeros(n_in))
+        self.actors = net.lif(2 * n_actor, tau_m=10.0, v_rest=V_REST, v_reset=V_REST, v_th=V_TH,
+                              t_ref=2.0, tau_syn_exc=5.0, tau_syn_inh=10.0, name="actors")
+        self.reward = net.reward_signal(None, baseline_rate=baseline_rate)
+        w_max = 3.0
+        self.rule = nm.RSTDP(tau_pre=20.0, tau_post=20.0, a_plus=1.0, a_minus=0.0,
+                             tau_elig=tau_elig, lr=lr, w_min=0.0, w_max=w_max)
+        self.proj = net.connect(self.sensors, self.actors, w=nm.uniform(0.3 * w_max, 0.6 * w_max),
+                                plasticity=self.rule, name="sense->act")
+        group = np.repeat([0, 1], n_actor)
+        inh = np.where(group[:, None] != group[None, :], -8.0, 0.0)
+        net.connect(self.actors, self.actors, matrix=inh, name="compete")
+        noise = net.poisson(2 * n_actor, rate=noise_rate, name="noise")
+        net.connect(noise, self.actors, w=6.0, connectivity_rule="one_to_one")
+        self.spikes = net.spike_monitor(self.actors)
+        self._seen = 0
+
+    def encode(self, obs):
+        s = np.repeat(np.clip(obs, RANGES[:, 0], RANGES[:, 1]), self.n_bins)
+        self.drive.amplitude[:] = 40.0 * np.exp(-0.5 * ((s - self.centers) / self.sigma) ** 2)
+
+    def act(self):
+        i = self.spikes.i[self._seen:]
+        self._seen += len(i)
+        counts = np.bincount(i // self.n_actor, minlength=2)
+        if counts[0] == counts[1]:
+            return int(self.rng.integers(2)), counts
+        return int(np.argmax(counts)), counts
+
+    def reset_actors(self):
+        self.actors.v[:] = V_REST
+        self.actors.I_exc[:] = 0.0
+        self.actors.I_inh[:] = 0.0
+
+
+def danger(obs):
+    return abs(obs[2]) / 0.21 + abs(obs[3]) / 2.0
+
+
+def run_episode(agent, env, seed, learn, max_steps=500):
+    """One episode; returns its length (steps)."""
+    obs, _ = env.reset(seed=int(seed))
+    agent.encode(obs)
+    agent.reset_actors()
+    state = dict(obs=obs, steps=0, done=False)
+
+    def step(net):
+        action, _ = agent.act()
+        obs, _, terminated, truncated, _ = env.step(action)
+        state["steps"] += 1
+        if learn:
+            r = -1.0 if terminated else (1.0 if danger(obs) < danger(state["obs"]) else -1.0)
+            agent.reward.deliver(r)
+        state["obs"] = obs
+        agent.encode(obs)
+        agent.reset_actors()
+        if terminated or truncated or state["steps"] >= max_steps:
+            raise StopIteration
+
+    try:
+        agent.net.run(max_steps * agent.t_step + agent.t_step, callback=step, every=agent.t_step)
+    except StopIteration:
+        pass
+    # let the last reward act, then drop the STDP state of this episode
+    agent.net.run(agent.dt)
+    agent.spikes.i  # consolidate
+    agent._seen = agent.spikes.num_spikes
+    return state["steps"]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
+                                                  "cartpole"))
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train", type=int, default=None, help="training episodes")
+    ap.add_argument("--test", type=int, default=None, help="test episodes (no learning)")
+    args = ap.parse_args(argv)
+    import gymnasium as gym
+
+    n_train = args.train or (60 if args.quick else 300)
+    n_test = args.test or (20 if args.quick else 100)
+    os.makedirs(args.out, exist_ok=True)
+    env = gym.make("CartPole-v1")
+    agent = SpikingAgent(seed=args.seed)
+    t0 = time.perf_counter()
+    train = []
+    for ep in range(n_train):
+        train.append(run_episode(agent, env, seed=args.seed * 100000 + ep, learn=True))
+        if (ep + 1) % 20 == 0:
+            print(f"episode {ep + 1}: mean length of last 20 = {np.mean(train[-20:]):.1f}",
+                  flush=True)
+    t_train = time.perf_counter() - t0
+    test = [run_episode(agent, env, seed=10**6 + args.seed * 1000 + k, learn=False)
+            for k in range(n_test)]
+    metrics = dict(
+        seed=args.seed, train_episodes=n_train, test_episodes=n_test,
+        train_mean_length_last_100=float(np.mean(train[-100:])),
+        test_mean_length=float(np.mean(test)), test_median_length=float(np.median(test)),
+        test_fraction_500=float(np.mean(np.asarray(test) >= 500)),
+        target_mean_length=195.0, reached_target=bool(np.mean(test) >= 195.0),
+        train_lengths=[int(v) for v in train], test_lengths=[int(v) for v in test],
+        wall_time_train_s=t_train, wall_time_total_s=time.perf_counter() - t0,
+    )
+    with open(os.path.join(args.out, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2)
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from neuromorph.plot import PALETTE, save
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot(np.arange(1, n_train + 1), train, ".", color=PALETTE[5], ms=3,
+            label="training episode")
+    k = min(20, n_train)
+    ax.plot(np.arange(k, n_train + 1), np.convolve(train, np.ones(k) / k, "valid"),
+            color=PALETTE[0], label=f"training, mean of {k}")
+    xt = np.arange(n_train + 1, n_train + n_test + 1)
+    ax.plot(xt, test, ".", color=PALETTE[3], ms=3, label="test episode (learning off)")
+    ax.hlines(np.mean(test), xt[0], xt[-1], color=PALETTE[3],
+              label=f"test mean {np.mean(test):.0f}")
+    ax.axhline(195, color="k", ls=":", lw=1, label="target 195")
+    ax.set_xlabel("episode")
+    ax.set_ylabel("episode length (steps)")
+    ax.set_title("CartPole-v1, spiking agent trained by R-STDP", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    save(fig, os.path.join(args.out, "learning_curve.png"))
+    print(json.dumps({k: v for k, v in metrics.items() if not k.endswith("lengths")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

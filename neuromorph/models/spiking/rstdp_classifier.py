@@ -1,0 +1,456 @@
+"""A spiking classifier trained by reward-modulated STDP only (issue 6, spec 3.4).
+
+Network (all on the event-driven core, :class:`neuromorph.Network`)::
+
+    inputs (Poisson, rate-coded pixels; ON and OFF channels)
+        --[R-STDP, w in [0, w_max]]-->  outputs (LIF, n_per_class per class)
+    outputs --[static, strongly negative, no self]--> outputs   (winner-take-all)
+
+Samples are shown one after another as trials: a silent gap of ``t_rest`` ms (STDP
+traces and eligibility decay), then ``t_present`` ms of input; the output membranes and
+synaptic currents are reset to rest between trials, so the last winner has no head
+start. At the end of each sample a run
+callback counts the output spikes of each class; the class with most spikes is the
+network's answer and the reward is ``+1`` if it is the label, ``-1`` otherwise (``0``
+counts as wrong when nothing fired). The reward is delivered phasically to every
+plastic synapse, so ``w += lr * (r - r_bar) * C`` with ``C`` the eligibility trace of
+the pre/post pairings of that sample (``r_bar``: optional running-mean baseline,
+``baseline_rate``). No label ever reaches a neuron: the only teaching signal is that
+scalar reward (Izhikevich 2007; Fremaux & Gerstner 2016).
+
+With winner-take-all inhibition essentially only the winning neuron fires, so the
+eligibility is concentrated on its synapses from active inputs: a right answer
+strengthens them and a wrong one weakens them (an associative reward-penalty rule).
+The OFF channels (rate ``max_rate * (1 - x)``) let a neuron learn that a pixel should
+be dark, and keep the total input rate independent of the digit's ink.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+import neuromorph as nm
+
+_V_REST, _V_TH = -65.0, -50.0
+_N_URGENCY = 20
+
+
+def _positive(name, value, integer=False):
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(value) \
+            or value <= 0:
+        what = "a positive int" if integer else "a finite real > 0"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return value
+
+
+class RSTDPClassifier(ClassifierMixin, BaseEstimator):
+    """Spiking classifier trained by R-STDP with a global +1/-1 reward.
+
+    Inputs are feature vectors with values in [0, 1] (e.g. pixel intensities), coded as
+    Poisson rates. Units: ms, Hz, mV.
+
+    Parameters
+    ----------
+    n_per_class : int
+        Output LIF neurons per class (the class score is their total spike count).
+    max_rate : float
+        Input rate (Hz) of a feature equal to 1.
+    on_off : bool
+        Also feed an OFF channel per feature, firing at ``max_rate * (1 - x)``.
+    coding : {'regular', 'poisson'}
+        Input spike trains: regular at the feature's rate with a random phase (little
+        noise: the winner reflects the weights), or Poisson.
+    t_present, t_rest : float
+        Presentation time and silent gap before it (ms), multiples of ``dt``.
+    dt : float
+        Simulation step (ms).
+    n_epochs : int
+        Passes over the training data (samples shuffled every epoch).
+    lr : float
+        R-STDP learning rate (weight change per unit reward per unit eligibility).
+    tau_elig : float
+        Eligibility time constant (ms).
+    a_plus, a_minus : float
+        STDP pairing amplitudes fed into the eligibility (``a_minus <= 0``).
+    tau_stdp : float
+        Pre and post trace time constant (ms).
+    w_max : float or None
+        Upper weight bound (mV); weights start uniform in ``[0.5, 1] * w_max``. The
+        bound keeps a neuron that wins often from growing far above the others. None:
+        chosen from ``drive`` (the mean initial input drive).
+    w_inh : float
+        Lateral inhibition (mV, > 0) between output neurons (winner-take-all).
+    baseline_rate : float or None
+        Running-mean reward baseline rate in (0, 1] (reward-prediction error); None:
+        raw rewards. The baseline keeps potentiation and depression balanced.
+    drive : float
+        With ``w_max=None``: initial mean input drive as a multiple of the gap from rest
+        to threshold.
+    bias : float in [0, 1)
+        Constant current into the outputs, as a fraction of the gap from rest to
+        threshold: a neuron whose weights were depressed still reaches threshold
+        (later), so no class falls silent.
+    urgency : float >= 0
+        An input-independent excitatory drive that ramps up linearly during each
+        presentation, reaching ``urgency`` times the gap from rest to threshold at its
+        end (0: none): every sample gets an answer, and the output with most input
+        drive answers first.
+    noise : float >= 0
+        Each trial starts the output membranes at rest plus a uniform random offset of
+        up to ``noise`` times the gap from rest to threshold: exploration (outputs that
+        never win get a chance) and tie breaking, so that one output answers and takes
+        the credit or the blame (0: none).
+    lr_decay : float
+        Learning rate multiplier per epoch, in (0, 1].
+    warm_start : bool
+        If True, ``fit`` on a fitted model continues training (weights, reward baseline,
+        history and learning-rate schedule carry over) instead of starting afresh.
+    random_state : int or None
+        Seed of initial weights, sample order and spikes.
+    progress : bool
+        Show a tqdm progress bar over training samples.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels.
+    weights_ : ndarray, shape (n_inputs, n_outputs)
+        Learned input -> output weights (mV).
+    n_iter_ : int
+        Epochs trained so far.
+    history_ : dict of lists
+        Per epoch: ``train_accuracy`` (online answers during training), ``mean_reward``,
+        ``mean_output_spikes`` (per sample), ``silent_fraction`` (samples with no
+        output spike), ``co_winner_fraction`` (samples where more than one output
+        fired), ``weight_mean``.
+    """
+
+    def __init__(self, n_per_class=5, max_rate=100.0, on_off=True, coding="regular",
+                 t_present=50.0, t_rest=20.0, dt=0.25, n_epochs=10, lr=0.01, tau_elig=20.0,
+                 a_plus=1.0, a_minus=0.0, tau_stdp=20.0, w_max=None, w_inh=20.0,
+                 baseline_rate=0.05, lr_decay=0.9, drive=0.8, bias=0.0, urgency=1.5,
+                 noise=0.5, warm_start=False, random_state=None, progress=False):
+        self.n_per_class = n_per_class
+        self.max_rate = max_rate
+        self.on_off = on_off
+        self.coding = coding
+        self.t_present = t_present
+        self.t_rest = t_rest
+        self.dt = dt
+        self.n_epochs = n_epochs
+        self.lr = lr
+        self.tau_elig = tau_elig
+        self.a_plus = a_plus
+        self.a_minus = a_minus
+        self.tau_stdp = tau_stdp
+        self.w_max = w_max
+        self.w_inh = w_inh
+        self.baseline_rate = baseline_rate
+        self.lr_decay = lr_decay
+        self.drive = drive
+        self.bias = bias
+        self.urgency = urgency
+        self.noise = noise
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.progress = progress
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self):
+        _positive("n_per_class", self.n_per_class, integer=True)
+        _positive("n_epochs", self.n_epochs, integer=True)
+        if self.w_max is not None:
+            _positive("w_max", self.w_max)
+        for name in ("max_rate", "t_present", "dt", "lr", "tau_elig", "tau_stdp",
+                     "w_inh", "drive"):
+            _positive(name, getattr(self, name))
+        if isinstance(self.t_rest, bool) or not isinstance(self.t_rest, numbers.Real) \
+                or not self.t_rest >= 0:
+            raise ValueError(f"t_rest must be a real >= 0, got {self.t_rest!r}")
+        if self.max_rate * self.dt * 1e-3 > 1.0:
+            raise ValueError(f"max_rate must be <= 1000/dt = {1000 / self.dt} Hz, "
+                             f"got {self.max_rate}")
+        if isinstance(self.bias, bool) or not isinstance(self.bias, numbers.Real) \
+                or not 0 <= self.bias < 1:
+            raise ValueError(f"bias must be in [0, 1), got {self.bias!r}")
+        if isinstance(self.urgency, bool) or not isinstance(self.urgency, numbers.Real) \
+                or not self.urgency >= 0:
+            raise ValueError(f"urgency must be a real >= 0, got {self.urgency!r}")
+        if isinstance(self.noise, bool) or not isinstance(self.noise, numbers.Real) \
+                or not self.noise >= 0:
+            raise ValueError(f"noise must be a real >= 0, got {self.noise!r}")
+        if not 0 < _positive("lr_decay", self.lr_decay) <= 1:
+            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
+        if self.coding not in ("regular", "poisson"):
+            raise ValueError(f"coding must be 'regular' or 'poisson', got {self.coding!r}")
+        for name in ("on_off", "progress", "warm_start"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if self.random_state is not None and (isinstance(self.random_state, bool) or
+                                              not isinstance(self.random_state, numbers.Integral)):
+            raise TypeError(f"random_state must be an int or None, got {self.random_state!r}")
+        nm.RSTDP(tau_pre=self.tau_stdp, tau_post=self.tau_stdp, a_plus=self.a_plus,
+                 a_minus=self.a_minus, tau_elig=self.tau_elig, lr=self.lr, w_min=0.0,
+                 w_max=1.0)  # validates the rule's parameters
+        for name in ("t_present", "t_rest"):
+            k = getattr(self, name) / self.dt
+            if abs(k - round(k)) > 1e-9:
+                raise ValueError(f"{name} must be a multiple of dt={self.dt}, got "
+                                 f"{getattr(self, name)}")
+
+    @staticmethod
+    def _check_range(X):
+        if X.size and (X.min() < 0.0 or X.max() > 1.0):
+            raise ValueError(f"X must lie in [0, 1] (features are coded as rates), got "
+                             f"values in [{X.min()}, {X.max()}]; scale it first, "
+                             f"e.g. with sklearn.preprocessing.MinMaxScaler")
+        return X
+
+    # ------------------------------------------------------------------ network
+    @property
+    def _period(self):
+        return self.t_rest + self.t_present
+
+    def _rates(self, X):
+        r = X * self.max_rate
+        return np.hstack([r, self.max_rate - r]) if self.on_off else r
+
+    def _input_spikes(self, X, rng):
+        """Poisson spike source arguments for samples shown one per period."""
+        dt = self.dt
+        n_steps = int(round(self.t_present / dt))
+        off = int(round(self.t_rest / dt))
+        per = n_steps + off
+        rates = self._rates(X)                                     # (n, n_in), Hz
+        idx, steps = [], []
+        for lo in range(0, len(X), 256):
+            r = rates[lo:lo + 256]
+            if self.coding == "poisson":
+                fire = rng.random((len(r), n_steps, r.shape[1])) < r[:, None, :] * dt * 1e-3
+                s, k, i = np.nonzero(fire)
+            else:  # regular trains with a random phase: k-th spike at (phase + k) / rate
+                period = np.where(r > 0, 1e3 / np.maximum(r, 1e-300), np.inf) / dt  # steps
+                n_max = int(np.ceil(n_steps * self.max_rate * dt * 1e-3)) + 1
+                t = (rng.random(r.shape)[:, :, None] + np.arange(n_max)) * period[:, :, None]
+                s, i, _ = np.nonzero(t < n_steps)
+                k = np.floor(t[t < n_steps]).astype(np.int64)
+            steps.append((s + lo) * per + off + k)
+            idx.append(i)
+        idx = np.concatenate(idx).astype(np.int64) if idx else np.zeros(0, np.int64)
+        steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
+        return idx, steps * dt
+
+    def _build(self, X, rng, plastic, lr=None):
+        n_in, n_out = self._weights.shape
+        net = nm.Network(dt=self.dt, seed=int(rng.integers(2**31)))
+        idx, times = self._input_spikes(X, rng)
+        src = net.spike_source(n_in, indices=idx, times=times, name="input")
+        out = net.lif(n_out, tau_m=20.0, v_rest=_V_REST, v_reset=_V_REST, v_th=_V_TH,
+                      t_ref=2.0 if self.dt <= 2.0 else self.dt, tau_syn_exc=5.0,
+                      tau_syn_inh=self.t_present, name="output")
+        if plastic:
+            reward = net.reward_signal(None, baseline_rate=self.baseline_rate)
+            if self._r_bar is not None:
+                reward.r_bar = self._r_bar
+            rule = nm.RSTDP(tau_pre=self.tau_stdp, tau_post=self.tau_stdp, a_plus=self.a_plus,
+                            a_minus=self.a_minus, tau_elig=self.tau_elig, lr=lr, w_min=0.0,
+                            w_max=self._w_max)
+            proj = net.connect(src, out, matrix=self._dense_matrix(), plasticity=rule,
+                               modulator=reward)
+        else:
+            reward = None
+            proj = net.connect(src, out, matrix=self._dense_matrix())
+        if self.bias > 0:
+            net.current(out, self.bias * (_V_TH - _V_REST))
+        if self.urgency > 0:
+            net.connect(self._urgency_source(net, len(X)), out,
+                        w=self.urgency * (_V_TH - _V_REST) / (_N_URGENCY * 5.0))
+        inh = -self.w_inh * (1.0 - np.eye(n_out))
+        net.connect(out, out, matrix=inh)
+        mon = net.spike_monitor(out)
+        return net, proj, reward, mon
+
+    def _reset(self, out, rng):
+        """Start the next trial: currents cleared, membranes at rest plus a random offset."""
+        out.v[:] = _V_REST + rng.uniform(0.0, self.noise * (_V_TH - _V_REST), out.size)
+        out.I_exc[:] = 0.0
+        out.I_inh[:] = 0.0
+
+    def _urgency_source(self, net, n_samples):
+        """Spike sources whose summed rate ramps up linearly in every presentation.
+
+        Urgency neuron ``k`` fires every ms from ``k * t_present / N`` to the end of
+        the presentation, so their total drive grows linearly: whatever the weights,
+        some output reaches threshold, and the one with most input drive first.
+        """
+        dt = self.dt
+        n_steps = int(round(self.t_present / dt))
+        off = int(round(self.t_rest / dt))
+        per = n_steps + off
+        every = max(1, int(round(1.0 / dt)))
+        idx, steps = [], []
+        for k in range(_N_URGENCY):
+            phase = (k * every) // _N_URGENCY  # spread the volleys over the ms
+            st = np.arange(int(k * n_steps / _N_URGENCY) + phase, n_steps, every)
+            idx.append(np.full(len(st), k))
+            steps.append(st)
+        idx, steps = np.concatenate(idx), np.concatenate(steps)
+        base = np.arange(n_samples)[:, None] * per + off
+        return net.spike_source(_N_URGENCY, indices=np.tile(idx, n_samples),
+                                times=(base + steps[None, :]).ravel() * dt, name="urgency")
+
+    def _dense_matrix(self):
+        # every pair is a synapse; keep exact zeros as tiny weights so they stay synapses
+        return np.maximum(self._weights, 1e-12)
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, X, y):
+        """Train by R-STDP for ``n_epochs`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), values in [0, 1]
+        y : array-like of shape (n_samples,), at least two classes
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        warm = self.warm_start and hasattr(self, "classes_")
+        X, y = validate_data(self, X, y, reset=not warm, dtype=np.float64)
+        check_classification_targets(y)
+        self._check_range(X)
+        if warm:
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if unseen.size:
+                raise ValueError(f"y contains labels not seen in the first fit: "
+                                 f"{unseen.tolist()}; known classes {self.classes_.tolist()}")
+            if self._n_in != X.shape[1] * (2 if self.on_off else 1) or \
+                    self._weights.shape[1] != len(self.classes_) * self.n_per_class:
+                raise ValueError("warm_start: on_off and n_per_class must not change "
+                                 "between fits")
+        else:
+            self._start(X, y)
+        rng = np.random.default_rng(None if self.random_state is None
+                                    else [self.random_state, self.n_iter_])
+        target = np.searchsorted(self.classes_, y)
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=self.n_epochs * len(X), unit="sample", desc="RSTDP fit")
+        try:
+            for _ in range(self.n_epochs):
+                order = rng.permutation(len(X))
+                self._epoch(X[order], target[order], rng,
+                            self.lr * self.lr_decay ** self.n_iter_, bar)
+                self.n_iter_ += 1
+        finally:
+            if bar is not None:
+                bar.close()
+        return self
+
+    def _start(self, X, y):
+        """First fit: classes, initial weights, empty history."""
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(f"RSTDPClassifier needs at least 2 classes in y, got "
+                             f"{self.classes_.tolist()}")
+        rng = np.random.default_rng(self.random_state)
+        self._n_in = X.shape[1] * (2 if self.on_off else 1)
+        n_out = len(self.classes_) * self.n_per_class
+        w_max = self.w_max
+        if w_max is None:
+            # mean input drive (total input rate * tau_syn * mean w) = drive x what the
+            # bias current leaves of the gap from rest to threshold
+            total_rate = np.mean(self._rates(X).sum(axis=1)) * 1e-3   # spikes per ms
+            w_max = self.drive * (1.0 - self.bias) * (_V_TH - _V_REST) / (total_rate * 5.0) / 0.75
+        self._w_max = float(w_max)
+        self._weights = rng.uniform(0.5 * w_max, w_max, (self._n_in, n_out))
+        self._r_bar = None
+        self.n_iter_ = 0
+        self.history_ = {"train_accuracy": [], "mean_reward": [], "mean_output_spikes": [],
+                         "silent_fraction": [], "co_winner_fraction": [],
+                         "weight_mean": []}
+
+    def _epoch(self, X, target, rng, lr, bar):
+        net, proj, reward, mon = self._build(X, rng, plastic=True, lr=lr)
+        out = mon.target
+        per = int(round(self._period / self.dt))
+        n = len(X)
+        answers = np.full(n, -1)
+        n_spikes = np.zeros(n)
+        n_active = np.zeros(n)
+        seen = [0, 0]  # samples done, spikes consumed
+
+        def step(net):
+            k = seen[0]
+            steps, i = mon.steps[seen[1]:], mon.i[seen[1]:]
+            seen[1] += len(i)
+            n_spikes[k] = len(i)
+            n_active[k] = len(np.unique(i))
+            if len(i):
+                answers[k] = np.argmax(self._scores(steps - k * per, i, 1, per)[0])
+            reward.deliver(1.0 if answers[k] == target[k] else -1.0)
+            self._reset(out, rng)
+            seen[0] += 1
+            if bar is not None:
+                bar.update(1)
+
+        net.run(n * per * self.dt, callback=step, every=per * self.dt)
+        net.run(self.dt)  # apply the last reward
+        self._weights = proj.weights.copy()
+        self._r_bar = reward.r_bar if self.baseline_rate is not None else None
+        rewards = np.array([h[1] for h in reward.history])
+        h = self.history_
+        h["train_accuracy"].append(float(np.mean(answers == target)))
+        h["mean_reward"].append(float(rewards.mean()))
+        h["mean_output_spikes"].append(float(n_spikes.mean()))
+        h["silent_fraction"].append(float(np.mean(n_spikes == 0)))
+        h["co_winner_fraction"].append(float(np.mean(n_active > 1)))
+        h["weight_mean"].append(float(self._weights.mean()))
+
+    def _validated(self, X):
+        check_is_fitted(self, "classes_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self._check_range(X)
+
+    def decision_scores(self, X):
+        """Output spike count of each class for each sample (shape ``(n, n_classes)``).
+
+        Ties between classes are broken in favour of the earliest first spike.
+        """
+        X = self._validated(X)
+        rng = np.random.default_rng(None if self.random_state is None
+                                    else self.random_state + 1)
+        net, _, _, mon = self._build(X, rng, plastic=False)
+        per = int(round(self._period / self.dt))
+        out = mon.target
+        net.run(len(X) * per * self.dt, callback=lambda net: self._reset(out, rng),
+                every=per * self.dt)
+        return self._scores(mon.steps, mon.i, len(X), per)
+
+    def _scores(self, steps, idx, n_samples, per):
+        """Spike count of each class per sample, plus < 0.5 for the earliest first spike."""
+        n_cls = len(self.classes_)
+        sample, cls = steps // per, idx // self.n_per_class
+        counts = np.zeros((n_samples, n_cls))
+        np.add.at(counts, (sample, cls), 1.0)
+        first = np.full(counts.shape, np.inf)
+        np.minimum.at(first, (sample, cls), (steps % per).astype(float))
+        return counts + np.where(np.isfinite(first), 0.5 / (1.0 + first), 0.0)
+
+    def predict(self, X):
+        """Class of the output group that fired most (earliest first spike on ties)."""
+        scores = self.decision_scores(X)
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    @property
+    def weights_(self):
+        check_is_fitted(self, "classes_")
+        return self._weights

@@ -1,0 +1,103 @@
+"""R-STDP experiments (issue 6): distal reward, the R-STDP digits classifier, estimator API."""
+import importlib.util
+import pathlib
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from neuromorph.datasets import load_digits_split
+from neuromorph.models.spiking import RSTDPClassifier
+
+EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
+
+
+def _experiment(name):
+    spec = importlib.util.spec_from_file_location(name, EXPERIMENTS / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_distal_reward_grows_only_the_rewarded_synapse():
+    """Izhikevich (2007) scaled down: 300 neurons, rewards 1-3 s after each pairing."""
+    distal = _experiment("distal_reward")
+    res = distal.run(n=300, duration=300.0, seed=1)
+    m, snaps = res["metrics"], res["snaps"]
+    assert m["n_rewards"] >= 10
+    # the rewarded synapse climbs from the middle of [0, w_max] to the bound ...
+    assert max(snaps["w"]) >= 0.9 * m["w_max"]
+    assert m["rewarded_final_over_wmax"] >= 0.9
+    # ... while the mean of the ~5800 others stays where it started
+    assert abs(m["others_mean_relative_change"]) < 0.10
+    # and the eligibility trace of the rewarded synapse was there to be converted
+    assert max(res["trace"]["elig"]) > 0.3
+
+
+def _digits_subset(n_train, n_test, classes):
+    X_tr, X_te, y_tr, y_te = load_digits_split()
+    tr, te = np.isin(y_tr, classes), np.isin(y_te, classes)
+    return X_tr[tr][:n_train], X_te[te][:n_test], y_tr[tr][:n_train], y_te[te][:n_test]
+
+
+def test_classifier_learns_digits_subset_by_reward_only():
+    """Five digit classes (chance 20 %), 400 training images, a few epochs."""
+    X_tr, X_te, y_tr, y_te = _digits_subset(400, 150, [0, 1, 2, 3, 4])
+    clf = RSTDPClassifier(n_epochs=6, random_state=0)
+    clf.fit(X_tr, y_tr)
+    acc = clf.score(X_te, y_te)
+    assert acc >= 0.6, acc                     # chance is 0.2
+    h = clf.history_
+    assert len(h["train_accuracy"]) == 6
+    assert h["train_accuracy"][-1] > h["train_accuracy"][0]
+    assert h["silent_fraction"][-1] < 0.1
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2, 3, 4])
+
+
+def test_classifier_is_a_deterministic_sklearn_estimator():
+    X_tr, X_te, y_tr, _ = _digits_subset(60, 30, [3, 7])
+    clf = RSTDPClassifier(n_epochs=1, n_per_class=2, random_state=3)
+    params = clf.get_params()
+    assert params["random_state"] == 3 and params["n_per_class"] == 2
+    assert clf.set_params(lr=0.02) is clf and clf.lr == 0.02
+    a = clone(clf).fit(X_tr, y_tr)
+    b = clone(clf).fit(X_tr, y_tr)
+    np.testing.assert_array_equal(a.predict(X_te), b.predict(X_te))
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    assert set(a.predict(X_te)) <= {3, 7}
+    assert a.decision_scores(X_te).shape == (30, 2)
+    assert a.n_features_in_ == 64
+    assert 0.0 <= a.score(X_te, np.full(30, 3)) <= 1.0
+
+
+def test_classifier_rejects_bad_input():
+    X = np.random.default_rng(0).random((20, 8))
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        RSTDPClassifier(n_epochs=1).fit(X * 3.0, y)
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        RSTDPClassifier(n_epochs=1).fit(Xn, y)
+    with pytest.raises(ValueError, match="2 classes"):
+        RSTDPClassifier(n_epochs=1).fit(X, np.zeros(20))
+    with pytest.raises(ValueError):
+        RSTDPClassifier(n_epochs=1).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="n_per_class"):
+        RSTDPClassifier(n_per_class=0).fit(X, y)
+    with pytest.raises(ValueError, match="lr"):
+        RSTDPClassifier(lr=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="t_present"):
+        RSTDPClassifier(t_present=10.3, dt=0.25).fit(X, y)
+    with pytest.raises(ValueError, match="coding"):
+        RSTDPClassifier(coding="latency").fit(X, y)
+    with pytest.raises(ValueError, match="max_rate"):
+        RSTDPClassifier(max_rate=5000.0, dt=0.25).fit(X, y)
+    clf = RSTDPClassifier(n_epochs=1, n_per_class=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :5])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        clf.predict(-X)
+    from sklearn.exceptions import NotFittedError
+    with pytest.raises(NotFittedError):
+        RSTDPClassifier().predict(X)
