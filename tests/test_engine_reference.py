@@ -154,3 +154,21 @@ def test_weights_edited_between_runs_take_effect():
     assert set(zip(mon.steps.tolist(), mon.i.tolist())) == set(zip(steps[lif].tolist(), gidx[lif].tolist()))
     np.testing.assert_allclose(Pf.I_inh, Ps.I_inh, atol=1e-9)
     assert Pf.I_inh.min() < 0
+
+
+def test_all_to_all_strided_potentiation_equals_indexed_path():
+    def run(dense):
+        net = nm.Network(dt=0.1, seed=6)
+        inp = net.poisson(80, rate=30.0)
+        post = net.lif(40, tau_m=10.0, v_rest=-60.0, v_reset=-65.0, v_th=-55.0)
+        rule = nm.STDP(a_plus=0.02, a_minus=-0.021, w_min=0.0, w_max=1.5,
+                       weight_dependence="multiplicative")
+        proj = net.connect(inp, post, w=nm.uniform(0.0, 1.5), plasticity=rule)
+        net.run(0.1)
+        assert net._sim.pr_dense[0]
+        net._sim.pr_dense[:] = dense
+        net.run(500.0)
+        return proj.w.copy()
+
+    a, b = run(True), run(False)
+    np.testing.assert_array_equal(a, b)
