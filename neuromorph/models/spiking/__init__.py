@@ -2,3 +2,4 @@
 
 from .csdp import CSDP  # noqa: E402
 from .rstdp_classifier import RSTDPClassifier  # noqa: E402
+from .stdp_classifier import STDPClassifier  # noqa: E402

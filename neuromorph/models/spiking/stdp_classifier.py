@@ -1,0 +1,395 @@
+"""Unsupervised STDP classifier: the Diehl & Cook (2015) network on the event-driven core.
+
+Network (all of it a :class:`neuromorph.Network`, run by the numba engine)::
+
+    inputs (Poisson, rate = intensity * max_rate * pixel)
+        --[STDP: power rule with target trace, all-to-all, w in [0, w_max]]-->
+    excitatory LIF layer (n_neurons, adaptive threshold theta)
+        --[static, one-to-one]--> inhibitory LIF layer (n_neurons)
+        --[static, negative, to every *other* excitatory neuron]--> excitatory layer
+
+Learning (Diehl & Cook 2015, spec section 3.3.3): at every postsynaptic spike each
+incoming weight changes by ``a_plus (x_pre - x_tar) ((w_max - w) / w_max)^mu`` (the
+presynaptic trace ``x_pre`` decays with ``tau_pre``; ``a_minus = 0``), so inputs that
+were active just before the spike are potentiated and silent ones depressed. After each
+sample the incoming weights of every excitatory neuron are normalised to a fixed sum
+(``w_total``). Each excitatory spike raises that neuron's threshold by ``theta_plus``
+(mV), decaying with ``tau_theta`` (ms; ~forever): homeostasis spreads the digits over
+the neurons. Lateral inhibition through the inhibitory layer makes the layer a soft
+winner-take-all (spec section 4.2, competitive learning).
+
+Presentation: each sample is shown for ``t_present`` ms, then the inputs rest at 0 Hz
+for ``t_rest`` ms so membranes, currents and traces decay before the next sample. If
+the excitatory layer fired fewer than ``min_spikes`` spikes, the sample is shown again
+with the input intensity raised by ``intensity_step`` (Diehl & Cook: +32 Hz on MNIST's
+63.75 Hz), up to ``max_retries`` times.
+
+Readout (no label reaches a neuron during learning): after training, plasticity and
+threshold adaptation are frozen, the training set is shown once more, each neuron is
+labelled with the class for which its mean response is highest, and a test sample is
+assigned to the class whose labelled neurons have the highest mean spike count.
+
+Units: ms, Hz, mV (current-based synapses; a weight is the jump of the synaptic
+current, mV). Diehl & Cook used conductance-based synapses; the current-based version
+keeps the same competition and learning rule.
+"""
+from __future__ import annotations
+
+import numbers
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+import neuromorph as nm
+
+_V_REST = -65.0
+
+
+def _real(name, value, low=None, high=None, low_open=False, integer=False):
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} must be {'an int' if integer else 'a real number'}, "
+                        f"got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value!r}")
+    return value
+
+
+class STDPClassifier(ClassifierMixin, BaseEstimator):
+    """Diehl & Cook (2015) unsupervised STDP network with a labelling/voting readout.
+
+    Inputs are feature vectors with values in [0, 1] (pixel intensities), coded as
+    Poisson rates. See the module docstring for the network and the learning rule.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Excitatory (and inhibitory) neurons.
+    n_epochs : int
+        Passes over the training data during unsupervised learning (shuffled).
+    max_rate : float
+        Input rate (Hz) of a feature equal to 1 at the initial intensity.
+    intensity_step : float
+        Rate (Hz) added to ``max_rate`` for a repeated presentation when the
+        excitatory layer fired fewer than ``min_spikes`` spikes.
+    min_spikes : int
+        Minimum excitatory spikes per presentation (Diehl & Cook: 5).
+    max_retries : int
+        Maximum repeated presentations of one sample.
+    t_present, t_rest : float
+        Presentation time and resting period (ms), multiples of ``dt``.
+    dt : float
+        Simulation step (ms).
+    tau_m : float
+        Excitatory membrane time constant (ms).
+    v_th : float
+        Excitatory base threshold (mV); rest and reset are at -65 mV.
+    tau_syn : float
+        Excitatory synaptic current time constant (ms).
+    t_ref : float
+        Excitatory refractory period (ms), multiple of ``dt``.
+    theta_plus : float
+        Threshold increase per excitatory spike (mV).
+    tau_theta : float
+        Decay time constant of the threshold increase (ms).
+    w_max : float
+        Upper bound of the plastic weights (mV); initial weights are uniform in
+        ``[0, 0.3 w_max]``.
+    w_total : float or None
+        Sum (mV) of every excitatory neuron's incoming weights after normalisation.
+        None: ``0.1 * n_inputs * w_max`` (Diehl & Cook: 78 for 784 inputs, w_max 1).
+    a_plus : float
+        Learning rate of the rule (mV per post spike at ``x_pre - x_tar = 1``).
+    x_tar : float
+        Target value of the presynaptic trace (dimensionless).
+    mu : float
+        Exponent of the soft bound ``((w_max - w) / w_max)^mu``.
+    tau_pre : float
+        Presynaptic trace time constant (ms).
+    w_exc_inh : float
+        Excitatory -> inhibitory one-to-one weight (mV).
+    w_inh_exc : float
+        Inhibitory -> other excitatory neurons weight magnitude (mV, > 0).
+    random_state : int or None
+        Seed of initial weights, sample order and every spike.
+    progress : bool
+        Show a tqdm progress bar over presentations.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels.
+    weights_ : ndarray, shape (n_inputs, n_neurons)
+        Learned input -> excitatory weights (mV).
+    theta_ : ndarray, shape (n_neurons,)
+        Learned threshold increases (mV).
+    neuron_labels_ : ndarray, shape (n_neurons,)
+        Class index assigned to each neuron (-1: never fired during labelling).
+    history_ : dict of lists
+        Per epoch: ``mean_spikes`` (excitatory spikes per accepted presentation),
+        ``retry_fraction`` (presentations repeated at a higher intensity),
+        ``weight_mean``, ``theta_mean`` (mV), ``samples_per_s`` (training throughput,
+        wall clock), ``n_samples``.
+    """
+
+    def __init__(self, n_neurons=100, n_epochs=1, max_rate=64.0, intensity_step=32.0,
+                 min_spikes=5, max_retries=5, t_present=350.0, t_rest=150.0, dt=0.5,
+                 tau_m=100.0, v_th=-52.0, tau_syn=5.0, t_ref=5.0, theta_plus=0.05,
+                 tau_theta=1e7, w_max=30.0, w_total=None, a_plus=0.3, x_tar=0.4, mu=0.2,
+                 tau_pre=20.0, w_exc_inh=500.0, w_inh_exc=300.0, random_state=None,
+                 progress=False):
+        self.n_neurons = n_neurons
+        self.n_epochs = n_epochs
+        self.max_rate = max_rate
+        self.intensity_step = intensity_step
+        self.min_spikes = min_spikes
+        self.max_retries = max_retries
+        self.t_present = t_present
+        self.t_rest = t_rest
+        self.dt = dt
+        self.tau_m = tau_m
+        self.v_th = v_th
+        self.tau_syn = tau_syn
+        self.t_ref = t_ref
+        self.theta_plus = theta_plus
+        self.tau_theta = tau_theta
+        self.w_max = w_max
+        self.w_total = w_total
+        self.a_plus = a_plus
+        self.x_tar = x_tar
+        self.mu = mu
+        self.tau_pre = tau_pre
+        self.w_exc_inh = w_exc_inh
+        self.w_inh_exc = w_inh_exc
+        self.random_state = random_state
+        self.progress = progress
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self):
+        _real("n_neurons", self.n_neurons, 1, integer=True)
+        _real("n_epochs", self.n_epochs, 1, integer=True)
+        _real("min_spikes", self.min_spikes, 0, integer=True)
+        _real("max_retries", self.max_retries, 0, integer=True)
+        for name in ("max_rate", "t_present", "dt", "tau_m", "tau_syn", "tau_theta",
+                     "w_max", "tau_pre", "mu", "w_exc_inh", "w_inh_exc"):
+            _real(name, getattr(self, name), 0, low_open=True)
+        for name in ("intensity_step", "t_rest", "t_ref", "theta_plus", "a_plus", "x_tar"):
+            _real(name, getattr(self, name), 0)
+        _real("v_th", self.v_th, _V_REST, low_open=True)
+        if self.w_total is not None:
+            _real("w_total", self.w_total, 0, low_open=True)
+        top = self.max_rate + self.max_retries * self.intensity_step
+        if top * self.dt * 1e-3 > 1.0:
+            raise ValueError(f"max_rate + max_retries * intensity_step = {top} Hz exceeds "
+                             f"one spike per step (1000/dt = {1000 / self.dt} Hz)")
+        if not isinstance(self.progress, bool):
+            raise TypeError(f"progress must be a bool, got {type(self.progress).__name__}")
+        if self.random_state is not None and (isinstance(self.random_state, bool) or
+                                              not isinstance(self.random_state, numbers.Integral)):
+            raise TypeError(f"random_state must be an int or None, got {self.random_state!r}")
+        for name in ("t_present", "t_rest", "t_ref"):
+            k = getattr(self, name) / self.dt
+            if abs(k - round(k)) > 1e-9:
+                raise ValueError(f"{name} must be a multiple of dt={self.dt}, got "
+                                 f"{getattr(self, name)}")
+
+    @staticmethod
+    def _check_range(X):
+        if X.size and (X.min() < 0 or X.max() > 1):
+            raise ValueError(f"X must have values in [0, 1] (scaled intensities), got range "
+                             f"[{X.min()}, {X.max()}]")
+
+    # ------------------------------------------------------------------ network
+    def rule(self):
+        """The plasticity rule (:class:`neuromorph.STDP`) the network uses."""
+        return nm.STDP(tau_pre=self.tau_pre, tau_post=self.tau_pre, a_plus=self.a_plus,
+                       a_minus=0.0, w_min=0.0, w_max=self.w_max, weight_dependence="power",
+                       power=self.mu, x_tar=self.x_tar, pairing="all_to_all")
+
+    def build_network(self, n_inputs, seed, weights=None, theta=None, learn=True):
+        """Build the network (a :class:`neuromorph.Network`, not run yet).
+
+        Parameters
+        ----------
+        n_inputs : int
+            Input features (Poisson sources).
+        seed : int
+            Network seed.
+        weights : ndarray (n_inputs, n_neurons), optional
+            Input weights (mV); default uniform in ``[0, 0.3 w_max]``.
+        theta : ndarray (n_neurons,), optional
+            Initial threshold increases (mV).
+        learn : bool
+            Plastic input weights and adaptive thresholds (False: frozen, for readout).
+
+        Returns
+        -------
+        net, inputs, exc, proj, spikes
+            The network, its Poisson inputs, excitatory population, input projection
+            and excitatory spike monitor.
+        """
+        net = nm.Network(dt=self.dt, seed=int(seed))
+        inp = net.poisson(n_inputs, rate=0.0, name="input")
+        exc = net.lif(self.n_neurons, tau_m=self.tau_m, v_rest=_V_REST, v_reset=_V_REST,
+                      v_th=self.v_th, t_ref=self.t_ref, tau_syn_exc=self.tau_syn,
+                      tau_syn_inh=5.0, theta_plus=self.theta_plus if learn else 0.0,
+                      tau_theta=self.tau_theta if learn else float("inf"), name="exc")
+        inh = net.lif(self.n_neurons, tau_m=10.0, v_rest=-60.0, v_reset=-45.0, v_th=-40.0,
+                      t_ref=2.0, tau_syn_exc=1.0, tau_syn_inh=1.0, name="inh")
+        if theta is not None:
+            exc.theta[:] = theta
+        w = nm.uniform(0.0, 0.3 * self.w_max) if weights is None else weights
+        if weights is None:
+            proj = net.connect(inp, exc, w=w, plasticity=self.rule() if learn else None,
+                               name="input_exc")
+        else:
+            proj = net.connect(inp, exc, w=np.asarray(weights, float),
+                               plasticity=self.rule() if learn else None, name="input_exc")
+        net.connect(exc, inh, w=self.w_exc_inh, connectivity_rule="one_to_one")
+        inh_exc = np.full((self.n_neurons, self.n_neurons), -float(self.w_inh_exc))
+        np.fill_diagonal(inh_exc, 0.0)
+        net.connect(inh, exc, matrix=inh_exc)
+        spikes = net.spike_monitor(exc)
+        return net, inp, exc, proj, spikes
+
+    def _present(self, net, inp, exc, spikes, x, n_inputs):
+        """Show one sample (raising intensity if needed); returns (counts, retries)."""
+        rate = self.max_rate
+        for attempt in range(self.max_retries + 1):
+            net.set_rate(inp, x * rate)
+            net.run(self.t_present)
+            counts = np.bincount(spikes.i, minlength=self.n_neurons)
+            # the monitor keeps only this presentation's spikes
+            spikes._steps, spikes._idx = [], []
+            net.set_rate(inp, 0.0)
+            if self.t_rest > 0:
+                net.run(self.t_rest)
+            spikes._steps, spikes._idx = [], []
+            if counts.sum() >= self.min_spikes:
+                break
+            rate += self.intensity_step
+        return counts, attempt
+
+    def _total(self, n_inputs):
+        return 0.1 * n_inputs * self.w_max if self.w_total is None else self.w_total
+
+    # ------------------------------------------------------------------ API
+    def fit(self, X, y):
+        """Learn the input weights without labels, then label the neurons with ``y``.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            Values in [0, 1].
+        y : array-like, shape (n_samples,)
+            Class labels (used only for the readout, after learning).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X, y = validate_data(self, X, y, reset=True, dtype=np.float64)
+        check_classification_targets(y)
+        self._check_range(X)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        n, n_inputs = X.shape
+        rng = np.random.default_rng(self.random_state)
+        seed = int(rng.integers(2**31))
+        net, inp, exc, proj, spikes = self.build_network(n_inputs, seed)
+        total = self._total(n_inputs)
+        proj.normalize(total)
+        self.history_ = {k: [] for k in ("mean_spikes", "retry_fraction", "weight_mean",
+                                          "theta_mean", "samples_per_s", "n_samples")}
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=self.n_epochs * n, unit="sample", desc="STDP fit")
+        try:
+            for _ in range(self.n_epochs):
+                t0 = time.perf_counter()
+                order = rng.permutation(n)
+                n_spk, n_retry = 0, 0
+                for k in order:
+                    counts, retries = self._present(net, inp, exc, spikes, X[k], n_inputs)
+                    proj.normalize(total)
+                    n_spk += int(counts.sum())
+                    n_retry += retries > 0
+                    if bar is not None:
+                        bar.update(1)
+                wall = time.perf_counter() - t0
+                h = self.history_
+                h["mean_spikes"].append(n_spk / n)
+                h["retry_fraction"].append(n_retry / n)
+                h["weight_mean"].append(float(proj.w.mean()))
+                h["theta_mean"].append(float(exc.theta.mean()))
+                h["samples_per_s"].append(n / wall)
+                h["n_samples"].append(n)
+        finally:
+            if bar is not None:
+                bar.close()
+        self.weights_ = proj.weights
+        self.theta_ = exc.theta.copy()
+        self._seed = int(rng.integers(2**31))
+        self.label_neurons(X, y_idx)
+        return self
+
+    def responses(self, X):
+        """Excitatory spike counts per sample with frozen weights and thresholds.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features), values in [0, 1]
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_neurons)
+        """
+        check_is_fitted(self, "weights_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        self._check_range(X)
+        self._seed += 1
+        net, inp, exc, _, spikes = self.build_network(X.shape[1], self._seed,
+                                                      weights=self.weights_,
+                                                      theta=self.theta_, learn=False)
+        out = np.zeros((len(X), self.n_neurons))
+        for k, x in enumerate(X):
+            out[k], _ = self._present(net, inp, exc, spikes, x, X.shape[1])
+        return out
+
+    def label_neurons(self, X, y_idx):
+        """Assign each neuron the class (index) of its highest mean response on ``X``."""
+        R = self.responses(X)
+        n_cls = len(self.classes_)
+        mean = np.zeros((n_cls, self.n_neurons))
+        for c in range(n_cls):
+            if np.any(y_idx == c):
+                mean[c] = R[y_idx == c].mean(axis=0)
+        labels = np.argmax(mean, axis=0)
+        labels[mean.max(axis=0) == 0] = -1
+        self.neuron_labels_ = labels
+        return labels
+
+    def _votes(self, R):
+        n_cls = len(self.classes_)
+        votes = np.zeros((len(R), n_cls))
+        for c in range(n_cls):
+            sel = self.neuron_labels_ == c
+            if sel.any():
+                votes[:, c] = R[:, sel].mean(axis=1)
+        return votes
+
+    def decision_function(self, X):
+        """Mean spike count of each class's labelled neurons, shape (n_samples, n_classes)."""
+        return self._votes(self.responses(X))
+
+    def predict(self, X):
+        """Class with the highest mean response of its labelled neurons."""
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
