@@ -178,3 +178,11 @@ def test_fused_adam_matches_rate_adam():
     assert isinstance(make_optimizer("adam", 0.1), FusedAdam)
     with pytest.raises(ValueError, match="optimizer"):
         make_optimizer("rmsprop", 0.1)
+
+
+def test_dense_shared_transpose_view():
+    fwd = Dense(np.arange(6.0).reshape(2, 3))
+    back = Dense(fwd.W.T, copy=False)
+    fwd.W[0, 1] = 42.0
+    assert back.W[1, 0] == 42.0
+    np.testing.assert_allclose(back.current(np.ones((1, 3))), (np.ones((1, 3)) @ fwd.W.T))

@@ -187,11 +187,14 @@ class Dense:
         Hard bounds applied by :meth:`clip`.
     zero_diagonal : bool
         Keep ``W[i, i] = 0`` (lateral connections of a layer onto itself).
+    copy : bool
+        ``False`` shares the memory of a float64 ``W`` (e.g. ``Dense(A.W.T, copy=False)``
+        for tied feedback ``E = W^T`` in spiking PC or the symmetric weights of EqSpike).
     """
 
     def __init__(self, W, *, resistance=1.0, sign=1, bounds=(-np.inf, np.inf),
-                 zero_diagonal=False):
-        self.W = np.array(W, dtype=np.float64)
+                 zero_diagonal=False, copy=True):
+        self.W = np.array(W, dtype=np.float64) if copy else np.asarray(W, dtype=np.float64)
         if self.W.ndim != 2:
             raise ValueError(f"W must be 2-D (n_pre, n_post), got shape {self.W.shape}")
         self.resistance = _checks.positive("resistance", resistance)
