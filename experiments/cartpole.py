@@ -27,10 +27,10 @@ test episodes with learning switched off).
 
 Usage::
 
-    python experiments/cartpole.py             # 300 training + 100 test episodes
+    python experiments/cartpole.py             # 300 training + 100 test episodes (~5 min)
     python experiments/cartpole.py --quick     # 60 + 20
 
-Needs ``gymnasium`` (``pip install neuromorph[rl]``).
+Needs ``gymnasium`` (an install requirement of neuromorph; CartPole ships with it).
 """
 import argparse
 import json
@@ -48,7 +48,7 @@ RANGES = np.array([[-2.4, 2.4], [-2.0, 2.0], [-0.21, 0.21], [-2.0, 2.0]])
 class SpikingAgent:
     """Sensors -> (R-STDP) -> two competing actor groups; see the module docstring."""
 
-    def __init__(self, n_bins=10, n_actor=10, t_step=20.0, dt=0.5, lr=0.02, tau_elig=20.0,
+    def __init__(self, n_bins=16, n_actor=10, t_step=20.0, dt=0.5, lr=0.02, tau_elig=20.0,
                  baseline_rate=0.05, noise_rate=100.0, seed=0):
         self.n_bins, self.n_actor, self.t_step, self.dt = n_bins, n_actor, t_step, dt
         self.rng = np.random.default_rng(seed)
@@ -62,7 +62,7 @@ class SpikingAgent:
         self.actors = net.lif(2 * n_actor, tau_m=10.0, v_rest=V_REST, v_reset=V_REST, v_th=V_TH,
                               t_ref=2.0, tau_syn_exc=5.0, tau_syn_inh=10.0, name="actors")
         self.reward = net.reward_signal(None, baseline_rate=baseline_rate)
-        w_max = 3.0
+        w_max = 8.0
         self.rule = nm.RSTDP(tau_pre=20.0, tau_post=20.0, a_plus=1.0, a_minus=0.0,
                              tau_elig=tau_elig, lr=lr, w_min=0.0, w_max=w_max)
         self.proj = net.connect(self.sensors, self.actors, w=nm.uniform(0.3 * w_max, 0.6 * w_max),

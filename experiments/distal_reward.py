@@ -11,8 +11,8 @@ within 10 ms after ``pre`` (a pre->post pairing of that synapse), a reward is sc
 1-3 s later (uniform); the network meanwhile keeps firing, so thousands of other synapses
 get tagged by chance pairings in between. Only the chosen synapse is tagged *consistently*
 before rewards, so only it grows: it reaches ``w_max``, while the rest stay near their
-starting distribution (the STDP window is balanced, ``a_plus = -a_minus``, so chance
-pairings average out).
+starting distribution: ``a_minus`` is calibrated (:func:`calibrate_a_minus`) so that the
+chance pairings of the ongoing activity give the average synapse zero net eligibility.
 
 The loop is closed from Python with ``net.run(..., callback=..., every=...)``: the callback
 reads the two neurons' spike monitors, detects pairings and delivers due rewards.
@@ -41,7 +41,7 @@ V_REST, V_TH = -65.0, -50.0
 
 
 def build(n=1000, p=0.1, seed=0, w_exc=None, w_max=None, lr=None, rate_bg=400.0, w_bg=5.7,
-          a_minus=-1.2):
+          a_plus=1.0, a_minus=-1.2):
     """Build the network; returns a dict of the pieces the experiment uses.
 
     Weights (mV, current jumps) are scaled with the number of recurrent inputs
@@ -61,7 +61,7 @@ def build(n=1000, p=0.1, seed=0, w_exc=None, w_max=None, lr=None, rate_bg=400.0,
     net.connect(bg, P, w=w_bg, connectivity_rule="one_to_one")
     dopamine = net.reward_signal(tau_dopamine=200.0, name="dopamine")
     # lr in 1/ms per unit dopamine: a rewarded pairing adds ~lr * C * 170 ms to w
-    rule = nm.RSTDP(tau_pre=20.0, tau_post=20.0, a_plus=1.0, a_minus=a_minus, tau_elig=1000.0,
+    rule = nm.RSTDP(tau_pre=20.0, tau_post=20.0, a_plus=a_plus, a_minus=a_minus, tau_elig=1000.0,
                     lr=(0.25 * w_max / 170.0) if lr is None else lr, w_min=0.0, w_max=w_max)
     ee = net.connect(E, E, p=p, w=w_exc, delay=1.0, allow_self=False, plasticity=rule,
                      modulator=dopamine, name="EE")
@@ -69,6 +69,30 @@ def build(n=1000, p=0.1, seed=0, w_exc=None, w_max=None, lr=None, rate_bg=400.0,
     net.connect(I, P, p=p, w=w_inh, delay=1.0, name="I*")
     return dict(net=net, P=P, E=E, I=I, ee=ee, dopamine=dopamine, rule=rule, w_max=w_max,
                 w_exc=w_exc)
+
+
+def calibrate_a_minus(n=1000, seed=0, duration=20.0, **kw):
+    """Depression amplitude that balances the network's chance pairings.
+
+    Runs the network without rewards twice, with only the potentiating (``a_plus=1``)
+    and only the depressing (``a_minus=-1``) half of the STDP window, and returns
+    ``-P / D``, the ratio of the mean eligibilities: with it, the chance pre/post
+    pairings of the ongoing activity (including the causal ones that recurrent
+    excitation creates) tag the average synapse with zero net eligibility, so rewards
+    do not move the mean weight (Izhikevich 2007 used ``a_minus = -1.5 a_plus`` for the
+    same purpose).
+    """
+    means = []
+    for a_plus, a_minus in ((1.0, 0.0), (0.0, -1.0)):
+        parts = build(n=n, seed=seed, a_plus=a_plus, a_minus=a_minus, **kw)
+        net, ee = parts["net"], parts["ee"]
+        net.run(2000.0)
+        vals = []
+        for _ in range(int(duration)):
+            net.run(1000.0)
+            vals.append(ee.eligibility.mean())
+        means.append(float(np.mean(vals)))
+    return -means[0] / abs(means[1])
 
 
 def choose_synapse(ee, rng):
@@ -83,6 +107,9 @@ def run(n=1000, duration=600.0, seed=0, window=10.0, delay=(1000.0, 3000.0), eve
     ``duration`` in s of simulated time; ``window`` (ms): a post spike at most this long
     after a pre spike is a pairing; ``delay`` (ms): range of the reward delay.
     """
+    if kw.get("a_minus") is None:
+        kw["a_minus"] = calibrate_a_minus(n=n, seed=seed + 7, **{k: v for k, v in kw.items()
+                                                                 if k != "a_minus"})
     parts = build(n=n, seed=seed, **kw)
     net, P, ee, dopamine = parts["net"], parts["P"], parts["ee"], parts["dopamine"]
     rng = np.random.default_rng(seed + 1)
@@ -145,6 +172,9 @@ def run(n=1000, duration=600.0, seed=0, window=10.0, delay=(1000.0, 3000.0), eve
     n_total_spikes = int(rate.counts.sum())
     metrics = dict(
         n_neurons=n, n_exc_synapses_plastic=int(ee.n_synapses), duration_s=duration,
+        a_plus=parts["rule"].a_plus, a_minus=parts["rule"].a_minus,
+        tau_elig_ms=parts["rule"].tau_elig, lr=parts["rule"].lr,
+        rewarded_max_over_wmax=float(max(snaps["w"]) / parts["w_max"]),
         seed=seed, synapse=dict(index=s, pre=i_pre, post=i_post),
         w_initial=float(parts["w_exc"]), w_max=float(parts["w_max"]),
         rewarded_final=w_final, rewarded_final_over_wmax=w_final / parts["w_max"],
