@@ -104,7 +104,8 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
         ``[0, 0.3 w_max]``.
     w_total : float or None
         Sum (mV) of every excitatory neuron's incoming weights after normalisation.
-        None: ``0.1 * n_inputs * w_max`` (Diehl & Cook: 78 for 784 inputs, w_max 1).
+        None: ``0.15625 * n_inputs * w_max`` (300 mV for 64 inputs and ``w_max`` 30;
+        Diehl & Cook used 78 for 784 inputs and ``w_max`` 1 with conductances).
     a_plus : float
         Learning rate of the rule (mV per post spike at ``x_pre - x_tar = 1``).
     x_tar : float
@@ -139,11 +140,11 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
         wall clock), ``n_samples``.
     """
 
-    def __init__(self, n_neurons=100, n_epochs=1, max_rate=64.0, intensity_step=32.0,
+    def __init__(self, n_neurons=100, n_epochs=2, max_rate=64.0, intensity_step=32.0,
                  min_spikes=5, max_retries=5, t_present=350.0, t_rest=150.0, dt=0.5,
-                 tau_m=100.0, v_th=-52.0, tau_syn=5.0, t_ref=5.0, theta_plus=0.05,
-                 tau_theta=1e7, w_max=30.0, w_total=None, a_plus=0.3, x_tar=0.4, mu=0.2,
-                 tau_pre=20.0, w_exc_inh=500.0, w_inh_exc=300.0, random_state=None,
+                 tau_m=100.0, v_th=-52.0, tau_syn=5.0, t_ref=5.0, theta_plus=0.2,
+                 tau_theta=1e7, w_max=30.0, w_total=None, a_plus=0.6, x_tar=0.4, mu=0.2,
+                 tau_pre=20.0, w_exc_inh=500.0, w_inh_exc=100.0, random_state=None,
                  progress=False):
         self.n_neurons = n_neurons
         self.n_epochs = n_epochs
@@ -278,7 +279,7 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
         return counts, attempt
 
     def _total(self, n_inputs):
-        return 0.1 * n_inputs * self.w_max if self.w_total is None else self.w_total
+        return 0.15625 * n_inputs * self.w_max if self.w_total is None else self.w_total
 
     # ------------------------------------------------------------------ API
     def fit(self, X, y):
