@@ -277,3 +277,12 @@ def test_unfitted_errors(digits):
     est = _tiny().fit(digits[0][:32], digits[2][:32])
     with pytest.raises(ValueError, match="reconstruction=True"):
         est.reconstruct(digits[1][:3])
+
+
+@pytest.mark.slow
+def test_digits_full_configuration_reaches_93_percent(digits):
+    """The experiment's configuration (experiments/csdp_digits.py), one seed."""
+    Xtr, Xte, ytr, yte = digits
+    model = CSDP(hidden_layer_sizes=(256, 256), n_steps=30, batch_size=100, max_iter=5,
+                 random_state=0).fit(Xtr, ytr)
+    assert model.score(Xte, yte) >= 0.93
