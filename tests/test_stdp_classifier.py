@@ -108,7 +108,7 @@ def test_network_is_the_event_driven_core(digits):
 @pytest.mark.parametrize("kw, err", [
     (dict(n_neurons=0), ValueError), (dict(n_neurons=2.5), TypeError),
     (dict(dt=-1.0), ValueError), (dict(t_present=100.3), ValueError),
-    (dict(max_rate=1500.0), ValueError), (dict(progress="yes"), TypeError),
+    (dict(max_rate=2500.0), ValueError), (dict(progress="yes"), TypeError),
     (dict(random_state="a"), TypeError), (dict(v_th=-70.0), ValueError),
     (dict(w_total=0.0), ValueError), (dict(x_tar=-0.1), ValueError),
 ])

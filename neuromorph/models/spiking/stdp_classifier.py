@@ -389,8 +389,10 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X):
         """Mean spike count of each class's labelled neurons, shape (n_samples, n_classes)."""
+        check_is_fitted(self, "neuron_labels_")
         return self._votes(self.responses(X))
 
     def predict(self, X):
         """Class with the highest mean response of its labelled neurons."""
+        check_is_fitted(self, "neuron_labels_")
         return self.classes_[np.argmax(self.decision_function(X), axis=1)]
