@@ -41,12 +41,16 @@ def _digits_subset(n_train, n_test, classes):
 
 
 def test_classifier_learns_digits_subset_by_reward_only():
-    """Five digit classes (chance 20 %), 400 training images, a few epochs."""
+    """Five digit classes (chance 20 %), 400 training images, 6 epochs.
+
+    Seeds 0-2 reach 0.89-0.92 test accuracy; the bar (0.75) is well above chance and
+    leaves room for platform differences in the last bits of the spike timing.
+    """
     X_tr, X_te, y_tr, y_te = _digits_subset(400, 150, [0, 1, 2, 3, 4])
     clf = RSTDPClassifier(n_epochs=6, random_state=0)
     clf.fit(X_tr, y_tr)
     acc = clf.score(X_te, y_te)
-    assert acc >= 0.6, acc                     # chance is 0.2
+    assert acc >= 0.75, acc                    # chance is 0.2
     h = clf.history_
     assert len(h["train_accuracy"]) == 6
     assert h["train_accuracy"][-1] > h["train_accuracy"][0]

@@ -2,27 +2,33 @@
 
 Network (all on the event-driven core, :class:`neuromorph.Network`)::
 
-    inputs (Poisson, rate-coded pixels; ON and OFF channels)
+    inputs (64 pixels -> ON and OFF channels, regular spike trains at rate ~ intensity)
         --[R-STDP, w in [0, w_max]]-->  outputs (LIF, n_per_class per class)
-    outputs --[static, strongly negative, no self]--> outputs   (winner-take-all)
+    outputs --[static, strongly negative, slow, no self]--> outputs   (winner-take-all)
+    urgency (a drive ramping up during each presentation) --[static]--> outputs
 
 Samples are shown one after another as trials: a silent gap of ``t_rest`` ms (STDP
-traces and eligibility decay), then ``t_present`` ms of input; the output membranes and
-synaptic currents are reset to rest between trials, so the last winner has no head
-start. At the end of each sample a run
-callback counts the output spikes of each class; the class with most spikes is the
-network's answer and the reward is ``+1`` if it is the label, ``-1`` otherwise (``0``
-counts as wrong when nothing fired). The reward is delivered phasically to every
-plastic synapse, so ``w += lr * (r - r_bar) * C`` with ``C`` the eligibility trace of
-the pre/post pairings of that sample (``r_bar``: optional running-mean baseline,
-``baseline_rate``). No label ever reaches a neuron: the only teaching signal is that
-scalar reward (Izhikevich 2007; Fremaux & Gerstner 2016).
+traces and eligibility decay), then ``t_present`` ms of input. At the end of each trial
+a run callback counts the output spikes of each class; the class with most spikes (the
+earliest first spike on ties) is the network's answer and the reward is ``+1`` if it is
+the label, ``-1`` otherwise. The reward is delivered phasically to every plastic
+synapse, so ``w += lr * (r - r_bar) * C`` with ``C`` the eligibility of the pre/post
+pairings of that trial and ``r_bar`` a running-mean baseline. No label ever reaches a
+neuron: the only teaching signal is that scalar reward (Izhikevich 2007; Fremaux &
+Gerstner 2016). The callback then starts the next trial: output membranes and currents
+back to rest, and a fresh random bias current per output (exploration, decaying over
+epochs).
 
-With winner-take-all inhibition essentially only the winning neuron fires, so the
-eligibility is concentrated on its synapses from active inputs: a right answer
-strengthens them and a wrong one weakens them (an associative reward-penalty rule).
-The OFF channels (rate ``max_rate * (1 - x)``) let a neuron learn that a pixel should
-be dark, and keep the total input rate independent of the digit's ink.
+Why these pieces: with winner-take-all inhibition essentially only the first output to
+fire spikes, so the eligibility sits on its synapses from active inputs and a right
+answer strengthens them, a wrong one weakens them (an associative reward-penalty rule).
+Ties and co-firing outputs share the credit and stall learning, hence regular (not
+Poisson) input trains, a fine time step and a slow inhibitory current; the urgency ramp
+makes every trial end with an answer even when the weights have been depressed; the
+OFF channels let a neuron learn that a pixel should be dark and keep the total input
+rate independent of the digit's ink; ``w_max`` close to the initial weights keeps a
+neuron that wins often from growing far above the others; and the decaying exploration
+noise gives outputs that lost early a chance to win again.
 """
 from __future__ import annotations
 
@@ -101,10 +107,12 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         end (0: none): every sample gets an answer, and the output with most input
         drive answers first.
     noise : float >= 0
-        Each trial starts the output membranes at rest plus a uniform random offset of
-        up to ``noise`` times the gap from rest to threshold: exploration (outputs that
-        never win get a chance) and tie breaking, so that one output answers and takes
+        Each trial, every output gets a constant current drawn uniformly in
+        ``[0, noise]`` times the gap from rest to threshold: exploration (outputs that
+        rarely win get a chance) and tie breaking, so that one output answers and takes
         the credit or the blame (0: none).
+    noise_decay : float in (0, 1]
+        Multiplier of ``noise`` per epoch (explore early, exploit later).
     lr_decay : float
         Learning rate multiplier per epoch, in (0, 1].
     warm_start : bool
@@ -131,10 +139,11 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, n_per_class=5, max_rate=100.0, on_off=True, coding="regular",
-                 t_present=50.0, t_rest=20.0, dt=0.25, n_epochs=10, lr=0.01, tau_elig=20.0,
+                 t_present=50.0, t_rest=20.0, dt=0.25, n_epochs=12, lr=0.01, tau_elig=20.0,
                  a_plus=1.0, a_minus=0.0, tau_stdp=20.0, w_max=None, w_inh=20.0,
                  baseline_rate=0.05, lr_decay=0.9, drive=0.8, bias=0.0, urgency=1.5,
-                 noise=0.5, warm_start=False, random_state=None, progress=False):
+                 noise=0.5, noise_decay=0.75, warm_start=False, random_state=None,
+                 progress=False):
         self.n_per_class = n_per_class
         self.max_rate = max_rate
         self.on_off = on_off
@@ -156,6 +165,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         self.bias = bias
         self.urgency = urgency
         self.noise = noise
+        self.noise_decay = noise_decay
         self.warm_start = warm_start
         self.random_state = random_state
         self.progress = progress
@@ -184,6 +194,8 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.noise, bool) or not isinstance(self.noise, numbers.Real) \
                 or not self.noise >= 0:
             raise ValueError(f"noise must be a real >= 0, got {self.noise!r}")
+        if not 0 < _positive("noise_decay", self.noise_decay) <= 1:
+            raise ValueError(f"noise_decay must be in (0, 1], got {self.noise_decay!r}")
         if not 0 < _positive("lr_decay", self.lr_decay) <= 1:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
         if self.coding not in ("regular", "poisson"):
@@ -265,8 +277,8 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         else:
             reward = None
             proj = net.connect(src, out, matrix=self._dense_matrix())
-        if self.bias > 0:
-            net.current(out, self.bias * (_V_TH - _V_REST))
+        # constant bias plus a per-trial random offset (set in _reset)
+        self._drive = net.current(out, np.full(n_out, self.bias * (_V_TH - _V_REST)))
         if self.urgency > 0:
             net.connect(self._urgency_source(net, len(X)), out,
                         w=self.urgency * (_V_TH - _V_REST) / (_N_URGENCY * 5.0))
@@ -275,9 +287,13 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         mon = net.spike_monitor(out)
         return net, proj, reward, mon
 
-    def _reset(self, out, rng):
-        """Start the next trial: currents cleared, membranes at rest plus a random offset."""
-        out.v[:] = _V_REST + rng.uniform(0.0, self.noise * (_V_TH - _V_REST), out.size)
+    def _reset(self, out, rng, explore=True):
+        """Start the next trial: membranes at rest, currents cleared, new noise offsets."""
+        out.v[:] = _V_REST
+        gap = _V_TH - _V_REST
+        level = self.noise * self.noise_decay ** getattr(self, "n_iter_", 0)
+        noise = rng.uniform(0.0, level * gap, out.size) if explore else 0.0
+        self._drive.amplitude[:] = self.bias * gap + noise
         out.I_exc[:] = 0.0
         out.I_inh[:] = 0.0
 
@@ -431,7 +447,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         net, _, _, mon = self._build(X, rng, plastic=False)
         per = int(round(self._period / self.dt))
         out = mon.target
-        net.run(len(X) * per * self.dt, callback=lambda net: self._reset(out, rng),
+        net.run(len(X) * per * self.dt, callback=lambda net: self._reset(out, rng, explore=False),
                 every=per * self.dt)
         return self._scores(mon.steps, mon.i, len(X), per)
 
