@@ -144,7 +144,7 @@ def test_stdp_window_experiment_matches_analytic(tmp_path):
 
 @pytest.mark.slow
 def test_full_size_digits_five_seeds(digits):
-    """100 excitatory neurons, default settings (two passes), seeds 0-4 (~4 min).
+    """100 excitatory neurons, default settings (two passes), seeds 0-4 (~2 min).
 
     Measured: 0.81 +- 0.005 (experiments/results/diehl_cook_digits). The issue's target
     is 85 %; this test guards the measured level, not the target."""

@@ -115,9 +115,14 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
     tau_pre : float
         Presynaptic trace time constant (ms).
     w_exc_inh : float
-        Excitatory -> inhibitory one-to-one weight (mV).
+        Excitatory -> inhibitory one-to-one weight (mV); the default makes an inhibitory
+        neuron (tau_m 10 ms, rest -60 mV, threshold -40 mV, synaptic tau 1 ms) fire
+        right after its excitatory partner.
     w_inh_exc : float
-        Inhibitory -> other excitatory neurons weight magnitude (mV, > 0).
+        Inhibitory -> other excitatory neurons weight magnitude (mV, > 0; inhibitory
+        current time constant 5 ms). Strong values (>~ 1000) make a hard
+        winner-take-all in which the neurons with the lowest frozen thresholds answer
+        every test sample; the default keeps the competition soft.
     random_state : int or None
         Seed of initial weights, sample order and every spike.
     progress : bool
@@ -246,13 +251,10 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
                       t_ref=2.0, tau_syn_exc=1.0, tau_syn_inh=1.0, name="inh")
         if theta is not None:
             exc.theta[:] = theta
-        w = nm.uniform(0.0, 0.3 * self.w_max) if weights is None else weights
-        if weights is None:
-            proj = net.connect(inp, exc, w=w, plasticity=self.rule() if learn else None,
-                               name="input_exc")
-        else:
-            proj = net.connect(inp, exc, w=np.asarray(weights, float),
-                               plasticity=self.rule() if learn else None, name="input_exc")
+        w = nm.uniform(0.0, 0.3 * self.w_max) if weights is None else \
+            np.asarray(weights, float)
+        proj = net.connect(inp, exc, w=w, plasticity=self.rule() if learn else None,
+                           name="input_exc")
         net.connect(exc, inh, w=self.w_exc_inh, connectivity_rule="one_to_one")
         inh_exc = np.full((self.n_neurons, self.n_neurons), -float(self.w_inh_exc))
         np.fill_diagonal(inh_exc, 0.0)
@@ -260,8 +262,12 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
         spikes = net.spike_monitor(exc)
         return net, inp, exc, proj, spikes
 
-    def _present(self, net, inp, exc, spikes, x, n_inputs):
-        """Show one sample (raising intensity if needed); returns (counts, retries)."""
+    def _present(self, net, inp, spikes, x):
+        """Show one sample (raising intensity if needed); returns (counts, retries).
+
+        The spike monitor's records are dropped after each presentation so that the
+        cost per sample stays constant (the core's SpikeMonitor has no public clear).
+        """
         rate = self.max_rate
         for attempt in range(self.max_retries + 1):
             net.set_rate(inp, x * rate)
@@ -319,7 +325,7 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
                 order = rng.permutation(n)
                 n_spk, n_retry = 0, 0
                 for k in order:
-                    counts, retries = self._present(net, inp, exc, spikes, X[k], n_inputs)
+                    counts, retries = self._present(net, inp, spikes, X[k])
                     proj.normalize(total)
                     n_spk += int(counts.sum())
                     n_retry += retries > 0
@@ -362,7 +368,7 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
                                                       theta=self.theta_, learn=False)
         out = np.zeros((len(X), self.n_neurons))
         for k, x in enumerate(X):
-            out[k], _ = self._present(net, inp, exc, spikes, x, X.shape[1])
+            out[k], _ = self._present(net, inp, spikes, x)
         return out
 
     def label_neurons(self, X, y_idx):
