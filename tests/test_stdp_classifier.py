@@ -152,3 +152,18 @@ def test_full_size_digits_five_seeds(digits):
     accs = [STDPClassifier(random_state=s).fit(X_tr, y_tr).score(X_te, y_te)
             for s in range(5)]
     assert np.mean(accs) > 0.78 and min(accs) > 0.75, accs
+
+
+def test_mnist_idx_loader_of_the_experiment(tmp_path):
+    """--data-dir reads the four MNIST IDX files (here tiny synthetic ones, gzipped)."""
+    from neuromorph.datasets import write_idx
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 256, (12, 28, 28)).astype(np.uint8)
+    labels = rng.integers(0, 10, 12).astype(np.uint8)
+    for prefix in ("train", "t10k"):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", imgs)
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    X_tr, X_te, y_tr, y_te = _experiment("diehl_cook_digits").load_mnist(tmp_path, 10, 5)
+    assert X_tr.shape == (10, 784) and X_te.shape == (5, 784)
+    np.testing.assert_allclose(X_tr[3], imgs[3].ravel() / 255.0)
+    np.testing.assert_array_equal(y_te, labels[:5])
