@@ -167,3 +167,11 @@ def test_mnist_idx_loader_of_the_experiment(tmp_path):
     assert X_tr.shape == (10, 784) and X_te.shape == (5, 784)
     np.testing.assert_allclose(X_tr[3], imgs[3].ravel() / 255.0)
     np.testing.assert_array_equal(y_te, labels[:5])
+
+
+def test_song_experiment_weights_leave_the_uniform_start(tmp_path):
+    """Song et al. (2000), 20 s: mass moves to both bounds (uniform start: 10 % per tail)."""
+    r = _experiment("song_stdp").main(["--out", str(tmp_path), "--quick", "--no-brian2"])
+    nm_res = r["neuromorph"]
+    assert nm_res["frac_low"] > 0.12 and nm_res["frac_high"] > 0.10
+    assert (tmp_path / "song_stdp.png").exists() and (tmp_path / "song_stdp.svg").exists()
