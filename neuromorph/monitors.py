@@ -40,6 +40,10 @@ class SpikeMonitor(_Monitor):
         self._steps.append(steps[keep].astype(np.int64))
         self._idx.append((gidx[keep] - lo).astype(np.int32))
 
+    def clear(self):
+        """Forget the spikes recorded so far (e.g. between presented samples)."""
+        self._steps, self._idx = [], []
+
     def _consolidate(self):
         if len(self._steps) != 1:
             self._steps = [np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)]

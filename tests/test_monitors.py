@@ -114,3 +114,15 @@ def test_set_rate_switches_poisson_rates_exactly_when_asked():
     with pytest.raises(TypeError, match="Poisson"):
         net.set_rate(net.lif(2), 5.0)
     np.testing.assert_array_equal(inp.model.rate, 0.0)
+
+
+def test_spike_monitor_clear_forgets_earlier_spikes():
+    net = random_network(seed=3)
+    a = net.populations[2]
+    mon, ref = net.spike_monitor(a), net.spike_monitor(a)
+    net.run(50.0)
+    assert mon.num_spikes > 0
+    mon.clear()
+    assert mon.num_spikes == 0 and mon.t.size == 0
+    net.run(50.0)
+    np.testing.assert_array_equal(mon.steps, ref.steps[ref.steps >= 500])

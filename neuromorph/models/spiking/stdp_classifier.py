@@ -274,11 +274,11 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
             net.run(self.t_present)
             counts = np.bincount(spikes.i, minlength=self.n_neurons)
             # the monitor keeps only this presentation's spikes
-            spikes._steps, spikes._idx = [], []
+            spikes.clear()
             net.set_rate(inp, 0.0)
             if self.t_rest > 0:
                 net.run(self.t_rest)
-            spikes._steps, spikes._idx = [], []
+            spikes.clear()
             if counts.sum() >= self.min_spikes:
                 break
             rate += self.intensity_step
