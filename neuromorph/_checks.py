@@ -95,3 +95,19 @@ def no_extra(kind, kwargs):
     """Raise ``TypeError`` for unknown keyword arguments."""
     if kwargs:
         raise TypeError(f"{kind} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+
+
+def seed_or_none(name, value):
+    """An integer seed or None (scikit-learn's ``random_state`` convention, ints only)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+        raise TypeError(f"{name} must be an int or None, got {value!r}")
+    return value
+
+
+def unit_interval(name, arr):
+    """Raise ``ValueError`` unless every entry of ``arr`` lies in [0, 1]; return ``arr``."""
+    if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
+        raise ValueError(f"{name} must have values in [0, 1] (intensities coded as rates), "
+                         f"got [{arr.min()}, {arr.max()}]; scale it first, e.g. with "
+                         f"sklearn.preprocessing.MinMaxScaler")
+    return arr

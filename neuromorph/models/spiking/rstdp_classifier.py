@@ -40,6 +40,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 import neuromorph as nm
+from ... import _checks
 
 _V_REST, _V_TH = -65.0, -50.0
 _N_URGENCY = 20
@@ -203,25 +204,16 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         for name in ("on_off", "progress", "warm_start"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
-        if self.random_state is not None and (isinstance(self.random_state, bool) or
-                                              not isinstance(self.random_state, numbers.Integral)):
-            raise TypeError(f"random_state must be an int or None, got {self.random_state!r}")
+        _checks.seed_or_none("random_state", self.random_state)
         nm.RSTDP(tau_pre=self.tau_stdp, tau_post=self.tau_stdp, a_plus=self.a_plus,
                  a_minus=self.a_minus, tau_elig=self.tau_elig, lr=self.lr, w_min=0.0,
                  w_max=1.0)  # validates the rule's parameters
         for name in ("t_present", "t_rest"):
-            k = getattr(self, name) / self.dt
-            if abs(k - round(k)) > 1e-9:
-                raise ValueError(f"{name} must be a multiple of dt={self.dt}, got "
-                                 f"{getattr(self, name)}")
+            _checks.steps(name, getattr(self, name), self.dt)
 
     @staticmethod
     def _check_range(X):
-        if X.size and (X.min() < 0.0 or X.max() > 1.0):
-            raise ValueError(f"X must lie in [0, 1] (features are coded as rates), got "
-                             f"values in [{X.min()}, {X.max()}]; scale it first, "
-                             f"e.g. with sklearn.preprocessing.MinMaxScaler")
-        return X
+        return _checks.unit_interval("X", X)
 
     # ------------------------------------------------------------------ network
     @property

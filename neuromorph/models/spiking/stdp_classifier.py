@@ -44,6 +44,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 import neuromorph as nm
+from ... import _checks
 
 _V_REST = -65.0
 
@@ -197,20 +198,13 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
                              f"one spike per step (1000/dt = {1000 / self.dt} Hz)")
         if not isinstance(self.progress, bool):
             raise TypeError(f"progress must be a bool, got {type(self.progress).__name__}")
-        if self.random_state is not None and (isinstance(self.random_state, bool) or
-                                              not isinstance(self.random_state, numbers.Integral)):
-            raise TypeError(f"random_state must be an int or None, got {self.random_state!r}")
+        _checks.seed_or_none("random_state", self.random_state)
         for name in ("t_present", "t_rest", "t_ref"):
-            k = getattr(self, name) / self.dt
-            if abs(k - round(k)) > 1e-9:
-                raise ValueError(f"{name} must be a multiple of dt={self.dt}, got "
-                                 f"{getattr(self, name)}")
+            _checks.steps(name, getattr(self, name), self.dt)
 
     @staticmethod
     def _check_range(X):
-        if X.size and (X.min() < 0 or X.max() > 1):
-            raise ValueError(f"X must have values in [0, 1] (scaled intensities), got range "
-                             f"[{X.min()}, {X.max()}]")
+        return _checks.unit_interval("X", X)
 
     # ------------------------------------------------------------------ network
     def rule(self):
