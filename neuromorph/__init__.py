@@ -6,9 +6,9 @@ from .distributions import normal, uniform
 from .network import Network, Population, PopulationView, Projection
 from .neurons import LIF, LoihiLIF
 from .modulation import RewardSignal
-from .plasticity import RSTDP, STDP
+from .plasticity import RSTDP, STDP, TripletSTDP
 
 __version__ = "0.1.0"
 
 __all__ = ["Network", "Population", "PopulationView", "Projection", "LIF", "LoihiLIF", "STDP",
-           "RSTDP", "RewardSignal", "uniform", "normal", "__version__"]
+           "RSTDP", "TripletSTDP", "RewardSignal", "uniform", "normal", "__version__"]

@@ -22,9 +22,9 @@ import numpy as np
 from .network import Network, Population, Projection
 from .neurons import LIF, LoihiLIF, PoissonInput, SpikeTimes
 from .modulation import RewardSignal
-from .plasticity import RSTDP, STDP
+from .plasticity import RSTDP, STDP, TripletSTDP
 
-_RULES = {"STDP": STDP, "RSTDP": RSTDP}
+_RULES = {"STDP": STDP, "RSTDP": RSTDP, "TripletSTDP": TripletSTDP}
 
 FORMAT = "neuromorph-network"
 VERSION = 1
@@ -77,6 +77,8 @@ def save(net, path):
         if pr.plasticity is not None:
             arrays[f"proj{k}_xpre"] = sim.x_pre[sim.pr_xpre_off[k]:sim.pr_xpre_off[k + 1]]
             arrays[f"proj{k}_xpost"] = sim.x_post[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]]
+            arrays[f"proj{k}_xpre2"] = sim.x_pre2[sim.pr_xpre_off[k]:sim.pr_xpre_off[k + 1]]
+            arrays[f"proj{k}_xpost2"] = sim.x_post2[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]]
         if pr.eligibility is not None:
             arrays[f"proj{k}_elig"] = pr.eligibility
     for k, c in enumerate(net.currents):
@@ -213,6 +215,10 @@ def load(path):
                     f.get(f"proj{k}_xpre", (pr.pre.size,), "f")
                 sim.x_post[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]] = \
                     f.get(f"proj{k}_xpost", (pr.post.size,), "f")
+                sim.x_pre2[sim.pr_xpre_off[k]:sim.pr_xpre_off[k + 1]] = \
+                    f.get(f"proj{k}_xpre2", (pr.pre.size,), "f")
+                sim.x_post2[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]] = \
+                    f.get(f"proj{k}_xpost2", (pr.post.size,), "f")
             if pr.eligibility is not None:
                 pr.eligibility[:] = f.get(f"proj{k}_elig", (pr.n_synapses,), "f")
         for k, e in poisson_state.items():

@@ -19,9 +19,9 @@ from .distributions import Distribution, draw
 from .modulation import RewardSignal
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from .neurons import LIF, LoihiLIF, PoissonInput, SpikeTimes
-from .plasticity import RSTDP, STDP
+from .plasticity import RSTDP, STDP, TripletSTDP
 
-_RULES = (STDP, RSTDP)
+_RULES = (STDP, RSTDP, TripletSTDP)
 
 
 class _Neurons:
@@ -424,7 +424,7 @@ class Network:
             Used when neither ``p`` nor ``matrix`` is given (default all-to-all).
         allow_self : bool
             If False, no synapse joins a neuron to itself (when pre and post overlap).
-        plasticity : STDP or RSTDP, optional
+        plasticity : STDP, RSTDP or TripletSTDP, optional
             Learning rule of the synapses.
         modulator : RewardSignal, optional
             The reward signal of an R-STDP projection; default: the network's only

@@ -157,3 +157,61 @@ class RSTDP(PairTraceRule):
         if lr < 0:
             raise ValueError(f"lr must be >= 0, got {lr}")
         object.__setattr__(self, "lr", lr)
+
+
+@dataclass(frozen=True)
+class TripletSTDP:
+    r"""Triplet STDP, minimal all-to-all model (Pfister & Gerstner 2006).
+
+    Pre traces ``r1`` (``tau_plus``), ``r2`` (``tau_x``); post traces ``o1``
+    (``tau_minus``), ``o2`` (``tau_y``); all jump by 1 at spikes::
+
+        pre spike:   w <- w - o1(t) [a2_minus + a3_minus r2(t - eps)]
+        post spike:  w <- w + r1(t) [a2_plus  + a3_plus  o2(t - eps)]
+
+    (``t - eps``: the trace just before this spike's own jump), then ``w`` is clipped to
+    ``[w_min, w_max]``. The triplet term ``a3_plus`` makes potentiation grow with the
+    pairing frequency (Sjostrom et al. 2001). Amplitudes in weight units (mV), >= 0.
+    Defaults: the minimal visual-cortex fit of Pfister & Gerstner (2006), in units of
+    ``w_max = 1``.
+    """
+
+    tau_plus: float = 16.8
+    tau_minus: float = 33.7
+    tau_x: float = 101.0
+    tau_y: float = 125.0
+    a2_plus: float = 5e-10
+    a3_plus: float = 6.2e-3
+    a2_minus: float = 7e-3
+    a3_minus: float = 2.3e-4
+    w_min: float = 0.0
+    w_max: float = 1.0
+
+    def __post_init__(self):
+        for name in ("tau_plus", "tau_minus", "tau_x", "tau_y"):
+            object.__setattr__(self, name, _checks.positive(name, getattr(self, name), "ms"))
+        for name in ("a2_plus", "a3_plus", "a2_minus", "a3_minus"):
+            object.__setattr__(self, name, _checks.non_negative(name, getattr(self, name), "mV"))
+        w_min, w_max = _checks.real("w_min", self.w_min), _checks.real("w_max", self.w_max)
+        if not w_min < w_max:
+            raise ValueError(f"w_min must be < w_max, got w_min={w_min}, w_max={w_max}")
+        object.__setattr__(self, "w_min", w_min)
+        object.__setattr__(self, "w_max", w_max)
+
+    x_tar = 0.0  # no target trace (kernel compatibility with the pair rules)
+    mu = 0.0     # additive, hard bounds
+    pairing = "all_to_all"
+
+    def parameter_row(self, dt):
+        """The first 9 kernel columns (layout :data:`neuromorph.kernels.stdp.RULE_NAMES`)."""
+        return np.array([self.a2_plus, -self.a2_minus, self.w_min, self.w_max,
+                         np.exp(-dt / self.tau_plus), np.exp(-dt / self.tau_minus), 0.0, 0.0,
+                         0.0])
+
+    def triplet_row(self, dt):
+        """Kernel columns ``decay_x, decay_y, a3_plus, a3_minus``."""
+        return np.array([np.exp(-dt / self.tau_x), np.exp(-dt / self.tau_y), self.a3_plus,
+                         self.a3_minus])
+
+    def as_dict(self):
+        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -20,10 +20,10 @@ from .kernels import lif as lif_kernel
 from .kernels import loihi as loihi_kernel
 from .kernels.eligibility import catch_up_range, phasic_reward
 from .kernels.engine import run_steps
-from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC, STDP_KIND
+from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, STATE_VARIABLES, WeightMonitor
 from .neurons import PoissonInput, SpikeTimes
-from .plasticity import RSTDP
+from .plasticity import RSTDP, TripletSTDP
 
 BLOCK = 1000  # steps per chunk and per Poisson block
 
@@ -159,8 +159,9 @@ class Simulator:
         self.pr_pre_hi = self.pr_pre_lo + np.array([pr.pre.size for pr in projections], np.int64)
         self.pr_post_lo = np.array([self.gstart[pr.post.population] + pr.post.start
                                     for pr in projections], np.int64)
+        kinds = {RSTDP: RSTDP_KIND, TripletSTDP: TRIPLET_KIND}
         self.pr_kind = np.array([STATIC if pr.plasticity is None else
-                                 RSTDP_KIND if isinstance(pr.plasticity, RSTDP) else STDP_KIND
+                                 kinds.get(type(pr.plasticity), STDP_KIND)
                                  for pr in projections], np.int64)
         self.modulator_of = [self._modulator(pr) for pr in projections]
         # all-to-all in CSR order: synapse (j, i) sits at j * n_post + i (no index arrays)
@@ -187,6 +188,8 @@ class Simulator:
             if plastic:
                 self.pr_rule[i, :9] = pr.plasticity.parameter_row(self.net.dt)
                 self.pr_rule[i, 13] = pr.plasticity.x_tar
+            if isinstance(pr.plasticity, TripletSTDP):
+                self.pr_rule[i, 14:18] = pr.plasticity.triplet_row(self.net.dt)
             mod = self.modulator_of[i]
             if mod is not None:
                 tau_d = np.inf if mod.phasic else mod.tau_dopamine
@@ -224,6 +227,8 @@ class Simulator:
         self.pr_xpost_off = np.cumsum(xpost_n).astype(np.int64)
         self.x_pre = np.zeros(self.pr_xpre_off[-1])
         self.x_post = np.zeros(self.pr_xpost_off[-1])
+        self.x_pre2 = np.zeros(self.pr_xpre_off[-1])    # triplet rule's slow traces
+        self.x_post2 = np.zeros(self.pr_xpost_off[-1])
         n_slots = int(self.syn_delay.max()) + 1 if self.syn_delay.size else 1
         self.ring_exc = np.zeros((n_slots, self.n_lif))
         self.ring_inh = np.zeros((n_slots, self.n_lif))
@@ -282,10 +287,11 @@ class Simulator:
                 self.elig[a:b] = previous.elig[c:d]
             if pr in previous.projections and self.pr_kind[i] != STATIC:
                 j = previous.projections.index(pr)
-                self.x_pre[self.pr_xpre_off[i]:self.pr_xpre_off[i + 1]] = \
-                    previous.x_pre[previous.pr_xpre_off[j]:previous.pr_xpre_off[j + 1]]
-                self.x_post[self.pr_xpost_off[i]:self.pr_xpost_off[i + 1]] = \
-                    previous.x_post[previous.pr_xpost_off[j]:previous.pr_xpost_off[j + 1]]
+                for name, off in (("x_pre", "pr_xpre_off"), ("x_pre2", "pr_xpre_off"),
+                                  ("x_post", "pr_xpost_off"), ("x_post2", "pr_xpost_off")):
+                    new, old = getattr(self, off), getattr(previous, off)
+                    getattr(self, name)[new[i]:new[i + 1]] = \
+                        getattr(previous, name)[old[j]:old[j + 1]]
 
     def add_monitor(self, mon):
         {SpikeMonitor: self.spike_monitors, StateMonitor: self.state_monitors,
@@ -483,7 +489,8 @@ class Simulator:
                           self.pr_kind, self.pr_dense, self.pr_rule, self.pr_xpre_off,
                           self.pr_xpost_off, self.rowptr, self.syn_post, self.syn_w,
                           self.syn_delay, self.colptr, self.col_syn, self.col_pre, self.x_pre,
-                          self.x_post, self.pr_eshift, self.elig, self.elig_step, self.pr_dop,
+                          self.x_post, self.x_pre2, self.x_post2, self.pr_eshift, self.elig,
+                          self.elig_step, self.pr_dop,
                           self.pr_dop_step, self.net.dt, self.rec_mask, self.spk_step, self.spk_idx, count,
                           self.max_rec, self.sm_every, self.sm_ptr, self.sm_var, self.sm_idx,
                           sm_row, sm_out_off, sm_out, self.rm_lo, self.rm_hi, rm_out,

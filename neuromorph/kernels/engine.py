@@ -26,8 +26,8 @@ from .lif import lif_step
 from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step
 from .eligibility import catch_up_range, tag_column, tag_row
 from .propagate import drain_ring, propagate_row
-from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, bump_trace, potentiate_column,
-                   potentiate_strided)
+from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND, bump_trace,
+                   potentiate_column, potentiate_strided)
 
 
 @njit(cache=True, nogil=True)
@@ -41,6 +41,7 @@ def run_steps(step0, s_begin, n_steps,
               pr_sign, pr_delay, pr_wconst, pr_kind, pr_dense, pr_rule, pr_xpre_off,
               pr_xpost_off,
               rowptr, syn_post, syn_w, syn_delay, colptr, col_syn, col_pre, x_pre, x_post,
+              x_pre2, x_post2,
               pr_eshift, elig, elig_step, pr_dop, pr_dop_step, dt,
               rec_mask, spk_step, spk_idx, spk_count, max_rec_per_step,
               sm_every, sm_ptr, sm_var, sm_idx, sm_row, sm_out_off, sm_out,
@@ -85,6 +86,12 @@ def run_steps(step0, s_begin, n_steps,
                     x_pre[q] *= dpre
                 for q in range(pr_xpost_off[k], pr_xpost_off[k + 1]):
                     x_post[q] *= dpost
+                if pr_kind[k] == TRIPLET_KIND:
+                    dx, dy = pr_rule[k, 14], pr_rule[k, 15]
+                    for q in range(pr_xpre_off[k], pr_xpre_off[k + 1]):
+                        x_pre2[q] *= dx
+                    for q in range(pr_xpost_off[k], pr_xpost_off[k + 1]):
+                        x_post2[q] *= dy
         # 3. neurons
         n_spk = 0
         for p in range(n_pops):
@@ -110,18 +117,23 @@ def run_steps(step0, s_begin, n_steps,
             tau_e, lr, tau_d, tau_p = pr_rule[k, 9], pr_rule[k, 10], pr_rule[k, 11], pr_rule[k, 12]
             xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
             xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
+            xpre2 = x_pre2[pr_xpre_off[k]:pr_xpre_off[k + 1]]
             for q in range(n_spk):
                 j = spikes[q]
                 if j < lo or j >= hi:
                     continue
                 r = roff + j - lo
                 a, b = rowptr[r], rowptr[r + 1]
+                if kind == TRIPLET_KIND:  # w -= o1 (A2- + A3- r2(t - eps))
+                    a_minus = pr_rule[k, 1] - pr_rule[k, 17] * xpre2[j - lo]
+                    xpre2[j - lo] += 1.0
                 if kind == RSTDP_KIND:
                     catch_up_range(a, b, pr_eshift[k], u, syn_w, elig, elig_step, pr_dop[k],
                                    pr_dop_step[k], tau_d, lr, tau_e, tau_p, dt, w_min, w_max)
                 propagate_row(a, b, syn_post, post_lo, syn_w, syn_delay, u, i_exc, i_inh,
                               ring_exc, ring_inh, pr_sign[k], pr_delay[k], pr_wconst[k],
-                              kind == STDP_KIND, xpost, a_minus, w_min, w_max, mu_minus)
+                              kind == STDP_KIND or kind == TRIPLET_KIND, xpost, a_minus, w_min,
+                              w_max, mu_minus)
                 if kind == RSTDP_KIND:
                     tag_row(a, b, pr_eshift[k], syn_post, syn_w, elig, xpost, a_minus, w_min,
                             w_max, mu_minus)
@@ -139,19 +151,24 @@ def run_steps(step0, s_begin, n_steps,
             tau_e, lr, tau_d, tau_p = pr_rule[k, 9], pr_rule[k, 10], pr_rule[k, 11], pr_rule[k, 12]
             xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
             xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
+            xpost2 = x_post2[pr_xpost_off[k]:pr_xpost_off[k + 1]]
             coff = pr_colptr_off[k]
             for q in range(n_lif_spk):
                 i = spikes[q] - post_lo
                 if i < 0 or i >= n_post:
                     continue
                 xpost[i] = bump_trace(xpost[i], nearest)
+                if kind == TRIPLET_KIND:  # w += r1 (A2+ + A3+ o2(t - eps))
+                    a_plus = pr_rule[k, 0] + pr_rule[k, 16] * xpost2[i]
+                    xpost2[i] += 1.0
                 a, b = colptr[coff + i], colptr[coff + i + 1]
                 x_tar = pr_rule[k, 13]
-                if kind == STDP_KIND and pr_dense[k]:
+                pair = kind == STDP_KIND or kind == TRIPLET_KIND
+                if pair and pr_dense[k]:
                     n_pre = pr_pre_hi[k] - pr_pre_lo[k]
                     potentiate_strided(rowptr[pr_rowptr_off[k]] + i, n_post, n_pre, syn_w, xpre,
                                        x_tar, a_plus, w_min, w_max, mu_plus)
-                elif kind == STDP_KIND:
+                elif pair:
                     potentiate_column(col_syn, col_pre, a, b, syn_w, xpre, x_tar, a_plus, w_min,
                                       w_max, mu_plus)
                 else:

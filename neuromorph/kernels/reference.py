@@ -12,7 +12,7 @@ import numpy as np
 from .lif import lif_step_reference
 from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step_reference
 from .propagate import propagate_reference
-from .stdp import RSTDP_KIND, pairing_term_reference, update_weight_reference
+from .stdp import RSTDP_KIND, TRIPLET_KIND, pairing_term_reference, update_weight_reference
 
 
 class _EagerRSTDP:
@@ -83,8 +83,10 @@ def run_reference(sim, n_steps):
             if sim.pr_kind[k] != 0:
                 sl = slice(sim.pr_xpre_off[k], sim.pr_xpre_off[k + 1])
                 sim.x_pre[sl] *= sim.pr_rule[k, 4]
-                sl = slice(sim.pr_xpost_off[k], sim.pr_xpost_off[k + 1])
-                sim.x_post[sl] *= sim.pr_rule[k, 5]
+                sl2 = slice(sim.pr_xpost_off[k], sim.pr_xpost_off[k + 1])
+                sim.x_post[sl2] *= sim.pr_rule[k, 5]
+                sim.x_pre2[sl] *= sim.pr_rule[k, 14]
+                sim.x_post2[sl2] *= sim.pr_rule[k, 15]
         # neurons
         spiked = np.zeros(sim.n_total, bool)
         for coef, kind, lo, hi in zip(sim.pop_coef, sim.pop_kind, sim.pop_lo, sim.pop_hi):
@@ -123,7 +125,12 @@ def run_reference(sim, n_steps):
                         pr.w[act], rule.a_minus, x_post[pr.targets[act]], rule.w_min,
                         rule.w_max, rule.mu, False)
                 else:
-                    pr.w[act] = update_weight_reference(pr.w[act], rule.a_minus,
+                    a_minus = sim.pr_rule[k, 1]
+                    if sim.pr_kind[k] == TRIPLET_KIND:  # - (A2- + A3- r2 before its jump)
+                        x_pre2 = sim.x_pre2[sim.pr_xpre_off[k]:sim.pr_xpre_off[k + 1]]
+                        a_minus = a_minus - sim.pr_rule[k, 17] * x_pre2[pr.sources[act]]
+                        x_pre2[pre_mask] += 1.0
+                    pr.w[act] = update_weight_reference(pr.w[act], a_minus,
                                                         x_post[pr.targets[act]], rule.w_min,
                                                         rule.w_max, rule.mu, False)
                 x_pre[pre_mask] = 1.0 if rule.pairing == "nearest" else x_pre[pre_mask] + 1.0
@@ -144,7 +151,12 @@ def run_reference(sim, n_steps):
                     pr.w[act], rule.a_plus, x_pre[pr.sources[act]] - rule.x_tar, rule.w_min,
                     rule.w_max, rule.mu, True)
             else:
-                pr.w[act] = update_weight_reference(pr.w[act], rule.a_plus,
+                a_plus = sim.pr_rule[k, 0]
+                if sim.pr_kind[k] == TRIPLET_KIND:  # A2+ + A3+ o2 before its jump
+                    x_post2 = sim.x_post2[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]]
+                    a_plus = a_plus + sim.pr_rule[k, 16] * x_post2[pr.targets[act]]
+                    x_post2[post_mask] += 1.0
+                pr.w[act] = update_weight_reference(pr.w[act], a_plus,
                                                     x_pre[pr.sources[act]] - rule.x_tar,
                                                     rule.w_min, rule.w_max, rule.mu, True)
         # arrivals due at the end of this step

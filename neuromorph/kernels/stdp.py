@@ -27,10 +27,12 @@ from numba import njit
 
 #: Column order of a rule's parameter row.
 RULE_NAMES = ("a_plus", "a_minus", "w_min", "w_max", "decay_pre", "decay_post",
-              "nearest", "mu_plus", "mu_minus", "tau_elig", "lr", "tau_d", "tau_p", "x_tar")
-#: Projection kinds of the engine.
-STATIC, STDP_KIND, RSTDP_KIND = 0, 1, 2
+              "nearest", "mu_plus", "mu_minus", "tau_elig", "lr", "tau_d", "tau_p", "x_tar",
+              "decay_x", "decay_y", "a3_plus", "a3_minus")
 N_RULE = len(RULE_NAMES)
+#: Projection kinds of the engine (TRIPLET_KIND is a pair rule whose amplitudes depend,
+#: at each spike, on the slow traces r2 / o2: Pfister & Gerstner 2006).
+STATIC, STDP_KIND, RSTDP_KIND, TRIPLET_KIND = 0, 1, 2, 3
 
 
 @njit(cache=True, inline="always")
