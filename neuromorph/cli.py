@@ -22,6 +22,46 @@ def _bench(args):
     return bench_main(args.bench_args)
 
 
+def _experiments(args):
+    from .experiments_registry import ExperimentsNotFound, list_experiments
+    try:
+        exps = list_experiments()
+    except ExperimentsNotFound as e:
+        print(f"neuromorph: {e}", file=sys.stderr)
+        return 2
+    width = max((len(n) for n in exps), default=0)
+    for name, exp in exps.items():
+        print(f"{name:<{width}}  {exp['description']}")
+    return 0
+
+
+def _run(args):
+    from .experiments_registry import (ExperimentsNotFound, UnknownExperiment, command,
+                                       run_experiment)
+    out = args.out or f"{args.name.removesuffix('.py')}_out"
+    try:
+        command(args.name, out, seed=args.seed, quick=args.quick)  # validate first
+        rc = run_experiment(args.name, out, seed=args.seed, quick=args.quick)
+    except (ExperimentsNotFound, UnknownExperiment, ValueError) as e:
+        msg = e.args[0] if isinstance(e, UnknownExperiment) else e
+        print(f"neuromorph: {msg}", file=sys.stderr)
+        return 2
+    print(f"summary written to {out}/summary.md")
+    return rc
+
+
+def _compare(args):
+    from .compare import run_compare
+    try:
+        path = run_compare(args.out, quick=args.quick, seeds=args.seeds,
+                           families=args.families, jobs=args.jobs)
+    except ValueError as e:
+        print(f"neuromorph: {e}", file=sys.stderr)
+        return 2
+    print(f"report written to {path}")
+    return 0
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="neuromorph",
@@ -39,6 +79,26 @@ def build_parser():
                        add_help=False)
     b.add_argument("bench_args", nargs=argparse.REMAINDER)
     b.set_defaults(func=_bench)
+    e = sub.add_parser("experiments", help="list the experiment scripts of experiments/")
+    e.set_defaults(func=_experiments)
+    r = sub.add_parser("run", help="run one experiment (see `neuromorph experiments`) and "
+                                   "write its figures, JSON and summary.md to --out")
+    r.add_argument("name", help="experiment name, e.g. stdp_window")
+    r.add_argument("--out", default=None, help="output folder (default: NAME_out)")
+    r.add_argument("--seed", type=int, default=None,
+                   help="seed (only for experiments that take one; default: the script's)")
+    r.add_argument("--quick", action="store_true", help="the script's reduced smoke run")
+    r.set_defaults(func=_run)
+    c = sub.add_parser("compare", help="rate-vs-spike comparison of every learning family "
+                                       "on digits; writes report.md")
+    c.add_argument("--out", default="compare_out", help="output folder (default: compare_out)")
+    c.add_argument("--quick", action="store_true",
+                   help="1 seed, reduced epochs and network sizes (a few minutes)")
+    c.add_argument("--seeds", type=int, default=None, help="seeds (default 5; 1 with --quick)")
+    c.add_argument("--jobs", type=int, default=1, help="fits run in parallel (default 1)")
+    c.add_argument("--families", nargs="+", default=None, metavar="NAME",
+                   help="subset of families (default: all)")
+    c.set_defaults(func=_compare)
     return p
 
 

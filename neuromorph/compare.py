@@ -1,0 +1,266 @@
+"""Rate-vs-spike comparison behind ``neuromorph compare``.
+
+Every rate family of :func:`neuromorph.models.rate.registry` and every spiking classifier
+of :mod:`neuromorph.models.spiking` (CSDP, RSTDPClassifier, STDPClassifier) is trained on
+scikit-learn digits (the project's fixed split, :func:`neuromorph.datasets.load_digits_split`)
+with several seeds; :func:`build_report` writes the table (mean ± std test accuracy,
+training wall time per fit) and each family's row of the survey's plausibility checklist.
+
+The per-family budgets below follow ``experiments/compare_families.py`` (rate) and the
+spiking experiment scripts; ``quick`` cuts them (a quarter of the epochs, smaller spiking
+networks, 1 seed) so that the whole comparison runs in a few minutes.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import numpy as np
+
+from .models.rate import CHECKLIST_COLUMNS, Family, registry
+from .models.rate.metadata import CHECKLISTS
+
+# Rate families: (hyperparameters on top of the defaults, epochs) — as compare_families.py.
+RATE_CONFIGS = {
+    "Backprop": (dict(activation="relu", init="he_normal"), 30),
+    "SoftBoundHebbian": ({}, 20),
+    "Oja": ({}, 20),
+    "BCM": ({}, 20),
+    "CompetitiveKWTA": ({}, 20),
+    "FeedbackAlignment": ({}, 30),
+    "DirectFeedbackAlignment": ({}, 30),
+    "SignSymmetry": ({}, 30),
+    "KolenPollack": ({}, 30),
+    "NodePerturbation": ({}, 30),
+    "WeightPerturbation": (dict(n_perturbations=8), 30),
+    "Reinforce": ({}, 30),
+    "LearnedFeedback": ({}, 30),
+    "SyntheticGradients": ({}, 30),
+    "LocalLosses": ({}, 30),
+    "TargetPropagation": ({}, 20),
+    "DifferenceTargetPropagation": ({}, 20),
+    "LocalRepresentationAlignment": ({}, 30),
+    "PredictiveCoding": ({}, 15),
+    "ContrastiveHebbian": ({}, 8),
+    "EquilibriumPropagation": (dict(nudging="random_sign"), 15),
+    "ForwardForward": ({}, 30),
+    "RecurrentForwardForward": ({}, 10),
+    "PredictiveForwardForward": ({}, 8),
+    "Pepita": ({}, 30),
+}
+DEFAULT_RATE_EPOCHS = 20  # a family added to the registry but not configured above
+
+# Spiking classifiers: metadata for those that do not carry it themselves, and budgets
+# (full, quick): constructor parameters, epochs, training samples (None: all).
+SPIKING_META = {
+    "CSDP": None,  # carries family / checklist / algorithm itself (RateClassifier subclass)
+    "RSTDPClassifier": dict(family=Family.EG, checklist=CHECKLISTS["perturbation"],
+                            algorithm="R-STDP (reward-modulated STDP, WTA readout)"),
+    "STDPClassifier": dict(family=Family.IMP, checklist=CHECKLISTS["hebbian"],
+                           algorithm="STDP, Diehl & Cook 2015 (unsupervised + label voting)"),
+}
+SPIKING_CONFIGS = {
+    "CSDP": {
+        False: (dict(hidden_layer_sizes=(256, 256), n_steps=30, batch_size=100), 5, None),
+        True: (dict(hidden_layer_sizes=(128, 128), n_steps=25, batch_size=100), 2, None),
+    },
+    "RSTDPClassifier": {
+        False: ({}, 20, None),
+        True: ({}, 3, None),
+    },
+    "STDPClassifier": {
+        False: (dict(n_neurons=100), 2, None),
+        True: (dict(n_neurons=100), 1, None),
+    },
+}
+
+
+def spiking_classes():
+    """``{name: class}`` of the spiking classifiers that exist in the package."""
+    from .models import spiking
+    return {name: getattr(spiking, name) for name in SPIKING_META if hasattr(spiking, name)}
+
+
+def family_names():
+    """The families ``neuromorph compare`` runs: every rate family, then the spiking ones."""
+    return list(registry()) + list(spiking_classes())
+
+
+def family_class(name):
+    rate = registry()
+    return rate[name] if name in rate else spiking_classes()[name]
+
+
+def metadata(name):
+    """``dict(kind, family, algorithm, checklist)`` of a family (rate or spiking)."""
+    cls = family_class(name)
+    kind = "rate" if name in registry() else "spike"
+    meta = SPIKING_META.get(name) if kind == "spike" else None
+    if meta is None:
+        meta = dict(family=cls.family, checklist=cls.checklist, algorithm=cls.algorithm)
+    return dict(kind=kind, family=meta["family"], algorithm=meta["algorithm"] or name,
+                checklist=meta["checklist"])
+
+
+def budget(name, quick):
+    """``(params, epochs, n_train)`` for one family."""
+    if name in SPIKING_CONFIGS:
+        return SPIKING_CONFIGS[name][bool(quick)]
+    params, epochs = RATE_CONFIGS.get(name, ({}, DEFAULT_RATE_EPOCHS))
+    return params, (max(2, epochs // 4) if quick else epochs), None
+
+
+def run_family(name, seed, quick=False, data=None, epochs=None):
+    """Train one family with one seed on digits; returns accuracy and training wall time.
+
+    ``epochs`` overrides the budget (tests use 1).
+    """
+    from .datasets import load_digits_split
+
+    Xtr, Xte, ytr, yte = data if data is not None else load_digits_split()
+    params, n_epochs, n_train = budget(name, quick)
+    if epochs is not None:
+        n_epochs = epochs
+    if n_train is not None:
+        Xtr, ytr = Xtr[:n_train], ytr[:n_train]
+    cls = family_class(name)
+    curve, wall = [], 0.0
+    if name == "RSTDPClassifier":
+        est = cls(**params, n_epochs=1, warm_start=True, random_state=seed)
+        step = lambda: est.fit(Xtr, ytr)  # noqa: E731  (one epoch per call)
+    elif name == "STDPClassifier":
+        # labelling happens at the end of fit: train all epochs in one call
+        est = cls(**params, n_epochs=n_epochs, random_state=seed)
+        step, n_epochs = (lambda: est.fit(Xtr, ytr)), 1
+    else:
+        est = cls(**params, random_state=seed)
+        classes = np.unique(ytr)
+        step = lambda: est.partial_fit(Xtr, ytr, classes=classes)  # noqa: E731
+    for _ in range(n_epochs):
+        t0 = time.perf_counter()
+        step()
+        wall += time.perf_counter() - t0
+        curve.append(float(est.score(Xte, yte)))
+    return dict(family=name, seed=seed, test_accuracy=curve[-1], test_curve=curve,
+                wall_s=wall, epochs=budget(name, quick)[1] if epochs is None else epochs)
+
+
+def summarise(results, families):
+    rows = []
+    for name in families:
+        runs = [r for r in results if r["family"] == name]
+        acc = np.array([r["test_accuracy"] for r in runs], dtype=float)
+        meta = metadata(name)
+        rows.append(dict(name=name, **{k: meta[k] for k in ("kind", "family", "algorithm")},
+                         checklist=meta["checklist"],
+                         mean=float(acc.mean()) if len(acc) else float("nan"),
+                         std=float(acc.std()) if len(acc) else float("nan"),
+                         n=len(runs), epochs=runs[0]["epochs"] if runs else 0,
+                         wall_s=float(np.mean([r["wall_s"] for r in runs])) if runs else 0.0))
+    return rows
+
+
+def build_report(results, families, meta):
+    """Markdown report: accuracy / wall-time table, then the plausibility checklist.
+
+    ``results``: the dicts of :func:`run_family`; ``families``: names, in table order;
+    ``meta``: ``mode``, ``seeds``, ``total_s``, ``machine``.
+    """
+    rows = summarise(results, families)
+    lines = [
+        "# Rate vs spike: credit-assignment families on digits",
+        "",
+        f"Generated by `neuromorph compare` ({meta['mode']}); seeds: {meta['seeds']}; "
+        f"machine: {meta['machine']}; total wall time {meta['total_s']:.0f} s.",
+        "Data: scikit-learn 8×8 digits, fixed seeded stratified 80/20 split (1437/360). "
+        "Wall time: training only, mean per fit (test evaluation excluded).",
+        "",
+        "## Test accuracy and wall time",
+        "",
+        "| Family | Kind | Tag | Algorithm | Test acc % (mean ± std) | Seeds | Epochs | s/fit |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['kind']} | {r['family']} | {r['algorithm']} | "
+                     f"{100 * r['mean']:.1f} ± {100 * r['std']:.1f} | {r['n']} | "
+                     f"{r['epochs']} | {r['wall_s']:.1f} |")
+    lines += [
+        "",
+        "## Plausibility checklist (survey §2.3)",
+        "",
+        "Y resolves, N does not, P partly / depends on variant, — not applicable. "
+        "P1 global feedback pathway, P2 weight transport, P3 short-term plasticity, "
+        "P4 constraint & sensitivity, LP local plasticity, FL forward locking, "
+        "UL update locking, P6 inference–learning dependency, AA architecture-agnostic, "
+        "Time online sequences, Ctrl control/RL.",
+        "",
+        "| Family | Checklist row | " + " | ".join(CHECKLIST_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(CHECKLIST_COLUMNS),
+    ]
+    for r in rows:
+        c = r["checklist"]
+        lines.append(f"| {r['name']} | {c.source} | "
+                     + " | ".join(getattr(c, col) for col in CHECKLIST_COLUMNS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def report_rows(markdown):
+    """Family names of the accuracy table of a report (for tests and tools)."""
+    names, in_table = [], False
+    for line in markdown.splitlines():
+        if line.startswith("| Family | Kind"):
+            in_table = True
+            continue
+        if in_table:
+            if not line.startswith("|"):
+                break
+            if not line.startswith("|---"):
+                names.append(line.split("|")[1].strip())
+    return names
+
+
+def run_compare(out, quick=False, seeds=None, families=None, jobs=1, epochs=None,
+                progress=True):
+    """Run the comparison and write ``report.md`` and ``results.json`` into ``out``.
+
+    Returns the path of ``report.md``.
+    """
+    import json
+
+    from .datasets import load_digits_split
+
+    families = list(families) if families is not None else family_names()
+    known = set(family_names())
+    unknown = [f for f in families if f not in known]
+    if unknown:
+        raise ValueError(f"unknown families {unknown}; known: {sorted(known)}")
+    n_seeds = seeds if seeds is not None else (1 if quick else 5)
+    if n_seeds < 1:
+        raise ValueError(f"seeds must be >= 1, got {n_seeds}")
+    data = load_digits_split()
+    runs = [(f, s) for f in families for s in range(n_seeds)]
+    os.makedirs(out, exist_ok=True)
+    t0 = time.perf_counter()
+    if jobs > 1:
+        from joblib import Parallel, delayed
+        results = Parallel(n_jobs=jobs, verbose=5 if progress else 0)(
+            delayed(run_family)(f, s, quick, data, epochs) for f, s in runs)
+    else:
+        results = []
+        for i, (f, s) in enumerate(runs):
+            results.append(run_family(f, s, quick, data, epochs))
+            if progress:
+                r = results[-1]
+                print(f"[{i + 1}/{len(runs)}] {f} seed {s}: test {r['test_accuracy']:.3f} "
+                      f"({r['wall_s']:.1f} s)", flush=True)
+    total = time.perf_counter() - t0
+    meta = dict(mode="quick" if quick else "full", seeds=n_seeds, total_s=total,
+                machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {jobs} parallel fit(s)")
+    report = build_report(results, families, meta)
+    path = os.path.join(out, "report.md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(report)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(dict(meta=meta, families=families, runs=results), f, indent=1)
+    return path

@@ -1,0 +1,104 @@
+"""`neuromorph experiments`, `neuromorph run` and `neuromorph compare`."""
+import json
+from pathlib import Path
+
+import pytest
+
+from neuromorph import compare
+from neuromorph.cli import main
+from neuromorph.datasets import load_digits_split
+from neuromorph.experiments_registry import (ExperimentsNotFound, command, experiments_dir,
+                                             list_experiments)
+from neuromorph.models.rate import registry
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_experiments_lists_every_script(capsys):
+    assert main(["experiments"]) == 0
+    out = capsys.readouterr().out
+    listed = [line.split()[0] for line in out.splitlines() if line.strip()]
+    on_disk = sorted(p.stem for p in (REPO / "experiments").glob("*.py"))
+    assert on_disk and listed == on_disk
+    for name, exp in list_experiments().items():
+        assert exp["description"] and exp["description"] != "(no description)"
+        assert exp["description"] in out
+        assert "--out" in exp["options"], name  # `run` always passes --out
+
+
+def test_missing_experiments_folder_gives_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NEUROMORPH_EXPERIMENTS_DIR", str(tmp_path / "absent"))
+    with pytest.raises(ExperimentsNotFound, match="non-editable install"):
+        experiments_dir()
+    assert main(["experiments"]) == 2
+    assert "experiments/" in capsys.readouterr().err
+
+
+def test_run_rejects_unknown_name_and_unsupported_seed(tmp_path, capsys):
+    assert main(["run", "no_such_experiment", "--out", str(tmp_path)]) == 2
+    assert "unknown experiment" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="no --seed"):
+        command("stdp_window", tmp_path, seed=1)
+    cmd = command("rstdp_digits", tmp_path, seed=4, quick=True)
+    assert cmd[1].endswith("rstdp_digits.py")
+    assert cmd[2:] == ["--out", str(tmp_path), "--quick", "--seed", "4"]
+
+
+def test_run_quick_writes_outputs_and_summary(tmp_path):
+    out = tmp_path / "sw"
+    assert main(["run", "stdp_window", "--quick", "--out", str(out)]) == 0
+    assert (out / "metrics.json").exists() and (out / "stdp_window.png").exists()
+    summary = (out / "summary.md").read_text()
+    assert summary.startswith("# Experiment `stdp_window`")
+    assert "exit status: 0" in summary
+    assert "metrics.json" in summary and "stdp_window.png" in summary
+    assert "stdp_window.svg" in summary
+    json.loads((out / "metrics.json").read_text())
+
+
+def test_compare_family_list_is_registry_plus_spiking():
+    from neuromorph.models import spiking
+    expected = list(registry()) + ["CSDP", "RSTDPClassifier", "STDPClassifier"]
+    assert compare.family_names() == expected
+    assert all(hasattr(spiking, n) for n in expected[-3:])
+    for name in expected:  # every family has metadata and a budget
+        meta = compare.metadata(name)
+        assert meta["kind"] == ("rate" if name in registry() else "spike")
+        assert meta["checklist"] is not None and meta["family"]
+        params, epochs, _ = compare.budget(name, quick=True)
+        assert epochs >= 1 and epochs <= compare.budget(name, quick=False)[1]
+
+
+def test_report_rows_equal_families_given(tmp_path):
+    families = ["Backprop", "Oja", "CSDP"]
+    data = load_digits_split()
+    Xtr, Xte, ytr, yte = data
+    small = (Xtr[:200], Xte[:100], ytr[:200], yte[:100])
+    results = [compare.run_family(f, s, quick=True, data=small, epochs=1)
+               for f in families for s in (0, 1)]
+    meta = dict(mode="test", seeds=2, total_s=1.0, machine="test")
+    report = compare.build_report(results, families, meta)
+    assert compare.report_rows(report) == families
+    for f in families:
+        row = next(line for line in report.splitlines() if line.startswith(f"| {f} | "))
+        assert " ± " in row and "| 2 |" in row
+        # checklist row present for each family
+        assert sum(line.startswith(f"| {f} | ") for line in report.splitlines()) == 2
+    assert "| CSDP | spike |" in report and "| Oja | rate |" in report
+
+
+def test_compare_cli_writes_report(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run_family(name, seed, quick=False, data=None, epochs=None):
+        calls.append((name, seed, quick))
+        return dict(family=name, seed=seed, test_accuracy=0.5 + 0.1 * seed, test_curve=[0.5],
+                    wall_s=0.01, epochs=1)
+
+    monkeypatch.setattr(compare, "run_family", fake_run_family)
+    out = tmp_path / "cmp"
+    assert main(["compare", "--quick", "--out", str(out)]) == 0
+    report = (out / "report.md").read_text()
+    assert compare.report_rows(report) == compare.family_names()
+    assert calls == [(f, 0, True) for f in compare.family_names()]
+    assert main(["compare", "--families", "Backprop", "Nope", "--out", str(out)]) == 2
