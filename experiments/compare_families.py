@@ -31,38 +31,13 @@ import time
 import numpy as np
 
 from neuromorph.datasets import load_digits_split, make_mnist1d
+from neuromorph.compare import RATE_CONFIGS
 from neuromorph.models.rate import registry
 
-# Per-family settings: hyperparameters (on top of the family defaults) and epochs.
-# Hidden widths are (256, 256) everywhere except the one-layer feature learners (Imp)
-# and the energy-based nets (EP, CHL), which settle a recurrent network per batch.
-CONFIGS = {
-    "Backprop": (dict(activation="relu", init="he_normal"), 30),
-    "SoftBoundHebbian": ({}, 20),
-    "Oja": ({}, 20),
-    "BCM": ({}, 20),
-    "CompetitiveKWTA": ({}, 20),
-    "FeedbackAlignment": ({}, 30),
-    "DirectFeedbackAlignment": ({}, 30),
-    "SignSymmetry": ({}, 30),
-    "KolenPollack": ({}, 30),
-    "NodePerturbation": ({}, 30),
-    "WeightPerturbation": (dict(n_perturbations=8), 30),
-    "Reinforce": ({}, 30),
-    "LearnedFeedback": ({}, 30),
-    "SyntheticGradients": ({}, 30),
-    "LocalLosses": ({}, 30),
-    "TargetPropagation": ({}, 20),
-    "DifferenceTargetPropagation": ({}, 20),
-    "LocalRepresentationAlignment": ({}, 30),
-    "PredictiveCoding": ({}, 15),
-    "ContrastiveHebbian": ({}, 8),
-    "EquilibriumPropagation": (dict(nudging="random_sign"), 15),
-    "ForwardForward": ({}, 30),
-    "RecurrentForwardForward": ({}, 10),
-    "PredictiveForwardForward": ({}, 8),
-    "Pepita": ({}, 30),
-}
+# Per-family settings (hyperparameters on top of the family defaults, epochs) live in
+# the package, shared with `neuromorph compare`. Hidden widths are (256, 256) everywhere
+# except the one-layer feature learners (Imp) and the energy-based nets (EP, CHL).
+CONFIGS = RATE_CONFIGS
 
 # Issue 5's targets on digits (test accuracy).
 TARGETS = {

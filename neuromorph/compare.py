@@ -21,7 +21,8 @@ import numpy as np
 from .models.rate import CHECKLIST_COLUMNS, Family, registry
 from .models.rate.metadata import CHECKLISTS
 
-# Rate families: (hyperparameters on top of the defaults, epochs) — as compare_families.py.
+# Rate families: (hyperparameters on top of the defaults, epochs), also used by
+# experiments/compare_families.py.
 RATE_CONFIGS = {
     "Backprop": (dict(activation="relu", init="he_normal"), 30),
     "SoftBoundHebbian": ({}, 20),
