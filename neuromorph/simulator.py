@@ -154,11 +154,9 @@ class Simulator:
         k = len(projections)
         n_syn = [pr.n_synapses for pr in projections]
         syn_off = np.concatenate([[0], np.cumsum(n_syn)]).astype(np.int64)
-        self.pr_pre_lo = np.array([self.gstart[pr.pre.population] + pr.pre.start
-                                   for pr in projections], np.int64)
+        self.pr_pre_lo = np.array([self._glo(pr.pre) for pr in projections], np.int64)
         self.pr_pre_hi = self.pr_pre_lo + np.array([pr.pre.size for pr in projections], np.int64)
-        self.pr_post_lo = np.array([self.gstart[pr.post.population] + pr.post.start
-                                    for pr in projections], np.int64)
+        self.pr_post_lo = np.array([self._glo(pr.post) for pr in projections], np.int64)
         kinds = {RSTDP: RSTDP_KIND, TripletSTDP: TRIPLET_KIND}
         self.pr_kind = np.array([STATIC if pr.plasticity is None else
                                  kinds.get(type(pr.plasticity), STDP_KIND)

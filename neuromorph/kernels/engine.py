@@ -147,7 +147,7 @@ def run_steps(step0, s_begin, n_steps,
             post_lo = pr_post_lo[k]
             n_post = pr_xpost_off[k + 1] - pr_xpost_off[k]
             a_plus, w_min, w_max = pr_rule[k, 0], pr_rule[k, 2], pr_rule[k, 3]
-            nearest, mu_plus = pr_rule[k, 6] != 0.0, pr_rule[k, 7]
+            nearest, mu_plus, x_tar = pr_rule[k, 6] != 0.0, pr_rule[k, 7], pr_rule[k, 13]
             tau_e, lr, tau_d, tau_p = pr_rule[k, 9], pr_rule[k, 10], pr_rule[k, 11], pr_rule[k, 12]
             xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
             xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
@@ -162,7 +162,6 @@ def run_steps(step0, s_begin, n_steps,
                     a_plus = pr_rule[k, 0] + pr_rule[k, 16] * xpost2[i]
                     xpost2[i] += 1.0
                 a, b = colptr[coff + i], colptr[coff + i + 1]
-                x_tar = pr_rule[k, 13]
                 pair = kind == STDP_KIND or kind == TRIPLET_KIND
                 if pair and pr_dense[k]:
                     n_pre = pr_pre_hi[k] - pr_pre_lo[k]

@@ -112,9 +112,8 @@ def run_reference(sim, n_steps):
             rule = pr.plasticity
             if sim.pr_kind[k] == RSTDP_KIND:
                 rstdp.settle(k, pre_mask[pr.sources])
-            sub = np.zeros((n_slots, 2, n_lif))
             part = propagate_reference(pre_mask, pr.sources, pr.targets, pr.w, pr.delay_steps, u,
-                                       pr.post.size, sub[:, :, post_lo:post_lo + pr.post.size])
+                                       pr.post.size, np.zeros((n_slots, 2, pr.post.size)))
             ring[:, :, post_lo:post_lo + pr.post.size] += part
             if rule is not None:
                 x_pre = sim.x_pre[sim.pr_xpre_off[k]:sim.pr_xpre_off[k + 1]]
