@@ -12,7 +12,8 @@ a learning curve. Writes to ``--out``:
 
 * ``results.md``   — mean ± std test accuracy, epochs and training wall time per family;
 * ``results.json`` — every run: per-epoch test accuracy, training loss and accuracy;
-* ``learning_curves.png`` — mean test accuracy per epoch, one panel per data set.
+* ``learning_curves.png`` (+ ``.svg``) — test accuracy per epoch on digits, mean ± std,
+  one panel per family tag; ``learning_curves_mnist1d.png`` the same for the second task.
 
 Usage::
 
@@ -124,28 +125,25 @@ def markdown(rows, tasks, meta):
 
 
 def plot(results, tasks, families, path):
+    """One figure per task (``path``, then ``<stem>_<task>.png`` for the others), one
+    panel per survey family tag; PNG + SVG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(tasks), figsize=(7 * len(tasks), 6), squeeze=False)
-    cmap = plt.get_cmap("tab20")
-    for ax, task in zip(axes[0], tasks):
-        for i, fam in enumerate(families):
-            curves = [r["test_curve"] for r in results if r["family"] == fam and r["task"] == task]
-            m = np.mean(curves, axis=0)
-            ls = "-" if i < 20 else "--"
-            ax.plot(np.arange(1, len(m) + 1), m, ls, color=cmap(i % 20), label=fam, lw=1.2)
-        ax.set_title(f"{task}: mean test accuracy per epoch")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("test accuracy")
-        ax.set_ylim(0, 1)
-        ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=7, loc="lower right", ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    from neuromorph.compare import family_groups
+    from neuromorph.plot import learning_curves, save
+
+    stem, ext = os.path.splitext(path)
+    for i, task in enumerate(tasks):
+        groups = family_groups(families)
+        curves = {fam: [r["test_curve"] for r in results
+                        if r["family"] == fam and r["task"] == task] for fam in groups}
+        fig = learning_curves({fam: c for fam, c in curves.items() if c}, groups)
+        fig.suptitle(f"{task}: test accuracy per epoch (mean ± std over seeds)", y=1.02)
+        save(fig, path if i == 0 else f"{stem}_{task}{ext}")
+        plt.close(fig)
 
 
 def main(argv=None):

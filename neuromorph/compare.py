@@ -162,8 +162,41 @@ def summarise(results, families):
     return rows
 
 
+def family_groups(families):
+    """``{name: panel}`` in panel order: rate families by survey tag (backprop first, in
+    the order of ``Family.ALL``), then the spiking classifiers under ``'spiking'``."""
+    def panel(name):
+        meta = metadata(name)
+        return "spiking" if meta["kind"] == "spike" else str(meta["family"])
+
+    order = list(Family.ALL) + ["spiking"]
+    ranked = sorted(families, key=lambda name: order.index(panel(name))
+                    if panel(name) in order else len(order))
+    return {name: panel(name) for name in ranked}
+
+
+def plot_learning_curves(results, families, path):
+    """Learning curves (mean ± std over seeds, test accuracy per epoch), one panel per
+    survey family tag (spiking classifiers in their own panel); PNG at ``path`` + SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import learning_curves, save
+
+    groups = family_groups(families)
+    curves = {name: [r["test_curve"] for r in results if r["family"] == name]
+              for name in groups}
+    fig = learning_curves({name: c for name, c in curves.items() if c}, groups)
+    save(fig, path)
+    plt.close(fig)
+    return path
+
+
 def build_report(results, families, meta):
-    """Markdown report: accuracy / wall-time table, then the plausibility checklist.
+    """Markdown report: accuracy / wall-time table, learning curves, then the
+    plausibility checklist.
 
     ``results``: the dicts of :func:`run_family`; ``families``: names, in table order;
     ``meta``: ``mode``, ``seeds``, ``total_s``, ``machine``.
@@ -186,6 +219,12 @@ def build_report(results, families, meta):
         lines.append(f"| {r['name']} | {r['kind']} | {r['family']} | {r['algorithm']} | "
                      f"{100 * r['mean']:.1f} ± {100 * r['std']:.1f} | {r['n']} | "
                      f"{r['epochs']} | {r['wall_s']:.1f} |")
+    if meta.get("figure"):
+        lines += ["", "## Learning curves", "",
+                  "Test accuracy after each epoch, mean ± std over seeds, one panel per "
+                  "survey family tag (spiking classifiers together; STDPClassifier labels "
+                  "its neurons once, after its last epoch: one point).", "",
+                  f"![learning curves]({meta['figure']})"]
     lines += [
         "",
         "## Plausibility checklist (survey §2.3)",
@@ -258,6 +297,8 @@ def run_compare(out, quick=False, seeds=None, families=None, jobs=1, epochs=None
     total = time.perf_counter() - t0
     meta = dict(mode="quick" if quick else "full", seeds=n_seeds, total_s=total,
                 machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {jobs} parallel fit(s)")
+    meta["figure"] = os.path.basename(
+        plot_learning_curves(results, families, os.path.join(out, "learning_curves.png")))
     report = build_report(results, families, meta)
     path = os.path.join(out, "report.md")
     with open(path, "w", encoding="utf-8") as f:

@@ -93,3 +93,68 @@ def save(fig, path):
     fig.savefig(path, dpi=130, bbox_inches="tight")
     fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
     return path
+
+
+_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def learning_curves(curves, groups=None, n_cols=3, panel_size=(4.6, 3.4), ylabel="test accuracy"):
+    """Mean ± std learning curves, one panel per group of families.
+
+    Parameters
+    ----------
+    curves : dict
+        Family name -> list of per-seed curves (each a sequence of accuracies, one per
+        epoch; seeds of one family have the same length). A one-point curve is drawn as
+        a marker.
+    groups : dict, optional
+        Family name -> panel title (e.g. the survey's family tag); default: one panel.
+    n_cols : int
+        Panels per row.
+    panel_size : tuple of float
+        Width and height of one panel (inches).
+    ylabel : str
+        Label of the y axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Within a panel, colours cycle through :data:`PALETTE` and then the line style
+    changes, so up to 32 families stay distinguishable without relying on hue alone.
+    """
+    import matplotlib.pyplot as plt
+
+    if not curves:
+        raise ValueError("curves is empty: nothing to plot")
+    groups = groups or {name: "" for name in curves}
+    titles = list(dict.fromkeys(groups.get(name, "") for name in curves))
+    n_cols = min(n_cols, len(titles))
+    n_rows = -(-len(titles) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, sharey=True,
+                             figsize=(panel_size[0] * n_cols, panel_size[1] * n_rows))
+    for ax, title in zip(axes.flat, titles):
+        names = [name for name in curves if groups.get(name, "") == title]
+        for k, name in enumerate(names):
+            runs = np.asarray(curves[name], dtype=float)
+            if runs.ndim == 1:
+                runs = runs[None, :]
+            mean, std = runs.mean(axis=0), runs.std(axis=0)
+            epochs = np.arange(1, mean.size + 1)
+            color = PALETTE[k % len(PALETTE)]
+            style = _LINESTYLES[(k // len(PALETTE)) % len(_LINESTYLES)]
+            ax.plot(epochs, mean, style, color=color, lw=1.5, label=name,
+                    marker="o" if mean.size == 1 else None)
+            if runs.shape[0] > 1 and mean.size > 1:
+                ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.15, lw=0)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, frameon=False, loc="lower right")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    for ax in list(axes.flat)[len(titles):]:
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig

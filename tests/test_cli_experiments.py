@@ -99,6 +99,8 @@ def test_compare_cli_writes_report(tmp_path, monkeypatch):
     out = tmp_path / "cmp"
     assert main(["compare", "--quick", "--out", str(out)]) == 0
     report = (out / "report.md").read_text()
+    assert "![learning curves](learning_curves.png)" in report
+    assert (out / "learning_curves.png").stat().st_size > 0 and (out / "learning_curves.svg").exists()
     assert compare.report_rows(report) == compare.family_names()
     assert calls == [(f, 0, True) for f in compare.family_names()]
     assert main(["compare", "--families", "Backprop", "Nope", "--out", str(out)]) == 2

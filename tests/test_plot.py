@@ -49,3 +49,27 @@ def test_weight_plots(recorded, tmp_path):
     out = plot.save(ax.figure, tmp_path / "rf.png")
     assert out.exists() and out.with_suffix(".svg").exists()
     plt.close("all")
+
+
+def test_learning_curves_draw_mean_and_group_panels(tmp_path):
+    curves = {"a": [[0.1, 0.5, 0.9], [0.3, 0.7, 0.9]], "b": [[0.2, 0.4, 0.6]], "c": [[0.8]]}
+    fig = plot.learning_curves(curves, {"a": "G1", "b": "G1", "c": "G2"})
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.lines]
+    assert [ax.get_title() for ax in axes] == ["G1", "G2"]
+    x, y = axes[0].lines[0].get_data()
+    np.testing.assert_array_equal(x, [1, 2, 3])
+    np.testing.assert_allclose(y, [0.2, 0.6, 0.9])          # mean over seeds
+    assert [ln.get_label() for ln in axes[0].lines] == ["a", "b"]
+    assert axes[0].lines[0].get_color() != axes[0].lines[1].get_color()
+    assert axes[1].lines[0].get_marker() == "o"               # one point: a marker
+    assert axes[0].get_xlabel() == "epoch" and axes[0].get_ylabel() == "test accuracy"
+    path = plot.save(fig, tmp_path / "lc.png")
+    assert path.exists() and path.with_suffix(".svg").exists()
+    plt.close(fig)
+    many = {f"f{k}": [[0.5, 0.6]] for k in range(10)}       # more families than colours
+    fig = plot.learning_curves(many)
+    styles = {(ln.get_color(), ln.get_linestyle()) for ln in fig.axes[0].lines}
+    assert len(styles) == 10
+    plt.close(fig)
+    with pytest.raises(ValueError, match="curves"):
+        plot.learning_curves({})
