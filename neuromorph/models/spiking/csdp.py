@@ -28,10 +28,8 @@ with the label input zeroed, exactly as at test time) trains the readout.
 """
 from __future__ import annotations
 
-import json
 import math
 import numbers
-import zipfile
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -39,7 +37,8 @@ from sklearn.utils.validation import check_is_fitted
 from ... import _checks
 from ..rate.base import RateClassifier
 from ..rate.metadata import Family
-from .layers import BernoulliEncoder, Dense, LIFLayer, make_optimizer
+from .checkpoints import params_for_json, params_from_json, read_checkpoint, write_checkpoint
+from .layers import BernoulliEncoder, Dense, LIFLayer, check_unit_range, make_optimizer
 
 #: (minimum batch size, learning rate η, depression λ_d) of the reference implementation.
 REFERENCE_RATES = ((200, 0.002, 5e-5), (100, 0.001, 6e-5), (50, 0.001, 7e-5),
@@ -481,18 +480,13 @@ class CSDP(RateClassifier, family=Family.SEL_FO, checklist="rff",
     def save(self, path):
         """Write parameters, weights, thresholds and history to an ``.npz`` checkpoint."""
         check_is_fitted(self, "syn_")
-        params = {k: (list(v) if isinstance(v, tuple) else v)
-                  for k, v in self.get_params().items() if k != "random_state"}
-        if isinstance(params["tau_theta"], float) and math.isinf(params["tau_theta"]):
-            params["tau_theta"] = "inf"
-        meta = {"format": _FORMAT, "params": params, "classes": self.classes_.tolist(),
-                "n_features": int(self.n_features_in_), "history": self.history_,
-                "n_iter": int(self.n_iter_)}
+        meta = {"format": _FORMAT, "params": params_for_json(self.get_params()),
+                "classes": self.classes_.tolist(), "n_features": int(self.n_features_in_),
+                "history": self.history_, "n_iter": int(self.n_iter_)}
         arrays = {f"w_{k}": v for k, v in self.weights_.items()}
         for l, layer in enumerate(self.layers_):
             arrays[f"vth_{l + 1}"] = layer.v_th0
-        with open(path, "wb") as f:
-            np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+        write_checkpoint(path, meta, arrays)
 
     @classmethod
     def load(cls, path):
@@ -501,23 +495,9 @@ class CSDP(RateClassifier, family=Family.SEL_FO, checklist="rff",
         Raises ``ValueError`` if the file is not a CSDP checkpoint, is truncated or
         corrupt, or its arrays do not match its parameters; nothing is half-loaded.
         """
+        meta, data = read_checkpoint(path, _FORMAT, "CSDP")
         try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-            meta = json.loads(bytes(data.pop("meta")).decode())
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError,
-                UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"{path}: not a readable CSDP checkpoint ({err})") from None
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ValueError(f"{path}: not a CSDP checkpoint (format "
-                             f"{meta.get('format') if isinstance(meta, dict) else None!r})")
-        try:
-            params = dict(meta["params"])
-            if params.get("tau_theta") == "inf":
-                params["tau_theta"] = math.inf
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-            if params.get("image_shape") is not None:
-                params["image_shape"] = tuple(params["image_shape"])
+            params = params_from_json(meta["params"], ("hidden_layer_sizes", "image_shape"))
             model = cls(**params)
             model._check_params()
             classes = np.asarray(meta["classes"])
@@ -565,8 +545,4 @@ def _count_scores(counts, drive):
 
 def _check_range(X):
     """Inputs are spike probabilities: raise unless every value lies in [0, 1]."""
-    lo, hi = X.min(), X.max()
-    if lo < 0.0 or hi > 1.0:
-        raise ValueError(f"CSDP encodes inputs as spike probabilities: X must lie in [0, 1], "
-                         f"got values in [{lo:g}, {hi:g}] (scale the data first)")
-    return X
+    return check_unit_range(X, "CSDP")

@@ -255,3 +255,15 @@ def make_optimizer(name, learning_rate, momentum=0.9):
     if name == "adam":
         return FusedAdam(learning_rate)
     return _make_rate_optimizer(name, learning_rate, momentum)
+
+
+def check_unit_range(X, model="the model"):
+    """Inputs coded as spike probabilities / rates: raise unless every value lies in [0, 1].
+
+    ``model`` names the estimator in the message. Returns ``X``.
+    """
+    lo, hi = X.min(), X.max()
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"{model} encodes inputs as spike probabilities: X must lie in [0, 1], "
+                         f"got values in [{lo:g}, {hi:g}] (scale the data first)")
+    return X
