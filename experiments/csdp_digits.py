@@ -175,8 +175,8 @@ def figures(model, runs, data, out):
     t = np.arange(1, model.n_steps + 1) * model.dt
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for l in range(len(model.layers_)):
-        ax.plot(t, gp["goodness"][:, :, l].mean(1), color=f"C{l}", label=f"z{l + 1} positive")
-        ax.plot(t, gn["goodness"][:, :, l].mean(1), color=f"C{l}", ls="--",
+        ax.plot(t, gp["goodness"][:, :, l].mean(1), color=plot.PALETTE[l % len(plot.PALETTE)], label=f"z{l + 1} positive")
+        ax.plot(t, gn["goodness"][:, :, l].mean(1), color=plot.PALETTE[l % len(plot.PALETTE)], ls="--",
                 label=f"z{l + 1} negative")
     ax.set(xlabel="time (ms)", ylabel="goodness logit  Σx² − θ_g",
            title=f"goodness over the window ({n} test images)")
