@@ -124,6 +124,7 @@ def learning_curves(curves, groups=None, n_cols=3, panel_size=(4.6, 3.4), ylabel
     changes, so up to 32 families stay distinguishable without relying on hue alone.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if not curves:
         raise ValueError("curves is empty: nothing to plot")
@@ -149,6 +150,7 @@ def learning_curves(curves, groups=None, n_cols=3, panel_size=(4.6, 3.4), ylabel
                 ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.15, lw=0)
         ax.set_title(title)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, frameon=False, loc="lower right")
