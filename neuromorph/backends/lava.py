@@ -103,6 +103,8 @@ from ..plasticity import RSTDP, STDP
 from ..simulator import PoissonBlocks
 
 MAX_DELAY = 63  # Loihi 2: 6-bit synaptic delays
+#: Default trace impulse of fixed-point learning (neuromorph's trace 1 -> 16 of 127).
+TRACE_IMPULSE = 16
 
 
 class UnsupportedFeature(ValueError):
@@ -200,7 +202,9 @@ def _build_namespace():
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
-    from lava.magma.core.learning.learning_rule import Loihi2FLearningRule
+    from lava.magma.core.learning.learning_rule import Loihi2FLearningRule, Loihi3FLearningRule
+    from lava.magma.core.model.py.ports import PyOutPort
+    from lava.magma.core.process.ports.ports import OutPort
     from lava.proc.dense.process import DelayDense, Dense, LearningDense
     from lava.proc.io.source import RingBuffer
     from lava.proc.lif.process import LIF as LavaLIF
@@ -251,18 +255,66 @@ def _build_namespace():
                      v=np.array(self._v) if self._v else np.zeros(shape),
                      u=np.array(self._u) if self._u else np.zeros(shape))
 
+    class ThirdFactor(AbstractProcess):
+        """Post-side companion of an R-STDP ``LearningDense``: spikes, traces, reward."""
+
+        def __init__(self, *, shape, decay_post, a_minus, gain, y3):
+            super().__init__(shape=shape, decay_post=decay_post, a_minus=a_minus, gain=gain,
+                             y3=y3)
+            self.s_in = InPort(shape=shape)
+            self.s_bap = OutPort(shape=shape)
+            self.y1_out = OutPort(shape=shape)
+            self.y2_out = OutPort(shape=shape)
+            self.y3_out = OutPort(shape=shape)
+
+    @implements(proc=ThirdFactor, protocol=LoihiProtocol)
+    @requires(CPU)
+    @tag("floating_pt")
+    class ThirdFactorModel(PyLoihiProcessModel):
+        s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+        s_bap: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool)
+        y1_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+        y2_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+        y3_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+
+        def __init__(self, proc_params):
+            super().__init__(proc_params)
+            p = proc_params
+            self._trace = np.zeros(p["shape"])
+            # Lava decays the y traces it receives by exp(-1/65535) before use
+            self._comp = np.exp(1.0 / _ELIG_TAU_3F)
+
+        def run_spk(self):
+            p = self.proc_params
+            spiked = self.s_in.recv().astype(bool)
+            before = self._trace * p["decay_post"]  # post trace before this step's spike
+            ones = np.ones(p["shape"])
+            self.s_bap.send(spiked)
+            self.y1_out.send(p["a_minus"] * before * self._comp)
+            self.y2_out.send(p["gain"][self.time_step - 1] * self._comp * ones)
+            self.y3_out.send(p["y3"] * self._comp * ones)
+            self._trace = before + spiked
+
+    from lava.proc.dense.models import (PyLearningDenseModelBitApproximate,
+                                        PyLearningDenseModelFloat)
     return SimpleNamespace(LIF=LavaLIF, Dense=Dense, LearningDense=LearningDense,
+                           LearningDenseFixed=PyLearningDenseModelBitApproximate,
+                           LearningDenseFloat=PyLearningDenseModelFloat,
+                           Loihi3FLearningRule=Loihi3FLearningRule, ThirdFactor=ThirdFactor,
+                           ThirdFactorModel=ThirdFactorModel,
                            Loihi2FLearningRule=Loihi2FLearningRule, DelayDense=DelayDense, Sparse=Sparse,
                            RingBuffer=RingBuffer, RunSteps=RunSteps, Loihi2SimCfg=Loihi2SimCfg,
                            Recorder=Recorder, RecorderModel=RecorderModel)
 
 
 # -- checks -------------------------------------------------------------------------------
-def _check_network(net, connection):
+def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float"):
     if not isinstance(net, Network):
         raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
     if connection not in ("dense", "sparse"):
         raise ValueError(f"connection must be 'dense' or 'sparse', got {connection!r}")
+    if learning not in ("float", "fixed"):
+        raise ValueError(f"learning must be 'float' or 'fixed', got {learning!r}")
     if net.step != 0:
         raise UnsupportedFeature(f"the network has already run ({net.step} steps): spikes in "
                                  f"flight live in the engine; export a freshly built network")
@@ -279,8 +331,11 @@ def _check_network(net, connection):
                                  "populations; Lava runs one precision at a time")
     fixed = kinds.pop() if kinds else True
     for pr in net.projections:
-        if pr.plasticity is not None:
-            stdp_rule(pr, fixed)  # raises for rules without an exact Loihi form
+        if isinstance(pr.plasticity, RSTDP):
+            rstdp_rule(pr, learning == "fixed")  # raises for what has no Loihi form
+            _modulator(net, pr)
+        elif pr.plasticity is not None:
+            stdp_rule(pr, learning == "fixed", trace_impulse)
         if pr.n_synapses and pr.delay_steps.max() > MAX_DELAY:
             raise UnsupportedFeature(f"projection {pr.name!r} has a delay of "
                                      f"{pr.delay_steps.max()} steps; Loihi 2 allows 0-{MAX_DELAY}")
@@ -299,57 +354,34 @@ def _check_network(net, connection):
 
 
 # -- learning -----------------------------------------------------------------------------
+_ELIG_TAU_3F = float(np.iinfo(np.uint16).max)  # Lava's decay of neuron-supplied y traces
+
+
 def _pow2_literal(name, value):
-    """``value`` as Lava's ``m*2^e`` literal (integer ``|m| <= 127``), exactly, or raise."""
+    """``value`` as a Lava learning-rule literal ``m*2^e``, exactly, or raise.
+
+    Lava folds a product's constants into one scale ``s_mant * 2**s_exp`` with an
+    integer ``|s_mant| <= 7`` and ``-7 <= s_exp <= 8`` (floating and fixed point alike).
+    """
     if value == 0:
         return "0"
     m, e = np.frexp(value)  # value = m * 2**e, 0.5 <= |m| < 1
-    for bits in range(1, 8):
+    for bits in range(1, 4):
         mant = m * 2**bits
         if mant == np.rint(mant):
-            return f"{int(mant)}*2^{int(e) - bits}"
-    raise UnsupportedFeature(f"{name} = {value!r} is not m * 2**e with an integer |m| <= 127: "
-                             f"Loihi learning rules scale by such constants only")
+            mant, ex = int(mant), int(e) - bits
+            while mant % 2 == 0:
+                mant, ex = mant // 2, ex + 1
+            if -7 <= ex <= 8:
+                return f"{mant}*2^{ex}"
+            break
+    raise UnsupportedFeature(f"{name} = {value!r} is not m * 2**e with an integer |m| <= 7 "
+                             f"and -7 <= e <= 8: Loihi learning rules scale by such "
+                             f"constants only")
 
 
-def stdp_rule(proj, fixed_point=False):
-    """The Loihi learning-rule string ``dw`` of a projection's STDP rule.
-
-    neuromorph's additive all-to-all STDP maps exactly onto a floating-point
-    ``Loihi2FLearningRule`` with traces ``x1`` (pre, ``tau = tau_pre / dt`` steps) and
-    ``y1`` (post, ``tau_post / dt``), both with impulse 1::
-
-        dw = a_minus * x0 * y1 - a_minus * x0 * y2 + a_plus * y0 * x1
-
-    ``y1`` seen by a pre spike (``x0``) already holds the impulse of a post spike in the
-    same step, which neuromorph's depression does not see: ``y2`` (impulse 1, decaying
-    to exactly 0 within a step) is 1 just in that step, so the ``x0 * y2`` term takes
-    it back (Lava's float rules accept traces as factors, not ``y0``). ``x1`` seen by a post spike holds the same step's pre impulse, as in
-    neuromorph (same-step pairs count as pre-before-post). Lava does not clip weights
-    except at 0 for all-excitatory weights, so weights match while they stay inside
-    ``(w_min, w_max)`` (``w_min = 0`` with non-negative weights is also exact).
-
-    Mapping report: additive all-to-all STDP with ``a_plus``, ``a_minus`` of the form
-    ``m * 2**e`` -- exact (floating point); other amplitudes -- not exact (Loihi
-    scales by such constants; :class:`UnsupportedFeature`); multiplicative (soft-bound)
-    dependence, nearest-spike pairing, R-STDP (eligibility decaying between events and
-    a reward trace as third factor), fixed-point learning (stochastic rounding of
-    8-bit weights), plastic synapses with delays -- not exported.
-
-    Returns
-    -------
-    str
-    """
-    rule, name = proj.plasticity, proj.name
-    if fixed_point:
-        raise UnsupportedFeature(f"projection {name!r}: on-chip learning is exported in "
-                                 f"floating point only (fixed point rounds stochastically)")
-    if isinstance(rule, RSTDP) or not isinstance(rule, STDP):
-        raise UnsupportedFeature(f"projection {name!r}: {type(rule).__name__} has no exact "
-                                 f"Loihi learning rule here (only additive all-to-all STDP)")
-    if rule.weight_dependence != "additive" or rule.pairing != "all_to_all":
-        raise UnsupportedFeature(f"projection {name!r}: only additive, all-to-all STDP maps "
-                                 f"exactly, got {rule.weight_dependence}, {rule.pairing}")
+def _check_learning_shape(proj):
+    name = proj.name
     if proj.n_synapses and proj.delay_steps.any():
         raise UnsupportedFeature(f"projection {name!r}: plastic synapses with delays (Lava's "
                                  f"LearningDense has none)")
@@ -357,9 +389,221 @@ def stdp_rule(proj, fixed_point=False):
         raise UnsupportedFeature(f"projection {name!r}: a plastic projection must connect "
                                  f"whole populations all-to-all (every entry of Lava's "
                                  f"LearningDense matrix learns, absent synapses included)")
-    am = _pow2_literal(f"projection {name!r}: a_minus", rule.a_minus)
-    ap = _pow2_literal(f"projection {name!r}: a_plus", rule.a_plus)
+
+
+def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
+    """The Loihi learning-rule string ``dw`` of a projection's STDP rule.
+
+    neuromorph's additive all-to-all STDP maps onto a ``Loihi2FLearningRule`` with
+    traces ``x1`` (pre, ``tau = tau_pre / dt`` steps) and ``y1`` (post, ``tau_post /
+    dt``), both with impulse ``I`` (1 in floating point, ``trace_impulse`` in fixed
+    point)::
+
+        dw = (a_minus/I) x0 y1 - (a_minus/I) x0 y2 + (a_plus/I) y0 x1
+
+    ``y1`` seen by a pre spike (``x0``) already holds the impulse of a post spike in the
+    same step, which neuromorph's depression does not see: ``y2`` (impulse ``I``,
+    decaying to exactly 0 within a step) is ``I`` just in that step, so the ``x0 * y2``
+    term takes it back (Lava's rules accept traces as factors, not ``y0``). ``x1`` seen
+    by a post spike holds the same step's pre impulse, as in neuromorph (same-step pairs
+    count as pre-before-post).
+
+    **Floating point: exact.** Lava does not clip weights except at 0 for
+    all-excitatory weights, so weights match while they stay inside
+    ``(w_min, w_max)``.
+
+    **Fixed point: approximate** (Lava's ``PyLearningDenseModelBitApproximate``).
+    Traces are 7-bit integers (``I x``, saturating at 127: keep ``I`` times the
+    largest trace below 127) that decay by ``exp(-1/tau)`` with stochastic rounding;
+    each step's weight change (exact in the learning engine's 15-bit accumulator,
+    resolution ``2**-7``) is stochastically rounded to the integer 8-bit weight, one
+    uniform random number per step shared by all synapses; weights must be integers of
+    one sign and are clipped to ``[0, 255]`` (``[-255, 0]``) instead of ``[w_min,
+    w_max]``. Both roundings are unbiased, so the expected change is neuromorph's; the
+    deviation of one synapse after ``n`` weight updates has a standard deviation of at
+    most ``sqrt(n)/2`` (weight rounding) plus ``|a| sqrt(tau/2)/(2 I)`` per update
+    that reads a trace (trace rounding; see ``tests/test_lava_learning.py`` for the
+    measured numbers). Pass ``rng_seed`` to :func:`run_lava` for reproducible runs.
+
+    Not exported (:class:`UnsupportedFeature`): amplitudes ``a / I`` not of the form
+    ``m * 2**e`` (``|m| <= 7``, ``-7 <= e <= 8``); multiplicative / power weight
+    dependence, nearest-spike pairing, ``x_tar != 0``; plastic synapses with delays;
+    projections that do not connect whole populations all-to-all. See
+    :func:`lava_rule_support` for every rule.
+
+    Returns
+    -------
+    str
+    """
+    rule, name = proj.plasticity, proj.name
+    if isinstance(rule, RSTDP) or not isinstance(rule, STDP):
+        raise UnsupportedFeature(f"projection {name!r}: {type(rule).__name__} is not "
+                                 f"exported by stdp_rule (only additive all-to-all STDP; "
+                                 f"see lava_rule_support())")
+    if rule.weight_dependence != "additive" or rule.pairing != "all_to_all" or rule.x_tar:
+        raise UnsupportedFeature(f"projection {name!r}: only additive, all-to-all STDP "
+                                 f"without x_tar maps onto Loihi's sum-of-products rules, "
+                                 f"got {rule.weight_dependence}, {rule.pairing}, "
+                                 f"x_tar={rule.x_tar}")
+    _check_learning_shape(proj)
+    impulse = 1
+    if fixed_point:
+        impulse = _trace_impulse(trace_impulse)
+        w = proj.w
+        if proj.n_synapses and (np.any(w != np.rint(w)) or np.abs(w).max() > 255
+                                or (w.min() < 0 < w.max())):
+            raise UnsupportedFeature(
+                f"projection {name!r}: fixed-point learning needs integer weights of one "
+                f"sign in [-255, 255] (Lava's 8-bit learning weights; mixed signs lose "
+                f"a bit), got range [{w.min()}, {w.max()}]")
+    per = "" if impulse == 1 else f" / trace_impulse {impulse}"
+    am = _pow2_literal(f"projection {name!r}: a_minus{per}", rule.a_minus / impulse)
+    ap = _pow2_literal(f"projection {name!r}: a_plus{per}", rule.a_plus / impulse)
     return f"({am})*x0*y1 - ({am})*x0*y2 + ({ap})*y0*x1"
+
+
+def _trace_impulse(value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or not 1 <= value <= 127:
+        raise ValueError(f"trace_impulse must be an integer in [1, 127], got {value!r}")
+    return int(value)
+
+
+def rstdp_rule(proj, fixed_point=False):
+    """Loihi three-factor rule strings ``(dt, dw)`` of a projection's R-STDP rule.
+
+    The eligibility trace ``C`` is the synaptic tag ``t`` and the neuromodulator the
+    third factor ``y2``; a small companion process on the post side (it receives the
+    post population's spikes) supplies the learning engine, every step, with the
+    back-propagated spikes, ``y1 = a_minus x_post`` (the post trace before this
+    step's spike), ``y2`` (the weight gain of this step) and ``y3 = 1 - exp(-dt /
+    tau_elig)`` (Lava decays neuron-supplied traces by ``exp(-1/65535)`` per step;
+    the companion divides that out). The synapse keeps the pre trace ``x1`` (impulse
+    ``a_plus``, ``tau_pre / dt``)::
+
+        dt = x0 y1 + y0 x1 - u0 t y3          (C <- C exp(-dt/tau_elig) + pairing)
+        dw = u0 t y2                          (w <- w + y2 C, C of the previous step)
+
+    with ``y2`` at step ``s`` = ``lr [d(s-1) tau_p (1 - exp(-dt/tau_p)) + r_s
+    exp(-dt/tau_elig)]``: the closed-form integral of ``lr d C`` over the last step
+    (dopamine concentration mode, ``1/tau_p = 1/tau_d + 1/tau_elig``) plus the phasic
+    rewards ``r_s`` delivered before step ``s``. This is neuromorph's arithmetic
+    (:mod:`neuromorph.kernels.eligibility`) step by step, so in **floating point the
+    weights agree to rounding** while they stay inside ``(w_min, w_max)`` (Lava does
+    not clip them). One difference: a spike transmits Lava's weight as of the end of
+    the previous step, neuromorph's caught up to the spike's step (a change of at
+    most one step's ``lr d C``).
+
+    Not exported (:class:`UnsupportedFeature`): fixed point (Loihi's 8-bit tags and
+    weights would round the eligibility trace and every reward step; not mapped),
+    non-additive weight dependence, nearest-spike pairing, ``x_tar != 0``, delays,
+    projections that are not whole-population all-to-all.
+
+    Returns
+    -------
+    (str, str)
+    """
+    rule, name = proj.plasticity, proj.name
+    if not isinstance(rule, RSTDP):
+        raise UnsupportedFeature(f"projection {name!r}: {type(rule).__name__} is not R-STDP")
+    if fixed_point:
+        raise UnsupportedFeature(
+            f"projection {name!r}: R-STDP is exported in floating point only: in fixed "
+            f"point Loihi's eligibility tag and weights are 8-bit integers, so the tag's "
+            f"per-step decay and every reward step would be rounded (not mapped)")
+    if rule.weight_dependence != "additive" or rule.pairing != "all_to_all" or rule.x_tar:
+        raise UnsupportedFeature(f"projection {name!r}: only additive, all-to-all R-STDP "
+                                 f"without x_tar maps onto Loihi's sum-of-products rules, "
+                                 f"got {rule.weight_dependence}, {rule.pairing}, "
+                                 f"x_tar={rule.x_tar}")
+    _check_learning_shape(proj)
+    return "x0*y1 + y0*x1 - u0*t*y3", "u0*t*y2"
+
+
+def _third_factor_series(net, proj, n_steps, rewards):
+    """Per-step ``y2`` (weight gain, ``n_steps + 1`` values: the last one brings the
+    weights up to the end of the run, as neuromorph does) and the constant ``y3``."""
+    rule, dt = proj.plasticity, net.dt
+    mod = _modulator(net, proj)
+    amounts = np.zeros(n_steps + 1)
+    r_bar = mod.r_bar
+    for step, r in (rewards or {}).get(mod.name, ()):
+        step = int(step)
+        if not 0 <= step < n_steps:
+            raise ValueError(f"reward at step {step} of signal {mod.name!r} is outside "
+                             f"the run (0 <= step < {n_steps})")
+        amount = r - r_bar if mod.baseline_rate is not None else r
+        if mod.baseline_rate is not None:
+            r_bar += mod.baseline_rate * (r - r_bar)
+        amounts[step] += amount
+    gain = np.zeros(n_steps + 1)  # gain[n_steps]: the catch-up after the last step
+    decay_e = np.exp(-dt / rule.tau_elig)
+    if mod.phasic:
+        gain += rule.lr * amounts * decay_e
+    else:
+        tau_p = 1.0 / (1.0 / mod.tau_dopamine + 1.0 / rule.tau_elig)
+        d, level = np.exp(-dt / mod.tau_dopamine), 0.0
+        per_step = tau_p * -np.expm1(-dt / tau_p)
+        for s in range(n_steps):  # level at step s includes the rewards delivered at s
+            level = level * d + amounts[s]
+            gain[s + 1] = rule.lr * level * per_step
+    return gain, -np.expm1(-dt / rule.tau_elig)
+
+
+def _modulator(net, proj):
+    """The reward signal of an R-STDP projection (its own, or the network's only one)."""
+    if proj.modulator is not None:
+        return proj.modulator
+    if len(net.modulators) == 1:
+        return net.modulators[0]
+    raise UnsupportedFeature(f"projection {proj.name!r}: R-STDP without a reward signal "
+                             f"(net.reward_signal(...))")
+
+
+#: Which neuromorph learning rules map onto Loihi's learning engine (lava-nc 0.10.0):
+#: ``(rule, precision, support, how)``, support one of 'exact', 'approximate', 'no'.
+#: :func:`lava_rule_support` returns it; the README's table is this one.
+RULE_SUPPORT = (
+    ("STDP additive, all-to-all", "floating point", "exact",
+     "Loihi2FLearningRule dw = a_minus x0 (y1 - y2) + a_plus y0 x1 (stdp_rule); amplitudes "
+     "m * 2**e (|m| <= 7); weights equal to 1e-6 while inside (w_min, w_max)"),
+    ("STDP additive, all-to-all", "fixed point", "approximate",
+     "same rule on integer traces (impulse trace_impulse, 7 bits) and 8-bit weights; "
+     "stochastic rounding of trace decay and weight change (unbiased, rng_seed); weights "
+     "of one sign, clipped to [0, 255]"),
+    ("R-STDP additive, all-to-all (phasic or dopamine concentration)", "floating point",
+     "exact",
+     "Loihi3FLearningRule: tag t = eligibility, dt = x0 y1 + y0 x1 - u0 t y3, "
+     "dw = u0 t y2; a post-side process supplies the post trace y1, the reward gain y2 "
+     "(closed-form per step) and the tag decay y3 (rstdp_rule); weights to rounding "
+     "while inside (w_min, w_max); transmitted weights lag one step"),
+    ("R-STDP", "fixed point", "no",
+     "8-bit tags and weights would round the eligibility decay and every reward step"),
+    ("STDP / R-STDP with amplitudes not m * 2**e", "both", "no",
+     "Loihi scales products by s * 2**e (|s| <= 7, -7 <= e <= 8) only"),
+    ("STDP / R-STDP multiplicative or power weight dependence", "both", "no",
+     "(w_max - w)**mu is not a sum of products of traces and w with those constants"),
+    ("STDP / R-STDP nearest-spike pairing", "both", "no",
+     "Loihi traces add impulses (all-to-all); nearest pairing resets them"),
+    ("STDP with x_tar > 0 (Diehl & Cook)", "both", "no",
+     "(x_pre - x_tar) (w_max - w)**mu: power dependence, see above"),
+    ("TripletSTDP", "both", "no",
+     "not mapped: would need the slow traces x2 / y3 besides the same-step correction y2"),
+    ("plastic synapses with delays, or not whole-population all-to-all", "both", "no",
+     "LearningDense has no delays, and every matrix entry learns"),
+)
+
+
+def lava_rule_support():
+    """Which learning rules run on Loihi's learning engine, and how exactly.
+
+    Returns
+    -------
+    list of dict
+        One dict per row of :data:`RULE_SUPPORT` with keys ``rule``, ``precision``,
+        ``support`` ('exact', 'approximate' or 'no') and ``how``.
+    """
+    return [dict(zip(("rule", "precision", "support", "how"), row)) for row in RULE_SUPPORT]
 
 
 # -- export -------------------------------------------------------------------------------
@@ -390,6 +634,11 @@ class LavaNetwork:
         Plastic projection name -> its ``LearningDense`` process.
     input_spikes : dict
         Input population name -> ``(steps, local indices)`` replayed by its source.
+    third_factors : dict
+        R-STDP projection name -> its post-side third-factor process (see
+        :func:`rstdp_rule`).
+    learning : str
+        'float' or 'fixed': the learning engine's arithmetic (see :func:`to_lava`).
 
     Processes can be adjusted before :meth:`run` (e.g. a ``Var``'s ``init``); the run
     happens in a forked worker, which sees them as they are at that moment.
@@ -404,6 +653,8 @@ class LavaNetwork:
     n_steps: int
     plastic: dict = field(repr=False, default_factory=dict)
     input_spikes: dict = field(repr=False, default_factory=dict)
+    third_factors: dict = field(repr=False, default_factory=dict)
+    learning: str = "float"
     _dir: str = field(repr=False, default="")
 
     def run(self, timeout=None):
@@ -440,6 +691,9 @@ class LavaResult:
     weights : dict
         Plastic projection name -> learned weights after the run, in neuromorph's
         synapse order (``proj.sources``, ``proj.targets``).
+    eligibility : dict
+        R-STDP projection name -> eligibility after the run (Lava's tag ``t``), in the
+        same order.
     worker_pid : int
         Id (and process group) of the worker process that ran Lava (gone now).
     segments : list of str
@@ -451,6 +705,7 @@ class LavaResult:
     wall_s: float
     build_s: float
     weights: dict = field(default_factory=dict)
+    eligibility: dict = field(default_factory=dict)
     worker_pid: int = 0
     segments: list = field(default_factory=list)
 
@@ -486,7 +741,8 @@ def _weight_blocks(pr, fixed_point):
     return out
 
 
-def to_lava(net, duration, *, connection="dense"):
+def to_lava(net, duration, *, connection="dense", learning="float",
+            trace_impulse=TRACE_IMPULSE, rng_seed=0, rewards=None):
     """Build Lava processes equivalent to ``net`` for a run of ``duration`` ms.
 
     Parameters
@@ -498,16 +754,32 @@ def to_lava(net, duration, *, connection="dense"):
         laid out for it.
     connection : {'dense', 'sparse'}
         Lava connection process for delay-free projections.
+    learning : {'float', 'fixed'}
+        Arithmetic of the plastic projections (``LearningDense``): Lava's floating-point
+        learning engine (exact for the rules of :func:`lava_rule_support`), or its
+        fixed-point, bit-approximate one (integer traces, 8-bit integer weights,
+        stochastic rounding; STDP only, see :func:`stdp_rule`). Neurons keep their own
+        precision (neuromorph runs no plasticity onto fixed-point LoihiLIF neurons).
+    trace_impulse : int
+        Fixed-point learning: integer trace value of neuromorph's trace 1 (1-127).
+    rng_seed : int
+        Seed of Lava's stochastic rounding in fixed-point learning.
+    rewards : dict, optional
+        Reward signal name -> sequence of ``(step, reward)``: the rewards R-STDP
+        projections receive, each delivered before ``step`` runs, as
+        ``signal.deliver(reward)`` with ``net.step == step`` would (baseline included).
 
     Returns
     -------
     LavaNetwork
     """
     from .._checks import steps as to_steps
-    fixed = _check_network(net, connection)
+    fixed = _check_network(net, connection, trace_impulse, learning)
+    if isinstance(rng_seed, bool) or not isinstance(rng_seed, (int, np.integer)) or rng_seed < 0:
+        raise ValueError(f"rng_seed must be a non-negative integer, got {rng_seed!r}")
     n_steps = to_steps("duration", duration, net.dt, minimum=1)
     L = _lava()
-    out = LavaNetwork(net, {}, {}, {}, {}, fixed, n_steps)
+    out = LavaNetwork(net, {}, {}, {}, {}, fixed, n_steps, learning=learning)
     # created by run(), removed after it: an unrun export leaves nothing on disk
     out._dir = os.path.join(tempfile.gettempdir(), f"neuromorph-lava-{uuid.uuid4().hex}")
     for p in net.populations:
@@ -529,15 +801,37 @@ def to_lava(net, duration, *, connection="dense"):
         procs = []
         if pr.plasticity is not None:
             lif = out.neurons[pr.post.population.name]
-            rule = L.Loihi2FLearningRule(
-                dw=stdp_rule(pr, fixed), x1_impulse=1.0, x1_tau=pr.plasticity.tau_pre / net.dt,
-                y1_impulse=1.0, y1_tau=pr.plasticity.tau_post / net.dt, y2_impulse=1.0,
-                y2_tau=1e-3, t_epoch=1)  # y2: exp(-1000) == 0, so y2 = this step's spike
+            r = pr.plasticity
             (w, _), = _weight_blocks(pr, False)
-            conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name)
+            if isinstance(r, RSTDP):
+                dt_str, dw_str = rstdp_rule(pr, learning == "fixed")
+                rule = L.Loihi3FLearningRule(dt=dt_str, dw=dw_str, x1_impulse=r.a_plus,
+                                             x1_tau=r.tau_pre / net.dt, t_epoch=1)
+                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name)
+                gain, y3 = _third_factor_series(net, pr, n_steps, rewards)
+                third = L.ThirdFactor(shape=lif.s_out.shape,
+                                      decay_post=np.exp(-net.dt / r.tau_post),
+                                      a_minus=r.a_minus, gain=gain, y3=y3)
+                lif.s_out.connect(third.s_in)
+                third.s_bap.connect(conn.s_in_bap)
+                third.y1_out.connect(conn.s_in_y1)
+                third.y2_out.connect(conn.s_in_y2)
+                third.y3_out.connect(conn.s_in_y3)
+                out.third_factors[pr.name] = third
+            else:
+                fixed_lrn = learning == "fixed"
+                imp = trace_impulse if fixed_lrn else 1.0
+                rule = L.Loihi2FLearningRule(
+                    dw=stdp_rule(pr, fixed_lrn, trace_impulse), x1_impulse=imp,
+                    x1_tau=r.tau_pre / net.dt, y1_impulse=imp, y1_tau=r.tau_post / net.dt,
+                    y2_impulse=imp, y2_tau=1e-3,  # y2: exp(-1000) == 0: this step's spike
+                    t_epoch=1, rng_seed=rng_seed)
+                if fixed_lrn:
+                    w = np.rint(w).astype(np.int32)
+                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name)
+                lif.s_out.connect(conn.s_in_bap)
             ports[pr.pre.population.name].connect(conn.s_in)
             conn.a_out.connect(lif.a_in)
-            lif.s_out.connect(conn.s_in_bap)
             out.connections[pr.name] = [conn]
             out.plastic[pr.name] = conn
             continue
@@ -570,7 +864,8 @@ def to_lava(net, duration, *, connection="dense"):
 
 
 # -- running ------------------------------------------------------------------------------
-def run_lava(net, duration, *, fixed_point=None, connection="dense", timeout=None):
+def run_lava(net, duration, *, fixed_point=None, connection="dense", timeout=None,
+             learning="float", trace_impulse=TRACE_IMPULSE, rng_seed=0, rewards=None):
     """Run ``net`` for ``duration`` ms in Lava's CPU simulation of Loihi 2.
 
     Parameters
@@ -586,6 +881,8 @@ def run_lava(net, duration, *, fixed_point=None, connection="dense", timeout=Non
         Lava connection process for delay-free projections.
     timeout : float, optional
         Wall-clock limit (s); the run is stopped and :class:`LavaRuntimeError` raised.
+    learning, trace_impulse, rng_seed, rewards
+        Learning options, see :func:`to_lava`.
 
     Returns
     -------
@@ -598,13 +895,14 @@ def run_lava(net, duration, *, fixed_point=None, connection="dense", timeout=Non
     LavaRuntimeError
         When a Lava process fails in its child process (with its traceback).
     """
-    fixed = _check_network(net, connection)
+    fixed = _check_network(net, connection, trace_impulse, learning)
     if fixed_point is not None and bool(fixed_point) != fixed:
         have = "fixed" if fixed else "floating"
         raise UnsupportedFeature(f"fixed_point={fixed_point} but the network's LoihiLIF "
                                  f"populations are {have} point; build them with "
                                  f"fixed_point={fixed_point}")
-    model = to_lava(net, duration, connection=connection)
+    model = to_lava(net, duration, connection=connection, learning=learning,
+                    trace_impulse=trace_impulse, rng_seed=rng_seed, rewards=rewards)
     return model.run(timeout)
 
 
@@ -723,7 +1021,12 @@ def _worker(model, conn):
         anchor = procs[0]
         cfg = L.Loihi2SimCfg(select_tag="fixed_pt" if model.fixed_point else "floating_pt",
                              exception_proc_model_map={
-                                 rec: L.RecorderModel for rec in model.recorders.values()})
+                                 **{rec: L.RecorderModel for rec in model.recorders.values()},
+                                 **{p: L.ThirdFactorModel
+                                    for p in model.third_factors.values()},
+                                 **({p: L.LearningDenseFixed for p in model.plastic.values()}
+                                    if model.learning == "fixed" else
+                                    {p: L.LearningDenseFloat for p in model.plastic.values()})})
         t0 = time.perf_counter()
         anchor.create_runtime(run_cfg=cfg)
         runtime = anchor.runtime
@@ -738,6 +1041,8 @@ def _worker(model, conn):
             conn.send(("error", failure, _teardown(runtime)))
             return
         weights = {name: np.asarray(proc.weights.get()) for name, proc in model.plastic.items()}
+        weights.update({(name, "tag"): np.asarray(model.plastic[name].tag_1.get())
+                        for name in model.third_factors})
         names = _segment_names(runtime)
         anchor.stop()
         _release_segments(names)
@@ -800,13 +1105,21 @@ def _collect(model, build_s, wall_s, weights):
             raise UnsupportedFeature(type(m).__name__)
         new._start_step = 0
         out.append(new)
-    learned = {}
+    learned, elig = {}, {}
     for pr in net.projections:
         if pr.name in weights:  # back to neuromorph's synapse order
-            learned[pr.name] = weights[pr.name][pr.targets + pr.post.start,
-                                                pr.sources + pr.pre.start]
-    return LavaResult(out, state, wall_s, build_s, learned)
+            at = (pr.targets + pr.post.start, pr.sources + pr.pre.start)
+            learned[pr.name] = weights[pr.name][at]
+            if pr.name in model.third_factors:
+                # after the last step neuromorph brings R-STDP synapses up to the end of
+                # the run: one more step of lr d C, and C decayed by one step
+                tag = weights[(pr.name, "tag")][at]
+                gain = model.third_factors[pr.name].proc_params["gain"][model.n_steps]
+                learned[pr.name] = np.clip(learned[pr.name] + gain * tag,
+                                           pr.plasticity.w_min, pr.plasticity.w_max)
+                elig[pr.name] = tag * np.exp(-net.dt / pr.plasticity.tau_elig)
+    return LavaResult(out, state, wall_s, build_s, learned, elig)
 
 
-__all__ = ["to_lava", "run_lava", "stdp_rule", "LavaNetwork", "LavaResult", "UnsupportedFeature",
+__all__ = ["to_lava", "run_lava", "stdp_rule", "rstdp_rule", "lava_rule_support", "TRACE_IMPULSE", "LavaNetwork", "LavaResult", "UnsupportedFeature",
            "LavaRuntimeError"]

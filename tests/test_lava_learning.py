@@ -1,0 +1,154 @@
+"""On-chip learning in Lava against neuromorph: fixed-point STDP, R-STDP, the support table.
+
+Reference networks are teacher-forced: post neurons fire exactly one step after a
+teacher spike (``du = dv = 1``, teacher weight far above threshold, plastic weights
+far below it), so both simulators see the same spikes whatever the learned weights
+and the comparison isolates the learning arithmetic.
+"""
+import numpy as np
+import pytest
+
+import neuromorph as nm
+from neuromorph.backends import lava as nl
+
+
+def _trains(rng, n, rate, n_steps):
+    steps, idx = np.nonzero(rng.random((n_steps - 2, n)) < rate)
+    return idx, steps * 1.0
+
+
+def _teacher_forced(seed, n_pre, n_post, n_steps, rule, w0, *, rate=0.04, teacher_rate=0.05,
+                    vth=700.0, teacher_w=255.0, n_teacher=3, reward=None):
+    rng = np.random.default_rng(seed)
+    net = nm.Network(dt=1.0, seed=seed)
+    st = _trains(rng, n_pre, rate, n_steps)
+    src = net.spike_source(n_pre, indices=st[0], times=st[1], name="src")
+    tt = _trains(rng, n_post, teacher_rate, n_steps)
+    teacher = net.spike_source(n_post, indices=tt[0], times=tt[1], name="teacher")
+    post = net.loihi_lif(n_post, du=1.0, dv=1.0, vth=vth, name="post")
+    for k in range(n_teacher):  # integer weights <= 255: also valid in fixed point
+        net.connect(teacher, post, matrix=np.eye(n_post) * teacher_w, name=f"teach{k}")
+    sig = net.reward_signal(**reward) if reward is not None else None
+    plastic = net.connect(src, post, matrix=w0, plasticity=rule, name="learn")
+    return net, plastic, net.spike_monitor(teacher), net.spike_monitor(post), sig
+
+
+def test_fixed_point_stdp_agrees_within_stochastic_rounding():
+    n_pre, n_post, n_steps, tau, impulse = 16, 8, 600, 16.0, 16
+    rule = nm.STDP(tau_pre=tau, tau_post=tau, a_plus=4.0, a_minus=-5.0, w_min=0.0, w_max=255.0)
+    w0 = np.random.default_rng(1).integers(80, 160, (n_pre, n_post)).astype(float)
+    net, pl, teach, post, _ = _teacher_forced(3, n_pre, n_post, n_steps, rule, w0)
+    assert "(-5*2^-4)*x0*y1 - (-5*2^-4)*x0*y2 + (1*2^-2)*y0*x1" == \
+        nl.stdp_rule(pl, fixed_point=True, trace_impulse=impulse)
+    runs = [nl.run_lava(net, float(n_steps), learning="fixed", rng_seed=seed, timeout=120)
+            for seed in (0, 0, 1)]
+    net.run(float(n_steps))
+    # the reference really is teacher-forced, in both simulators
+    np.testing.assert_array_equal(post.steps, teach.steps + 1)
+    np.testing.assert_array_equal(post.i, teach.i)
+    for res in runs:
+        np.testing.assert_array_equal(res.monitors[1].steps, post.steps)
+    # rng_seed makes fixed-point learning reproducible; another seed rounds differently
+    np.testing.assert_array_equal(runs[0].weights["learn"], runs[1].weights["learn"])
+    assert not np.array_equal(runs[0].weights["learn"], runs[2].weights["learn"])
+    w_start = w0[pl.sources, pl.targets]
+    d_nm = pl.w - w_start
+    assert np.abs(d_nm).max() > 30 and (d_nm > 10).any() and (d_nm < -10).any()
+    assert pl.w.min() > 0 and pl.w.max() < 255  # inside both simulators' bounds
+    # Bound: both roundings are unbiased; a synapse with n weight updates (steps with a
+    # pre or post spike) deviates with standard deviation
+    #   sigma = sqrt(n (1/4 + (a sigma_tr / I)**2)),  sigma_tr = 1 / (2 sqrt(1 - exp(-2/tau)))
+    # (1/4: rounding of each step's weight change to an integer; sigma_tr: stationary
+    # error of a stochastically rounded trace decay, in trace units; a = max|a_+-|)
+    n_upd = (np.bincount(net.populations[0].model.indices, minlength=n_pre)[pl.sources]
+             + np.bincount(post.i, minlength=n_post)[pl.targets])
+    sigma_tr = 0.5 / np.sqrt(1 - np.exp(-2 / tau))
+    sigma = np.sqrt(n_upd * (0.25 + (5.0 * sigma_tr / impulse) ** 2))
+    for res in runs:
+        d_lava = res.weights["learn"] - w_start
+        assert np.array_equal(d_lava, np.rint(d_lava))  # 8-bit integer weights
+        z = (d_lava - d_nm) / sigma
+        print(f"fixed-point STDP: max |dw_lava - dw_nm| = {np.abs(d_lava - d_nm).max():.2f}, "
+              f"rms z = {np.sqrt(np.mean(z**2)):.2f}, max |z| = {np.abs(z).max():.2f}, "
+              f"mean sigma = {sigma.mean():.2f}, max |dw_nm| = {np.abs(d_nm).max():.1f}")
+        assert np.abs(z).max() < 4.5 and np.sqrt(np.mean(z**2)) < 1.3
+        clear = np.abs(d_nm) > 4 * sigma
+        assert clear.sum() > 20
+        np.testing.assert_array_equal(np.sign(d_lava[clear]), np.sign(d_nm[clear]))
+
+
+@pytest.mark.parametrize("reward", [dict(tau_dopamine=None, baseline_rate=0.3),
+                                    dict(tau_dopamine=50.0)], ids=["phasic", "dopamine"])
+def test_rstdp_learns_the_same_weights_in_floating_point(reward):
+    n_pre, n_post, n_steps = 12, 6, 400
+    rule = nm.RSTDP(tau_pre=15.0, tau_post=25.0, a_plus=0.8, a_minus=-1.0, tau_elig=200.0,
+                    lr=0.05 if reward["tau_dopamine"] is None else 0.002,
+                    w_min=-100.0, w_max=100.0)
+    w0 = np.random.default_rng(2).uniform(0.0, 6.0, (n_pre, n_post))
+    net, pl, teach, post, sig = _teacher_forced(5, n_pre, n_post, n_steps, rule, w0,
+                                                rate=0.05, teacher_rate=0.06, vth=100.0,
+                                                teacher_w=500.0, n_teacher=1, reward=reward)
+    rewards = [(60, 1.0), (150, -0.5), (151, 2.0), (300, 1.5)]
+    res = nl.run_lava(net, float(n_steps), rewards={sig.name: rewards}, timeout=120)
+    u = 0
+    for step, r in rewards:  # the same rewards, delivered before the same steps
+        net.run(float(step - u))
+        u = step
+        sig.deliver(r)
+    net.run(float(n_steps - u))
+    np.testing.assert_array_equal(res.monitors[1].steps, post.steps)
+    np.testing.assert_array_equal(post.steps, teach.steps + 1)
+    d_nm = pl.w - w0[pl.sources, pl.targets]
+    assert np.abs(d_nm).max() > 1.0 and (d_nm > 0.1).any() and (d_nm < -0.1).any()
+    np.testing.assert_allclose(res.weights["learn"], pl.w, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(res.eligibility["learn"], pl.eligibility, rtol=0, atol=1e-9)
+
+
+def test_unmappable_learning_raises_naming_the_projection():
+    def net_with(rule, w=0.5, **kw):
+        net = nm.Network(dt=1.0)
+        src = net.spike_source(2, indices=np.array([0]), times=np.array([1.0]))
+        Q = net.loihi_lif(3, vth=1.0)
+        if isinstance(rule, nm.RSTDP):
+            net.reward_signal(tau_dopamine=None)
+        net.connect(src, Q, w=w, plasticity=rule, name="plastic", **kw)
+        return net
+
+    stdp = nm.STDP(a_plus=0.125, a_minus=-0.25, w_min=-10.0, w_max=10.0)
+    rstdp = nm.RSTDP(a_plus=0.125, a_minus=-0.25)
+    cases = [
+        (net_with(rstdp), dict(learning="fixed"), "'plastic': R-STDP is exported in floating "
+                                                  "point only"),
+        (net_with(nm.RSTDP(weight_dependence="multiplicative")), {}, "'plastic'.*only additive"),
+        (net_with(nm.RSTDP(), delay=2.0), {}, "'plastic': plastic synapses with delays"),
+        (net_with(stdp, w=nm.uniform(-1.0, 1.0)), dict(learning="fixed"),
+         "'plastic'.*integer weights of one sign"),
+        (net_with(nm.STDP(a_plus=0.125, a_minus=-0.25, x_tar=0.2)), {}, "'plastic'.*x_tar"),
+        (net_with(nm.STDP(a_plus=1.0, a_minus=-9.0, w_max=10.0), w=3.0), dict(learning="fixed"),
+         r"'plastic': a_minus / trace_impulse 16 = -0.5625 is not m \* 2\*\*e"),
+        (net_with(nm.STDP(a_plus=2.0**-9, a_minus=-0.25)), {}, r"a_plus = 0.001953125 is not"),
+        (net_with(nm.TripletSTDP()), {}, "'plastic'.*TripletSTDP"),
+    ]
+    for net, kw, match in cases:
+        with pytest.raises(nl.UnsupportedFeature, match=match):
+            nl.run_lava(net, 5.0, **kw)
+    net = net_with(stdp, w=3.0)
+    for kw, match in [(dict(learning="int"), "learning must be 'float' or 'fixed'"),
+                      (dict(learning="fixed", trace_impulse=128), "trace_impulse must be"),
+                      (dict(rng_seed=-1), "rng_seed must be a non-negative integer")]:
+        with pytest.raises(ValueError, match=match):
+            nl.to_lava(net, 5.0, **kw)
+    net = net_with(rstdp)
+    with pytest.raises(ValueError, match="reward at step 7 .* outside the run"):
+        nl.to_lava(net, 5.0, rewards={net.modulators[0].name: [(7, 1.0)]})
+
+
+def test_rule_support_table():
+    table = nl.lava_rule_support()
+    assert {row["support"] for row in table} == {"exact", "approximate", "no"}
+    by = {(row["rule"], row["precision"]): row["support"] for row in table}
+    assert by[("STDP additive, all-to-all", "floating point")] == "exact"
+    assert by[("STDP additive, all-to-all", "fixed point")] == "approximate"
+    assert by[("R-STDP", "fixed point")] == "no"
+    assert by[("TripletSTDP", "both")] == "no"
+    assert all(set(row) == {"rule", "precision", "support", "how"} for row in table)
