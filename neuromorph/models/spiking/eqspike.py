@@ -187,6 +187,27 @@ class EqSpike(RateClassifier, family=Family.SEL_EB, checklist="ep",
         if not (rs is None or isinstance(rs, (numbers.Integral, np.random.Generator))):
             raise TypeError(f"random_state must be None, an int or a numpy Generator, got {rs!r}")
 
+    def _precheck_X(self, X):
+        """Range check of the training data before any state is built (see ``fit``)."""
+        try:
+            arr = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError):
+            return  # validate_data gives the proper message
+        if arr.ndim == 2 and arr.size and np.all(np.isfinite(arr)):
+            check_unit_range(arr, "EqSpike")
+
+    def fit(self, X, y):
+        """Train from scratch for ``max_iter`` epochs (X in [0, 1]: rates of the input units)."""
+        self._check_params()
+        self._precheck_X(X)
+        return super().fit(X, y)
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y), continuing from the current state (see ``fit``)."""
+        self._check_params()
+        self._precheck_X(X)
+        return super().partial_fit(X, y, classes=classes)
+
     def _check_X(self, X):
         return check_unit_range(self._validated(X), "EqSpike")
 
