@@ -1,0 +1,509 @@
+r"""Spiking predictive coding (spec §3.5, SEL:DR; structure of Ororbia's SpNCN).
+
+A hierarchy of levels ``k = 0..K`` in the generative (top-down) orientation: level
+``k+1`` predicts the activity of level ``k``. Hidden levels are LIF *state units* with a
+filtered current ``j``, membrane ``v``, spikes ``s`` and trace ``x``; every predicted
+level has real-valued *error units* ``e``. Per step (row-vector batches, synapses
+stored ``(pre, post)``)::
+
+    predictions:  z̄^k = a^{k+1} W^{k+1}                  a = spikes s (or traces x)
+    errors:       e^k = x^k − z̄^k                         hidden level (trace − prediction)
+                  e^0 = π (target − z̄^0)                  leaf: label y or input trace
+                  e^K = 0                                  top (no prior, or clamped input)
+    state input:  I^k = −e^k + β_fb (e^{k−1} E^k)          E^k = (W^k)^T when tied
+    LIF:          τ_j dj/dt = −κ_j j + I,  τ_m dv/dt = −(v − v_rest) + R_m j,
+                  spike at v > v_th, reset, refractory t_ref (exact integration, §3.1)
+    trace:        x ← x e^{−Δt/τ_tr} + s
+
+Two-factor plasticity (ascent), accumulated over the window after ``burn_in``::
+
+    ΔW^{k+1} = (a^{k+1})^T e^k          ΔE^{k+1} = β_E (ΔW^{k+1})^T   (untied only)
+    optional: every row of W (and E) renormalised to L2 norm <= max_norm
+
+Two layouts of the same hierarchy:
+
+* ``mode="supervised"`` (discriminative PC, Whittington & Bogacz 2017): the input spikes
+  are the clamped top level, the hidden layers sit below it and the *label level* is
+  the leaf, clamped to the one-hot target during training (``e^0 = π (y − z̄^0)``) and
+  free at test time (``e^0 = 0``). This is the spiking counterpart of
+  :class:`neuromorph.models.rate.PredictiveCoding` with the same weights.
+* ``mode="unsupervised"`` (generative PC, SpNCN): the input trace is the clamped leaf
+  (reconstruction), hidden levels above infer its causes, the top has no prior. A
+  label readout ``z̄^y = s^1 W^y`` (delta rule on the spikes of level 1, no feedback
+  into the network) gives a classifier.
+
+Classification: a LIF label layer driven by ``z̄^y`` counts spikes over the window;
+ties are broken by the summed drive.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ... import _checks
+from ..rate.base import RateClassifier
+from ..rate.metadata import Family
+from .checkpoints import params_for_json, params_from_json, read_checkpoint, write_checkpoint
+from .layers import Dense, LIFLayer, PoissonEncoder, check_unit_range, make_optimizer
+
+_FORMAT = "neuromorph.SpikingPC/1"
+
+
+class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
+                algorithm="Spiking predictive coding", spec_section="3.5"):
+    r"""Spiking predictive-coding network trained by local two-factor rules (spec §3.5).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden LIF levels, listed from the input side.
+    mode : {"supervised", "unsupervised"}
+        ``"supervised"``: discriminative layout, label level clamped to the target
+        during training. ``"unsupervised"``: generative layout, the input is
+        reconstructed; a label readout on level 1 learns without feeding back.
+    n_steps : int > 0
+        Steps per stimulus window T (window ``n_steps · dt`` ms).
+    burn_in : float >= 0
+        Time (ms) at the start of each window without plasticity (traces settle);
+        must be shorter than the window.
+    dt : float > 0
+        Step (ms).
+    tau_m : float > 0
+        Membrane time constant τ_m (ms).
+    tau_j : float > 0
+        Time constant τ_j of the state current j (ms).
+    kappa_j : float > 0
+        Leak gain κ_j of the state current (τ_j dj/dt = −κ_j j + I).
+    v_th : float > 0
+        Spike threshold (mV, normalised units; v_rest = v_reset = 0, R_m = 1).
+    t_ref : float >= 0
+        Refractory period (ms), a multiple of ``dt``.
+    tau_trace : float > 0
+        Trace time constant τ_tr (ms).
+    f_max : float > 0
+        Poisson rate (Hz) of an input of intensity 1.
+    presynaptic : {"spikes", "trace"}
+        Presynaptic activity a of the predictions and of the weight rule: this step's
+        spikes (spec) or the traces (smoother).
+    tied_feedback : bool
+        ``True``: error synapses E^k = (W^k)^T (shared memory, weight transport);
+        ``False``: separate E^k, initialised independently and trained by ΔE = β_E ΔW^T.
+    feedback_scale : float > 0
+        β_fb, gain of the error messages E e entering the state units.
+    error_learning_rate : float >= 0
+        β_E of the ΔE rule (untied E only).
+    label_precision : float > 0
+        π, precision of the leaf error (supervised: label; unsupervised: input).
+    readout_resistance : float > 0
+        R_y: the label LIF layer is driven by the current ``R_y z̃^y`` (mV) and counts
+        spikes (target 1 for the true class).
+    max_norm : float > 0 or None
+        Renormalise every row of W and E to at most this L2 norm after each update
+        (reimplementations of SpNCN use 20); ``None``: off.
+    weight_scale : float > 0
+        Initial weights are N(0, weight_scale² / n_pre) (times 1/(rate · τ_tr) for
+        spiking presynaptic activity so predictions start on the trace scale).
+    learning_rate : float > 0
+        η of the optimiser (applied to the window-averaged directions).
+    optimizer : {"adam", "sgd"}
+    momentum : float in [0, 1)
+        Momentum of SGD.
+    batch_size : int > 0
+    max_iter : int > 0
+        Epochs run by ``fit``.
+    verbose : bool
+        Show a progress bar per epoch.
+    random_state : int, numpy Generator or None
+        Seed of the single generator (initialisation, spike encoding, batching).
+    activation : ignored
+        Inherited from the shared estimator base; the state units are LIF.
+
+    Attributes
+    ----------
+    history_ : dict
+        Per epoch: ``loss`` (mean squared leaf error per unit over the learning
+        steps), ``accuracy`` (training accuracy of the label counts during the
+        training windows; supervised mode counts with the label clamped, so it is the
+        readout's accuracy on nudged states), ``hidden_error`` (mean squared hidden
+        error), ``rate`` (mean hidden firing rate, Hz).
+    weights_ : dict of ndarray
+        ``W1..WK`` (W^k predicts level k−1 from level k, stored (pre, post)), ``E1..``
+        (untied only), ``Wy`` (unsupervised readout).
+    """
+
+    _params = dict(
+        hidden_layer_sizes=(256,), mode="supervised", n_steps=40, burn_in=10.0, dt=1.0,
+        tau_m=20.0, tau_j=10.0, kappa_j=0.0, v_th=0.4, t_ref=1.0, tau_trace=30.0,
+        f_max=300.0, state_variable="current", presynaptic="spikes", tied_feedback=True, feedback_scale=1.0,
+        error_learning_rate=1.0, label_precision=1.0, readout_resistance=2.0, max_norm=None, weight_scale=1.0,
+        learning_rate=1e-3, optimizer="adam", momentum=0.9, batch_size=50, max_iter=10,
+        verbose=False, random_state=None)
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self):
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = (sizes,)
+        try:
+            sizes = tuple(sizes)
+        except TypeError:
+            sizes = ()
+        if not sizes or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1
+                            for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be a non-empty tuple of positive ints, "
+                             f"got {self.hidden_layer_sizes!r}")
+        self._sizes = tuple(int(s) for s in sizes)
+        for name, allowed in (("mode", ("supervised", "unsupervised")),
+                              ("state_variable", ("current", "trace")),
+                              ("presynaptic", ("spikes", "trace")),
+                              ("optimizer", ("adam", "sgd"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        _checks.integer("n_steps", self.n_steps, minimum=1)
+        for name, unit in (("dt", "ms"), ("tau_m", "ms"), ("tau_j", "ms"), ("tau_trace", "ms"),
+                           ("v_th", "mV"), ("f_max", "Hz"),
+                           ("feedback_scale", ""), ("label_precision", ""),
+                           ("weight_scale", ""), ("learning_rate", ""),
+                           ("readout_resistance", "")):
+            _checks.positive(name, getattr(self, name), unit)
+        _checks.non_negative("t_ref", self.t_ref, "ms")
+        _checks.non_negative("kappa_j", self.kappa_j)
+        _checks.non_negative("error_learning_rate", self.error_learning_rate)
+        burn = _checks.non_negative("burn_in", self.burn_in, "ms")
+        window = self.n_steps * self.dt
+        if burn >= window:
+            raise ValueError(f"burn_in must be < the window n_steps · dt = {window:g} ms, "
+                             f"got {burn:g} ms")
+        self._n_burn = int(round(burn / self.dt))
+        if self.max_norm is not None:
+            _checks.positive("max_norm", self.max_norm)
+        if not isinstance(self.tied_feedback, (bool, np.bool_)):
+            raise TypeError(f"tied_feedback must be True or False, got {self.tied_feedback!r}")
+        if not (isinstance(self.momentum, numbers.Real) and 0 <= self.momentum < 1):
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        _checks.integer("batch_size", self.batch_size, minimum=1)
+        _checks.integer("max_iter", self.max_iter, minimum=1)
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, (numbers.Integral, np.random.Generator))):
+            raise TypeError(f"random_state must be None, an int or a numpy Generator, got {rs!r}")
+
+    def _check_X(self, X):
+        return check_unit_range(self._validated(X), "SpikingPC")
+
+    # ------------------------------------------------------------------ construction
+    def _level_sizes(self, n_features, n_classes):
+        """Widths of levels 0..K in generative order."""
+        if self.mode == "supervised":
+            return (n_classes,) + self._sizes[::-1] + (n_features,)
+        return (n_features,) + self._sizes
+
+    def _initialize(self, n_features, n_classes):
+        rng = self._rng
+        sizes = self._level_sizes(n_features, n_classes)
+        self.level_sizes_ = sizes
+        K = len(sizes) - 1
+        lif = dict(dt=self.dt, tau_m=self.tau_m, v_th=self.v_th, t_ref=self.t_ref,
+                   tau_trace=self.tau_trace)
+        self.layers_ = [LIFLayer(sizes[k], **lif) for k in range(1, len(self._sizes) + 1)]
+        self.label_layer_ = LIFLayer(n_classes, dt=self.dt, tau_m=self.tau_m, v_th=self.v_th,
+                                     tau_trace=self.tau_trace)
+        self._encoder = PoissonEncoder(self.f_max, self.dt)
+        # expected trace of a unit spiking with probability p per step: p / (1 − e^{−dt/τ_tr})
+        self._trace_gain = 1.0 / (1.0 - math.exp(-self.dt / self.tau_trace))
+        # W[k] predicts level k from level k+1: shape (sizes[k+1], sizes[k]); index 0 = W^1
+        # W^k ~ N(0, weight_scale² / n_pre); the label predictor (supervised W^1) starts at 0
+        self.W_ = [Dense(np.zeros((sizes[1], sizes[0])) if (k == 0 and self.mode == "supervised")
+                         else rng.normal(0.0, self.weight_scale / math.sqrt(sizes[k + 1]),
+                                         size=(sizes[k + 1], sizes[k])))
+                   for k in range(K)]
+        if self.tied_feedback:
+            self.E_ = [Dense(w.W.T, copy=False) for w in self.W_]
+        else:
+            self.E_ = [Dense(rng.normal(0.0, self.weight_scale / math.sqrt(sizes[k]),
+                                        size=(sizes[k], sizes[k + 1])))
+                       for k, _ in enumerate(self.W_)]
+        self.Wy_ = (Dense(np.zeros((sizes[1], n_classes))) if self.mode == "unsupervised"
+                    else None)
+        self._opt = make_optimizer(self.optimizer, self.learning_rate, self.momentum)
+
+    @property
+    def weights_(self):
+        check_is_fitted(self, "W_")
+        out = {f"W{k + 1}": w.W for k, w in enumerate(self.W_)}
+        if not self.tied_feedback:
+            out.update({f"E{k + 1}": e.W for k, e in enumerate(self.E_)})
+        if self.Wy_ is not None:
+            out["Wy"] = self.Wy_.W
+        return out
+
+    # ------------------------------------------------------------------ dynamics
+    def _window(self, X, Y=None, learn=False, rng=None, record=False):
+        """Run one stimulus window on a batch.
+
+        ``Y`` (one-hot) clamps the label leaf (supervised) or trains the readout
+        (unsupervised); ``None`` runs inference. With ``learn`` the accumulated
+        two-factor directions are returned (ascent, averaged over rows and learning
+        steps) under ``"dW"``, ``"dE"``, ``"dWy"``.
+        """
+        rng = self._rng if rng is None else rng
+        n = len(X)
+        sup = self.mode == "supervised"
+        K = len(self.level_sizes_) - 1
+        C = len(self.classes_)
+        for layer in self.layers_:
+            layer.reset(n)
+        js = [np.zeros((n, layer.n)) for layer in self.layers_]
+        # predictions as they reach the error units: filtered with τ_j like the state current
+        zts = [np.zeros((n, m)) for m in self.level_sizes_[:-1]]
+        x_tgt = np.zeros_like(X)  # filtered input spikes (unsupervised leaf target)
+        y_filt = np.zeros((n, C))  # filtered readout prediction (unsupervised)
+        on_current = self.state_variable == "current"
+        kappa = float(self.kappa_j)
+        zy = self.label_layer_
+        zy.reset(n)
+        gain_j = self.dt / self.tau_j
+        fb = float(self.feedback_scale)
+        pi = float(self.label_precision)
+        r_y = float(self.readout_resistance)
+        decay = math.exp(-self.dt / self.tau_trace)
+        x_in = np.zeros_like(X)  # input trace
+        use_trace = self.presynaptic == "trace"
+        n_learn = 0
+        dW = [np.zeros_like(w.W) for w in self.W_] if learn else None
+        dWy = np.zeros_like(self.Wy_.W) if (learn and self.Wy_ is not None) else None
+        counts, drive = np.zeros((n, C)), np.zeros((n, C))
+        leaf_sq, hid_sq, n_spk = 0.0, 0.0, 0.0
+        recon = np.zeros_like(X) if not sup else None
+        rec = [] if record else None
+        for t in range(self.n_steps):
+            s_in = self._encoder(X, rng)
+            x_in *= decay
+            x_in += s_in
+            # presynaptic activity of every level (generative order); hidden: previous step
+            acts = [None] * (K + 1)
+            for i, layer in enumerate(self.layers_):
+                acts[i + 1] = layer.x if use_trace else layer.s
+            if sup:
+                acts[K] = x_in if use_trace else s_in
+            else:
+                acts[0] = x_in if use_trace else s_in
+            # errors of levels 0..K−1 against the filtered predictions z̃ (up to the last step)
+            errs = []
+            for k in range(K):
+                zbar = zts[k]
+                if k == 0:
+                    if sup:
+                        e = pi * (Y - zbar) if Y is not None else np.zeros_like(zbar)
+                        y_drive = zbar
+                    else:
+                        e = pi * (x_tgt - zbar)
+                        if recon is not None and t >= self._n_burn:
+                            recon += zbar
+                else:
+                    e = (js[k - 1] if on_current else self.layers_[k - 1].x) - zbar
+                errs.append(e)
+            learning = learn and t >= self._n_burn
+            if learning:
+                n_learn += 1
+                for k in range(K):
+                    dW[k] += acts[k + 1].T @ errs[k]
+                leaf_sq += float(np.mean(errs[0] ** 2))
+                if K > 1:
+                    hid_sq += float(np.mean([np.mean(e ** 2) for e in errs[1:]]))
+            # this step's predictions reach the error units through a τ_j synapse
+            for k in range(K):
+                zts[k] += gain_j * (acts[k + 1] @ self.W_[k].W - zts[k])
+            if not sup:
+                x_tgt += gain_j * (s_in - x_tgt)
+            # state input and LIF step of every hidden level (k = 1..L)
+            for i, layer in enumerate(self.layers_):
+                k = i + 1
+                I = fb * (errs[k - 1] @ self.E_[k - 1].W)
+                if k < K:
+                    I -= errs[k]
+                j = js[i]
+                j += gain_j * (I - kappa * j)
+                layer.step(j)
+                n_spk += float(layer.s.mean())
+            # label readout
+            if not sup:
+                a1 = self.layers_[0].x if use_trace else self.layers_[0].s
+                y_drive = y_filt
+                y_drive += gain_j * (a1 @ self.Wy_.W - y_drive)
+                if learning and Y is not None:
+                    dWy += a1.T @ (Y - y_drive)
+            counts += zy.step(r_y * y_drive)
+            drive += y_drive
+            if record:
+                rec.append([s_in > 0] + [lay.s > 0 for lay in self.layers_] + [zy.s > 0])
+        out = {"counts": counts, "drive": drive,
+               "rate": 1000.0 * n_spk / (self.n_steps * len(self.layers_) * self.dt)}
+        if learn:
+            scale = 1.0 / (max(n_learn, 1) * n)
+            out["dW"] = [d * scale for d in dW]
+            out["dWy"] = None if dWy is None else dWy * scale
+            out["leaf_sq"] = leaf_sq / max(n_learn, 1)
+            out["hidden_sq"] = hid_sq / max(n_learn, 1)
+        if recon is not None:
+            out["reconstruction"] = recon / (max(self.n_steps - self._n_burn, 1)
+                                             * self._encoder.gain)
+        if record:
+            out["spikes"] = [np.stack(k) for k in zip(*rec)]
+        return out
+
+    def _apply(self, dW, dWy):
+        params = [w.W for w in self.W_]
+        grads = [-d for d in dW]  # the optimiser descends
+        if not self.tied_feedback and self.error_learning_rate > 0:
+            params += [e.W for e in self.E_]
+            grads += [-self.error_learning_rate * d.T for d in dW]
+        if dWy is not None:
+            params.append(self.Wy_.W)
+            grads.append(-dWy)
+        self._opt.step(params, grads)
+        if self.max_norm is not None:
+            mats = [w.W for w in self.W_] + ([] if self.tied_feedback else [e.W for e in self.E_])
+            for M in mats:
+                norms = np.sqrt((M ** 2).sum(axis=1, keepdims=True))
+                M *= np.minimum(1.0, self.max_norm / np.maximum(norms, 1e-12))
+
+    def update_directions(self, X, Y, rng=None):
+        """Window-averaged two-factor directions (ascent) for a batch, without learning.
+
+        ``Y`` one-hot (label clamp / readout target). Returns ``(dW list, dWy)``.
+        """
+        check_is_fitted(self, "W_")
+        r = self._window(X, Y, learn=True, rng=rng)
+        return r["dW"], r["dWy"]
+
+    def _train_batch(self, X, yidx):
+        Y = np.eye(len(self.classes_))[yidx]
+        r = self._window(X, Y, learn=True)
+        self._apply(r["dW"], r["dWy"])
+        hits = int(np.sum(np.argmax(_count_scores(r["counts"], r["drive"]), axis=1) == yidx))
+        return r["leaf_sq"], r["hidden_sq"], hits, r["rate"]
+
+    # ------------------------------------------------------------------ public API
+    def _epoch(self, X, y):
+        """One pass over (X, y) in shuffled mini-batches (called by ``fit``/``partial_fit``)."""
+        from tqdm.auto import tqdm
+
+        check_unit_range(X, "SpikingPC")
+        n_iter = len(self.history_["loss"])
+        yidx = np.searchsorted(self.classes_, y)
+        order = self._rng.permutation(len(X))
+        bar = tqdm(range(0, len(X), self.batch_size), desc=f"SpikingPC epoch {n_iter + 1}",
+                   unit="batch", disable=not self.verbose, leave=False)
+        loss = hid = rate = 0.0
+        hits = 0
+        for s in bar:
+            idx = order[s:s + self.batch_size]
+            l_b, h_b, k_b, r_b = self._train_batch(X[idx], yidx[idx])
+            loss += l_b * len(idx)
+            hid += h_b * len(idx)
+            rate += r_b * len(idx)
+            hits += k_b
+            bar.set_postfix(loss=f"{l_b:.4f}")
+        bar.close()
+        self.history_["loss"].append(loss / len(X))
+        self.history_["accuracy"].append(hits / len(X))
+        self.history_.setdefault("hidden_error", []).append(hid / len(X))
+        self.history_.setdefault("rate", []).append(rate / len(X))
+        self.n_iter_ = n_iter + 1
+
+    def simulate(self, X, labels=None, record=False, rng=None):
+        """Run one window without learning.
+
+        Parameters
+        ----------
+        X : (n, n_features) in [0, 1]
+        labels : array of class labels or None
+            Supervised mode: clamp the label leaf to these labels (a nudged window);
+            ``None``: free inference (``e^y = 0``).
+        record : bool
+            Also return per-step spikes of [input, hidden levels (generative order),
+            label layer] as (T, n, J) bool arrays under ``"spikes"``.
+        rng : numpy Generator or None
+            Generator of the input spikes; default: the model's own.
+
+        Returns
+        -------
+        dict with ``counts`` (n, C) label-layer spike counts, ``drive`` (n, C) summed
+        label prediction, ``rate`` (mean hidden rate, Hz) and, unsupervised, the
+        ``reconstruction`` (n, n_features) in input units.
+        """
+        check_is_fitted(self, "W_")
+        X = self._check_X(X)
+        Y = None
+        if labels is not None and self.mode == "supervised":
+            Y = np.eye(len(self.classes_))[np.searchsorted(self.classes_, labels)]
+        return self._window(X, Y, rng=rng, record=record)
+
+    def _scores(self, X, batch_size=500):
+        """Label-layer spike counts over the window (+ a tie-break < 1 from the drive)."""
+        check_unit_range(X, "SpikingPC")
+        parts = []
+        for s in range(0, len(X), batch_size):
+            r = self._window(X[s:s + batch_size])
+            parts.append(_count_scores(r["counts"], r["drive"]))
+        return np.vstack(parts)
+
+    def reconstruct(self, X):
+        """Unsupervised mode: the leaf prediction z̄^0 averaged after burn-in, input units."""
+        check_is_fitted(self, "W_")
+        if self.mode != "unsupervised":
+            raise ValueError("reconstruct needs mode='unsupervised' (the supervised layout "
+                             "predicts labels, not inputs)")
+        return self._window(self._check_X(X))["reconstruction"]
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, path):
+        """Write parameters, weights and history to an ``.npz`` checkpoint."""
+        check_is_fitted(self, "W_")
+        meta = {"format": _FORMAT, "params": params_for_json(self.get_params()),
+                "classes": self.classes_.tolist(), "n_features": int(self.n_features_in_),
+                "history": self.history_, "n_iter": int(self.n_iter_)}
+        write_checkpoint(path, meta, {f"w_{k}": v for k, v in self.weights_.items()})
+
+    @classmethod
+    def load(cls, path):
+        """Load a checkpoint written by :meth:`save`.
+
+        Raises ``ValueError`` if the file is not a SpikingPC checkpoint, is truncated
+        or corrupt, or its arrays do not match its parameters; nothing is half-loaded.
+        """
+        meta, data = read_checkpoint(path, _FORMAT, "SpikingPC")
+        try:
+            model = cls(**params_from_json(meta["params"], ("hidden_layer_sizes",)))
+            model._check_params()
+            model.classes_ = np.asarray(meta["classes"])
+            model.n_features_in_ = int(meta["n_features"])
+            model._rng = np.random.default_rng()
+            model._initialize(model.n_features_in_, len(model.classes_))
+            targets = model.weights_
+            expected = {f"w_{k}" for k in targets}
+            if set(data) != expected:
+                raise ValueError(f"arrays {sorted(set(data) ^ expected)} missing or unexpected")
+            for k, W in targets.items():
+                a = data[f"w_{k}"]
+                if a.shape != W.shape or not np.all(np.isfinite(a)):
+                    raise ValueError(f"array {k} has shape {a.shape}, expected {W.shape}, "
+                                     f"or non-finite values")
+                W[...] = a
+            model.history_ = meta["history"]
+            model.n_iter_ = int(meta["n_iter"])
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"{path}: corrupt SpikingPC checkpoint ({err!r})") from None
+        except ValueError as err:
+            raise ValueError(f"{path}: corrupt or mismatched SpikingPC checkpoint: {err}") \
+                from None
+        return model
+
+
+def _count_scores(counts, drive):
+    """Spike counts plus a tie-break in (−0.5, 0.5) from the summed label drive."""
+    scale = np.abs(drive).max(axis=1, keepdims=True) + 1e-12
+    return counts + 0.25 * drive / scale
