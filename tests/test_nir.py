@@ -115,14 +115,78 @@ def test_unmappable_parts_raise():
     net.connect(P, P, matrix=np.array([[1.0, -1.0, 0], [0, 0, 0], [0, 0, 0]]))
     with pytest.raises(nn.UnsupportedFeature, match="'P' receives both signs"):
         nn.to_nir(net)
-    net = nm.Network(dt=0.5)
-    P = net.lif(3, name="P")
-    net.connect(P, P, w=1.0, delay=np.array([[0, 0.5, 1.0]] * 3), name="late")
-    with pytest.raises(nn.UnsupportedFeature, match="'late' has per-synapse delays"):
-        nn.to_nir(net)
+    with pytest.raises(ValueError, match="refractory must be 'error' or 'metadata'"):
+        nn.to_nir(net, refractory="drop")
     g = nir.NIRGraph(nodes={"x": nir.Input(np.array([2])), "c": nir.Conv1d(
         input_shape=None, weight=np.ones((1, 1, 1)), stride=1, padding=0, dilation=1,
         groups=1, bias=np.zeros(1)), "y": nir.Output(np.array([2]))},
         edges=[("x", "c"), ("c", "y")], metadata={"dt": 1e-3}, type_check=False)
     with pytest.raises(nn.UnsupportedFeature, match="'c': Conv1d"):
         nn.from_nir(g)
+
+
+def _delay_net():
+    """Per-synapse delays (by target and arbitrary) and refractory periods."""
+    rng = np.random.default_rng(7)
+    net = nm.Network(dt=0.5, seed=1)
+    times = np.arange(0.0, 150.0, 1.5)
+    src = net.spike_source(8, indices=np.arange(times.size) % 8, times=times, name="src")
+    a = net.lif(20, tau_m=12.0, v_rest=-65.0, v_reset=-68.0, v_th=-58.0, tau_syn_exc=3.0,
+                tau_syn_inh=3.0, t_ref=2.0, name="a")
+    b = net.lif(10, tau_m=10.0, v_rest=-60.0, v_reset=-60.0, v_th=-52.0, tau_syn_exc=5.0,
+                tau_syn_inh=5.0, t_ref=1.5, name="b")
+    by_target = np.broadcast_to(rng.integers(0, 5, 20) * 0.5, (8, 20))  # depends on target
+    net.connect(src, a, matrix=rng.uniform(0, 60, (8, 20)) * (rng.random((8, 20)) < 0.6),
+                delay=by_target, name="in")
+    net.connect(a, b, p=0.5, w=nm.uniform(2.0, 14.0), delay=rng.integers(0, 7, (20, 10)) * 0.5,
+                name="ab")
+    net.connect(a, a, p=0.2, w=nm.uniform(-8.0, 4.0), delay=0.5, name="rec")
+    return net, (src.model.indices, src.model.steps * 0.5)
+
+
+def test_delays_and_refractory_periods_round_trip(tmp_path):
+    net, src_spikes = _delay_net()
+    with pytest.raises(nn.UnsupportedFeature, match="'a' has t_ref = 2.0 ms.*refractory='metadata'"):
+        nn.to_nir(net)
+    graph = nn.to_nir(net, refractory="metadata")
+    ab = {p.name: p for p in net.projections}["ab"]
+    n_delays = np.unique(ab.delay_steps).size
+    assert n_delays > 3
+    # 'in': delays by target -> one Linear + one per-neuron Delay; 'ab': one branch per value
+    assert isinstance(graph.nodes["in.delay"], nir.Delay)
+    assert np.unique(graph.nodes["in.delay"].delay).size > 1
+    branches = [k for k in graph.nodes if k.startswith("ab@") and not k.endswith(".delay")]
+    assert len(branches) == n_delays
+    assert all(graph.nodes[k].metadata["neuromorph.projection"] == "ab" for k in branches)
+    np.testing.assert_allclose(graph.nodes["a"].metadata["t_ref"], 2e-3)
+    nir.write(tmp_path / "delays.nir", graph)
+    back = nn.from_nir(nir.read(tmp_path / "delays.nir"), inputs={"src": src_spikes}, seed=1)
+    named = {p.name: p for p in back.projections}
+    assert sorted(named) == ["ab", "in", "rec"]
+    for p in net.projections:
+        q = named[p.name]
+        for attr in ("w", "delay_steps"):
+            full = np.full((p.pre.population.size, p.post.population.size), np.nan)
+            full[p.sources, p.targets] = getattr(p, attr)
+            got = np.full_like(full, np.nan)
+            got[q.sources, q.targets] = getattr(q, attr)
+            np.testing.assert_allclose(got, full, rtol=1e-12, atol=0)
+    pops = {p.name: p for p in back.populations}
+    assert pops["a"].model.t_ref == pytest.approx(2.0) and pops["b"].model.t_ref == pytest.approx(1.5)
+    mons = [net.spike_monitor(net.populations[k]) for k in (1, 2)]
+    net.run(150.0)
+    back.run(150.0)
+    back_mons = sorted([m for m in back.monitors if hasattr(m, "steps")],
+                       key=lambda m: m.target.name)
+    assert all(m.num_spikes > 20 for m in mons)
+    for m, m_back in zip(mons, back_mons):
+        np.testing.assert_array_equal(m.steps, m_back.steps)
+        np.testing.assert_array_equal(m.i, m_back.i)
+
+
+def test_foreign_per_neuron_delays_import():
+    g = _foreign_graph()
+    g.nodes["wait"] = nir.Delay(np.array([0.0, 1e-3, 2.5e-3]))
+    net = nn.from_nir(g)
+    (fc,) = net.projections
+    np.testing.assert_array_equal(fc.delay_steps, np.array([0, 10, 25])[fc.targets])

@@ -14,21 +14,33 @@ convention of NIR tools), in ms in neuromorph. Mapping:
   ``W / tau_syn``; neuromorph's weight ``w`` is that jump, so ``W = w * tau_syn``
   (seconds).
 * **Projection** -> ``Linear`` with a ``(n_post, n_pre)`` weight over whole
-  populations (zero outside the views), followed by a ``Delay`` node when the
-  projection has one delay for all its synapses (NIR delays are per node output, not
-  per synapse).
+  populations (zero outside the views), followed by a ``Delay`` node when it has
+  delays. A NIR ``Delay`` delays each output of the ``Linear`` node, i.e. each post
+  neuron: a projection whose delays depend on the post neuron only (in particular one
+  delay for all synapses) is one ``Linear`` -> ``Delay`` pair (the delay of a post
+  neuron without synapses is written as 0). Other per-synapse delays are split by
+  delay value into one ``Linear`` -> ``Delay`` branch per value, named
+  ``'<projection>@<k>'`` (``'<projection>@<k>.delay'``); each branch's ``Linear`` has
+  ``metadata['neuromorph.projection'] = '<projection>'`` and :func:`from_nir` merges
+  the branches back into one projection (other tools see parallel connections with
+  the same total effect).
+* **Refractory period** (``t_ref > 0``): NIR 1.0.8 neurons have none.
+  ``to_nir(net, refractory='metadata')`` writes it into the ``CubaLIF`` node's
+  ``metadata['t_ref']`` (seconds, per neuron), which :func:`from_nir` reads back
+  and other tools ignore (their neurons are then not refractory); by default
+  (``refractory='error'``) such a network is refused.
 * **Spike sources / Poisson** -> ``Input``; every LIF population -> ``Output``.
   ``graph.metadata['dt']`` holds the step (s).
 
 Import also accepts ``LIF`` (a delta synapse: ``v`` jumps by ``r W / tau``; imported
 as a current of ``tau_syn = dt / 100`` carrying the same charge), ``Affine`` (its bias
-becomes a step current ``r * w_in * bias`` into the target, its steady state), and ``Delay`` nodes with one
-delay. Spike trains are not part of a graph: give them to :func:`from_nir`
+becomes a step current ``r * w_in * bias`` into the target, its steady state), and
+``Delay`` nodes (one delay, or one per output neuron; multiples of ``dt``). Spike trains are not part of a graph: give them to :func:`from_nir`
 (``inputs``), or the inputs import as silent spike sources.
 
-Not mappable (:class:`UnsupportedFeature`, naming the part): refractory periods,
-``tau_syn_exc != tau_syn_inh`` when a population receives both signs, per-synapse
-delays, plasticity, step currents, LoihiLIF populations (export their continuous
+Not mappable (:class:`UnsupportedFeature`, naming the part): refractory periods
+unless ``refractory='metadata'``, ``tau_syn_exc != tau_syn_inh`` when a population
+receives both signs, plasticity, step currents, LoihiLIF populations (export their continuous
 LIF before :func:`neuromorph.loihi.to_loihi`), and NIR nodes other than those above.
 """
 from __future__ import annotations
@@ -67,13 +79,16 @@ def _synaptic_tau(net, pop):
                              f"tau_syn_exc != tau_syn_inh; NIR's CubaLIF has one tau_syn")
 
 
-def to_nir(net):
+def to_nir(net, *, refractory="error"):
     """The structure of ``net`` as a ``nir.NIRGraph`` (see the module notes).
 
     Parameters
     ----------
     net : Network
         LIF populations, spike sources / Poisson inputs and static projections.
+    refractory : {'error', 'metadata'}
+        What to do with refractory periods, which NIR neurons lack: refuse them, or
+        store them in the neuron node's ``metadata['t_ref']`` (seconds).
 
     Returns
     -------
@@ -82,20 +97,27 @@ def to_nir(net):
     nir = _nir()
     if not isinstance(net, Network):
         raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
+    if refractory not in ("error", "metadata"):
+        raise ValueError(f"refractory must be 'error' or 'metadata', got {refractory!r}")
     if net.currents:
         raise UnsupportedFeature("step currents (net.current) have no NIR node")
     nodes, edges, tau_syn = {}, [], {}
     for p in net.populations:
         m, n = p.model, p.size
         if isinstance(m, LIF):
+            meta = {}
             if m.t_ref != 0:
-                raise UnsupportedFeature(f"population {p.name!r} has t_ref = {m.t_ref} ms; "
-                                         f"NIR neurons have no refractory period")
+                if refractory == "error":
+                    raise UnsupportedFeature(
+                        f"population {p.name!r} has t_ref = {m.t_ref} ms; NIR neurons have "
+                        f"no refractory period (to_nir(net, refractory='metadata') keeps it "
+                        f"in the node's metadata, which other tools ignore)")
+                meta["t_ref"] = np.full(n, m.t_ref * _S)
             tau_syn[p.name] = _synaptic_tau(net, p)
             nodes[p.name] = nir.CubaLIF(
                 tau_syn=np.full(n, tau_syn[p.name] * _S), tau_mem=np.full(n, m.tau_m * _S),
                 r=np.ones(n), v_leak=np.full(n, m.v_rest), v_threshold=np.full(n, m.v_th),
-                v_reset=np.full(n, m.v_reset), w_in=np.ones(n))
+                v_reset=np.full(n, m.v_reset), w_in=np.ones(n), metadata=meta)
             nodes[f"{p.name}.out"] = nir.Output(np.array([n]))
             edges.append((p.name, f"{p.name}.out"))
         elif isinstance(m, (SpikeTimes, PoissonInput)):
@@ -107,28 +129,35 @@ def to_nir(net):
         if pr.plasticity is not None:
             raise UnsupportedFeature(f"projection {pr.name!r} is plastic; NIR has no "
                                      f"learning rules")
-        d = np.unique(pr.delay_steps)
-        if d.size > 1:
-            raise UnsupportedFeature(f"projection {pr.name!r} has per-synapse delays; NIR's "
-                                     f"Delay node delays a whole output")
-        if pr.name in nodes or f"{pr.name}.delay" in nodes:
-            raise UnsupportedFeature(f"projection name {pr.name!r} is also a population name")
         post, pre = pr.post.population, pr.pre.population
-        w = np.zeros((post.size, pre.size))
-        np.add.at(w, (pr.targets + pr.post.start, pr.sources + pr.pre.start),
-                  pr.w * tau_syn[post.name] * _S)
-        nodes[pr.name] = nir.Linear(weight=w)
-        edges.append((pre.name, pr.name))
-        if d.size and d[0] > 0:
-            nodes[f"{pr.name}.delay"] = nir.Delay(np.full(post.size, d[0] * net.dt * _S))
-            edges += [(pr.name, f"{pr.name}.delay"), (f"{pr.name}.delay", post.name)]
+        rows, cols = pr.targets + pr.post.start, pr.sources + pr.pre.start
+        per_post = np.zeros(post.size, np.int64)
+        per_post[rows] = pr.delay_steps
+        if np.array_equal(per_post[rows], pr.delay_steps):  # delays depend on the target only
+            branches = [(pr.name, np.ones(pr.n_synapses, bool), per_post)]
         else:
-            edges.append((pr.name, post.name))
+            branches = [(f"{pr.name}@{k}", pr.delay_steps == d, np.full(post.size, d))
+                        for k, d in enumerate(np.unique(pr.delay_steps))]
+        for name, keep, delay in branches:
+            if name in nodes or f"{name}.delay" in nodes:
+                raise UnsupportedFeature(f"projection name {name!r} is also a population "
+                                         f"name")
+            w = np.zeros((post.size, pre.size))
+            np.add.at(w, (rows[keep], cols[keep]), pr.w[keep] * tau_syn[post.name] * _S)
+            meta = {"neuromorph.projection": pr.name} if name != pr.name else {}
+            nodes[name] = nir.Linear(weight=w, metadata=meta)
+            edges.append((pre.name, name))
+            if delay.any():
+                nodes[f"{name}.delay"] = nir.Delay(delay * net.dt * _S)
+                edges += [(name, f"{name}.delay"), (f"{name}.delay", post.name)]
+            else:
+                edges.append((name, post.name))
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"dt": net.dt * _S})
 
 
 def _scalar(name, node, attr):
-    vals = np.unique(np.asarray(getattr(node, attr), dtype=float))
+    value = node[attr] if isinstance(node, dict) else getattr(node, attr)
+    vals = np.unique(np.asarray(value, dtype=float))
     if vals.size != 1:
         raise UnsupportedFeature(f"node {name!r}: {attr} differs between neurons; neuromorph "
                                  f"populations share one value")
@@ -183,9 +212,12 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None):
             v_reset = _scalar(name, node, "v_reset") if node.v_reset is not None else v_rest
             n = int(np.size(node.v_threshold))
             tau_of[name] = tau_s * _S
+            t_ref = 0.0
+            if "t_ref" in (node.metadata or {}):  # written by to_nir(refractory='metadata')
+                t_ref = _scalar(name, node.metadata, "t_ref") / _S
             pops[name] = net.lif(n, tau_m=tau_m, v_rest=v_rest, v_reset=v_reset,
                                  v_th=_scalar(name, node, "v_threshold"), tau_syn_exc=tau_s,
-                                 tau_syn_inh=tau_s, name=name)
+                                 tau_syn_inh=tau_s, t_ref=t_ref, name=name)
             # a spike through W raises I by r w_in W / tau_syn (CubaLIF); for LIF (delta
             # synapse, v jumps by r W / tau) the same charge goes through a current of
             # tau_s, whose jump is then r W / tau_s
@@ -196,6 +228,7 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None):
                                      f"counterpart")
     if inputs:
         raise ValueError(f"inputs names no Input node of the graph: {sorted(inputs)}")
+    merged = {}  # projection name -> [pre, post, weight, delay, Affine nodes]
     for name, node in graph.nodes.items():
         if not isinstance(node, (nir.Linear, nir.Affine)):
             continue
@@ -203,18 +236,37 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None):
         if len(pre) != 1 or pre[0] not in pops:
             raise UnsupportedFeature(f"node {name!r}: a weight node needs exactly one neuron "
                                      f"or input node before it, got {pre}")
-        delay, targets = 0.0, succ.get(name, [])
+        weight = np.asarray(node.weight, dtype=float)
+        delay, targets = np.zeros(weight.shape[0]), succ.get(name, [])
         if len(targets) == 1 and isinstance(graph.nodes[targets[0]], nir.Delay):
             dnode = graph.nodes[targets[0]]
-            delay = _scalar(targets[0], dnode, "delay") / _S
+            delay = np.broadcast_to(np.asarray(dnode.delay, dtype=float) / _S,
+                                    weight.shape[:1])
+            if np.any(delay < 0) or not np.all(np.isfinite(delay)):
+                raise UnsupportedFeature(f"node {targets[0]!r}: delays must be finite and "
+                                         f">= 0, got {dnode.delay}")
             targets = succ.get(targets[0], [])
         if len(targets) != 1 or targets[0] not in gain:
             raise UnsupportedFeature(f"node {name!r}: a weight node must feed one neuron node "
                                      f"(optionally through one Delay), got {targets}")
         post = targets[0]
-        w = np.asarray(node.weight, dtype=float) * gain[post]
-        net.connect(pops[pre[0]], pops[post], matrix=w.T, delay=delay, name=name)
+        key = (node.metadata or {}).get("neuromorph.projection", name)
+        w = weight * gain[post]
+        d = np.broadcast_to(delay[:, None], w.shape)
+        if key in merged:  # a branch of a projection with per-synapse delays
+            m = merged[key]
+            if m[0] != pre[0] or m[1] != post:
+                raise UnsupportedFeature(f"node {name!r}: branches of projection {key!r} "
+                                         f"connect different nodes")
+            m[3] = np.where(w != 0, d, m[3])
+            m[2] = m[2] + w
+        else:
+            merged[key] = [pre[0], post, w, d.copy(), []]
         if isinstance(node, nir.Affine) and np.any(node.bias):
+            merged[key][4].append(node)
+    for name, (pre, post, w, d, affine) in merged.items():
+        net.connect(pops[pre], pops[post], matrix=w.T, delay=d.T, name=name)
+        for node in affine:
             # a constant input b holds the current at r w_in b: a step current of that size
             net.current(pops[post], np.asarray(node.bias, float) * gain[post] * tau_of[post])
     for name, node in graph.nodes.items():
