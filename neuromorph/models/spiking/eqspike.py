@@ -16,7 +16,17 @@ previous step; rows are samples, weights stored (pre, post))::
 
 Phases of one presentation: a free phase of ``n_free`` steps from rest (β = 0); the
 reference rates ρ^{ℓ,0} are the traces averaged over its second half. Then a nudged phase
-of ``n_nudge`` steps continuing from the free state.
+of ``n_nudge`` steps continuing from the free state; with ``nudging="symmetric"`` (the
+default) a second nudged phase at −β restarts from the saved free state and the update
+is the mean of the two (each divided by its signed β; Laborieux et al. 2021). With the
+one-sided form (``"positive"``) the O(β) bias (a silent output cannot be nudged down, so
+the estimate is systematically positive) drove every digits run we tried, Adam or SGD,
+into saturation; ``"symmetric"`` cancels it, ``"random_sign"`` on average.
+
+Defaults: dt = 1 ms, τ_m = 20 ms, τ_tr = 10 ms, t_ref = 4 ms, so a neuron fires at most
+every 4 ms (250 Hz = ``f_max``, ρ = 1); R = 4 mV per unit of drive and thresholds at 1 mV
+make ρ(drive) a concave ramp from drive ≈ 0.25 that saturates at 1, a spiking stand-in
+for the hard sigmoid of rate EqProp.
 
 Weight update, ``update="spike"`` (spike-triggered, local; spec §3.6)::
 
