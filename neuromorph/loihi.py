@@ -193,4 +193,118 @@ def spike_agreement(steps_a, idx_a, steps_b, idx_b, tolerance=1):
     return matched / max(len(steps_a), 1)
 
 
-__all__ = ["to_loihi", "Conversion", "spike_agreement"]
+def loihi_stdp_fixed(pre, post, w0, rule, n_steps, *, dt=1.0, trace_impulse=16, rng_seed=0):
+    r"""Additive all-to-all STDP in Loihi's fixed-point learning arithmetic, as Lava does it.
+
+    A step-by-step replay of Lava's bit-approximate learning engine
+    (``PyLearningDenseModelBitApproximate``, lava-nc 0.10.0) for the rule that
+    :func:`neuromorph.backends.lava.stdp_rule` exports with ``learning='fixed'``: given
+    the same pre and post spike trains and ``rng_seed`` it returns the same integer
+    weights as Lava, bit for bit (``tests/test_lava_learning.py``), without Lava. Per
+    step ``s``, with ``I = trace_impulse`` and one uniform random number per step for
+    all trace decays and one for all weight roundings (Lava's generators, seeded
+    ``rng_seed`` .. ``rng_seed + 3`` and 2)::
+
+        X <- floor(X e^{-dt/tau}) + [r_s < frac(X e^{-dt/tau})] + I [spike], at most 127
+        W <- W + (a_minus/I) x0 (Y - Y2) + (a_plus/I) y0 X      (exact, in 2**-7 units)
+        W <- floor(W) + [q_s < frac(W)],  clipped to [0, 255] (or [-255, 0])
+
+    where ``x0``/``y0`` flag this step's pre/post spikes, ``Y2 = I`` at a same-step post
+    spike (neuromorph's depression does not see it), and the traces are read after
+    this step's decay and impulse. Both roundings are unbiased: the expected weights
+    follow neuromorph's real-valued STDP (:class:`~neuromorph.plasticity.STDP`).
+
+    Parameters
+    ----------
+    pre, post : (steps, indices)
+        Spike steps and neuron indices of the pre and post populations.
+    w0 : array (n_pre, n_post)
+        Initial integer weights, all >= 0 or all <= 0.
+    rule : STDP
+        Additive, all-to-all rule; ``a_plus / I`` and ``a_minus / I`` must be
+        ``m * 2**e`` (``|m| <= 7``, ``-7 <= e <= 8``).
+    n_steps : int
+        Number of steps (Loihi time steps).
+    dt : float
+        Step (ms): the traces decay by ``exp(-dt / tau)`` per step.
+    trace_impulse : int
+        Integer trace value of one spike (1-127).
+    rng_seed : int
+        Lava's ``rng_seed`` of the learning rule.
+
+    Returns
+    -------
+    ndarray (n_pre, n_post)
+        The learned integer weights (float64).
+    """
+    from .plasticity import STDP
+
+    if not isinstance(rule, STDP) or rule.weight_dependence != "additive" \
+            or rule.pairing != "all_to_all" or rule.x_tar:
+        raise ValueError("rule must be an additive, all-to-all STDP without x_tar")
+    w0 = np.asarray(w0, dtype=float)
+    if np.any(w0 != np.rint(w0)) or np.abs(w0).max(initial=0) > 255 or w0.min(initial=0) < 0 \
+            < w0.max(initial=0):
+        raise ValueError("w0 must hold integers of one sign in [-255, 255]")
+    n_pre, n_post = w0.shape
+    imp = int(trace_impulse)
+
+    def scale(a):  # Lava's literal: s_mant * 2**s_exp, applied as << (s_exp + 7)
+        m, e = np.frexp(a / imp)
+        for bits in range(1, 4):
+            if m * 2**bits == np.rint(m * 2**bits):
+                mant, ex = int(m * 2**bits), int(e) - bits
+                while mant % 2 == 0 and mant:
+                    mant, ex = mant // 2, ex + 1
+                if -7 <= ex <= 8:
+                    return mant, ex + 7
+        raise ValueError(f"{a} / {imp} is not m * 2**e with |m| <= 7, -7 <= e <= 8")
+
+    (m_minus, sh_minus), (m_plus, sh_plus) = scale(rule.a_minus), scale(rule.a_plus)
+    x_spk = np.zeros((n_steps, n_pre), bool)
+    y_spk = np.zeros((n_steps, n_post), bool)
+    x_spk[np.asarray(pre[0]), np.asarray(pre[1])] = True
+    y_spk[np.asarray(post[0]), np.asarray(post[1])] = True
+    rx, ry = np.random.default_rng(rng_seed), np.random.default_rng(rng_seed + 2)
+    rq = np.random.default_rng(2)  # Lava's ConnVarRandom: its default seed, always
+    # draws per step: trace generators one at start, two per step (before the decay);
+    # the weight generator one at start, one per step
+    r_x = rx.random(2 * n_steps + 1)[2::2]
+    r_y = ry.random(2 * n_steps + 1)[2::2]
+    r_q = rq.random(n_steps + 1)[1:]
+    dx, dy = np.exp(-dt / rule.tau_pre), np.exp(-dt / rule.tau_post)
+    X = np.zeros(n_pre, np.int64)
+    Y = np.zeros(n_post, np.int64)
+    W = w0.T.astype(np.int64)  # Lava's (n_post, n_pre)
+    excitatory = w0.min(initial=0) >= 0
+    lim = 2**15
+
+    def decay(trace, d, r):
+        v = d * trace
+        fl = np.floor(v)
+        return (fl + (r < v - fl)).astype(np.int64)
+
+    for s in range(n_steps):
+        X = decay(X, dx, r_x[s])
+        X[x_spk[s]] = np.minimum(X[x_spk[s]] + imp, 127)
+        Y = decay(Y, dy, r_y[s])
+        Y[y_spk[s]] = np.minimum(Y[y_spk[s]] + imp, 127)
+        Y2 = np.where(y_spk[s], imp, 0)
+        x0, y0 = x_spk[s][None, :], y_spk[s][:, None]
+        if not (x0.any() or y0.any()):
+            continue
+        acc = W << 7
+        for mant, sh, dep, fac in ((m_minus, sh_minus, x0, Y[:, None]),
+                                   (-m_minus, sh_minus, x0, Y2[:, None]),
+                                   (m_plus, sh_plus, y0, X[None, :])):
+            prod = (dep * np.clip(fac, -128, 127) * mant) << sh
+            acc = np.clip(acc + np.clip(prod, -lim - 1, lim - 1), -lim - 1, lim - 1)
+        acc = np.maximum(acc, 0) if excitatory else np.minimum(acc, 0)
+        q = acc / 128
+        fl = np.floor(q)
+        W = (fl + (r_q[s] < q - fl)).astype(np.int64)
+        W = np.clip(W, 0, 255) if excitatory else np.clip(W, -255, 0)
+    return W.T.astype(np.float64)
+
+
+__all__ = ["to_loihi", "Conversion", "spike_agreement", "loihi_stdp_fixed"]

@@ -317,7 +317,9 @@ def _build_namespace():
 
     from lava.proc.dense.models import (PyLearningDenseModelBitApproximate,
                                         PyLearningDenseModelFloat)
+    from lava.utils.weightutils import SignMode
     return SimpleNamespace(LIF=LavaLIF, Dense=Dense, LearningDense=LearningDense,
+                           SignMode=SignMode,
                            LearningDenseFixed=PyLearningDenseModelBitApproximate,
                            LearningDenseFloat=PyLearningDenseModelFloat,
                            Loihi3FLearningRule=Loihi3FLearningRule, ThirdFactor=ThirdFactor,
@@ -447,8 +449,10 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
     ``tests/test_lava_learning.py`` (16 x 8 synapses, 600 steps, ``tau = 16``,
     ``I = 16``, changes up to 72 weight units, ``sigma`` about 5): deviations are
     0.9 ``sigma`` rms, at most 2.8 ``sigma``, and every synapse whose change exceeds
-    4 ``sigma`` changes in the same direction. Pass ``rng_seed`` to :func:`run_lava`
-    for reproducible runs.
+    4 ``sigma`` changes in the same direction. ``rng_seed`` (of :func:`run_lava`)
+    seeds the trace roundings; Lava seeds the weight rounding with a constant (2), so
+    runs are reproducible. :func:`neuromorph.loihi.loihi_stdp_fixed` replays this
+    arithmetic without Lava and gives the same weights bit for bit (tested).
 
     Not exported (:class:`UnsupportedFeature`): amplitudes ``a / I`` not of the form
     ``m * 2**e`` (``|m| <= 7``, ``-7 <= e <= 8``); multiplicative / power weight
@@ -595,7 +599,8 @@ RULE_SUPPORT = (
     ("STDP additive, all-to-all", "fixed point", "approximate",
      "same rule on integer traces (impulse trace_impulse, 7 bits) and 8-bit weights; "
      "stochastic rounding of trace decay and weight change (unbiased, rng_seed); weights "
-     "of one sign, clipped to [0, 255]"),
+     "of one sign, clipped to [0, 255]; neuromorph.loihi.loihi_stdp_fixed replays it "
+     "bit for bit"),
     ("R-STDP additive, all-to-all (phasic or dopamine concentration)", "floating point",
      "exact",
      "Loihi3FLearningRule: tag t = eligibility, dt = x0 y1 + y0 x1 - u0 t y3, "
@@ -851,9 +856,12 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                     x1_tau=r.tau_pre / net.dt, y1_impulse=imp, y1_tau=r.tau_post / net.dt,
                     y2_impulse=imp, y2_tau=1e-3,  # y2: exp(-1000) == 0: this step's spike
                     t_epoch=1, rng_seed=rng_seed)
-                if fixed_lrn:
-                    w = np.rint(w).astype(np.int32)
-                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name)
+                kw = {}
+                if fixed_lrn:  # one sign: the full 8 bits (Lava's default, MIXED, floors
+                    w = np.rint(w).astype(np.int32)  # weights to even and clips at -256)
+                    kw["sign_mode"] = (L.SignMode.INHIBITORY if pr.n_synapses and
+                                       pr.w.max() < 0 else L.SignMode.EXCITATORY)
+                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name, **kw)
                 lif.s_out.connect(conn.s_in_bap)
             ports[pr.pre.population.name].connect(conn.s_in)
             conn.a_out.connect(lif.a_in)
