@@ -73,6 +73,23 @@ def _decay_fixed(x, factor):
     return q if p >= 0 else -q
 
 
+@njit(cache=True, inline="always")
+def _commit(j, cur, vol, threshold, v, u, i_exc, i_inh, spikes, n_spikes):
+    """Shared tail of both arithmetics: store ``u``, clear the input, fire and reset.
+
+    Returns the new number of entries in ``spikes``.
+    """
+    u[j] = cur
+    i_exc[j] = 0.0
+    i_inh[j] = 0.0
+    if vol > threshold:
+        v[j] = 0.0
+        spikes[n_spikes] = j
+        return n_spikes + 1
+    v[j] = vol
+    return n_spikes
+
+
 @njit(cache=True, nogil=True)
 def loihi_step(coef, lo, hi, fixed, v, u, i_exc, i_inh, spikes, n_spikes):
     """Advance LoihiLIF neurons ``lo:hi`` (one population) by one step, in place.
@@ -109,27 +126,13 @@ def loihi_step(coef, lo, hi, fixed, v, u, i_exc, i_inh, spikes, n_spikes):
                 cur += 2 * _HALF
             vol = _decay_fixed(np.int64(v[j]), iv) + cur + ib
             vol = min(max(vol, 1 - _HALF), _HALF - 1)
-            u[j] = cur
-            i_exc[j] = 0.0
-            i_inh[j] = 0.0
-            if vol > ith:
-                vol = 0
-                spikes[n_spikes] = j
-                n_spikes += 1
-            v[j] = vol
+            n_spikes = _commit(j, cur, vol, ith, v, u, i_exc, i_inh, spikes, n_spikes)
     else:
         for j in range(lo, hi):
             cur = u[j] * fu
             cur += i_exc[j] + i_inh[j]
             vol = v[j] * fv + cur + bias
-            u[j] = cur
-            i_exc[j] = 0.0
-            i_inh[j] = 0.0
-            if vol > vth:
-                vol = 0.0
-                spikes[n_spikes] = j
-                n_spikes += 1
-            v[j] = vol
+            n_spikes = _commit(j, cur, vol, vth, v, u, i_exc, i_inh, spikes, n_spikes)
     return n_spikes
 
 
