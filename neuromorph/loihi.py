@@ -37,6 +37,13 @@ steps). With recurrent connections (inhibitory feedback, mixed-sign recurrent
 excitation) counts still agree within 1 %, but single spike times decorrelate
 (about 50 % within one step), as any perturbation of a recurrent network does.
 
+Fixed-point learning. :func:`loihi_stdp_fixed` replays, without Lava, how Loihi's
+fixed-point learning engine (Lava's bit-approximate ``LearningDense`` model) applies
+neuromorph's additive STDP to given spike trains: integer traces and 8-bit weights
+with stochastic rounding, the same weights as Lava bit for bit (same ``rng_seed``).
+The engine's own STDP stays real-valued (it runs no plasticity onto fixed-point
+LoihiLIF neurons); :func:`neuromorph.backends.lava.stdp_rule` gives the error bound.
+
 Not converted (``ValueError`` naming the population or projection): refractory
 periods (Loihi has none), ``v_reset != v_rest`` (Loihi resets to rest),
 ``tau_syn_exc != tau_syn_inh`` (Loihi has one current), step currents, plasticity.
