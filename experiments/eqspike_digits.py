@@ -40,7 +40,7 @@ import numpy as np
 from neuromorph.datasets import load_digits_split, load_mnist_idx
 from neuromorph.models.spiking.eqspike import EqSpike
 
-CONFIG = dict(hidden_layer_sizes=(256,), learning_rate=2e-3)
+CONFIG = dict(hidden_layer_sizes=(256,), learning_rate=2e-3)  # = the estimator defaults
 EPOCHS = 10
 QUICK = dict(hidden_layer_sizes=(64,), learning_rate=2e-3)
 #: Rate EqProp with the same width, optimiser, learning rate, batch size and nudging.

@@ -49,6 +49,10 @@ W^ℓ is updated in place, so the top-down view (W^ℓ)^T changes with it.
 
 Classification: arg-max of the output rates ρ^L averaged over the second half of the
 free phase (ties, e.g. a silent output layer, broken by the output layer's mean drive).
+
+References: Scellier & Bengio 2017 (equilibrium propagation); O'Connor, Gavves & Welling
+2019 and Martin et al. 2021, iScience ("EqSpike") for spiking forms; Laborieux et al. 2021
+(symmetric nudging); Bengio et al. 2017 (STDP as pre activity × change of post activity).
 """
 from __future__ import annotations
 
@@ -145,7 +149,7 @@ class EqSpike(RateClassifier, family=Family.SEL_EB, checklist="ep",
         hidden_layer_sizes=(256,), n_free=50, n_nudge=30, beta=0.5, nudging="symmetric",
         update="spike", dt=1.0, tau_m=20.0, tau_trace=10.0, v_th=1.0, t_ref=4.0,
         f_max=250.0, resistance=4.0, input_encoding="rate", weight_scale=1.0, bias_init=0.3,
-        learning_rate=1e-3, optimizer="adam", momentum=0.9, batch_size=20, max_iter=10,
+        learning_rate=2e-3, optimizer="adam", momentum=0.9, batch_size=20, max_iter=10,
         verbose=False, random_state=None)
 
     # ------------------------------------------------------------------ validation
