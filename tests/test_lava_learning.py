@@ -175,3 +175,38 @@ def test_fixed_point_replay_without_lava_inhibitory_and_checks():
         loihi_stdp_fixed(pre, post, np.array([[-1.0, 2.0]]), rule, 20)
     with pytest.raises(ValueError, match="additive, all-to-all"):
         loihi_stdp_fixed(pre, post, w0, nm.STDP(pairing="nearest"), 20)
+
+
+def test_rstdp_free_running_recurrent_network_same_spikes_and_weights():
+    # no teacher: the learned weights drive the spikes, and Lava's weights reach every
+    # spike exactly when neuromorph's engine catches the synapse up
+    rng = np.random.default_rng(1)
+    net = nm.Network(dt=1.0, seed=1)
+    n_pre, n_post, n_steps = 20, 8, 500
+    steps, idx = np.nonzero(rng.random((n_steps - 2, n_pre)) < 0.08)
+    src = net.spike_source(n_pre, indices=idx, times=steps * 1.0)
+    post = net.loihi_lif(n_post, du=0.2, dv=0.1, vth=8.0, name="post")
+    sig = net.reward_signal(tau_dopamine=40.0)
+    rule = nm.RSTDP(tau_pre=15.0, tau_post=25.0, a_plus=1.0, a_minus=-0.9, tau_elig=100.0,
+                    lr=0.001, w_min=-100.0, w_max=100.0)
+    w0 = rng.uniform(0.5, 3.0, (n_pre, n_post))
+    pl = net.connect(src, post, matrix=w0, plasticity=rule, name="learn")
+    net.connect(post, post, p=0.3, w=nm.uniform(-2.0, 1.0), allow_self=False)
+    mon = net.spike_monitor(post)
+    rewards = [(100, 1.0), (200, -1.0), (300, 2.0), (400, 1.0)]
+    res = nl.run_lava(net, float(n_steps), rewards={sig.name: rewards}, timeout=120)
+    u = 0
+    for step, r in rewards:
+        net.run(float(step - u))
+        u = step
+        sig.deliver(r)
+    net.run(float(n_steps - u))
+    assert mon.num_spikes > 500
+    np.testing.assert_array_equal(res.monitors[0].steps, mon.steps)
+    np.testing.assert_array_equal(res.monitors[0].i, mon.i)
+    change = pl.w - w0[pl.sources, pl.targets]
+    print(f"free-running R-STDP: {mon.num_spikes} spikes, changes {change.min():.2f} .. "
+          f"{change.max():.2f}, max |w_lava - w_nm| = "
+          f"{np.abs(res.weights['learn'] - pl.w).max():.1e}")
+    assert np.abs(change).max() > 2.0 and (change > 0.2).any() and (change < -0.2).any()
+    np.testing.assert_allclose(res.weights["learn"], pl.w, rtol=0, atol=1e-9)

@@ -510,18 +510,19 @@ def rstdp_rule(proj, fixed_point=False):
     the companion divides that out). The synapse keeps the pre trace ``x1`` (impulse
     ``a_plus``, ``tau_pre / dt``)::
 
-        dt = x0 y1 + y0 x1 - u0 t y3          (C <- C exp(-dt/tau_elig) + pairing)
-        dw = u0 t y2                          (w <- w + y2 C, C of the previous step)
+        dt = x0 y1 + y0 x1 - u0 t y3                  C_s = C_{s-1} exp(-dt/tau_elig) + pairing_s
+        dw = u0 t y2 - u0 t y3 y2 + x0 y1 y2 + y0 x1 y2          w += y2 C_s
 
-    with ``y2`` at step ``s`` = ``lr [d(s-1) tau_p (1 - exp(-dt/tau_p)) + r_s
-    exp(-dt/tau_elig)]``: the closed-form integral of ``lr d C`` over the last step
-    (dopamine concentration mode, ``1/tau_p = 1/tau_d + 1/tau_elig``) plus the phasic
-    rewards ``r_s`` delivered before step ``s``. This is neuromorph's arithmetic
-    (:mod:`neuromorph.kernels.eligibility`) step by step, so in **floating point the
-    weights agree to rounding** while they stay inside ``(w_min, w_max)`` (Lava does
-    not clip them). One difference: a spike transmits Lava's weight as of the end of
-    the previous step, neuromorph's caught up to the spike's step (a change of at
-    most one step's ``lr d C``).
+    (Lava evaluates both with the tag of the previous step, so ``dw`` spells out
+    ``C_s`` itself.) ``y2`` at step ``s`` is ``lr [d(s) tau_p (1 - exp(-dt/tau_p)) +
+    r_{s+1} exp(-dt/tau_elig)]``: the closed-form integral of ``lr d C`` over the
+    next step (dopamine concentration mode, ``1/tau_p = 1/tau_d + 1/tau_elig``) plus a
+    phasic reward ``r_{s+1}`` delivered before step ``s + 1``. Applied at the end of
+    step ``s``, this is exactly the weight neuromorph's engine catches a synapse up to
+    before it transmits in step ``s + 1``, and its weights after the run, step for
+    step (:mod:`neuromorph.kernels.eligibility`): in **floating point weights,
+    eligibility and spikes agree** (to rounding) while the weights stay inside
+    ``(w_min, w_max)`` (Lava does not clip them).
 
     Not exported (:class:`UnsupportedFeature`): fixed point (Loihi's 8-bit tags and
     weights would round the eligibility trace and every reward step; not mapped),
@@ -546,12 +547,11 @@ def rstdp_rule(proj, fixed_point=False):
                                  f"got {rule.weight_dependence}, {rule.pairing}, "
                                  f"x_tar={rule.x_tar}")
     _check_learning_shape(proj)
-    return "x0*y1 + y0*x1 - u0*t*y3", "u0*t*y2"
+    return "x0*y1 + y0*x1 - u0*t*y3", "u0*t*y2 - u0*t*y3*y2 + x0*y1*y2 + y0*x1*y2"
 
 
 def _third_factor_series(net, proj, n_steps, rewards):
-    """Per-step ``y2`` (weight gain, ``n_steps + 1`` values: the last one brings the
-    weights up to the end of the run, as neuromorph does) and the constant ``y3``."""
+    """Per-step ``y2`` (weight gain of the next step) and the constant ``y3``."""
     rule, dt = proj.plasticity, net.dt
     mod = _modulator(net, proj)
     amounts = np.zeros(n_steps + 1)
@@ -565,17 +565,17 @@ def _third_factor_series(net, proj, n_steps, rewards):
         if mod.baseline_rate is not None:
             r_bar += mod.baseline_rate * (r - r_bar)
         amounts[step] += amount
-    gain = np.zeros(n_steps + 1)  # gain[n_steps]: the catch-up after the last step
     decay_e = np.exp(-dt / rule.tau_elig)
-    if mod.phasic:
-        gain += rule.lr * amounts * decay_e
+    if mod.phasic:  # a reward before step s + 1 acts at the end of step s
+        gain = rule.lr * amounts[1:] * decay_e
     else:
+        gain = np.zeros(n_steps)  # the increment over (s, s + 1), at the end of step s
         tau_p = 1.0 / (1.0 / mod.tau_dopamine + 1.0 / rule.tau_elig)
         d, level = np.exp(-dt / mod.tau_dopamine), 0.0
         per_step = tau_p * -np.expm1(-dt / tau_p)
         for s in range(n_steps):  # level at step s includes the rewards delivered at s
             level = level * d + amounts[s]
-            gain[s + 1] = rule.lr * level * per_step
+            gain[s] = rule.lr * level * per_step
     return gain, -np.expm1(-dt / rule.tau_elig)
 
 
@@ -604,9 +604,9 @@ RULE_SUPPORT = (
     ("R-STDP additive, all-to-all (phasic or dopamine concentration)", "floating point",
      "exact",
      "Loihi3FLearningRule: tag t = eligibility, dt = x0 y1 + y0 x1 - u0 t y3, "
-     "dw = u0 t y2; a post-side process supplies the post trace y1, the reward gain y2 "
-     "(closed-form per step) and the tag decay y3 (rstdp_rule); weights to rounding "
-     "while inside (w_min, w_max); transmitted weights lag one step"),
+     "dw = y2 (new t); a post-side process supplies the post trace y1, the reward gain "
+     "y2 (closed form per step) and the tag decay y3 (rstdp_rule); weights, eligibility "
+     "and spikes to rounding while weights stay inside (w_min, w_max)"),
     ("R-STDP", "fixed point", "no",
      "8-bit tags and weights would round the eligibility decay and every reward step"),
     ("STDP / R-STDP with amplitudes not m * 2**e", "both", "no",
@@ -1143,13 +1143,8 @@ def _collect(model, build_s, wall_s, weights):
         if pr.name in weights:  # back to neuromorph's synapse order
             at = (pr.targets + pr.post.start, pr.sources + pr.pre.start)
             learned[pr.name] = weights[pr.name][at]
-            if pr.name in model.third_factors:
-                # after the last step neuromorph brings R-STDP synapses up to the end of
-                # the run: one more step of lr d C, and C decayed by one step
-                tag = weights[(pr.name, "tag")][at]
-                gain = model.third_factors[pr.name].proc_params["gain"][model.n_steps]
-                learned[pr.name] = np.clip(learned[pr.name] + gain * tag,
-                                           pr.plasticity.w_min, pr.plasticity.w_max)
+            if pr.name in model.third_factors:  # brought up to the end of the run, as
+                tag = weights[(pr.name, "tag")][at]  # neuromorph does after the last step
                 elig[pr.name] = tag * np.exp(-net.dt / pr.plasticity.tau_elig)
     return LavaResult(out, state, wall_s, build_s, learned, elig)
 
