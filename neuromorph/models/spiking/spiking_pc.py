@@ -135,11 +135,11 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
     """
 
     _params = dict(
-        hidden_layer_sizes=(256,), mode="supervised", n_steps=40, burn_in=10.0, dt=1.0,
+        hidden_layer_sizes=(256,), mode="supervised", n_steps=80, burn_in=30.0, dt=1.0,
         tau_m=20.0, tau_j=10.0, kappa_j=0.0, v_th=0.4, t_ref=1.0, tau_trace=30.0,
-        f_max=300.0, state_variable="current", presynaptic="spikes", tied_feedback=True, feedback_scale=1.0,
-        error_learning_rate=1.0, label_precision=1.0, readout_resistance=2.0, max_norm=None, weight_scale=1.0,
-        learning_rate=1e-3, optimizer="adam", momentum=0.9, batch_size=50, max_iter=10,
+        f_max=300.0, state_variable="current", presynaptic="spikes", tied_feedback=True, feedback_scale=0.3,
+        error_learning_rate=1.0, label_precision=1.0, readout_resistance=2.0, max_norm=None, weight_scale=8.0,
+        learning_rate=1.5e-3, optimizer="adam", momentum=0.9, batch_size=20, max_iter=12,
         verbose=False, random_state=None)
 
     # ------------------------------------------------------------------ validation
@@ -258,7 +258,8 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         js = [np.zeros((n, layer.n)) for layer in self.layers_]
         # predictions as they reach the error units: filtered with τ_j like the state current
         zts = [np.zeros((n, m)) for m in self.level_sizes_[:-1]]
-        x_tgt = np.zeros_like(X)  # filtered input spikes (unsupervised leaf target)
+        x_tgt = np.zeros_like(X)  # filtered input spikes / gain (unsupervised leaf target)
+        inv_gain = 1.0 / self._encoder.gain
         y_filt = np.zeros((n, C))  # filtered readout prediction (unsupervised)
         on_current = self.state_variable == "current"
         kappa = float(self.kappa_j)
@@ -276,6 +277,7 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         dWy = np.zeros_like(self.Wy_.W) if (learn and self.Wy_ is not None) else None
         counts, drive = np.zeros((n, C)), np.zeros((n, C))
         leaf_sq, hid_sq, n_spk = 0.0, 0.0, 0.0
+        leaf_pred = 0.0
         recon = np.zeros_like(X) if not sup else None
         rec = [] if record else None
         for t in range(self.n_steps):
@@ -311,13 +313,14 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
                 for k in range(K):
                     dW[k] += acts[k + 1].T @ errs[k]
                 leaf_sq += float(np.mean(errs[0] ** 2))
+                leaf_pred += zts[0]
                 if K > 1:
                     hid_sq += float(np.mean([np.mean(e ** 2) for e in errs[1:]]))
             # this step's predictions reach the error units through a τ_j synapse
             for k in range(K):
                 zts[k] += gain_j * (acts[k + 1] @ self.W_[k].W - zts[k])
             if not sup:
-                x_tgt += gain_j * (s_in - x_tgt)
+                x_tgt += gain_j * (s_in * inv_gain - x_tgt)
             # state input and LIF step of every hidden level (k = 1..L)
             for i, layer in enumerate(self.layers_):
                 k = i + 1
@@ -347,9 +350,9 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
             out["dWy"] = None if dWy is None else dWy * scale
             out["leaf_sq"] = leaf_sq / max(n_learn, 1)
             out["hidden_sq"] = hid_sq / max(n_learn, 1)
+            out["leaf_prediction"] = leaf_pred / max(n_learn, 1)
         if recon is not None:
-            out["reconstruction"] = recon / (max(self.n_steps - self._n_burn, 1)
-                                             * self._encoder.gain)
+            out["reconstruction"] = recon / max(self.n_steps - self._n_burn, 1)
         if record:
             out["spikes"] = [np.stack(k) for k in zip(*rec)]
         return out
@@ -373,11 +376,30 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
     def update_directions(self, X, Y, rng=None):
         """Window-averaged two-factor directions (ascent) for a batch, without learning.
 
-        ``Y`` one-hot (label clamp / readout target). Returns ``(dW list, dWy)``.
+        Parameters
+        ----------
+        X : ndarray (n, n_features) in [0, 1]
+        Y : ndarray (n, C) or None
+            Target of the label leaf (supervised; any real values, e.g. a one-hot
+            label or the free prediction plus a small perturbation) or of the readout
+            (unsupervised); ``None``: free window (no label error).
+        rng : numpy Generator or None
+            Generator of the input spikes (pass equal seeds to compare targets).
+
+        Returns
+        -------
+        dict
+            ``"W1".."WK"`` (and ``"Wy"``): ΔW averaged over rows and learning steps,
+            same shapes as :attr:`weights_`; ``"leaf_prediction"``: the label-leaf
+            prediction z̃^0 (n, C) averaged over the learning steps.
         """
         check_is_fitted(self, "W_")
         r = self._window(X, Y, learn=True, rng=rng)
-        return r["dW"], r["dWy"]
+        out = {f"W{k + 1}": d for k, d in enumerate(r["dW"])}
+        if r["dWy"] is not None:
+            out["Wy"] = r["dWy"]
+        out["leaf_prediction"] = r["leaf_prediction"]
+        return out
 
     def _train_batch(self, X, yidx):
         Y = np.eye(len(self.classes_))[yidx]
