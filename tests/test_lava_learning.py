@@ -210,3 +210,5 @@ def test_rstdp_free_running_recurrent_network_same_spikes_and_weights():
           f"{np.abs(res.weights['learn'] - pl.w).max():.1e}")
     assert np.abs(change).max() > 2.0 and (change > 0.2).any() and (change < -0.2).any()
     np.testing.assert_allclose(res.weights["learn"], pl.w, rtol=0, atol=1e-9)
+    text = nl.lava_rule_support(markdown=True)
+    assert text.count("\n") == len(table) + 1 and "| R-STDP | fixed point | no |" in text

@@ -47,8 +47,9 @@ Mapping (one neuromorph step of ``dt`` is one Loihi time step):
     trace, the tag decay and the reward (third factor ``y2``) every step
     (:func:`rstdp_rule`). Rewards are given up front: ``rewards={signal name:
     [(step, reward), ...]}``, each delivered before ``step`` as ``signal.deliver``
-    would. Phasic and dopamine-concentration modes, floating point: the same weights
-    and eligibility as neuromorph (1e-9).
+    would. Phasic and dopamine-concentration modes, floating point: the same spikes,
+    weights and eligibility as neuromorph (1e-9), also when the learned weights drive
+    the spikes.
 
   Learned weights (and R-STDP eligibilities) come back in :attr:`LavaResult.weights`
   (:attr:`LavaResult.eligibility`).
@@ -595,7 +596,7 @@ def _modulator(net, proj):
 RULE_SUPPORT = (
     ("STDP additive, all-to-all", "floating point", "exact",
      "Loihi2FLearningRule dw = a_minus x0 (y1 - y2) + a_plus y0 x1 (stdp_rule); amplitudes "
-     "m * 2**e (|m| <= 7); weights equal to 1e-6 while inside (w_min, w_max)"),
+     "m * 2**e (abs(m) <= 7); weights equal to 1e-6 while inside (w_min, w_max)"),
     ("STDP additive, all-to-all", "fixed point", "approximate",
      "same rule on integer traces (impulse trace_impulse, 7 bits) and 8-bit weights; "
      "stochastic rounding of trace decay and weight change (unbiased, rng_seed); weights "
@@ -609,14 +610,16 @@ RULE_SUPPORT = (
      "and spikes to rounding while weights stay inside (w_min, w_max)"),
     ("R-STDP", "fixed point", "no",
      "8-bit tags and weights would round the eligibility decay and every reward step"),
-    ("STDP / R-STDP with amplitudes not m * 2**e", "both", "no",
-     "Loihi scales products by s * 2**e (|s| <= 7, -7 <= e <= 8) only"),
+    ("STDP with amplitudes (/ trace_impulse) not m * 2**e", "both", "no",
+     "Loihi scales products by m * 2**e (abs(m) <= 7, -7 <= e <= 8) only (R-STDP "
+     "amplitudes travel in traces: any value)"),
     ("STDP / R-STDP multiplicative or power weight dependence", "both", "no",
      "(w_max - w)**mu is not a sum of products of traces and w with those constants"),
     ("STDP / R-STDP nearest-spike pairing", "both", "no",
      "Loihi traces add impulses (all-to-all); nearest pairing resets them"),
-    ("STDP with x_tar > 0 (Diehl & Cook)", "both", "no",
-     "(x_pre - x_tar) (w_max - w)**mu: power dependence, see above"),
+    ("STDP / R-STDP with x_tar > 0 (Diehl & Cook)", "both", "no",
+     "not mapped; Diehl & Cook's (x_pre - x_tar) (w_max - w)**mu has a power "
+     "dependence, see above"),
     ("TripletSTDP", "both", "no",
      "not mapped: would need the slow traces x2 / y3 besides the same-step correction y2"),
     ("plastic synapses with delays, or not whole-population all-to-all", "both", "no",
@@ -624,16 +627,26 @@ RULE_SUPPORT = (
 )
 
 
-def lava_rule_support():
+def lava_rule_support(markdown=False):
     """Which learning rules run on Loihi's learning engine, and how exactly.
+
+    Parameters
+    ----------
+    markdown : bool
+        Return the table as Markdown text instead.
 
     Returns
     -------
-    list of dict
+    list of dict or str
         One dict per row of :data:`RULE_SUPPORT` with keys ``rule``, ``precision``,
         ``support`` ('exact', 'approximate' or 'no') and ``how``.
     """
-    return [dict(zip(("rule", "precision", "support", "how"), row)) for row in RULE_SUPPORT]
+    rows = [dict(zip(("rule", "precision", "support", "how"), row)) for row in RULE_SUPPORT]
+    if not markdown:
+        return rows
+    lines = ["| rule | precision | on Loihi | how |", "|---|---|---|---|"]
+    lines += [f"| {r['rule']} | {r['precision']} | {r['support']} | {r['how']} |" for r in rows]
+    return "\n".join(lines)
 
 
 # -- export -------------------------------------------------------------------------------
