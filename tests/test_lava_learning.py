@@ -132,7 +132,8 @@ def test_unmappable_learning_raises_naming_the_projection():
         (net_with(nm.STDP(a_plus=0.125, a_minus=-0.25, x_tar=0.2)), {}, "'plastic'.*x_tar"),
         (net_with(nm.STDP(a_plus=1.0, a_minus=-9.0, w_max=10.0), w=3.0), dict(learning="fixed"),
          r"'plastic': a_minus / trace_impulse 16 = -0.5625 is not m \* 2\*\*e"),
-        (net_with(nm.STDP(a_plus=2.0**-9, a_minus=-0.25)), {}, r"a_plus = 0.001953125 is not"),
+        (net_with(nm.STDP(a_plus=2.0**-5, a_minus=-0.25, w_max=10.0), w=3.0),
+         dict(learning="fixed"), r"a_plus / trace_impulse 16 = 0.001953125 is not"),
         (net_with(nm.TripletSTDP()), {}, "'plastic'.*TripletSTDP"),
     ]
     for net, kw, match in cases:
@@ -158,6 +159,8 @@ def test_rule_support_table():
     assert by[("R-STDP", "fixed point")] == "no"
     assert by[("TripletSTDP", "both")] == "no"
     assert all(set(row) == {"rule", "precision", "support", "how"} for row in table)
+    text = nl.lava_rule_support(markdown=True)
+    assert text.count("\n") == len(table) + 1 and "| R-STDP | fixed point | no |" in text
 
 
 def test_fixed_point_replay_without_lava_inhibitory_and_checks():
@@ -210,5 +213,3 @@ def test_rstdp_free_running_recurrent_network_same_spikes_and_weights():
           f"{np.abs(res.weights['learn'] - pl.w).max():.1e}")
     assert np.abs(change).max() > 2.0 and (change > 0.2).any() and (change < -0.2).any()
     np.testing.assert_allclose(res.weights["learn"], pl.w, rtol=0, atol=1e-9)
-    text = nl.lava_rule_support(markdown=True)
-    assert text.count("\n") == len(table) + 1 and "| R-STDP | fixed point | no |" in text

@@ -419,21 +419,26 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
 
     neuromorph's additive all-to-all STDP maps onto a ``Loihi2FLearningRule`` with
     traces ``x1`` (pre, ``tau = tau_pre / dt`` steps) and ``y1`` (post, ``tau_post /
-    dt``), both with impulse ``I`` (1 in floating point, ``trace_impulse`` in fixed
-    point)::
+    dt``). ``y1`` seen by a pre spike (``x0``) already holds the impulse of a post
+    spike in the same step, which neuromorph's depression does not see: ``y2`` (the
+    same impulse, decaying to exactly 0 within a step) holds just that impulse, so an
+    ``x0 * y2`` term takes it back (Lava's rules accept traces as factors, not
+    ``y0``). ``x1`` seen by a post spike holds the same step's pre impulse, as in
+    neuromorph (same-step pairs count as pre-before-post).
+
+    **Floating point: exact**, any amplitudes. The amplitudes travel in the trace
+    impulses (``x1``: ``a_plus``; ``y1``, ``y2``: ``|a_minus|``)::
+
+        dw = x0 y2 - x0 y1 + y0 x1
+
+    Lava does not clip weights except at 0 for all-excitatory weights, so weights
+    match while they stay inside ``(w_min, w_max)``.
+
+    **Fixed point** traces are integers with impulse ``I = trace_impulse``, so the
+    amplitudes become the rule's constants::
 
         dw = (a_minus/I) x0 y1 - (a_minus/I) x0 y2 + (a_plus/I) y0 x1
 
-    ``y1`` seen by a pre spike (``x0``) already holds the impulse of a post spike in the
-    same step, which neuromorph's depression does not see: ``y2`` (impulse ``I``,
-    decaying to exactly 0 within a step) is ``I`` just in that step, so the ``x0 * y2``
-    term takes it back (Lava's rules accept traces as factors, not ``y0``). ``x1`` seen
-    by a post spike holds the same step's pre impulse, as in neuromorph (same-step pairs
-    count as pre-before-post).
-
-    **Floating point: exact.** Lava does not clip weights except at 0 for
-    all-excitatory weights, so weights match while they stay inside
-    ``(w_min, w_max)``.
 
     **Fixed point: approximate** (Lava's ``PyLearningDenseModelBitApproximate``).
     Traces are 7-bit integers (``I x``, saturating at 127: keep ``I`` times the
@@ -455,8 +460,8 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
     runs are reproducible. :func:`neuromorph.loihi.loihi_stdp_fixed` replays this
     arithmetic without Lava and gives the same weights bit for bit (tested).
 
-    Not exported (:class:`UnsupportedFeature`): amplitudes ``a / I`` not of the form
-    ``m * 2**e`` (``|m| <= 7``, ``-7 <= e <= 8``); multiplicative / power weight
+    Not exported (:class:`UnsupportedFeature`): in fixed point, amplitudes ``a / I``
+    not of the form ``m * 2**e`` (``|m| <= 7``, ``-7 <= e <= 8``); multiplicative / power weight
     dependence, nearest-spike pairing, ``x_tar != 0``; plastic synapses with delays;
     projections that do not connect whole populations all-to-all. See
     :func:`lava_rule_support` for every rule.
@@ -476,17 +481,17 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
                                  f"got {rule.weight_dependence}, {rule.pairing}, "
                                  f"x_tar={rule.x_tar}")
     _check_learning_shape(proj)
-    impulse = 1
-    if fixed_point:
-        impulse = _trace_impulse(trace_impulse)
-        w = proj.w
-        if proj.n_synapses and (np.any(w != np.rint(w)) or np.abs(w).max() > 255
-                                or (w.min() < 0 < w.max())):
-            raise UnsupportedFeature(
-                f"projection {name!r}: fixed-point learning needs integer weights of one "
-                f"sign in [-255, 255] (Lava's 8-bit learning weights; mixed signs lose "
-                f"a bit), got range [{w.min()}, {w.max()}]")
-    per = "" if impulse == 1 else f" / trace_impulse {impulse}"
+    if not fixed_point:
+        return "x0*y2 - x0*y1 + y0*x1"
+    impulse = _trace_impulse(trace_impulse)
+    w = proj.w
+    if proj.n_synapses and (np.any(w != np.rint(w)) or np.abs(w).max() > 255
+                            or (w.min() < 0 < w.max())):
+        raise UnsupportedFeature(
+            f"projection {name!r}: fixed-point learning needs integer weights of one "
+            f"sign in [-255, 255] (Lava's 8-bit learning weights; mixed signs lose "
+            f"a bit), got range [{w.min()}, {w.max()}]")
+    per = f" / trace_impulse {impulse}"
     am = _pow2_literal(f"projection {name!r}: a_minus{per}", rule.a_minus / impulse)
     ap = _pow2_literal(f"projection {name!r}: a_plus{per}", rule.a_plus / impulse)
     return f"({am})*x0*y1 - ({am})*x0*y2 + ({ap})*y0*x1"
@@ -595,8 +600,8 @@ def _modulator(net, proj):
 #: :func:`lava_rule_support` returns it; the README's table is this one.
 RULE_SUPPORT = (
     ("STDP additive, all-to-all", "floating point", "exact",
-     "Loihi2FLearningRule dw = a_minus x0 (y1 - y2) + a_plus y0 x1 (stdp_rule); amplitudes "
-     "m * 2**e (abs(m) <= 7); weights equal to 1e-6 while inside (w_min, w_max)"),
+     "Loihi2FLearningRule dw = x0 y2 - x0 y1 + y0 x1, amplitudes in the trace impulses "
+     "(stdp_rule); any amplitudes; weights equal to 1e-6 while inside (w_min, w_max)"),
     ("STDP additive, all-to-all", "fixed point", "approximate",
      "same rule on integer traces (impulse trace_impulse, 7 bits) and 8-bit weights; "
      "stochastic rounding of trace decay and weight change (unbiased, rng_seed); weights "
@@ -610,9 +615,9 @@ RULE_SUPPORT = (
      "and spikes to rounding while weights stay inside (w_min, w_max)"),
     ("R-STDP", "fixed point", "no",
      "8-bit tags and weights would round the eligibility decay and every reward step"),
-    ("STDP with amplitudes (/ trace_impulse) not m * 2**e", "both", "no",
-     "Loihi scales products by m * 2**e (abs(m) <= 7, -7 <= e <= 8) only (R-STDP "
-     "amplitudes travel in traces: any value)"),
+    ("STDP with amplitudes / trace_impulse not m * 2**e", "fixed point", "no",
+     "Loihi scales products by m * 2**e (abs(m) <= 7, -7 <= e <= 8) only (floating "
+     "point and R-STDP carry amplitudes in the traces: any value)"),
     ("STDP / R-STDP multiplicative or power weight dependence", "both", "no",
      "(w_max - w)**mu is not a sum of products of traces and w with those constants"),
     ("STDP / R-STDP nearest-spike pairing", "both", "no",
@@ -863,11 +868,13 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                 out.third_factors[pr.name] = third
             else:
                 fixed_lrn = learning == "fixed"
-                imp = trace_impulse if fixed_lrn else 1.0
+                imp_x = imp_y = trace_impulse  # fixed point: amplitudes in dw
+                if not fixed_lrn:  # floating point: amplitudes in the impulses
+                    imp_x, imp_y = r.a_plus, -r.a_minus
                 rule = L.Loihi2FLearningRule(
-                    dw=stdp_rule(pr, fixed_lrn, trace_impulse), x1_impulse=imp,
-                    x1_tau=r.tau_pre / net.dt, y1_impulse=imp, y1_tau=r.tau_post / net.dt,
-                    y2_impulse=imp, y2_tau=1e-3,  # y2: exp(-1000) == 0: this step's spike
+                    dw=stdp_rule(pr, fixed_lrn, trace_impulse), x1_impulse=imp_x,
+                    x1_tau=r.tau_pre / net.dt, y1_impulse=imp_y, y1_tau=r.tau_post / net.dt,
+                    y2_impulse=imp_y, y2_tau=1e-3,  # y2: exp(-1000) == 0: this step's spike
                     t_epoch=1, rng_seed=rng_seed)
                 kw = {}
                 if fixed_lrn:  # one sign: the full 8 bits (Lava's default, MIXED, floors
