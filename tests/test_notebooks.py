@@ -19,7 +19,7 @@ NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.
 
 def test_notebooks_are_present():
     names = [p.stem for p in NOTEBOOKS]
-    for prefix in ("01_", "02_", "03_", "04_", "05_", "07_"):
+    for prefix in ("01_", "02_", "03_", "04_", "05_", "06_", "07_"):
         assert any(n.startswith(prefix) for n in names), f"no notebook {prefix}*: {names}"
 
 
