@@ -1,7 +1,8 @@
 """Rate-vs-spike comparison behind ``neuromorph compare``.
 
 Every rate family of :func:`neuromorph.models.rate.registry` and every spiking classifier
-of :mod:`neuromorph.models.spiking` (CSDP, RSTDPClassifier, STDPClassifier) is trained on
+of :func:`neuromorph.models.spiking.registry` (CSDP, SpikingPC, EqSpike,
+RSTDPClassifier, STDPClassifier) is trained on
 scikit-learn digits (the project's fixed split, :func:`neuromorph.datasets.load_digits_split`)
 with several seeds; :func:`build_report` writes the table (mean ± std test accuracy,
 training wall time per fit) and each family's row of the survey's plausibility checklist.
@@ -54,8 +55,7 @@ DEFAULT_RATE_EPOCHS = 20  # a family added to the registry but not configured ab
 
 # Spiking classifiers: metadata for those that do not carry it themselves, and budgets
 # (full, quick): constructor parameters, epochs, training samples (None: all).
-SPIKING_META = {
-    "CSDP": None,  # carries family / checklist / algorithm itself (RateClassifier subclass)
+SPIKING_META = {  # CSDP, SpikingPC, EqSpike carry family / checklist / algorithm themselves
     "RSTDPClassifier": dict(family=Family.EG, checklist=CHECKLISTS["perturbation"],
                             algorithm="R-STDP (reward-modulated STDP, WTA readout)"),
     "STDPClassifier": dict(family=Family.IMP, checklist=CHECKLISTS["hebbian"],
@@ -65,6 +65,14 @@ SPIKING_CONFIGS = {
     "CSDP": {
         False: (dict(hidden_layer_sizes=(256, 256), n_steps=30, batch_size=100), 5, None),
         True: (dict(hidden_layer_sizes=(128, 128), n_steps=25, batch_size=100), 2, None),
+    },
+    "SpikingPC": {
+        False: ({}, 12, None),
+        True: (dict(hidden_layer_sizes=(128,)), 2, None),
+    },
+    "EqSpike": {
+        False: ({}, 10, None),
+        True: (dict(hidden_layer_sizes=(128,)), 2, None),
     },
     "RSTDPClassifier": {
         False: ({}, 20, None),
@@ -78,9 +86,9 @@ SPIKING_CONFIGS = {
 
 
 def spiking_classes():
-    """``{name: class}`` of the spiking classifiers that exist in the package."""
+    """``{name: class}`` of the spiking classifiers (:func:`neuromorph.models.spiking.registry`)."""
     from .models import spiking
-    return {name: getattr(spiking, name) for name in SPIKING_META if hasattr(spiking, name)}
+    return spiking.registry()
 
 
 def family_names():
@@ -108,6 +116,8 @@ def budget(name, quick):
     """``(params, epochs, n_train)`` for one family."""
     if name in SPIKING_CONFIGS:
         return SPIKING_CONFIGS[name][bool(quick)]
+    if name in spiking_classes():  # a spiking family added without a budget here
+        return {}, (1 if quick else DEFAULT_RATE_EPOCHS // 4), None
     params, epochs = RATE_CONFIGS.get(name, ({}, DEFAULT_RATE_EPOCHS))
     return params, (max(2, epochs // 4) if quick else epochs), None
 

@@ -57,10 +57,18 @@ def test_run_quick_writes_outputs_and_summary(tmp_path):
 
 
 def test_compare_family_list_is_registry_plus_spiking():
+    import inspect
+
+    from sklearn.base import ClassifierMixin
+
     from neuromorph.models import spiking
-    expected = list(registry()) + ["CSDP", "RSTDPClassifier", "STDPClassifier"]
+    # every classifier the spiking package exports is in its registry, and compared
+    exported = {name for name, obj in vars(spiking).items()
+                if inspect.isclass(obj) and issubclass(obj, ClassifierMixin)}
+    assert exported == set(spiking.registry()) >= {"CSDP", "SpikingPC", "EqSpike",
+                                                   "RSTDPClassifier", "STDPClassifier"}
+    expected = list(registry()) + list(spiking.registry())
     assert compare.family_names() == expected
-    assert all(hasattr(spiking, n) for n in expected[-3:])
     for name in expected:  # every family has metadata and a budget
         meta = compare.metadata(name)
         assert meta["kind"] == ("rate" if name in registry() else "spike")

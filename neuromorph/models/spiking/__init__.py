@@ -5,3 +5,13 @@ from .eqspike import EqSpike  # noqa: E402
 from .rstdp_classifier import RSTDPClassifier  # noqa: E402
 from .spiking_pc import SpikingPC  # noqa: E402
 from .stdp_classifier import STDPClassifier  # noqa: E402
+
+__all__ = ["CSDP", "EqSpike", "RSTDPClassifier", "SpikingPC", "STDPClassifier", "registry"]
+
+
+def registry():
+    """``{name: class}`` of every spiking classifier, in the comparison's order:
+    the layered learners (forward-only, discrepancy reduction, energy-based), then the
+    learners on the event-driven network core (R-STDP, Diehl & Cook STDP)."""
+    return {cls.__name__: cls for cls in (CSDP, SpikingPC, EqSpike, RSTDPClassifier,
+                                          STDPClassifier)}
