@@ -134,7 +134,8 @@ def test_unmappable_learning_raises_naming_the_projection():
          r"'plastic': a_minus / trace_impulse 16 = -0.5625 is not m \* 2\*\*e"),
         (net_with(nm.STDP(a_plus=2.0**-5, a_minus=-0.25, w_max=10.0), w=3.0),
          dict(learning="fixed"), r"a_plus / trace_impulse 16 = 0.001953125 is not"),
-        (net_with(nm.TripletSTDP()), {}, "'plastic'.*TripletSTDP"),
+        (net_with(nm.TripletSTDP()), dict(learning="fixed"),
+         "'plastic': TripletSTDP is exported in floating point only"),
     ]
     for net, kw, match in cases:
         with pytest.raises(nl.UnsupportedFeature, match=match):
@@ -157,7 +158,8 @@ def test_rule_support_table():
     assert by[("STDP additive, all-to-all", "floating point")] == "exact"
     assert by[("STDP additive, all-to-all", "fixed point")] == "approximate"
     assert by[("R-STDP", "fixed point")] == "no"
-    assert by[("TripletSTDP", "both")] == "no"
+    assert by[("TripletSTDP (minimal all-to-all)", "floating point")] == "exact"
+    assert by[("TripletSTDP", "fixed point")] == "no"
     assert all(set(row) == {"rule", "precision", "support", "how"} for row in table)
     text = nl.lava_rule_support(markdown=True)
     assert text.count("\n") == len(table) + 1 and "| R-STDP | fixed point | no |" in text
@@ -212,4 +214,27 @@ def test_rstdp_free_running_recurrent_network_same_spikes_and_weights():
           f"{change.max():.2f}, max |w_lava - w_nm| = "
           f"{np.abs(res.weights['learn'] - pl.w).max():.1e}")
     assert np.abs(change).max() > 2.0 and (change > 0.2).any() and (change < -0.2).any()
+    np.testing.assert_allclose(res.weights["learn"], pl.w, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("amps", [dict(a2_plus=5e-10, a3_plus=6.2e-3, a2_minus=7e-3,
+                                       a3_minus=2.3e-4),   # Pfister & Gerstner's visual cortex
+                                  dict(a2_plus=1.6e-2, a3_plus=1.6e-2, a2_minus=0.0,
+                                       a3_minus=1.2e-2)], ids=["pfister", "k0"])
+def test_triplet_stdp_learns_the_same_weights_in_floating_point(amps):
+    n_pre, n_post, n_steps = 16, 8, 600
+    rule = nm.TripletSTDP(w_min=-10.0, w_max=10.0, **amps)
+    w0 = np.random.default_rng(4).uniform(0.0, 3.0, (n_pre, n_post))
+    net, pl, teach, post, _ = _teacher_forced(6, n_pre, n_post, n_steps, rule, w0, rate=0.06,
+                                              teacher_rate=0.08, vth=100.0, teacher_w=500.0,
+                                              n_teacher=1)
+    dw, impulses = nl.triplet_rule(pl)
+    assert "x2" in dw and "y3" in dw and set(impulses) >= {"x1_impulse", "y3_impulse"}
+    res = nl.run_lava(net, float(n_steps), timeout=120)
+    net.run(float(n_steps))
+    np.testing.assert_array_equal(res.monitors[1].steps, post.steps)
+    change = pl.w - w0[pl.sources, pl.targets]
+    print(f"triplet STDP: changes {change.min():.3f} .. {change.max():.3f}, max |w_lava - "
+          f"w_nm| = {np.abs(res.weights['learn'] - pl.w).max():.1e}")
+    assert np.abs(change).max() > 0.5 and pl.w.max() < rule.w_max and pl.w.min() > rule.w_min
     np.testing.assert_allclose(res.weights["learn"], pl.w, rtol=0, atol=1e-9)

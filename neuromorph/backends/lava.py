@@ -51,6 +51,9 @@ Mapping (one neuromorph step of ``dt`` is one Loihi time step):
     weights and eligibility as neuromorph (1e-9), also when the learned weights drive
     the spikes.
 
+  - minimal all-to-all **triplet STDP** -> a ``Loihi2FLearningRule`` on all five
+    traces (:func:`triplet_rule`), floating point: the same weights (1e-9).
+
   Learned weights (and R-STDP eligibilities) come back in :attr:`LavaResult.weights`
   (:attr:`LavaResult.eligibility`).
 
@@ -58,7 +61,7 @@ Not mappable (raise :class:`UnsupportedFeature`, naming the part and why, before
 Lava process is made): continuous ``LIF`` populations (convert them first with
 :func:`neuromorph.loihi.to_loihi`), a mix of fixed- and floating-point populations,
 the learning rules marked 'no' in :func:`lava_rule_support` (e.g. multiplicative
-STDP, nearest-spike pairing, triplet STDP, R-STDP in fixed point), delays above 63
+STDP, nearest-spike pairing, R-STDP and triplet STDP in fixed point), delays above 63
 steps or delays with ``connection='sparse'``, step currents, weight monitors, and
 networks that have already run (``net.step != 0``).
 
@@ -120,7 +123,7 @@ import numpy as np
 from ..monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from ..network import Network
 from ..neurons import LIF, SpikeTimes
-from ..plasticity import RSTDP, STDP
+from ..plasticity import RSTDP, STDP, TripletSTDP
 from ..simulator import PoissonBlocks
 
 MAX_DELAY = 63  # Loihi 2: 6-bit synaptic delays
@@ -357,6 +360,8 @@ def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float
         if isinstance(pr.plasticity, RSTDP):
             rstdp_rule(pr, learning == "fixed")  # raises for what has no Loihi form
             _modulator(net, pr)
+        elif isinstance(pr.plasticity, TripletSTDP):
+            triplet_rule(pr, learning == "fixed")
         elif pr.plasticity is not None:
             stdp_rule(pr, learning == "fixed", trace_impulse)
         if pr.n_synapses and pr.delay_steps.max() > MAX_DELAY:
@@ -501,6 +506,72 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
     return f"({am})*x0*y1 - ({am})*x0*y2 + ({ap})*y0*x1"
 
 
+def _triplet_half(a2, a3):
+    """``(impulse of the fast trace, impulse of the slow trace, K)`` such that
+    ``fast * (slow + K)`` is ``a2 + a3 * (slow trace before its own bump)`` times the
+    fast trace (impulse 1); ``K`` in {-1, 0, 1} (a Lava literal)."""
+    if a3 == 0:
+        return a2, None, None
+    k = float(np.sign(a2 - a3))
+    c = k * a3 / (a2 - a3) if k else 1.0
+    return a3 / c, c, int(k)
+
+
+def triplet_rule(proj, fixed_point=False):
+    """Loihi rule ``(dw, impulses)`` of a projection's :class:`TripletSTDP` rule.
+
+    Lava has the five traces the minimal triplet model needs: ``x1`` (``r1``,
+    ``tau_plus``), ``x2`` (``r2``, ``tau_x``), ``y1`` (``o1``, ``tau_minus``), ``y3``
+    (``o2``, ``tau_y``) and ``y2``, which holds a post spike's impulse in its own step
+    only (it takes back what neuromorph's depression does not see, as in
+    :func:`stdp_rule`). Read after this step's impulses, a slow trace in a product
+    with its own spike's dependency exceeds ``r2(t - eps)`` / ``o2(t - eps)`` by
+    exactly one impulse, so::
+
+        pre spike:   w -= o1 (a2_minus + a3_minus r2(t - eps))  ->  x0 (y2 - y1) (x2 + K-)
+        post spike:  w += r1 (a2_plus  + a3_plus  o2(t - eps))  ->  y0 x1 (y3 + K+)
+
+    with impulses chosen so that the constants ``K`` are -1, 0 or 1 (Lava's literals):
+    ``x2``: ``c- = K- a3_minus / (a2_minus - a3_minus)``, ``y1``, ``y2``:
+    ``a3_minus / c-``, ``y3``: ``c+ = K+ a3_plus / (a2_plus - a3_plus)``, ``x1``:
+    ``a3_plus / c+``, ``K = sign(a2 - a3)`` (a3 = 0: the pair terms alone). **Floating
+    point: exact** (to rounding) while weights stay inside ``(w_min, w_max)``; fixed
+    point is not exported (:class:`UnsupportedFeature`).
+
+    Returns
+    -------
+    (str, dict)
+        ``dw`` and the ``Loihi2FLearningRule`` impulse keywords.
+    """
+    rule, name = proj.plasticity, proj.name
+    if not isinstance(rule, TripletSTDP):
+        raise UnsupportedFeature(f"projection {name!r}: {type(rule).__name__} is not "
+                                 f"TripletSTDP")
+    if fixed_point:
+        raise UnsupportedFeature(f"projection {name!r}: TripletSTDP is exported in "
+                                 f"floating point only (not mapped to integer traces)")
+    _check_learning_shape(proj)
+    terms, imp = [], {}
+
+    def bracket(trace, k):
+        return "" if k is None else f"*{trace}" if k == 0 else \
+            f"*({trace} {'+' if k > 0 else '-'} 1)"
+
+    fast, slow, k = _triplet_half(rule.a2_minus, rule.a3_minus)
+    if fast:
+        imp.update(y1_impulse=fast, y2_impulse=fast)
+        terms += [f"x0*y2{bracket('x2', k)}", f"- x0*y1{bracket('x2', k)}"]
+        if slow is not None:
+            imp["x2_impulse"] = slow
+    fast, slow, k = _triplet_half(rule.a2_plus, rule.a3_plus)
+    if fast:
+        imp["x1_impulse"] = fast
+        terms.append(f"+ y0*x1{bracket('y3', k)}")
+        if slow is not None:
+            imp["y3_impulse"] = slow
+    return (" ".join(terms).lstrip("+ ") or "0*x0"), imp
+
+
 def _trace_impulse(value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
             or not 1 <= value <= 127:
@@ -629,8 +700,12 @@ RULE_SUPPORT = (
     ("STDP / R-STDP with x_tar > 0 (Diehl & Cook)", "both", "no",
      "not mapped; Diehl & Cook's (x_pre - x_tar) (w_max - w)**mu has a power "
      "dependence, see above"),
-    ("TripletSTDP", "both", "no",
-     "not mapped: would need the slow traces x2 / y3 besides the same-step correction y2"),
+    ("TripletSTDP (minimal all-to-all)", "floating point", "exact",
+     "Loihi2FLearningRule dw = x0 (y2 - y1) (x2 + K-) + y0 x1 (y3 + K+), all five "
+     "traces, amplitudes in the impulses, K in {-1, 0, 1} (triplet_rule); weights equal "
+     "while inside (w_min, w_max)"),
+    ("TripletSTDP", "fixed point", "no",
+     "not mapped to integer traces"),
     ("plastic synapses with delays, or not whole-population all-to-all", "both", "no",
      "LearningDense has no delays, and every matrix entry learns"),
 )
@@ -870,6 +945,14 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                 third.y2_out.connect(conn.s_in_y2)
                 third.y3_out.connect(conn.s_in_y3)
                 out.third_factors[pr.name] = third
+            elif isinstance(r, TripletSTDP):
+                dw_str, imp = triplet_rule(pr, learning == "fixed")
+                rule = L.Loihi2FLearningRule(
+                    dw=dw_str, x1_tau=r.tau_plus / net.dt, x2_tau=r.tau_x / net.dt,
+                    y1_tau=r.tau_minus / net.dt, y2_tau=1e-3, y3_tau=r.tau_y / net.dt,
+                    t_epoch=1, **imp)
+                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name)
+                lif.s_out.connect(conn.s_in_bap)
             else:
                 fixed_lrn = learning == "fixed"
                 imp_x = imp_y = trace_impulse  # fixed point: amplitudes in dw
@@ -1173,5 +1256,5 @@ def _collect(model, build_s, wall_s, weights):
     return LavaResult(out, state, wall_s, build_s, learned, elig)
 
 
-__all__ = ["to_lava", "run_lava", "stdp_rule", "rstdp_rule", "lava_rule_support", "TRACE_IMPULSE", "LavaNetwork", "LavaResult", "UnsupportedFeature",
+__all__ = ["to_lava", "run_lava", "stdp_rule", "rstdp_rule", "triplet_rule", "lava_rule_support", "TRACE_IMPULSE", "LavaNetwork", "LavaResult", "UnsupportedFeature",
            "LavaRuntimeError"]
