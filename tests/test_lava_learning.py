@@ -147,8 +147,12 @@ def test_unmappable_learning_raises_naming_the_projection():
         with pytest.raises(ValueError, match=match):
             nl.to_lava(net, 5.0, **kw)
     net = net_with(rstdp)
-    with pytest.raises(ValueError, match="reward at step 7 .* outside the run"):
-        nl.to_lava(net, 5.0, rewards={net.modulators[0].name: [(7, 1.0)]})
+    name = net.modulators[0].name
+    for rewards, match in [({name: [(7, 1.0)]}, "reward at step 7 .* outside the run"),
+                           ({name: [(1.5, 1.0)]}, "reward steps must be integers"),
+                           ({"dopamine": [(1, 1.0)]}, r"no reward signal .*\['dopamine'\]")]:
+        with pytest.raises(ValueError, match=match):
+            nl.to_lava(net, 5.0, rewards=rewards)
 
 
 def test_rule_support_table():

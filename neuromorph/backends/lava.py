@@ -638,7 +638,9 @@ def _third_factor_series(net, proj, n_steps, rewards):
     amounts = np.zeros(n_steps + 1)
     r_bar = mod.r_bar
     for step, r in (rewards or {}).get(mod.name, ()):
-        step = int(step)
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+            raise ValueError(f"reward steps must be integers, got {step!r} for signal "
+                             f"{mod.name!r}")
         if not 0 <= step < n_steps:
             raise ValueError(f"reward at step {step} of signal {mod.name!r} is outside "
                              f"the run (0 <= step < {n_steps})")
@@ -902,6 +904,9 @@ def to_lava(net, duration, *, connection="dense", learning="float",
     """
     from .._checks import steps as to_steps
     fixed = _check_network(net, connection, trace_impulse, learning)
+    unknown = sorted(set(rewards or {}) - {m.name for m in net.modulators})
+    if unknown:
+        raise ValueError(f"rewards names no reward signal of the network: {unknown}")
     if isinstance(rng_seed, bool) or not isinstance(rng_seed, (int, np.integer)) or rng_seed < 0:
         raise ValueError(f"rng_seed must be a non-negative integer, got {rng_seed!r}")
     n_steps = to_steps("duration", duration, net.dt, minimum=1)
