@@ -5,15 +5,16 @@ neurons, symmetric weights, free phase + symmetric ±β nudged phases, spike-tri
 local update, Adam) for several seeds on the project's fixed digits split
 (:func:`neuromorph.datasets.load_digits_split`), one epoch at a time so the test accuracy
 after every epoch gives a learning curve. Also runs, with the same seeds, hidden width,
-data and epochs: the batch end-of-phase reference mode of EqSpike, and rate equilibrium
-propagation (:class:`neuromorph.models.rate.EquilibriumPropagation`, hard-sigmoid units,
-symmetric nudging) — the rate-vs-spike row. Writes to ``--out``:
+data and epochs: the batch end-of-phase reference mode of EqSpike, EqSpike with Bernoulli
+spike input instead of clamped analog rates, and rate equilibrium propagation
+(:class:`neuromorph.models.rate.EquilibriumPropagation`, hard-sigmoid units, symmetric
+nudging) — the rate-vs-spike row. Writes to ``--out``:
 
 * ``metrics.json`` — per seed: per-epoch test accuracy, training loss, hidden rate, wall
-  time; mean ± std test accuracy of EqSpike (spike-triggered), EqSpike (batch mode) and
-  rate EqProp; the oracle cosines (EqSpike's update vs rate EqProp's on the same
-  weights and input, small β, long phases);
-* ``learning_curve.png/.svg`` — test accuracy per epoch, mean ± std over seeds, all three;
+  time; mean ± std test accuracy of EqSpike (spike-triggered), EqSpike (batch mode),
+  EqSpike (Bernoulli input) and rate EqProp; the oracle cosines (EqSpike's update vs
+  rate EqProp's on the same weights and input, small β, long phases);
+* ``learning_curve.png/.svg`` — test accuracy per epoch, mean ± std over seeds, all runs;
 * ``phases.png/.svg`` — spikes of every layer and the output rates over the free phase
   and the +β nudged phase for one test image;
 * ``oracle.png/.svg`` — EqSpike's accumulated update vs rate EqProp's, element by element;
@@ -43,6 +44,9 @@ from neuromorph.models.spiking.eqspike import EqSpike
 CONFIG = dict(hidden_layer_sizes=(256,), learning_rate=2e-3)  # = the estimator defaults
 EPOCHS = 10
 QUICK = dict(hidden_layer_sizes=(64,), learning_rate=2e-3)
+#: Bernoulli spike input (each pixel fires with probability x f_max dt per step): longer
+#: traces and phases average the input noise.
+BERNOULLI = dict(input_encoding="bernoulli", tau_trace=20.0, n_free=100, n_nudge=40)
 #: Rate EqProp with the same width, optimiser, learning rate, batch size and nudging.
 RATE = dict(learning_rate=2e-3, batch_size=20, nudging="symmetric")
 #: The oracle configuration of tests/test_eqspike.py: near-linear LIF rates (long τ_m, no
@@ -80,7 +84,7 @@ def _curve_run(model, epochs, data, label):
 
 def run_eqspike(config, epochs, seed, data, update="spike"):
     model = EqSpike(random_state=seed, update=update, **config)
-    run = _curve_run(model, epochs, data, f"EqSpike[{update}]")
+    run = _curve_run(model, epochs, data, f"EqSpike[{update}, {model.input_encoding}]")
     run["rate_hidden_hz"] = model.history_["rate_hidden"]
     return model, run
 
@@ -156,6 +160,7 @@ def figures(model, results, orc, data, out):
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for (key, label), color in zip((("eqspike", "EqSpike, spike-triggered"),
                                     ("eqspike_batch", "EqSpike, batch reference mode"),
+                                    ("eqspike_bernoulli", "EqSpike, Bernoulli spike input"),
                                     ("rate_eqprop", "rate EqProp")), P):
         if key not in results:
             continue
@@ -235,6 +240,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small net, 1 seed, 2 epochs")
     ap.add_argument("--no-rate", action="store_true", help="skip rate EqProp")
     ap.add_argument("--no-batch", action="store_true", help="skip EqSpike's batch mode")
+    ap.add_argument("--no-bernoulli", action="store_true",
+                    help="skip EqSpike with Bernoulli spike input")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     *data, name = load(args)
@@ -254,13 +261,18 @@ def main(argv=None):
     if not args.no_batch:
         results["eqspike_batch"] = summary(
             [run_eqspike(config, epochs, s, data, update="batch")[1] for s in seeds])
+    if not args.no_bernoulli:
+        results["eqspike_bernoulli"] = summary(
+            [run_eqspike(dict(config, **BERNOULLI), epochs, s, data)[1] for s in seeds])
     if not args.no_rate:
         results["rate_eqprop"] = summary([run_rate(config, epochs, s, data) for s in seeds])
     orc = oracle(data)
     metrics = {
         "dataset": name, "n_train": len(data[0]), "n_test": len(data[1]),
         "config": {k: list(v) if isinstance(v, tuple) else v
-                   for k, v in model.get_params().items() if k != "random_state"},
+                   for k, v in model.get_params().items()
+                   if k not in ("random_state", "activation")},
+        "bernoulli_config": BERNOULLI,
         "rate_config": dict(RATE, hidden_layer_sizes=list(config["hidden_layer_sizes"])),
         "epochs": epochs, "seeds": seeds,
         "test_accuracy_mean": results["eqspike"]["test_accuracy_mean"],
