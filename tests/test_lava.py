@@ -153,8 +153,9 @@ def test_unmappable_features_raise_naming_the_part():
     net.run(1.0)
     with pytest.raises(nl.UnsupportedFeature, match="already run"):
         nl.run_lava(net, 5.0)
-    for kw, match in [(dict(weight_dependence="multiplicative"), "only additive, all-to-all"),
-                      (dict(pairing="nearest"), "only additive, all-to-all")]:
+    for kw, match in [(dict(weight_dependence="power", power=2.0),
+                       "only additive or multiplicative"),
+                      (dict(pairing="nearest"), "only all-to-all pairing")]:
         net = nm.Network(dt=1.0)
         Q = net.loihi_lif(3, vth=1.0)
         net.connect(Q, Q, w=0.5, plasticity=nm.STDP(**{"a_plus": 0.125, "a_minus": -0.25,

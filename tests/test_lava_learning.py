@@ -125,11 +125,15 @@ def test_unmappable_learning_raises_naming_the_projection():
     cases = [
         (net_with(rstdp), dict(learning="fixed"), "'plastic': R-STDP is exported in floating "
                                                   "point only"),
-        (net_with(nm.RSTDP(weight_dependence="multiplicative")), {}, "'plastic'.*only additive"),
+        (net_with(nm.RSTDP(weight_dependence="power", power=0.5)), {},
+         "'plastic': only additive or multiplicative weight dependence"),
+        (net_with(nm.RSTDP(pairing="nearest")), {}, "'plastic': only all-to-all pairing"),
+        (net_with(nm.RSTDP(x_tar=0.1)), {}, r"'plastic': a_plus \* x_tar = 0.001 is not"),
         (net_with(nm.RSTDP(), delay=2.0), {}, "'plastic': plastic synapses with delays"),
         (net_with(stdp, w=nm.uniform(-1.0, 1.0)), dict(learning="fixed"),
          "'plastic'.*integer weights of one sign"),
-        (net_with(nm.STDP(a_plus=0.125, a_minus=-0.25, x_tar=0.2)), {}, "'plastic'.*x_tar"),
+        (net_with(nm.STDP(a_plus=0.125, a_minus=-0.25, x_tar=0.2)), dict(learning="fixed"),
+         "'plastic': fixed-point learning exports additive STDP without x_tar"),
         (net_with(nm.STDP(a_plus=1.0, a_minus=-9.0, w_max=10.0), w=3.0), dict(learning="fixed"),
          r"'plastic': a_minus / trace_impulse 16 = -0.5625 is not m \* 2\*\*e"),
         (net_with(nm.STDP(a_plus=2.0**-5, a_minus=-0.25, w_max=10.0), w=3.0),
@@ -158,15 +162,15 @@ def test_unmappable_learning_raises_naming_the_projection():
 def test_rule_support_table():
     table = nl.lava_rule_support()
     assert {row["support"] for row in table} == {"exact", "approximate", "no"}
-    by = {(row["rule"], row["precision"]): row["support"] for row in table}
-    assert by[("STDP additive, all-to-all", "floating point")] == "exact"
-    assert by[("STDP additive, all-to-all", "fixed point")] == "approximate"
-    assert by[("R-STDP", "fixed point")] == "no"
-    assert by[("TripletSTDP (minimal all-to-all)", "floating point")] == "exact"
-    assert by[("TripletSTDP", "fixed point")] == "no"
+    by = {}
+    for row in table:
+        by.setdefault(row["precision"], []).append((row["rule"], row["support"]))
+    assert [sup for rule, sup in by["floating point"]] == ["exact"] * 3
+    assert [sup for rule, sup in by["fixed point"]] == ["approximate", "no"]
+    assert any("R-STDP" in rule and "TripletSTDP" in rule for rule, _ in by["fixed point"])
     assert all(set(row) == {"rule", "precision", "support", "how"} for row in table)
     text = nl.lava_rule_support(markdown=True)
-    assert text.count("\n") == len(table) + 1 and "| R-STDP | fixed point | no |" in text
+    assert text.count("\n") == len(table) + 1 and "| nearest-spike pairing | both | no |" in text
 
 
 def test_fixed_point_replay_without_lava_inhibitory_and_checks():
@@ -186,7 +190,11 @@ def test_fixed_point_replay_without_lava_inhibitory_and_checks():
         loihi_stdp_fixed(pre, post, w0, nm.STDP(pairing="nearest"), 20)
 
 
-def test_rstdp_free_running_recurrent_network_same_spikes_and_weights():
+@pytest.mark.parametrize("kw", [
+    dict(), dict(weight_dependence="multiplicative", w_min=-2.0, w_max=6.0),
+    dict(weight_dependence="multiplicative", w_min=-2.0, w_max=6.0, x_tar=0.25, a_plus=2.0)],
+    ids=["additive", "mult", "mult-xtar"])
+def test_rstdp_free_running_recurrent_network_same_spikes_and_weights(kw):
     # no teacher: the learned weights drive the spikes, and Lava's weights reach every
     # spike exactly when neuromorph's engine catches the synapse up
     rng = np.random.default_rng(1)
@@ -196,8 +204,8 @@ def test_rstdp_free_running_recurrent_network_same_spikes_and_weights():
     src = net.spike_source(n_pre, indices=idx, times=steps * 1.0)
     post = net.loihi_lif(n_post, du=0.2, dv=0.1, vth=8.0, name="post")
     sig = net.reward_signal(tau_dopamine=40.0)
-    rule = nm.RSTDP(tau_pre=15.0, tau_post=25.0, a_plus=1.0, a_minus=-0.9, tau_elig=100.0,
-                    lr=0.001, w_min=-100.0, w_max=100.0)
+    rule = nm.RSTDP(**{**dict(tau_pre=15.0, tau_post=25.0, a_plus=1.0, a_minus=-0.9,
+                           tau_elig=100.0, lr=0.001, w_min=-100.0, w_max=100.0), **kw})
     w0 = rng.uniform(0.5, 3.0, (n_pre, n_post))
     pl = net.connect(src, post, matrix=w0, plasticity=rule, name="learn")
     net.connect(post, post, p=0.3, w=nm.uniform(-2.0, 1.0), allow_self=False)
@@ -214,7 +222,8 @@ def test_rstdp_free_running_recurrent_network_same_spikes_and_weights():
     np.testing.assert_array_equal(res.monitors[0].steps, mon.steps)
     np.testing.assert_array_equal(res.monitors[0].i, mon.i)
     change = pl.w - w0[pl.sources, pl.targets]
-    print(f"free-running R-STDP: {mon.num_spikes} spikes, changes {change.min():.2f} .. "
+    assert pl.w.min() > rule.w_min and pl.w.max() < rule.w_max
+    print(f"free-running R-STDP {kw}: {mon.num_spikes} spikes, changes {change.min():.2f} .. "
           f"{change.max():.2f}, max |w_lava - w_nm| = "
           f"{np.abs(res.weights['learn'] - pl.w).max():.1e}")
     assert np.abs(change).max() > 2.0 and (change > 0.2).any() and (change < -0.2).any()
@@ -241,4 +250,33 @@ def test_triplet_stdp_learns_the_same_weights_in_floating_point(amps):
     print(f"triplet STDP: changes {change.min():.3f} .. {change.max():.3f}, max |w_lava - "
           f"w_nm| = {np.abs(res.weights['learn'] - pl.w).max():.1e}")
     assert np.abs(change).max() > 0.5 and pl.w.max() < rule.w_max and pl.w.min() > rule.w_min
+    np.testing.assert_allclose(res.weights["learn"], pl.w, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(weight_dependence="multiplicative", w_min=-1.0, w_max=4.0),
+    dict(weight_dependence="multiplicative", w_min=-4.0, w_max=4.0, x_tar=0.125, a_plus=0.125),
+    dict(w_min=-50.0, w_max=50.0, x_tar=0.3)], ids=["mult", "mult-xtar", "add-xtar"])
+def test_float_stdp_soft_bounds_and_target_trace_map_exactly(kw):
+    # free-running recurrent network: the learned weights drive the spikes
+    rng = np.random.default_rng(8)
+    net = nm.Network(dt=1.0, seed=8)
+    n_pre, n_steps = 30, 500
+    key = np.unique(rng.integers(0, n_steps, 800) * n_pre + rng.integers(0, n_pre, 800))
+    src = net.spike_source(n_pre, indices=key % n_pre, times=(key // n_pre) * 1.0)
+    post = net.loihi_lif(12, du=0.2, dv=0.1, vth=6.0, bias_mant=0.1, v_init=nm.uniform(0, 5))
+    rule = nm.STDP(tau_pre=12.0, tau_post=20.0, **{"a_plus": 0.0731, "a_minus": -0.0517, **kw})
+    w0 = rng.uniform(0.0, 3.0, (n_pre, 12))
+    pl = net.connect(src, post, matrix=w0, plasticity=rule, name="learn")
+    net.connect(post, post, p=0.3, w=nm.uniform(-2.0, 1.0), allow_self=False)
+    mon = net.spike_monitor(post)
+    res = nl.run_lava(net, float(n_steps), timeout=120)
+    net.run(float(n_steps))
+    np.testing.assert_array_equal(res.monitors[0].steps, mon.steps)
+    np.testing.assert_array_equal(res.monitors[0].i, mon.i)
+    change = pl.w - w0[pl.sources, pl.targets]
+    print(f"{kw}: {mon.num_spikes} spikes, changes {change.min():.3f} .. {change.max():.3f}, "
+          f"max |w_lava - w_nm| = {np.abs(res.weights['learn'] - pl.w).max():.1e}")
+    assert mon.num_spikes > 200 and np.abs(change).max() > 0.3
+    assert pl.w.min() > rule.w_min and pl.w.max() < rule.w_max
     np.testing.assert_allclose(res.weights["learn"], pl.w, rtol=0, atol=1e-9)

@@ -32,9 +32,10 @@ Mapping (one neuromorph step of ``dt`` is one Loihi time step):
 * **Learning** (see :func:`lava_rule_support` for the full table). Plastic
   projections (whole populations, delay 0) -> ``LearningDense``:
 
-  - additive all-to-all **STDP** -> a ``Loihi2FLearningRule`` (:func:`stdp_rule`);
-    the post population's spikes are wired back (``s_in_bap``). Floating point
-    (``learning='float'``, the default): the same weights as neuromorph (1e-6).
+  - all-to-all **STDP** -> a ``Loihi2FLearningRule`` (:func:`stdp_rule`); the post
+    population's spikes are wired back (``s_in_bap``). Floating point
+    (``learning='float'``, the default; additive or multiplicative, any amplitudes,
+    ``x_tar``): the same spikes and weights as neuromorph (1e-9).
     ``learning='fixed'``: Lava's fixed-point, bit-approximate learning engine (integer
     traces of impulse ``trace_impulse``, 8-bit integer weights, stochastic rounding
     seeded by ``rng_seed``): unbiased, with a per-synapse deviation of standard
@@ -42,15 +43,14 @@ Mapping (one neuromorph step of ``dt`` is one Loihi time step):
     rms 0.9 of that, see :func:`stdp_rule`). neuromorph runs no plasticity onto
     fixed-point LoihiLIF neurons, so fixed-point learning is exported from a network
     whose neurons are floating point; the neurons keep their precision.
-  - additive all-to-all **R-STDP** -> a ``Loihi3FLearningRule`` whose synaptic tag is
-    the eligibility trace, with a small post-side process that supplies the post
-    trace, the tag decay and the reward (third factor ``y2``) every step
-    (:func:`rstdp_rule`). Rewards are given up front: ``rewards={signal name:
+  - all-to-all **R-STDP** (additive or multiplicative) -> a ``Loihi3FLearningRule``
+    whose synaptic tag is the eligibility trace, with a small post-side process that
+    supplies the post trace, the tag decay and the reward (third factor ``y2``) every
+    step (:func:`rstdp_rule`). Rewards are given up front: ``rewards={signal name:
     [(step, reward), ...]}``, each delivered before ``step`` as ``signal.deliver``
     would. Phasic and dopamine-concentration modes, floating point: the same spikes,
     weights and eligibility as neuromorph (1e-9), also when the learned weights drive
     the spikes.
-
   - minimal all-to-all **triplet STDP** -> a ``Loihi2FLearningRule`` on all five
     traces (:func:`triplet_rule`), floating point: the same weights (1e-9).
 
@@ -60,8 +60,8 @@ Mapping (one neuromorph step of ``dt`` is one Loihi time step):
 Not mappable (raise :class:`UnsupportedFeature`, naming the part and why, before any
 Lava process is made): continuous ``LIF`` populations (convert them first with
 :func:`neuromorph.loihi.to_loihi`), a mix of fixed- and floating-point populations,
-the learning rules marked 'no' in :func:`lava_rule_support` (e.g. multiplicative
-STDP, nearest-spike pairing, R-STDP and triplet STDP in fixed point), delays above 63
+the learning rules marked 'no' in :func:`lava_rule_support` (power weight dependence,
+nearest-spike pairing, fixed point for all but additive STDP), delays above 63
 steps or delays with ``connection='sparse'``, step currents, weight monitors, and
 networks that have already run (``net.step != 0``).
 
@@ -422,25 +422,36 @@ def _check_learning_shape(proj):
 def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
     """The Loihi learning-rule string ``dw`` of a projection's STDP rule.
 
-    neuromorph's additive all-to-all STDP maps onto a ``Loihi2FLearningRule`` with
-    traces ``x1`` (pre, ``tau = tau_pre / dt`` steps) and ``y1`` (post, ``tau_post /
-    dt``). ``y1`` seen by a pre spike (``x0``) already holds the impulse of a post
+    neuromorph's all-to-all STDP maps onto a ``Loihi2FLearningRule`` with traces
+    ``x1`` (pre, ``tau = tau_pre / dt`` steps) and ``y1`` (post, ``tau_post / dt``). ``y1`` seen by a pre spike (``x0``) already holds the impulse of a post
     spike in the same step, which neuromorph's depression does not see: ``y2`` (the
     same impulse, decaying to exactly 0 within a step) holds just that impulse, so an
     ``x0 * y2`` term takes it back (Lava's rules accept traces as factors, not
     ``y0``). ``x1`` seen by a post spike holds the same step's pre impulse, as in
     neuromorph (same-step pairs count as pre-before-post).
 
-    **Floating point: exact**, any amplitudes. The amplitudes travel in the trace
-    impulses (``x1``: ``a_plus``; ``y1``, ``y2``: ``|a_minus|``)::
+    **Floating point: exact**, any amplitudes, additive or multiplicative, with or
+    without ``x_tar``. The amplitudes travel in the trace impulses (``x1``:
+    ``a_plus``; ``y1``, ``y2``: ``|a_minus|``; divided by ``w_max - w_min`` when
+    multiplicative); ``y3`` (impulse ``a_plus x_tar``, gone within the step) is the
+    target-trace part. Additive::
 
-        dw = x0 y2 - x0 y1 + y0 x1
+        dw = x0 y2 - x0 y1 + y0 x1 - y0 y3
+
+    Multiplicative (soft bounds; ``w_min``, ``w_max`` as exact constants ``m*2^e``):
+    the pre-spike update ``w1 = w - M (w - w_min)`` comes before the post-spike one
+    ``w2 = w1 - P (w1 - w_max)`` in the same step, as in neuromorph, so the product
+    ``P M (w - w_min)`` is spelled out, with ``x2`` (impulse ``a_plus / |a_minus|``)
+    and ``y2`` marking a post spike::
+
+        dw = x0 (y2 - y1)(w - w_min) - y0 (x1 - y3)(w - w_max)
+             + x0 (x2 y2 - y3)(y1 - y2)(w - w_min)        (expanded into products)
 
     Lava does not clip weights except at 0 for all-excitatory weights, so weights
     match while they stay inside ``(w_min, w_max)``.
 
-    **Fixed point** traces are integers with impulse ``I = trace_impulse``, so the
-    amplitudes become the rule's constants::
+    **Fixed point** (additive, ``x_tar = 0``): traces are integers with impulse ``I =
+    trace_impulse``, so the amplitudes become the rule's constants::
 
         dw = (a_minus/I) x0 y1 - (a_minus/I) x0 y2 + (a_plus/I) y0 x1
 
@@ -470,28 +481,23 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
     arithmetic without Lava and gives the same weights bit for bit (tested).
 
     Not exported (:class:`UnsupportedFeature`): in fixed point, amplitudes ``a / I``
-    not of the form ``m * 2**e`` (``|m| <= 7``, ``-7 <= e <= 8``); multiplicative / power weight
-    dependence, nearest-spike pairing, ``x_tar != 0``; plastic synapses with delays;
-    projections that do not connect whole populations all-to-all. See
-    :func:`lava_rule_support` for every rule.
+    not of the form ``m * 2**e`` (``|m| <= 7``, ``-7 <= e <= 8``), multiplicative
+    dependence and ``x_tar``; power weight dependence, nearest-spike pairing; plastic
+    synapses with delays; projections that do not connect whole populations
+    all-to-all. See :func:`lava_rule_support` for every rule.
 
     Returns
     -------
     str
     """
-    rule, name = proj.plasticity, proj.name
-    if isinstance(rule, RSTDP) or not isinstance(rule, STDP):
-        raise UnsupportedFeature(f"projection {name!r}: {type(rule).__name__} is not "
-                                 f"exported by stdp_rule (only additive all-to-all STDP; "
-                                 f"see lava_rule_support())")
-    if rule.weight_dependence != "additive" or rule.pairing != "all_to_all" or rule.x_tar:
-        raise UnsupportedFeature(f"projection {name!r}: only additive, all-to-all STDP "
-                                 f"without x_tar maps onto Loihi's sum-of-products rules, "
-                                 f"got {rule.weight_dependence}, {rule.pairing}, "
-                                 f"x_tar={rule.x_tar}")
-    _check_learning_shape(proj)
     if not fixed_point:
-        return "x0*y2 - x0*y1 + y0*x1"
+        return _stdp_float(proj)[0]
+    rule, name = proj.plasticity, proj.name
+    _check_pair_rule(proj, STDP)
+    if rule.weight_dependence != "additive" or rule.x_tar:
+        raise UnsupportedFeature(f"projection {name!r}: fixed-point learning exports "
+                                 f"additive STDP without x_tar only, got "
+                                 f"{rule.weight_dependence}, x_tar={rule.x_tar}")
     impulse = _trace_impulse(trace_impulse)
     w = proj.w
     if proj.n_synapses and (np.any(w != np.rint(w)) or np.abs(w).max() > 255
@@ -572,6 +578,69 @@ def triplet_rule(proj, fixed_point=False):
     return (" ".join(terms).lstrip("+ ") or "0*x0"), imp
 
 
+def _check_pair_rule(proj, kind):
+    """Pairing and weight dependence that Loihi's sum-of-products rules can express."""
+    rule, name = proj.plasticity, proj.name
+    if kind is STDP and (isinstance(rule, RSTDP) or not isinstance(rule, STDP)):
+        raise UnsupportedFeature(f"projection {name!r}: {type(rule).__name__} is not "
+                                 f"exported by stdp_rule (see lava_rule_support())")
+    if rule.pairing != "all_to_all":
+        raise UnsupportedFeature(f"projection {name!r}: only all-to-all pairing maps onto "
+                                 f"Loihi's traces (impulses add; nearest-spike pairing "
+                                 f"resets them), got {rule.pairing}")
+    if rule.mu not in (0.0, 1.0):
+        raise UnsupportedFeature(f"projection {name!r}: only additive or multiplicative "
+                                 f"weight dependence maps onto Loihi's sum-of-products "
+                                 f"rules, got {rule.weight_dependence} with exponent "
+                                 f"{rule.mu}")
+    _check_learning_shape(proj)
+
+
+def _exact_literal(value):
+    """Any finite float as a Lava bracket constant ``m*2^e`` (integer ``m``), exactly."""
+    if value == np.rint(value):
+        return str(int(value))
+    m, e = np.frexp(value)
+    m, e = int(m * 2**53), int(e) - 53
+    while m % 2 == 0:
+        m, e = m // 2, e + 1
+    return f"{m}*2^{e}"
+
+
+def _minus(var, k):
+    """``(var - k)`` as a Lava factor."""
+    if k == 0:
+        return var
+    return f"({var} {'-' if k > 0 else '+'} {_exact_literal(abs(k))})"
+
+
+def _stdp_float(proj):
+    """``(dw, impulse keywords)`` of a floating-point STDP rule (see :func:`stdp_rule`)."""
+    rule, name = proj.plasticity, proj.name
+    _check_pair_rule(proj, STDP)
+    a, b, xt = rule.a_plus, -rule.a_minus, rule.x_tar
+    if rule.mu == 0.0:
+        imp = dict(x1_impulse=a, y1_impulse=b, y2_impulse=b, y3_impulse=a * xt)
+        dw = "x0*y2 - x0*y1 + y0*x1" + (" - y0*y3" if xt else "")
+        return dw, imp
+    span = rule.w_max - rule.w_min
+    lo, hi = _minus("w", rule.w_min), _minus("w", rule.w_max)
+    # pre spike first:  w1 = w - M (w - w_min),  M = b o1 / span  (y1 - y2)
+    # then post spike:  w2 = w1 - P (w1 - w_max), P = a (r1 - x_tar) / span
+    #                      = w1 - P (w - w_max) + P M (w - w_min)   (both in one step)
+    # P M needs a post spike in this step: y2 (b/span, gone within the step) marks it,
+    # x2 (impulse a/b, tau_pre) is x1 * span / b; y3 (impulse a x_tar / span, gone
+    # within the step) is the target-trace part of P
+    imp = dict(x1_impulse=a / span, x2_impulse=a / b if b else 0.0, y1_impulse=b / span,
+               y2_impulse=b / span, y3_impulse=a * xt / span)
+    terms = [f"x0*y2*{lo}", f"- x0*y1*{lo}", f"- y0*x1*{hi}"]
+    if b:
+        terms += [f"+ x0*x2*y1*y2*{lo}", f"- x0*x2*y2*y2*{lo}"]
+    if xt:
+        terms += [f"+ y0*y3*{hi}", f"- x0*y1*y3*{lo}", f"+ x0*y2*y3*{lo}"]
+    return " ".join(terms), imp
+
+
 def _trace_impulse(value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
             or not 1 <= value <= 127:
@@ -589,7 +658,10 @@ def rstdp_rule(proj, fixed_point=False):
     step's spike), ``y2`` (the weight gain of this step) and ``y3 = 1 - exp(-dt /
     tau_elig)`` (Lava decays neuron-supplied traces by ``exp(-1/65535)`` per step;
     the companion divides that out). The synapse keeps the pre trace ``x1`` (impulse
-    ``a_plus``, ``tau_pre / dt``)::
+    ``a_plus``, ``tau_pre / dt``). Additive rule (multiplicative: the amplitudes
+    divided by ``w_max - w_min`` and the pairing terms multiplied by ``(w - w_min)``
+    and ``-(w - w_max)``; ``x_tar``: a term ``-a_plus x_tar y0``, a Lava constant, so
+    ``m * 2**e``)::
 
         dt = x0 y1 + y0 x1 - u0 t y3                  C_s = C_{s-1} exp(-dt/tau_elig) + pairing_s
         dw = u0 t y2 - u0 t y3 y2 + x0 y1 y2 + y0 x1 y2          w += y2 C_s
@@ -607,8 +679,8 @@ def rstdp_rule(proj, fixed_point=False):
 
     Not exported (:class:`UnsupportedFeature`): fixed point (Loihi's 8-bit tags and
     weights would round the eligibility trace and every reward step; not mapped),
-    non-additive weight dependence, nearest-spike pairing, ``x_tar != 0``, delays,
-    projections that are not whole-population all-to-all.
+    power weight dependence, nearest-spike pairing, ``a_plus x_tar`` not ``m * 2**e``,
+    delays, projections that are not whole-population all-to-all.
 
     Returns
     -------
@@ -622,13 +694,37 @@ def rstdp_rule(proj, fixed_point=False):
             f"projection {name!r}: R-STDP is exported in floating point only: in fixed "
             f"point Loihi's eligibility tag and weights are 8-bit integers, so the tag's "
             f"per-step decay and every reward step would be rounded (not mapped)")
-    if rule.weight_dependence != "additive" or rule.pairing != "all_to_all" or rule.x_tar:
-        raise UnsupportedFeature(f"projection {name!r}: only additive, all-to-all R-STDP "
-                                 f"without x_tar maps onto Loihi's sum-of-products rules, "
-                                 f"got {rule.weight_dependence}, {rule.pairing}, "
-                                 f"x_tar={rule.x_tar}")
-    _check_learning_shape(proj)
-    return "x0*y1 + y0*x1 - u0*t*y3", "u0*t*y2 - u0*t*y3*y2 + x0*y1*y2 + y0*x1*y2"
+    _check_pair_rule(proj, RSTDP)
+    pairing = _rstdp_pairing(proj)
+    dt = " ".join(f"{sign} {term}" for sign, term in pairing).lstrip("+ ") + " - u0*t*y3"
+    dw = "u0*t*y2 - u0*t*y3*y2 " + " ".join(f"{sign} {term}*y2" for sign, term in pairing)
+    return dt, dw
+
+
+def _rstdp_pairing(proj):
+    """Signed pairing terms of the eligibility (``y1`` from the post side, ``x1`` with
+    impulse :func:`_rstdp_amplitudes`), with the weight dependence as factors of ``w``."""
+    rule, name = proj.plasticity, proj.name
+    if rule.mu == 0.0:
+        terms = [("+", "x0*y1"), ("+", "y0*x1")]
+        hi = ""
+    else:
+        hi = "*" + _minus("w", rule.w_max)
+        terms = [("+", "x0*y1*" + _minus("w", rule.w_min)), ("-", "y0*x1" + hi)]
+    if rule.x_tar:
+        span = 1.0 if rule.mu == 0.0 else rule.w_max - rule.w_min
+        c = _pow2_literal(f"projection {name!r}: a_plus * x_tar"
+                          + ("" if rule.mu == 0.0 else " / (w_max - w_min)"),
+                          rule.a_plus * rule.x_tar / span)
+        # potentiation a_plus (x_pre - x_tar) f_plus(w): the constant part
+        terms.append(("+" if rule.mu else "-", f"({c})*y0{hi}"))
+    return terms
+
+
+def _rstdp_amplitudes(rule):
+    """``(x1 impulse, factor of the post trace in y1)`` of an R-STDP rule."""
+    span = 1.0 if rule.mu == 0.0 else rule.w_max - rule.w_min
+    return rule.a_plus / span, rule.a_minus / span
 
 
 def _third_factor_series(net, proj, n_steps, rewards):
@@ -676,38 +772,36 @@ def _modulator(net, proj):
 #: ``(rule, precision, support, how)``, support one of 'exact', 'approximate', 'no'.
 #: :func:`lava_rule_support` returns it; the README's table is this one.
 RULE_SUPPORT = (
-    ("STDP additive, all-to-all", "floating point", "exact",
-     "Loihi2FLearningRule dw = x0 y2 - x0 y1 + y0 x1, amplitudes in the trace impulses "
-     "(stdp_rule); any amplitudes; weights equal to 1e-6 while inside (w_min, w_max)"),
-    ("STDP additive, all-to-all", "fixed point", "approximate",
+    ("STDP all-to-all, additive (x_tar >= 0) or multiplicative (soft bounds, x_tar >= 0)",
+     "floating point", "exact",
+     "Loihi2FLearningRule; amplitudes in the trace impulses, w_min / w_max as exact "
+     "constants, the same-step pre-then-post order of soft-bound updates spelled out "
+     "(stdp_rule); any amplitudes; weights and spikes equal to 1e-9 while inside "
+     "(w_min, w_max)"),
+    ("STDP all-to-all, additive, x_tar = 0", "fixed point", "approximate",
      "same rule on integer traces (impulse trace_impulse, 7 bits) and 8-bit weights; "
      "stochastic rounding of trace decay and weight change (unbiased, rng_seed); weights "
-     "of one sign, clipped to [0, 255]; neuromorph.loihi.loihi_stdp_fixed replays it "
-     "bit for bit"),
-    ("R-STDP additive, all-to-all (phasic or dopamine concentration)", "floating point",
-     "exact",
-     "Loihi3FLearningRule: tag t = eligibility, dt = x0 y1 + y0 x1 - u0 t y3, "
-     "dw = y2 (new t); a post-side process supplies the post trace y1, the reward gain "
-     "y2 (closed form per step) and the tag decay y3 (rstdp_rule); weights, eligibility "
-     "and spikes to rounding while weights stay inside (w_min, w_max)"),
-    ("R-STDP", "fixed point", "no",
-     "8-bit tags and weights would round the eligibility decay and every reward step"),
-    ("STDP with amplitudes / trace_impulse not m * 2**e", "fixed point", "no",
-     "Loihi scales products by m * 2**e (abs(m) <= 7, -7 <= e <= 8) only (floating "
-     "point and R-STDP carry amplitudes in the traces: any value)"),
-    ("STDP / R-STDP multiplicative or power weight dependence", "both", "no",
-     "(w_max - w)**mu is not a sum of products of traces and w with those constants"),
-    ("STDP / R-STDP nearest-spike pairing", "both", "no",
-     "Loihi traces add impulses (all-to-all); nearest pairing resets them"),
-    ("STDP / R-STDP with x_tar > 0 (Diehl & Cook)", "both", "no",
-     "not mapped; Diehl & Cook's (x_pre - x_tar) (w_max - w)**mu has a power "
-     "dependence, see above"),
+     "of one sign, clipped to [0, 255]; amplitudes / trace_impulse of the form m * 2**e "
+     "(abs(m) <= 7, -7 <= e <= 8); neuromorph.loihi.loihi_stdp_fixed replays it bit for "
+     "bit"),
+    ("R-STDP all-to-all, additive or multiplicative, phasic or dopamine concentration",
+     "floating point", "exact",
+     "Loihi3FLearningRule: tag t = eligibility, dt = pairing - u0 t y3, dw = y2 (new t); "
+     "a post-side process supplies the post trace y1, the reward gain y2 (closed form "
+     "per step) and the tag decay y3 (rstdp_rule); weights, eligibility and spikes to "
+     "rounding while inside (w_min, w_max); x_tar > 0 needs a_plus x_tar (/ (w_max - "
+     "w_min)) of the form m * 2**e"),
     ("TripletSTDP (minimal all-to-all)", "floating point", "exact",
      "Loihi2FLearningRule dw = x0 (y2 - y1) (x2 + K-) + y0 x1 (y3 + K+), all five "
      "traces, amplitudes in the impulses, K in {-1, 0, 1} (triplet_rule); weights equal "
      "while inside (w_min, w_max)"),
-    ("TripletSTDP", "fixed point", "no",
-     "not mapped to integer traces"),
+    ("STDP multiplicative or with x_tar; R-STDP; TripletSTDP", "fixed point", "no",
+     "not mapped to integer traces and 8-bit weights / tags (R-STDP: the tag's per-step "
+     "decay and every reward step would be rounded)"),
+    ("power weight dependence (exponent other than 0 or 1)", "both", "no",
+     "(w_max - w)**mu is not a sum of products of traces, w and constants"),
+    ("nearest-spike pairing", "both", "no",
+     "Loihi traces add impulses (all-to-all); nearest pairing resets them"),
     ("plastic synapses with delays, or not whole-population all-to-all", "both", "no",
      "LearningDense has no delays, and every matrix entry learns"),
 )
@@ -937,13 +1031,14 @@ def to_lava(net, duration, *, connection="dense", learning="float",
             (w, _), = _weight_blocks(pr, False)
             if isinstance(r, RSTDP):
                 dt_str, dw_str = rstdp_rule(pr, learning == "fixed")
-                rule = L.Loihi3FLearningRule(dt=dt_str, dw=dw_str, x1_impulse=r.a_plus,
+                a_plus, a_minus = _rstdp_amplitudes(r)
+                rule = L.Loihi3FLearningRule(dt=dt_str, dw=dw_str, x1_impulse=a_plus,
                                              x1_tau=r.tau_pre / net.dt, t_epoch=1)
                 conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name)
                 gain, y3 = _third_factor_series(net, pr, n_steps, rewards)
                 third = L.ThirdFactor(shape=lif.s_out.shape,
                                       decay_post=np.exp(-net.dt / r.tau_post),
-                                      a_minus=r.a_minus, gain=gain, y3=y3)
+                                      a_minus=a_minus, gain=gain, y3=y3)
                 lif.s_out.connect(third.s_in)
                 third.s_bap.connect(conn.s_in_bap)
                 third.y1_out.connect(conn.s_in_y1)
@@ -960,14 +1055,17 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                 lif.s_out.connect(conn.s_in_bap)
             else:
                 fixed_lrn = learning == "fixed"
-                imp_x = imp_y = trace_impulse  # fixed point: amplitudes in dw
-                if not fixed_lrn:  # floating point: amplitudes in the impulses
-                    imp_x, imp_y = r.a_plus, -r.a_minus
+                if fixed_lrn:  # amplitudes in dw
+                    dw_str = stdp_rule(pr, True, trace_impulse)
+                    imp = dict(x1_impulse=trace_impulse, y1_impulse=trace_impulse,
+                               y2_impulse=trace_impulse, y3_impulse=0.0)
+                else:  # amplitudes in the impulses
+                    dw_str, imp = _stdp_float(pr)
                 rule = L.Loihi2FLearningRule(
-                    dw=stdp_rule(pr, fixed_lrn, trace_impulse), x1_impulse=imp_x,
-                    x1_tau=r.tau_pre / net.dt, y1_impulse=imp_y, y1_tau=r.tau_post / net.dt,
-                    y2_impulse=imp_y, y2_tau=1e-3,  # y2: exp(-1000) == 0: this step's spike
-                    t_epoch=1, rng_seed=rng_seed)
+                    dw=dw_str, x1_tau=r.tau_pre / net.dt, x2_tau=r.tau_pre / net.dt,
+                    y1_tau=r.tau_post / net.dt,
+                    y2_tau=1e-3, y3_tau=1e-3,  # exp(-1000) == 0: this step's spike only
+                    t_epoch=1, rng_seed=rng_seed, **imp)
                 kw = {}
                 if fixed_lrn:  # one sign: the full 8 bits (Lava's default, MIXED, floors
                     w = np.rint(w).astype(np.int32)  # weights to even and clips at -256)
