@@ -118,6 +118,15 @@ def test_determinism_same_seed_identical(digits):
         np.testing.assert_array_equal(W, b.weights_[k])
     assert a.history_ == b.history_
     assert any(not np.array_equal(W, c.weights_[k]) for k, W in a.weights_.items())
+    # predictions are reproducible and evaluating between epochs does not change training
+    np.testing.assert_array_equal(a.decision_scores(Xtr[:50]), a.decision_scores(Xtr[:50]))
+    d = SpikingPC(random_state=3, **{**kw, "max_iter": 2}).fit(Xtr[:120], ytr[:120])
+    e = SpikingPC(random_state=3, **kw)
+    for _ in range(2):
+        e.partial_fit(Xtr[:120], ytr[:120], classes=np.unique(ytr))
+        e.score(Xtr[:60], ytr[:60])
+    for k, W in d.weights_.items():
+        np.testing.assert_array_equal(W, e.weights_[k])
 
 
 # --------------------------------------------------------------------------- API and errors

@@ -38,7 +38,8 @@ from ... import _checks
 from ..rate.base import RateClassifier
 from ..rate.metadata import Family
 from .checkpoints import params_for_json, params_from_json, read_checkpoint, write_checkpoint
-from .layers import BernoulliEncoder, Dense, LIFLayer, check_unit_range, make_optimizer
+from .layers import (BernoulliEncoder, Dense, LIFLayer, check_unit_range, count_scores,
+                     make_optimizer)
 
 #: (minimum batch size, learning rate η, depression λ_d) of the reference implementation.
 REFERENCE_RATES = ((200, 0.002, 5e-5), (100, 0.001, 6e-5), (50, 0.001, 7e-5),
@@ -371,7 +372,7 @@ class CSDP(RateClassifier, family=Family.SEL_FO, checklist="rff",
             if self.recon_ is not None:
                 x1 = self.layers_[0].x[free]
                 self.recon_ += (eta_y / n) * (x1.T @ (X - x1 @ self.recon_))
-        hits = int(np.sum(np.argmax(_count_scores(counts, drive), axis=1) == yidx))
+        hits = int(np.sum(np.argmax(count_scores(counts, drive), axis=1) == yidx))
         g_pos = [float(g[:n].mean()) for g in gs]
         g_neg = [float(g[n:].mean()) for g in gs]
         return loss / self.n_steps, hits, g_pos, g_neg
@@ -459,7 +460,7 @@ class CSDP(RateClassifier, family=Family.SEL_FO, checklist="rff",
         parts = []
         for s in range(0, len(X), batch_size):
             r = self.simulate(X[s:s + batch_size])
-            parts.append(_count_scores(r["counts"], r["drive"]))
+            parts.append(count_scores(r["counts"], r["drive"]))
         return np.vstack(parts)
 
     def reconstruct(self, X):
@@ -535,12 +536,6 @@ def _pre_products(p, d, post):
     """``p^T d`` (CSDP direction) and ``p^T post`` (coincidences for the depression), one GEMM."""
     both = p.T @ np.hstack([d, post])
     return both[:, :d.shape[1]], both[:, d.shape[1]:]
-
-
-def _count_scores(counts, drive):
-    """Spike counts plus a tie-break in (−0.5, 0.5) from the summed label-layer input."""
-    scale = np.abs(drive).max(axis=1, keepdims=True) + 1e-12
-    return counts + 0.25 * drive / scale
 
 
 def _check_range(X):

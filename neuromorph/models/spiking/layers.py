@@ -267,3 +267,13 @@ def check_unit_range(X, model="the model"):
         raise ValueError(f"{model} encodes inputs as spike probabilities: X must lie in [0, 1], "
                          f"got values in [{lo:g}, {hi:g}] (scale the data first)")
     return X
+
+
+def count_scores(counts, drive):
+    """Class scores from a label layer: spike counts plus a tie-break in (−0.25, 0.25).
+
+    ``counts`` (n, C) spikes over the window, ``drive`` (n, C) the summed input current
+    of the label layer; the tie-break only orders classes with equal counts.
+    """
+    scale = np.abs(drive).max(axis=1, keepdims=True) + 1e-12
+    return counts + 0.25 * drive / scale

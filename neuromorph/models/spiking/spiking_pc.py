@@ -1,39 +1,61 @@
-r"""Spiking predictive coding (spec §3.5, SEL:DR; structure of Ororbia's SpNCN).
+r"""Spiking predictive coding (spec §3.5, SEL:DR; after Ororbia's SpNCN and Whittington & Bogacz).
 
 A hierarchy of levels ``k = 0..K`` in the generative (top-down) orientation: level
-``k+1`` predicts the activity of level ``k``. Hidden levels are LIF *state units* with a
-filtered current ``j``, membrane ``v``, spikes ``s`` and trace ``x``; every predicted
-level has real-valued *error units* ``e``. Per step (row-vector batches, synapses
-stored ``(pre, post)``)::
+``k+1`` predicts the activity of level ``k``. Hidden levels are LIF *state units*
+(state current ``j``, membrane ``v``, spikes ``s``, trace ``x``); every predicted level
+has real-valued *error units* ``e``; errors travel up through separate *error
+synapses* ``E`` (or ``E = W^T``). Per step of ``dt`` ms (row-vector batches, synapses
+stored ``(pre, post)``, ``g = dt/τ_j``)::
 
-    predictions:  z̄^k = a^{k+1} W^{k+1}                  a = spikes s (or traces x)
-    errors:       e^k = x^k − z̄^k                         hidden level (trace − prediction)
-                  e^0 = π (target − z̄^0)                  leaf: label y or input trace
-                  e^K = 0                                  top (no prior, or clamped input)
-    state input:  I^k = −e^k + β_fb (e^{k−1} E^k)          E^k = (W^k)^T when tied
-    LIF:          τ_j dj/dt = −κ_j j + I,  τ_m dv/dt = −(v − v_rest) + R_m j,
-                  spike at v > v_th, reset, refractory t_ref (exact integration, §3.1)
-    trace:        x ← x e^{−Δt/τ_tr} + s
+    prediction:   z̃^k ← z̃^k + g (a^{k+1} W^{k+1} − z̃^k)    a = presynaptic spikes s (or traces x)
+    errors:       e^k = j^k − z̃^k                 hidden level ("current" value node, default)
+                  e^k = x^k − z̃^k                 (state_variable="trace": spec's literal form)
+                  e^0 = π (target − z̃^0)          leaf: label y (supervised, training), the
+                                                   filtered input spikes / gain (unsupervised);
+                                                   e^0 = 0 at test time (supervised)
+                  e^K = 0                          top: clamped input, or no prior
+    state input:  I^k = −e^k + β_fb e^{k−1} E^k    (E^k = (W^k)^T when tied)
+    state unit:   j ← j + g (I − κ_j j)            (τ_j dj/dt = −κ_j j + I, forward Euler)
+                  τ_m dv/dt = −(v − v_rest) + R_m j, spike at v > v_th, reset, refractory
+                  t_ref (exact integration over the step with j held, §3.1)
+    trace:        x ← x e^{−dt/τ_tr} + s
 
-Two-factor plasticity (ascent), accumulated over the window after ``burn_in``::
+Two-factor plasticity (ascent), averaged over the rows and the steps after ``burn_in``,
+then one optimiser step (Adam or SGD) per mini-batch::
 
-    ΔW^{k+1} = (a^{k+1})^T e^k          ΔE^{k+1} = β_E (ΔW^{k+1})^T   (untied only)
+    ΔW^{k+1} = (a^{k+1})^T e^k          ΔE^{k+1} = β_E (ΔW^{k+1})^T   (untied E only)
     optional: every row of W (and E) renormalised to L2 norm <= max_norm
+
+Two choices differ from the literal equations of §3.5, both to make a *stationary*
+network's expected update vanish, so the rule does not drift (measured: with the
+literal form, digits accuracy stayed below 30 % and hidden rates collapsed):
+
+* the prediction reaches the error unit through a synapse with the state current's time
+  constant τ_j (``z̃``), and the error is computed before this step's spikes arrive.
+  With the raw per-step prediction ``a W`` the error contains ``−a_t W``, whose
+  correlation with the presynaptic factor ``a_t`` acts as a weight decay
+  ``−diag(Var a) W`` that silences the network;
+* the value node compared with the prediction is the state current ``j`` (κ_j = 0: ``j``
+  relaxes to ``z̃ + β_fb e E``, so the hidden error is exactly the filtered error
+  message, as in rate PC where ε^ℓ is the feedback at equilibrium). The literal
+  trace form is kept as ``state_variable="trace"``; there the trace of a firing LIF
+  unit never equals its prediction and the error keeps a threshold-dependent offset.
 
 Two layouts of the same hierarchy:
 
-* ``mode="supervised"`` (discriminative PC, Whittington & Bogacz 2017): the input spikes
-  are the clamped top level, the hidden layers sit below it and the *label level* is
-  the leaf, clamped to the one-hot target during training (``e^0 = π (y − z̄^0)``) and
-  free at test time (``e^0 = 0``). This is the spiking counterpart of
-  :class:`neuromorph.models.rate.PredictiveCoding` with the same weights.
-* ``mode="unsupervised"`` (generative PC, SpNCN): the input trace is the clamped leaf
-  (reconstruction), hidden levels above infer its causes, the top has no prior. A
-  label readout ``z̄^y = s^1 W^y`` (delta rule on the spikes of level 1, no feedback
-  into the network) gives a classifier.
+* ``mode="supervised"`` (discriminative PC, Whittington & Bogacz 2017; S1's bottom-up
+  depiction with indices reversed): the input spikes are the clamped top level, the
+  hidden layers sit below it and the *label level* is the leaf, clamped to the one-hot
+  target during training and free at test time. This is the spiking counterpart of
+  :class:`neuromorph.models.rate.PredictiveCoding` with the same weights (the oracle
+  test compares the two updates).
+* ``mode="unsupervised"`` (generative PC, SpNCN): the filtered input spikes are the
+  clamped leaf (reconstruction), hidden levels above infer their causes, the top level
+  has no prior. A label readout ``z̃^y`` from the spikes of level 1 (delta rule
+  ``ΔW^y = (a^1)^T (y − z̃^y)``, no feedback into the network) gives a classifier.
 
-Classification: a LIF label layer driven by ``z̄^y`` counts spikes over the window;
-ties are broken by the summed drive.
+Classification: a LIF label layer driven by the current ``R_y z̃^y`` counts spikes over
+the window; ties are broken by the summed drive (:func:`.layers.count_scores`).
 """
 from __future__ import annotations
 
@@ -47,7 +69,8 @@ from ... import _checks
 from ..rate.base import RateClassifier
 from ..rate.metadata import Family
 from .checkpoints import params_for_json, params_from_json, read_checkpoint, write_checkpoint
-from .layers import Dense, LIFLayer, PoissonEncoder, check_unit_range, make_optimizer
+from .layers import (Dense, LIFLayer, PoissonEncoder, check_unit_range, count_scores,
+                     make_optimizer)
 
 _FORMAT = "neuromorph.SpikingPC/1"
 
@@ -67,16 +90,20 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
     n_steps : int > 0
         Steps per stimulus window T (window ``n_steps · dt`` ms).
     burn_in : float >= 0
-        Time (ms) at the start of each window without plasticity (traces settle);
-        must be shorter than the window.
+        Time (ms) at the start of each window without plasticity (currents and
+        predictions settle); must be shorter than the window.
     dt : float > 0
         Step (ms).
     tau_m : float > 0
         Membrane time constant τ_m (ms).
     tau_j : float > 0
         Time constant τ_j of the state current j (ms).
-    kappa_j : float > 0
-        Leak gain κ_j of the state current (τ_j dj/dt = −κ_j j + I).
+    kappa_j : float >= 0
+        Leak gain κ_j of the state current (τ_j dj/dt = −κ_j j + I); 0 (default) makes
+        the current track prediction + error message without offset.
+    state_variable : {"current", "trace"}
+        What the hidden error units compare with the prediction: the state current j
+        (default) or the spike trace x (spec's literal form).
     v_th : float > 0
         Spike threshold (mV, normalised units; v_rest = v_reset = 0, R_m = 1).
     t_ref : float >= 0
@@ -87,7 +114,7 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         Poisson rate (Hz) of an input of intensity 1.
     presynaptic : {"spikes", "trace"}
         Presynaptic activity a of the predictions and of the weight rule: this step's
-        spikes (spec) or the traces (smoother).
+        spikes (spec, default) or the traces.
     tied_feedback : bool
         ``True``: error synapses E^k = (W^k)^T (shared memory, weight transport);
         ``False``: separate E^k, initialised independently and trained by ΔE = β_E ΔW^T.
@@ -104,8 +131,8 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         Renormalise every row of W and E to at most this L2 norm after each update
         (reimplementations of SpNCN use 20); ``None``: off.
     weight_scale : float > 0
-        Initial weights are N(0, weight_scale² / n_pre) (times 1/(rate · τ_tr) for
-        spiking presynaptic activity so predictions start on the trace scale).
+        Initial weights N(0, weight_scale² / n_pre); the supervised label predictor
+        starts at 0 (so the tied error synapses start silent).
     learning_rate : float > 0
         η of the optimiser (applied to the window-averaged directions).
     optimizer : {"adam", "sgd"}
@@ -129,6 +156,10 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         training windows; supervised mode counts with the label clamped, so it is the
         readout's accuracy on nudged states), ``hidden_error`` (mean squared hidden
         error), ``rate`` (mean hidden firing rate, Hz).
+    eval_seed_ : int
+        Seed of the input spikes of inference windows (``predict``, ``score``,
+        ``simulate``): predictions are reproducible and do not consume the training
+        generator, so evaluating between epochs leaves training unchanged.
     weights_ : dict of ndarray
         ``W1..WK`` (W^k predicts level k−1 from level k, stored (pre, post)), ``E1..``
         (untied only), ``Wy`` (unsupervised readout).
@@ -228,6 +259,9 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         self.Wy_ = (Dense(np.zeros((sizes[1], n_classes))) if self.mode == "unsupervised"
                     else None)
         self._opt = make_optimizer(self.optimizer, self.learning_rate, self.momentum)
+        # inference draws its input spikes from its own stream: predictions are
+        # reproducible and never perturb the training stream
+        self.eval_seed_ = int(rng.integers(2**63))
 
     @property
     def weights_(self):
@@ -373,6 +407,10 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
                 norms = np.sqrt((M ** 2).sum(axis=1, keepdims=True))
                 M *= np.minimum(1.0, self.max_norm / np.maximum(norms, 1e-12))
 
+    def _eval_rng(self):
+        """A fresh generator for inference windows (same seed every call)."""
+        return np.random.default_rng(self.eval_seed_)
+
     def update_directions(self, X, Y, rng=None):
         """Window-averaged two-factor directions (ascent) for a batch, without learning.
 
@@ -405,7 +443,7 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         Y = np.eye(len(self.classes_))[yidx]
         r = self._window(X, Y, learn=True)
         self._apply(r["dW"], r["dWy"])
-        hits = int(np.sum(np.argmax(_count_scores(r["counts"], r["drive"]), axis=1) == yidx))
+        hits = int(np.sum(np.argmax(count_scores(r["counts"], r["drive"]), axis=1) == yidx))
         return r["leaf_sq"], r["hidden_sq"], hits, r["rate"]
 
     # ------------------------------------------------------------------ public API
@@ -449,7 +487,8 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
             Also return per-step spikes of [input, hidden levels (generative order),
             label layer] as (T, n, J) bool arrays under ``"spikes"``.
         rng : numpy Generator or None
-            Generator of the input spikes; default: the model's own.
+            Generator of the input spikes; default: a fresh generator seeded with
+            ``eval_seed_`` (the stream ``predict`` uses, so results are reproducible).
 
         Returns
         -------
@@ -462,15 +501,16 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         Y = None
         if labels is not None and self.mode == "supervised":
             Y = np.eye(len(self.classes_))[np.searchsorted(self.classes_, labels)]
-        return self._window(X, Y, rng=rng, record=record)
+        return self._window(X, Y, rng=self._eval_rng() if rng is None else rng, record=record)
 
     def _scores(self, X, batch_size=500):
         """Label-layer spike counts over the window (+ a tie-break < 1 from the drive)."""
         check_unit_range(X, "SpikingPC")
         parts = []
+        rng = self._eval_rng()
         for s in range(0, len(X), batch_size):
-            r = self._window(X[s:s + batch_size])
-            parts.append(_count_scores(r["counts"], r["drive"]))
+            r = self._window(X[s:s + batch_size], rng=rng)
+            parts.append(count_scores(r["counts"], r["drive"]))
         return np.vstack(parts)
 
     def reconstruct(self, X):
@@ -479,7 +519,7 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         if self.mode != "unsupervised":
             raise ValueError("reconstruct needs mode='unsupervised' (the supervised layout "
                              "predicts labels, not inputs)")
-        return self._window(self._check_X(X))["reconstruction"]
+        return self._window(self._check_X(X), rng=self._eval_rng())["reconstruction"]
 
     # ------------------------------------------------------------------ checkpoints
     def save(self, path):
@@ -487,7 +527,8 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         check_is_fitted(self, "W_")
         meta = {"format": _FORMAT, "params": params_for_json(self.get_params()),
                 "classes": self.classes_.tolist(), "n_features": int(self.n_features_in_),
-                "history": self.history_, "n_iter": int(self.n_iter_)}
+                "history": self.history_, "n_iter": int(self.n_iter_),
+                "eval_seed": self.eval_seed_}
         write_checkpoint(path, meta, {f"w_{k}": v for k, v in self.weights_.items()})
 
     @classmethod
@@ -517,15 +558,10 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
                 W[...] = a
             model.history_ = meta["history"]
             model.n_iter_ = int(meta["n_iter"])
+            model.eval_seed_ = int(meta["eval_seed"])
         except (KeyError, TypeError) as err:
             raise ValueError(f"{path}: corrupt SpikingPC checkpoint ({err!r})") from None
         except ValueError as err:
             raise ValueError(f"{path}: corrupt or mismatched SpikingPC checkpoint: {err}") \
                 from None
         return model
-
-
-def _count_scores(counts, drive):
-    """Spike counts plus a tie-break in (−0.5, 0.5) from the summed label drive."""
-    scale = np.abs(drive).max(axis=1, keepdims=True) + 1e-12
-    return counts + 0.25 * drive / scale
