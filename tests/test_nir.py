@@ -146,7 +146,8 @@ def _delay_net():
 
 def test_delays_and_refractory_periods_round_trip(tmp_path):
     net, src_spikes = _delay_net()
-    with pytest.raises(nn.UnsupportedFeature, match="'a' has t_ref = 2.0 ms.*refractory='metadata'"):
+    with pytest.raises(nn.UnsupportedFeature,
+                       match="'a' has t_ref = 2.0 ms.*refractory='metadata'"):
         nn.to_nir(net)
     graph = nn.to_nir(net, refractory="metadata")
     ab = {p.name: p for p in net.projections}["ab"]
@@ -172,7 +173,8 @@ def test_delays_and_refractory_periods_round_trip(tmp_path):
             got[q.sources, q.targets] = getattr(q, attr)
             np.testing.assert_allclose(got, full, rtol=1e-12, atol=0)
     pops = {p.name: p for p in back.populations}
-    assert pops["a"].model.t_ref == pytest.approx(2.0) and pops["b"].model.t_ref == pytest.approx(1.5)
+    assert pops["a"].model.t_ref == pytest.approx(2.0)
+    assert pops["b"].model.t_ref == pytest.approx(1.5)
     mons = [net.spike_monitor(net.populations[k]) for k in (1, 2)]
     net.run(150.0)
     back.run(150.0)

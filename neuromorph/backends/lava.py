@@ -328,7 +328,8 @@ def _build_namespace():
                            LearningDenseFloat=PyLearningDenseModelFloat,
                            Loihi3FLearningRule=Loihi3FLearningRule, ThirdFactor=ThirdFactor,
                            ThirdFactorModel=ThirdFactorModel,
-                           Loihi2FLearningRule=Loihi2FLearningRule, DelayDense=DelayDense, Sparse=Sparse,
+                           Loihi2FLearningRule=Loihi2FLearningRule, DelayDense=DelayDense,
+                           Sparse=Sparse,
                            RingBuffer=RingBuffer, RunSteps=RunSteps, Loihi2SimCfg=Loihi2SimCfg,
                            Recorder=Recorder, RecorderModel=RecorderModel)
 
@@ -423,7 +424,8 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
     """The Loihi learning-rule string ``dw`` of a projection's STDP rule.
 
     neuromorph's all-to-all STDP maps onto a ``Loihi2FLearningRule`` with traces
-    ``x1`` (pre, ``tau = tau_pre / dt`` steps) and ``y1`` (post, ``tau_post / dt``). ``y1`` seen by a pre spike (``x0``) already holds the impulse of a post
+    ``x1`` (pre, ``tau = tau_pre / dt`` steps) and ``y1`` (post, ``tau_post / dt``).
+    ``y1`` seen by a pre spike (``x0``) already holds the impulse of a post
     spike in the same step, which neuromorph's depression does not see: ``y2`` (the
     same impulse, decaying to exactly 0 within a step) holds just that impulse, so an
     ``x0 * y2`` term takes it back (Lava's rules accept traces as factors, not
@@ -1359,5 +1361,6 @@ def _collect(model, build_s, wall_s, weights):
     return LavaResult(out, state, wall_s, build_s, learned, elig)
 
 
-__all__ = ["to_lava", "run_lava", "stdp_rule", "rstdp_rule", "triplet_rule", "lava_rule_support", "TRACE_IMPULSE", "LavaNetwork", "LavaResult", "UnsupportedFeature",
+__all__ = ["to_lava", "run_lava", "stdp_rule", "rstdp_rule", "triplet_rule", "lava_rule_support",
+           "TRACE_IMPULSE", "LavaNetwork", "LavaResult", "UnsupportedFeature",
            "LavaRuntimeError"]

@@ -35,13 +35,15 @@ convention of NIR tools), in ms in neuromorph. Mapping:
 Import also accepts ``LIF`` (a delta synapse: ``v`` jumps by ``r W / tau``; imported
 as a current of ``tau_syn = dt / 100`` carrying the same charge), ``Affine`` (its bias
 becomes a step current ``r * w_in * bias`` into the target, its steady state), and
-``Delay`` nodes (one delay, or one per output neuron; multiples of ``dt``). Spike trains are not part of a graph: give them to :func:`from_nir`
-(``inputs``), or the inputs import as silent spike sources.
+``Delay`` nodes (one delay, or one per output neuron; multiples of ``dt``). Spike
+trains are not part of a graph: give them to :func:`from_nir` (``inputs``), or the
+inputs import as silent spike sources.
 
 Not mappable (:class:`UnsupportedFeature`, naming the part): refractory periods
 unless ``refractory='metadata'``, ``tau_syn_exc != tau_syn_inh`` when a population
-receives both signs, plasticity, step currents, LoihiLIF populations (export their continuous
-LIF before :func:`neuromorph.loihi.to_loihi`), and NIR nodes other than those above.
+receives both signs, plasticity, step currents, LoihiLIF populations (export their
+continuous LIF before :func:`neuromorph.loihi.to_loihi`), and NIR nodes other than
+those above.
 """
 from __future__ import annotations
 
