@@ -449,8 +449,12 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
         dw = x0 (y2 - y1)(w - w_min) - y0 (x1 - y3)(w - w_max)
              + x0 (x2 y2 - y3)(y1 - y2)(w - w_min)        (expanded into products)
 
-    Lava does not clip weights except at 0 for all-excitatory weights, so weights
-    match while they stay inside ``(w_min, w_max)``.
+    Lava's floating-point learning does not clip weights, except at 0 (its sign modes,
+    used when ``w_min = 0`` with non-negative weights or ``w_max = 0`` with
+    non-positive ones): weights match while they stay inside ``(w_min, w_max)``
+    (multiplicative weights always do). Additive weights clipped at 0 are approximate:
+    neuromorph clips between a synapse's pre- and post-spike updates of one step,
+    Lava after their sum.
 
     **Fixed point** (additive, ``x_tar = 0``): traces are integers with impulse ``I =
     trace_impulse``, so the amplitudes become the rule's constants::
@@ -677,7 +681,9 @@ def rstdp_rule(proj, fixed_point=False):
     before it transmits in step ``s + 1``, and its weights after the run, step for
     step (:mod:`neuromorph.kernels.eligibility`): in **floating point weights,
     eligibility and spikes agree** (to rounding) while the weights stay inside
-    ``(w_min, w_max)`` (Lava does not clip them).
+    ``(w_min, w_max)`` (Lava does not clip them), and also at a bound of 0 (``w_min =
+    0`` or ``w_max = 0``: Lava's sign mode clips every step, neuromorph at each catch-up;
+    the weight moves monotonically in between, so both clip alike).
 
     Not exported (:class:`UnsupportedFeature`): fixed point (Loihi's 8-bit tags and
     weights would round the eligibility trace and every reward step; not mapped),
@@ -779,7 +785,8 @@ RULE_SUPPORT = (
      "Loihi2FLearningRule; amplitudes in the trace impulses, w_min / w_max as exact "
      "constants, the same-step pre-then-post order of soft-bound updates spelled out "
      "(stdp_rule); any amplitudes; weights and spikes equal to 1e-9 while inside "
-     "(w_min, w_max)"),
+     "(w_min, w_max); additive weights clipped at w_min = 0 approximate (Lava clips "
+     "after a step's pre and post updates, neuromorph between them)"),
     ("STDP all-to-all, additive, x_tar = 0", "fixed point", "approximate",
      "same rule on integer traces (impulse trace_impulse, 7 bits) and 8-bit weights; "
      "stochastic rounding of trace decay and weight change (unbiased, rng_seed); weights "
@@ -791,7 +798,7 @@ RULE_SUPPORT = (
      "Loihi3FLearningRule: tag t = eligibility, dt = pairing - u0 t y3, dw = y2 (new t); "
      "a post-side process supplies the post trace y1, the reward gain y2 (closed form "
      "per step) and the tag decay y3 (rstdp_rule); weights, eligibility and spikes to "
-     "rounding while inside (w_min, w_max); x_tar > 0 needs a_plus x_tar (/ (w_max - "
+     "rounding while inside (w_min, w_max) or clipped at a bound of 0; x_tar > 0 needs a_plus x_tar (/ (w_max - "
      "w_min)) of the form m * 2**e"),
     ("TripletSTDP (minimal all-to-all)", "floating point", "exact",
      "Loihi2FLearningRule dw = x0 (y2 - y1) (x2 + K-) + y0 x1 (y3 + K+), all five "
@@ -966,6 +973,26 @@ def _weight_blocks(pr, fixed_point):
     return out
 
 
+def _sign_mode(pr, fixed_learning, L):
+    """``sign_mode`` keyword of a plastic projection's ``LearningDense``.
+
+    Fixed point: one sign always (Lava's default, MIXED, floors weights to even and
+    clips them to [-256, 255]). Floating point: Lava clips learned weights only at 0,
+    in sign mode EXCITATORY (``max(0, w)``) or INHIBITORY (``min(0, w)``); that is
+    neuromorph's bound when ``w_min = 0`` (``w_max = 0``), so it is used then.
+    """
+    rule, w = pr.plasticity, pr.w
+    lo, hi = (w.min(), w.max()) if pr.n_synapses else (0.0, 0.0)
+    if fixed_learning:
+        negative = lo < 0 or (hi == 0 and rule.w_max <= 0)
+        return {"sign_mode": L.SignMode.INHIBITORY if negative else L.SignMode.EXCITATORY}
+    if rule.w_min == 0 and lo >= 0:
+        return {"sign_mode": L.SignMode.EXCITATORY}
+    if rule.w_max == 0 and hi <= 0:
+        return {"sign_mode": L.SignMode.INHIBITORY}
+    return {}
+
+
 def to_lava(net, duration, *, connection="dense", learning="float",
             trace_impulse=TRACE_IMPULSE, rng_seed=0, rewards=None):
     """Build Lava processes equivalent to ``net`` for a run of ``duration`` ms.
@@ -1036,7 +1063,8 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                 a_plus, a_minus = _rstdp_amplitudes(r)
                 rule = L.Loihi3FLearningRule(dt=dt_str, dw=dw_str, x1_impulse=a_plus,
                                              x1_tau=r.tau_pre / net.dt, t_epoch=1)
-                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name)
+                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name,
+                                       **_sign_mode(pr, False, L))
                 gain, y3 = _third_factor_series(net, pr, n_steps, rewards)
                 third = L.ThirdFactor(shape=lif.s_out.shape,
                                       decay_post=np.exp(-net.dt / r.tau_post),
@@ -1053,7 +1081,8 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                     dw=dw_str, x1_tau=r.tau_plus / net.dt, x2_tau=r.tau_x / net.dt,
                     y1_tau=r.tau_minus / net.dt, y2_tau=1e-3, y3_tau=r.tau_y / net.dt,
                     t_epoch=1, **imp)
-                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name)
+                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name,
+                                       **_sign_mode(pr, False, L))
                 lif.s_out.connect(conn.s_in_bap)
             else:
                 fixed_lrn = learning == "fixed"
@@ -1068,12 +1097,10 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                     y1_tau=r.tau_post / net.dt,
                     y2_tau=1e-3, y3_tau=1e-3,  # exp(-1000) == 0: this step's spike only
                     t_epoch=1, rng_seed=rng_seed, **imp)
-                kw = {}
-                if fixed_lrn:  # one sign: the full 8 bits (Lava's default, MIXED, floors
-                    w = np.rint(w).astype(np.int32)  # weights to even and clips at -256)
-                    kw["sign_mode"] = (L.SignMode.INHIBITORY if pr.n_synapses and
-                                       pr.w.max() < 0 else L.SignMode.EXCITATORY)
-                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name, **kw)
+                if fixed_lrn:
+                    w = np.rint(w).astype(np.int32)
+                conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name,
+                                       **_sign_mode(pr, fixed_lrn, L))
                 lif.s_out.connect(conn.s_in_bap)
             ports[pr.pre.population.name].connect(conn.s_in)
             conn.a_out.connect(lif.a_in)
