@@ -283,7 +283,7 @@ def loihi_stdp_fixed(pre, post, w0, rule, n_steps, *, dt=1.0, trace_impulse=16, 
     X = np.zeros(n_pre, np.int64)
     Y = np.zeros(n_post, np.int64)
     W = w0.T.astype(np.int64)  # Lava's (n_post, n_pre)
-    excitatory = w0.min(initial=0) >= 0
+    excitatory = not (w0.min(initial=0) < 0 or (w0.max(initial=0) == 0 and rule.w_max <= 0))
     lim = 2**15
 
     def decay(trace, d, r):
