@@ -283,3 +283,21 @@ def test_float_stdp_soft_bounds_and_target_trace_map_exactly(kw):
     assert mon.num_spikes > 200 and np.abs(change).max() > 0.3
     assert pl.w.min() > rule.w_min and pl.w.max() < rule.w_max
     np.testing.assert_allclose(res.weights["learn"], pl.w, rtol=0, atol=1e-9)
+
+
+def test_fixed_point_inhibitory_weights_replay_bit_for_bit():
+    n_pre, n_post, n_steps = 10, 4, 300
+    rule = nm.STDP(tau_pre=8.0, tau_post=8.0, a_plus=2.0, a_minus=-1.0, w_min=-40.0,
+                   w_max=0.0)
+    w0 = -np.random.default_rng(3).integers(5, 30, (n_pre, n_post)).astype(float)
+    net, pl, teach, post, _ = _teacher_forced(9, n_pre, n_post, n_steps, rule, w0, rate=0.06,
+                                              teacher_rate=0.08)
+    res = nl.run_lava(net, float(n_steps), learning="fixed", rng_seed=5, timeout=120)
+    lava_post = res.monitors[1]
+    np.testing.assert_array_equal(lava_post.steps, res.monitors[0].steps + 1)  # forced
+    src = net.populations[0].model
+    mirror = loihi_stdp_fixed((src.steps, src.indices), (lava_post.steps, lava_post.i), w0,
+                              rule, n_steps, rng_seed=5)
+    np.testing.assert_array_equal(mirror[pl.sources, pl.targets], res.weights["learn"])
+    change = res.weights["learn"] - w0[pl.sources, pl.targets]
+    assert res.weights["learn"].max() <= 0 and (change > 2).any() and (change < -2).any()
