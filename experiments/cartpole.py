@@ -22,13 +22,16 @@ the synapses that drove the chosen action.
 
 Writes into ``--out`` (default ``experiments/results/cartpole/``):
 ``learning_curve.png/.svg`` (episode length during training and in the frozen test),
-``metrics.json`` (mean episode length over the last training episodes and over 100
-test episodes with learning switched off).
+``metrics.json`` (per seed and mean +- std over seeds: mean episode length over the
+last training episodes and over 100 test episodes with learning switched off) and
+``seeds/seed_<k>.json`` (each seed's full record).
 
 Usage::
 
-    python experiments/cartpole.py             # 300 training + 100 test episodes (~5 min)
-    python experiments/cartpole.py --quick     # 60 + 20
+    python experiments/cartpole.py             # seeds 0-4, each 300 training + 100 test
+                                               # episodes (~5 min per seed)
+    python experiments/cartpole.py --seed 2    # one seed
+    python experiments/cartpole.py --quick     # seed 0, 60 + 20 episodes
 
 Needs ``gymnasium`` (an install requirement of neuromorph; CartPole ships with it).
 """
@@ -128,65 +131,121 @@ def run_episode(agent, env, seed, learn, max_steps=500):
     return state["steps"]
 
 
+def run_seed(seed, n_train, n_test, log=print):
+    """Train a fresh agent for ``n_train`` episodes, then test it frozen; returns metrics."""
+    import gymnasium as gym
+
+    env = gym.make("CartPole-v1")
+    agent = SpikingAgent(seed=seed)
+    t0 = time.perf_counter()
+    train = []
+    for ep in range(n_train):
+        train.append(run_episode(agent, env, seed=seed * 100000 + ep, learn=True))
+        if (ep + 1) % 20 == 0:
+            log(f"seed {seed}, episode {ep + 1}: mean length of last 20 = "
+                f"{np.mean(train[-20:]):.1f}")
+    t_train = time.perf_counter() - t0
+    test = [run_episode(agent, env, seed=10**6 + seed * 1000 + k, learn=False)
+            for k in range(n_test)]
+    return dict(
+        seed=seed, train_episodes=n_train, test_episodes=n_test,
+        train_mean_length_last_100=float(np.mean(train[-100:])),
+        test_mean_length=float(np.mean(test)), test_median_length=float(np.median(test)),
+        test_fraction_500=float(np.mean(np.asarray(test) >= 500)),
+        reached_target=bool(np.mean(test) >= 195.0),
+        train_lengths=[int(v) for v in train], test_lengths=[int(v) for v in test],
+        wall_time_train_s=t_train, wall_time_total_s=time.perf_counter() - t0,
+    )
+
+
+def aggregate(runs):
+    """Summary over seeds: mean +- std (over seeds) of each seed's 100-episode test mean."""
+    tm = np.array([r["test_mean_length"] for r in runs])
+    return dict(
+        seeds=[r["seed"] for r in runs], n_seeds=len(runs),
+        train_episodes=runs[0]["train_episodes"], test_episodes=runs[0]["test_episodes"],
+        test_mean_length_per_seed=tm.tolist(),
+        test_mean_length_mean=float(tm.mean()),
+        test_mean_length_std=float(tm.std(ddof=1)) if len(tm) > 1 else 0.0,
+        test_mean_length_min=float(tm.min()),
+        test_mean_length_all_episodes=float(np.mean([v for r in runs
+                                                     for v in r["test_lengths"]])),
+        train_mean_length_last_100_per_seed=[r["train_mean_length_last_100"] for r in runs],
+        seeds_reaching_target=int(np.sum(tm >= 195.0)),
+        target_mean_length=195.0, reached_target=bool(tm.mean() >= 195.0),
+        wall_time_total_s_per_seed=[r["wall_time_total_s"] for r in runs],
+        per_seed=runs,
+    )
+
+
+def plot(runs, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from neuromorph.plot import PALETTE, save
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=[3, 1.2])
+    for j, r in enumerate(runs):
+        train, c = r["train_lengths"], PALETTE[j % len(PALETTE)]
+        k = min(20, len(train))
+        ax.plot(np.arange(k, len(train) + 1), np.convolve(train, np.ones(k) / k, "valid"),
+                color=c, lw=1.2, label=f"seed {r['seed']}")
+    ax.axhline(195, color="k", ls=":", lw=1, label="target 195")
+    ax.set_xlabel("training episode")
+    ax.set_ylabel("episode length (steps), mean of 20")
+    ax.set_title("Training (learning on)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    tm = np.array([r["test_mean_length"] for r in runs])
+    for j, r in enumerate(runs):
+        c = PALETTE[j % len(PALETTE)]
+        x = j + np.random.default_rng(j).uniform(-0.25, 0.25, len(r["test_lengths"]))
+        bx.plot(x, r["test_lengths"], ".", color=c, ms=2, alpha=0.5)
+        bx.plot([j - 0.35, j + 0.35], [tm[j]] * 2, color=c, lw=2.5)
+    bx.axhline(195, color="k", ls=":", lw=1)
+    bx.set_xticks(range(len(runs)), [str(r["seed"]) for r in runs])
+    bx.set_xlabel("seed")
+    bx.set_ylabel("test episode length (bar: mean of 100)")
+    sd = tm.std(ddof=1) if len(tm) > 1 else 0.0
+    bx.set_title(f"Test, learning off: {tm.mean():.0f} $\\pm$ {sd:.0f}", fontsize=9)
+    fig.suptitle(f"CartPole-v1, spiking agent trained by R-STDP ({len(runs)} seeds)",
+                 fontsize=10)
+    fig.tight_layout()
+    save(fig, path)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
                                                   "cartpole"))
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=None, help="run this seed only")
+    ap.add_argument("--seeds", type=int, nargs="+", default=None,
+                    help="seeds to run (default 0-4; --quick: 0)")
     ap.add_argument("--train", type=int, default=None, help="training episodes")
     ap.add_argument("--test", type=int, default=None, help="test episodes (no learning)")
+    ap.add_argument("--aggregate-only", action="store_true",
+                    help="only rebuild metrics.json and the figure from seeds/seed_*.json")
     args = ap.parse_args(argv)
-    import gymnasium as gym
-
     n_train = args.train or (60 if args.quick else 300)
     n_test = args.test or (20 if args.quick else 100)
-    os.makedirs(args.out, exist_ok=True)
-    env = gym.make("CartPole-v1")
-    agent = SpikingAgent(seed=args.seed)
-    t0 = time.perf_counter()
-    train = []
-    for ep in range(n_train):
-        train.append(run_episode(agent, env, seed=args.seed * 100000 + ep, learn=True))
-        if (ep + 1) % 20 == 0:
-            print(f"episode {ep + 1}: mean length of last 20 = {np.mean(train[-20:]):.1f}",
-                  flush=True)
-    t_train = time.perf_counter() - t0
-    test = [run_episode(agent, env, seed=10**6 + args.seed * 1000 + k, learn=False)
-            for k in range(n_test)]
-    metrics = dict(
-        seed=args.seed, train_episodes=n_train, test_episodes=n_test,
-        train_mean_length_last_100=float(np.mean(train[-100:])),
-        test_mean_length=float(np.mean(test)), test_median_length=float(np.median(test)),
-        test_fraction_500=float(np.mean(np.asarray(test) >= 500)),
-        target_mean_length=195.0, reached_target=bool(np.mean(test) >= 195.0),
-        train_lengths=[int(v) for v in train], test_lengths=[int(v) for v in test],
-        wall_time_train_s=t_train, wall_time_total_s=time.perf_counter() - t0,
-    )
+    seeds = [args.seed] if args.seed is not None else \
+        (args.seeds or ([0] if args.quick else [0, 1, 2, 3, 4]))
+    os.makedirs(os.path.join(args.out, "seeds"), exist_ok=True)
+    runs = []
+    for seed in seeds:
+        path = os.path.join(args.out, "seeds", f"seed_{seed}.json")
+        if not args.aggregate_only:
+            r = run_seed(seed, n_train, n_test, log=lambda s: print(s, flush=True))
+            with open(path, "w") as f:
+                json.dump(r, f, indent=1)
+            print(f"seed {seed}: test mean length {r['test_mean_length']:.1f} "
+                  f"({r['wall_time_total_s']:.0f} s)", flush=True)
+        with open(path) as f:
+            runs.append(json.load(f))
+    metrics = aggregate(runs)
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=2)
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from neuromorph.plot import PALETTE, save
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot(np.arange(1, n_train + 1), train, ".", color=PALETTE[5], ms=3,
-            label="training episode")
-    k = min(20, n_train)
-    ax.plot(np.arange(k, n_train + 1), np.convolve(train, np.ones(k) / k, "valid"),
-            color=PALETTE[0], label=f"training, mean of {k}")
-    xt = np.arange(n_train + 1, n_train + n_test + 1)
-    ax.plot(xt, test, ".", color=PALETTE[3], ms=3, label="test episode (learning off)")
-    ax.hlines(np.mean(test), xt[0], xt[-1], color=PALETTE[3],
-              label=f"test mean {np.mean(test):.0f}")
-    ax.axhline(195, color="k", ls=":", lw=1, label="target 195")
-    ax.set_xlabel("episode")
-    ax.set_ylabel("episode length (steps)")
-    ax.set_title("CartPole-v1, spiking agent trained by R-STDP", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    save(fig, os.path.join(args.out, "learning_curve.png"))
-    print(json.dumps({k: v for k, v in metrics.items() if not k.endswith("lengths")}, indent=2))
+    plot(runs, os.path.join(args.out, "learning_curve.png"))
+    print(json.dumps({k: v for k, v in metrics.items() if k != "per_seed"}, indent=2))
 
 
 if __name__ == "__main__":

@@ -97,6 +97,16 @@ def test_classifier_rejects_bad_input():
         RSTDPClassifier(coding="latency").fit(X, y)
     with pytest.raises(ValueError, match="max_rate"):
         RSTDPClassifier(max_rate=5000.0, dt=0.25).fit(X, y)
+    with pytest.raises(ValueError, match="homeostasis"):
+        RSTDPClassifier(homeostasis=-0.1).fit(X, y)
+    with pytest.raises(ValueError, match="homeostasis_decay"):
+        RSTDPClassifier(homeostasis_decay=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="homeostasis_scope"):
+        RSTDPClassifier(homeostasis_scope="layer").fit(X, y)
+    with pytest.raises(ValueError, match="w_ceiling"):
+        RSTDPClassifier(w_ceiling=0.5).fit(X, y)
+    with pytest.raises(TypeError, match="normalize"):
+        RSTDPClassifier(normalize=1).fit(X, y)
     clf = RSTDPClassifier(n_epochs=1, n_per_class=1, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :5])

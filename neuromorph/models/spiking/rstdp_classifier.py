@@ -3,7 +3,8 @@
 Network (all on the event-driven core, :class:`neuromorph.Network`)::
 
     inputs (64 pixels -> ON and OFF channels, regular spike trains at rate ~ intensity)
-        --[R-STDP, w in [0, w_max]]-->  outputs (LIF, n_per_class per class)
+        --[R-STDP, w in [0, w_ceiling * w_max], summed weight per output fixed]-->
+    outputs (LIF, n_per_class per class, homeostatic excitability)
     outputs --[static, strongly negative, slow, no self]--> outputs   (winner-take-all)
     urgency (a drive ramping up during each presentation) --[static]--> outputs
 
@@ -16,8 +17,9 @@ synapse, so ``w += lr * (r - r_bar) * C`` with ``C`` the eligibility of the pre/
 pairings of that trial and ``r_bar`` a running-mean baseline. No label ever reaches a
 neuron: the only teaching signal is that scalar reward (Izhikevich 2007; Fremaux &
 Gerstner 2016). The callback then starts the next trial: output membranes and currents
-back to rest, and a fresh random bias current per output (exploration, decaying over
-epochs).
+back to rest, each output's incoming weights rescaled to a fixed sum, the winner made a
+little less excitable and the others a little more (homeostasis), and a fresh random
+bias current per output (exploration, decaying over epochs).
 
 Why these pieces: with winner-take-all inhibition essentially only the first output to
 fire spikes, so the eligibility sits on its synapses from active inputs and a right
@@ -26,9 +28,14 @@ Ties and co-firing outputs share the credit and stall learning, hence regular (n
 Poisson) input trains, a fine time step and a slow inhibitory current; the urgency ramp
 makes every trial end with an answer even when the weights have been depressed; the
 OFF channels let a neuron learn that a pixel should be dark and keep the total input
-rate independent of the digit's ink; ``w_max`` close to the initial weights keeps a
-neuron that wins often from growing far above the others; and the decaying exploration
-noise gives outputs that lost early a chance to win again.
+rate independent of the digit's ink; the weight normalisation keeps every output's total
+drive equal, so a reward moves an output's weight towards the pattern it answered and a
+penalty moves it away (a spiking learning vector quantisation) instead of growing or
+silencing the neuron as a whole; the homeostatic excitability (driven by the wins alone,
+no label) makes every class group win about equally often, so a class whose outputs
+lose the first competitions (in digits: the 8s, whose pixels overlap with several
+other digits) still wins now and then, gets rewarded, and is learned; and the decaying
+exploration noise gives outputs that lost early a chance to win again.
 """
 from __future__ import annotations
 
@@ -87,9 +94,9 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
     tau_stdp : float
         Pre and post trace time constant (ms).
     w_max : float or None
-        Upper weight bound (mV); weights start uniform in ``[0.5, 1] * w_max``. The
-        bound keeps a neuron that wins often from growing far above the others. None:
-        chosen from ``drive`` (the mean initial input drive).
+        Largest initial weight (mV); weights start uniform in ``[0.5, 1] * w_max`` and
+        stay in ``[0, w_ceiling * w_max]``. None: chosen from ``drive`` (the mean
+        initial input drive).
     w_inh : float
         Lateral inhibition (mV, > 0) between output neurons (winner-take-all).
     baseline_rate : float or None
@@ -116,6 +123,27 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         Multiplier of ``noise`` per epoch (explore early, exploit later).
     lr_decay : float
         Learning rate multiplier per epoch, in (0, 1].
+    homeostasis : float >= 0
+        Rate of the outputs' homeostatic excitability (units: the gap from rest to
+        threshold). After every training trial the winner's threshold offset grows by
+        ``homeostasis`` and every output's (or, with ``homeostasis_scope='class'``, every
+        class group's) falls by ``homeostasis`` times its fair share of wins, so each
+        output (group) ends up winning about equally often. Without it, a class whose
+        outputs lose the first competitions (in digits: the 8s) never wins, never gets a
+        reward, and is never learned. The offsets are learned from the wins alone (no
+        label) and are kept for prediction. 0: off.
+    homeostasis_decay : float in (0, 1]
+        Multiplier of ``homeostasis`` per epoch (the offsets settle as the weights do).
+    homeostasis_scope : {'neuron', 'class'}
+        Equalise the wins of every output neuron or of every class group.
+    normalize : bool
+        After every trial, scale each output's incoming weights to their initial mean
+        sum (:meth:`neuromorph.Projection.normalize`): a reward then moves weight towards
+        the inputs that drove the answer and a penalty away from them (a spiking LVQ), and
+        no output can grow or shrink as a whole.
+    w_ceiling : float >= 1
+        The weight bound as a multiple of the largest initial weight (with
+        ``normalize``, room for weight to gather on the informative inputs).
     warm_start : bool
         If True, ``fit`` on a fitted model continues training (weights, reward baseline,
         history and learning-rate schedule carry over) instead of starting afresh.
@@ -136,15 +164,17 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         Per epoch: ``train_accuracy`` (online answers during training), ``mean_reward``,
         ``mean_output_spikes`` (per sample), ``silent_fraction`` (samples with no
         output spike), ``co_winner_fraction`` (samples where more than one output
-        fired), ``weight_mean``.
+        fired), ``weight_mean``, ``win_fraction`` (per output neuron: fraction of the
+        epoch's trials it won).
     """
 
     def __init__(self, n_per_class=5, max_rate=100.0, on_off=True, coding="regular",
                  t_present=50.0, t_rest=20.0, dt=0.25, n_epochs=12, lr=0.01, tau_elig=20.0,
                  a_plus=1.0, a_minus=0.0, tau_stdp=20.0, w_max=None, w_inh=20.0,
                  baseline_rate=0.05, lr_decay=0.9, drive=0.8, bias=0.0, urgency=1.5,
-                 noise=0.5, noise_decay=0.75, warm_start=False, random_state=None,
-                 progress=False):
+                 noise=0.5, noise_decay=0.75, homeostasis=0.05, homeostasis_decay=0.8,
+                 homeostasis_scope="class", normalize=True, w_ceiling=2.0, warm_start=False,
+                 random_state=None, progress=False):
         self.n_per_class = n_per_class
         self.max_rate = max_rate
         self.on_off = on_off
@@ -167,6 +197,11 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         self.urgency = urgency
         self.noise = noise
         self.noise_decay = noise_decay
+        self.homeostasis = homeostasis
+        self.homeostasis_decay = homeostasis_decay
+        self.homeostasis_scope = homeostasis_scope
+        self.normalize = normalize
+        self.w_ceiling = w_ceiling
         self.warm_start = warm_start
         self.random_state = random_state
         self.progress = progress
@@ -195,13 +230,24 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.noise, bool) or not isinstance(self.noise, numbers.Real) \
                 or not self.noise >= 0:
             raise ValueError(f"noise must be a real >= 0, got {self.noise!r}")
+        if isinstance(self.homeostasis, bool) or \
+                not isinstance(self.homeostasis, numbers.Real) or not self.homeostasis >= 0:
+            raise ValueError(f"homeostasis must be a real >= 0, got {self.homeostasis!r}")
         if not 0 < _positive("noise_decay", self.noise_decay) <= 1:
             raise ValueError(f"noise_decay must be in (0, 1], got {self.noise_decay!r}")
+        if not 0 < _positive("homeostasis_decay", self.homeostasis_decay) <= 1:
+            raise ValueError(f"homeostasis_decay must be in (0, 1], "
+                             f"got {self.homeostasis_decay!r}")
         if not 0 < _positive("lr_decay", self.lr_decay) <= 1:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
+        if self.homeostasis_scope not in ("class", "neuron"):
+            raise ValueError(f"homeostasis_scope must be 'class' or 'neuron', "
+                             f"got {self.homeostasis_scope!r}")
         if self.coding not in ("regular", "poisson"):
             raise ValueError(f"coding must be 'regular' or 'poisson', got {self.coding!r}")
-        for name in ("on_off", "progress", "warm_start"):
+        if not _positive("w_ceiling", self.w_ceiling) >= 1:
+            raise ValueError(f"w_ceiling must be >= 1, got {self.w_ceiling!r}")
+        for name in ("on_off", "progress", "warm_start", "normalize"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
         _checks.seed_or_none("random_state", self.random_state)
@@ -270,7 +316,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
             reward = None
             proj = net.connect(src, out, matrix=self._dense_matrix())
         # constant bias plus a per-trial random offset (set in _reset)
-        self._drive = net.current(out, np.full(n_out, self.bias * (_V_TH - _V_REST)))
+        self._drive = net.current(out, (self.bias - self._theta) * (_V_TH - _V_REST))
         if self.urgency > 0:
             net.connect(self._urgency_source(net, len(X)), out,
                         w=self.urgency * (_V_TH - _V_REST) / (_N_URGENCY * 5.0))
@@ -285,7 +331,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         gap = _V_TH - _V_REST
         level = self.noise * self.noise_decay ** getattr(self, "n_iter_", 0)
         noise = rng.uniform(0.0, level * gap, out.size) if explore else 0.0
-        self._drive.amplitude[:] = self.bias * gap + noise
+        self._drive.amplitude[:] = (self.bias - self._theta) * gap + noise
         out.I_exc[:] = 0.0
         out.I_inh[:] = 0.0
 
@@ -378,13 +424,15 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
             # bias current leaves of the gap from rest to threshold
             total_rate = np.mean(self._rates(X).sum(axis=1)) * 1e-3   # spikes per ms
             w_max = self.drive * (1.0 - self.bias) * (_V_TH - _V_REST) / (total_rate * 5.0) / 0.75
-        self._w_max = float(w_max)
+        self._w_max = float(w_max) * self.w_ceiling
+        self._w_total = 0.75 * float(w_max) * self._n_in   # initial mean summed weight
         self._weights = rng.uniform(0.5 * w_max, w_max, (self._n_in, n_out))
         self._r_bar = None
+        self._theta = np.zeros(n_out)
         self.n_iter_ = 0
         self.history_ = {"train_accuracy": [], "mean_reward": [], "mean_output_spikes": [],
                          "silent_fraction": [], "co_winner_fraction": [],
-                         "weight_mean": []}
+                         "weight_mean": [], "win_fraction": []}
 
     def _epoch(self, X, target, rng, lr, bar):
         net, proj, reward, mon = self._build(X, rng, plastic=True, lr=lr)
@@ -392,6 +440,10 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         per = int(round(self._period / self.dt))
         n = len(X)
         answers = np.full(n, -1)
+        n_out = self._weights.shape[1]
+        wins = np.zeros(n_out)
+        target_rate = 1.0 / n_out
+        eta_h = self.homeostasis * self.homeostasis_decay ** self.n_iter_
         n_spikes = np.zeros(n)
         n_active = np.zeros(n)
         seen = [0, 0]  # samples done, spikes consumed
@@ -404,7 +456,24 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
             n_active[k] = len(np.unique(i))
             if len(i):
                 answers[k] = np.argmax(self._scores(steps - k * per, i, 1, per)[0])
+                # homeostasis: the winning neuron (most spikes, earliest first spike on
+                # ties) gets less excitable, every other one a little more
+                first = np.full(n_out, np.inf)
+                np.minimum.at(first, i, (steps - k * per).astype(float))
+                score = np.bincount(i, minlength=n_out) + np.where(
+                    np.isfinite(first), 0.5 / (1.0 + first), 0.0)
+                won = np.argmax(score)
+                wins[won] += 1
+                if eta_h > 0 and self.homeostasis_scope == "neuron":
+                    self._theta -= eta_h * target_rate
+                    self._theta[won] += eta_h
+                elif eta_h > 0:
+                    c = answers[k] * self.n_per_class
+                    self._theta -= eta_h / len(self.classes_)
+                    self._theta[c:c + self.n_per_class] += eta_h
             reward.deliver(1.0 if answers[k] == target[k] else -1.0)
+            if self.normalize:   # the previous trial's reward has been applied by now
+                proj.normalize(self._w_total)
             self._reset(out, rng)
             seen[0] += 1
             if bar is not None:
@@ -412,6 +481,8 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
 
         net.run(n * per * self.dt, callback=step, every=per * self.dt)
         net.run(self.dt)  # apply the last reward
+        if self.normalize:
+            proj.normalize(self._w_total)
         self._weights = proj.weights.copy()
         self._r_bar = reward.r_bar if self.baseline_rate is not None else None
         rewards = np.array([h[1] for h in reward.history])
@@ -422,6 +493,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         h["silent_fraction"].append(float(np.mean(n_spikes == 0)))
         h["co_winner_fraction"].append(float(np.mean(n_active > 1)))
         h["weight_mean"].append(float(self._weights.mean()))
+        h["win_fraction"].append((wins / n).tolist())
 
     def _validated(self, X):
         check_is_fitted(self, "classes_")
