@@ -108,6 +108,17 @@ def test_untied_error_synapses_and_renormalisation(digits):
     assert not np.allclose(w["E1"], w["W1"].T)
 
 
+@pytest.mark.parametrize("kw", [dict(feedback_gating="threshold"),
+                                dict(state_variable="trace", kappa_j=0.25),
+                                dict(presynaptic="trace", optimizer="sgd")])
+def test_variants_run_and_stay_finite(digits, kw):
+    Xtr, Xte, ytr, yte = digits
+    model = SpikingPC(hidden_layer_sizes=(32,), n_steps=30, burn_in=10.0, max_iter=1,
+                      random_state=0, **kw).fit(Xtr[:300], ytr[:300])
+    assert all(np.all(np.isfinite(W)) for W in model.weights_.values())
+    assert 0.0 <= model.score(Xte, yte) <= 1.0
+
+
 def test_determinism_same_seed_identical(digits):
     Xtr, _, ytr, _ = digits
     kw = dict(hidden_layer_sizes=(16, 8), n_steps=8, burn_in=2.0, batch_size=40, max_iter=1)
@@ -176,9 +187,12 @@ def test_wrong_feature_count_and_unseen_labels(digits):
     ("n_steps", 2.5, TypeError, "n_steps must be an integer"),
     ("burn_in", 6.0, ValueError, "burn_in must be < the window"),
     ("kappa_j", -0.1, ValueError, "kappa_j must be >= 0"),
+    ("tau_j", 0.5, ValueError, "dt must be <= tau_j"),
+    ("burn_in", 2.5, ValueError, "burn_in"),
     ("mode", "semi", ValueError, "mode must be one of"),
     ("state_variable", "voltage", ValueError, "state_variable must be one of"),
     ("presynaptic", "rates", ValueError, "presynaptic must be one of"),
+    ("feedback_gating", "relu", ValueError, "feedback_gating must be one of"),
     ("optimizer", "rmsprop", ValueError, "optimizer must be one of"),
     ("hidden_layer_sizes", (0,), ValueError, "hidden_layer_sizes"),
     ("learning_rate", -1.0, ValueError, "learning_rate must be > 0"),
@@ -246,3 +260,29 @@ def test_digits_full_configuration_reaches_90_percent(digits):
     Xtr, Xte, ytr, yte = digits
     model = SpikingPC(random_state=0).fit(Xtr, ytr)
     assert model.score(Xte, yte) >= 0.90
+
+
+def test_experiment_quick_writes_metrics_and_figures(tmp_path):
+    """experiments/spiking_pc_digits.py end to end on a 1-epoch smoke configuration."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "experiments" / "spiking_pc_digits.py"
+    spec = importlib.util.spec_from_file_location("spiking_pc_digits", path)
+    exp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exp)
+    m = exp.main(["--quick", "--epochs", "1", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["seeds"] == [0] and saved["epochs"] == 1
+    assert 0.0 <= saved["test_accuracy_mean"] <= 1.0
+    assert 0.0 <= saved["rate_pc_test_accuracy_mean"] <= 1.0
+    assert set(saved["continual"]["models"]) == {"SpikingPC", "rate PC", "backprop"}
+    for res in saved["continual"]["models"].values():
+        s = res["summary"]
+        assert s["forgetting"]["mean"] == pytest.approx(s["A_after_A"]["mean"]
+                                                       - s["A_after_B"]["mean"])
+    assert "control_frozen_hidden" in saved and m["forgetting"].keys() == {
+        "SpikingPC", "rate PC", "backprop"}
+    for fig in ("learning_curve", "forgetting", "rasters"):
+        assert (tmp_path / f"{fig}.png").exists() and (tmp_path / f"{fig}.svg").exists()
