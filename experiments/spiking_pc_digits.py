@@ -1,4 +1,4 @@
-"""Spiking predictive coding (spec §3.5) on digits vs rate PC, plus a continual-learning (forgetting) run.
+"""Spiking predictive coding (spec §3.5) on digits vs rate PC, with a continual-learning run.
 
 Trains :class:`neuromorph.models.spiking.spiking_pc.SpikingPC` (supervised layout:
 Poisson input spikes -> 256 LIF state units -> label leaf, error units with tied error

@@ -7,7 +7,7 @@ has real-valued *error units* ``e``; errors travel up through separate *error
 synapses* ``E`` (or ``E = W^T``). Per step of ``dt`` ms (row-vector batches, synapses
 stored ``(pre, post)``, ``g = dt/τ_j``)::
 
-    prediction:   z̃^k ← z̃^k + g (a^{k+1} W^{k+1} − z̃^k)    a = presynaptic spikes s (or traces x)
+    prediction:   z̃^k ← z̃^k + g (a^{k+1} W^{k+1} − z̃^k)  a: presynaptic spikes (or traces)
     errors:       e^k = j^k − z̃^k                 hidden level ("current" value node, default)
                   e^k = x^k − z̃^k                 (state_variable="trace": spec's literal form)
                   e^0 = π (target − z̃^0)          leaf: label y (supervised, training), the
@@ -173,8 +173,9 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
     _params = dict(
         hidden_layer_sizes=(256,), mode="supervised", n_steps=80, burn_in=30.0, dt=1.0,
         tau_m=20.0, tau_j=10.0, kappa_j=0.0, v_th=0.4, t_ref=1.0, tau_trace=30.0,
-        f_max=300.0, state_variable="current", presynaptic="spikes", tied_feedback=True, feedback_gating="none", feedback_scale=0.3,
-        error_learning_rate=1.0, label_precision=1.0, readout_resistance=2.0, max_norm=None, weight_scale=8.0,
+        f_max=300.0, state_variable="current", presynaptic="spikes", tied_feedback=True,
+        feedback_gating="none", feedback_scale=0.3, error_learning_rate=1.0,
+        label_precision=1.0, readout_resistance=2.0, max_norm=None, weight_scale=8.0,
         learning_rate=1.5e-3, optimizer="adam", momentum=0.9, batch_size=20, max_iter=20,
         verbose=False, random_state=None)
 
