@@ -67,7 +67,7 @@ SPIKING_CONFIGS = {
         True: (dict(hidden_layer_sizes=(128, 128), n_steps=25, batch_size=100), 2, None),
     },
     "SpikingPC": {
-        False: ({}, 12, None),
+        False: ({}, 20, None),
         True: (dict(hidden_layer_sizes=(128,)), 2, None),
     },
     "EqSpike": {
