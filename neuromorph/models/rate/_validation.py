@@ -17,6 +17,9 @@ def check_number(name, value, low=None, high=None, low_open=False, high_open=Fal
         raise ValueError(f"{name} must be finite, got {value!r}")
     lo_bad = low is not None and (value <= low if low_open else value < low)
     hi_bad = high is not None and (value >= high if high_open else value > high)
+    if lo_bad and high is None:
+        bound = f">= {low + 1}" if integer and low_open else f"{'>' if low_open else '>='} {low}"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
     if lo_bad or hi_bad:
         lb = "(" if low_open else "["
         hb = ")" if high_open else "]"

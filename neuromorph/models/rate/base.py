@@ -147,6 +147,12 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
         self._hidden = check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         check_choice("activation", self.activation, self._activations)
         check_positive("learning_rate", self.learning_rate)
+        self._check_training_params()
+        self._check_extra_params()
+
+    def _check_training_params(self):
+        """``optimizer``, ``momentum``, ``batch_size``, ``max_iter``, ``random_state``
+        (shared with the spiking learners built on this base)."""
         check_choice("optimizer", self.optimizer, ("adam", "sgd"))
         if not isinstance(self.momentum, numbers.Real) or not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
@@ -155,7 +161,6 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
         rs = self.random_state
         if not (rs is None or isinstance(rs, (numbers.Integral, np.random.Generator))):
             raise TypeError(f"random_state must be None, an int or a numpy Generator, got {rs!r}")
-        self._check_extra_params()
 
     def _check_extra_params(self):
         """Family-specific checks (override)."""

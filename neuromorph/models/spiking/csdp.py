@@ -37,9 +37,11 @@ from sklearn.utils.validation import check_is_fitted
 from ... import _checks
 from ..rate.base import RateClassifier
 from ..rate.metadata import Family
+from ..rate._validation import check_choice, check_layer_sizes
 from .checkpoints import params_for_json, params_from_json, read_checkpoint, write_checkpoint
 from .layers import (BernoulliEncoder, Dense, LIFLayer, check_unit_range, count_scores,
                      make_optimizer)
+from .training import minibatch_epoch
 
 #: (minimum batch size, learning rate η, depression λ_d) of the reference implementation.
 REFERENCE_RATES = ((200, 0.002, 5e-5), (100, 0.001, 6e-5), (50, 0.001, 7e-5),
@@ -174,17 +176,8 @@ class CSDP(RateClassifier, family=Family.SEL_FO, checklist="rff",
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral):
-            sizes = (sizes,)
-        sizes = tuple(sizes)
-        if not sizes or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1
-                            for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be a non-empty tuple of positive ints, "
-                             f"got {self.hidden_layer_sizes!r}")
-        self._sizes = tuple(int(s) for s in sizes)
-        if self.mode not in ("supervised", "unsupervised"):
-            raise ValueError(f"mode must be 'supervised' or 'unsupervised', got {self.mode!r}")
+        self._sizes = check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+        check_choice("mode", self.mode, ("supervised", "unsupervised"))
         _checks.integer("n_steps", self.n_steps, minimum=1)
         for name in ("dt", "tau_m", "tau_trace", "v_th", "resistance", "resistance_inh",
                      "w_bound", "readout_learning_rate", "readout_resistance"):
@@ -198,15 +191,7 @@ class CSDP(RateClassifier, family=Family.SEL_FO, checklist="rff",
             _checks.positive("learning_rate", self.learning_rate)
         if self.depression is not None:
             _checks.non_negative("depression", self.depression)
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        if not (isinstance(self.momentum, numbers.Real) and 0 <= self.momentum < 1):
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        _checks.integer("batch_size", self.batch_size, minimum=1)
-        _checks.integer("max_iter", self.max_iter, minimum=1)
-        rs = self.random_state
-        if not (rs is None or isinstance(rs, (numbers.Integral, np.random.Generator))):
-            raise TypeError(f"random_state must be None, an int or a numpy Generator, got {rs!r}")
+        self._check_training_params()
         lr, dec = reference_rates(self.batch_size)
         self._lr = lr if self.learning_rate is None else float(self.learning_rate)
         self._dec = dec if self.depression is None else float(self.depression)
@@ -380,29 +365,14 @@ class CSDP(RateClassifier, family=Family.SEL_FO, checklist="rff",
     # ------------------------------------------------------------------ public API
     def _epoch(self, X, y):
         """One pass over (X, y) in shuffled mini-batches (the base class's ``fit`` loop calls it)."""
-        from tqdm.auto import tqdm
-
         _check_range(X)
-        n_iter = len(self.history_["loss"])
-        yidx = np.searchsorted(self.classes_, y)
-        order = self._rng.permutation(len(X))
-        starts = range(0, len(X), self.batch_size)
-        bar = tqdm(starts, desc=f"CSDP epoch {n_iter + 1}", unit="batch",
-                   disable=not self.verbose, leave=False)
-        loss, hits, gp, gn = 0.0, 0, [], []
-        for s in bar:
-            idx = order[s:s + self.batch_size]
-            l_b, h_b, gp_b, gn_b = self._train_batch(X[idx], yidx[idx])
-            loss += l_b * len(idx)
-            hits += h_b
-            gp.append(gp_b), gn.append(gn_b)
-            bar.set_postfix(loss=f"{l_b:.3f}")
-        bar.close()
-        self.history_["loss"].append(loss / len(X))
-        self.history_["accuracy"].append(hits / len(X))
-        self.history_.setdefault("goodness_pos", []).append(np.mean(gp, axis=0).tolist())
-        self.history_.setdefault("goodness_neg", []).append(np.mean(gn, axis=0).tolist())
-        self.n_iter_ = n_iter + 1
+
+        def batch(xb, yb):
+            loss, hits, g_pos, g_neg = self._train_batch(xb, yb)
+            return dict(loss=loss, accuracy=hits / len(xb), goodness_pos=g_pos,
+                        goodness_neg=g_neg)
+
+        minibatch_epoch(self, X, np.searchsorted(self.classes_, y), batch, "CSDP")
 
     def simulate(self, X, labels=None, record=False, rng=None):
         """Run one window without learning.

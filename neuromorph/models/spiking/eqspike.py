@@ -57,7 +57,6 @@ References: Scellier & Bengio 2017 (equilibrium propagation); O'Connor, Gavves &
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -65,8 +64,10 @@ from sklearn.utils.validation import check_is_fitted
 from ... import _checks
 from ..rate.base import RateClassifier
 from ..rate.metadata import Family
+from ..rate._validation import check_choice, check_layer_sizes
 from .checkpoints import params_for_json, params_from_json, read_checkpoint, write_checkpoint
 from .layers import BernoulliEncoder, Dense, LIFLayer, check_unit_range, make_optimizer
+from .training import minibatch_epoch
 
 _FORMAT = "neuromorph.EqSpike/1"
 
@@ -154,18 +155,7 @@ class EqSpike(RateClassifier, family=Family.SEL_EB, checklist="ep",
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = (sizes,)
-        try:
-            sizes = tuple(sizes)
-        except TypeError:
-            sizes = None
-        if not sizes or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1
-                            for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be a non-empty tuple of positive ints, "
-                             f"got {self.hidden_layer_sizes!r}")
-        self._sizes = tuple(int(s) for s in sizes)
+        self._sizes = check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         _checks.integer("n_free", self.n_free, minimum=2)
         _checks.integer("n_nudge", self.n_nudge, minimum=2)
         for name, unit in (("beta", ""), ("dt", "ms"), ("tau_m", "ms"), ("tau_trace", "ms"),
@@ -179,11 +169,8 @@ class EqSpike(RateClassifier, family=Family.SEL_EB, checklist="ep",
         _checks.real("bias_init", self.bias_init)
         for name, allowed in (("nudging", ("positive", "symmetric", "random_sign")),
                               ("update", ("spike", "batch")),
-                              ("input_encoding", ("rate", "bernoulli")),
-                              ("optimizer", ("adam", "sgd"))):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {list(allowed)}, "
-                                 f"got {getattr(self, name)!r}")
+                              ("input_encoding", ("rate", "bernoulli"))):
+            check_choice(name, getattr(self, name), allowed)
         n_layers = len(self._sizes) + 1
         lr = self.learning_rate
         if isinstance(lr, (tuple, list)):
@@ -193,13 +180,7 @@ class EqSpike(RateClassifier, family=Family.SEL_EB, checklist="ep",
             self._lrs = tuple(_checks.positive("learning_rate", v) for v in lr)
         else:
             self._lrs = (_checks.positive("learning_rate", lr),) * n_layers
-        if not (isinstance(self.momentum, numbers.Real) and 0 <= self.momentum < 1):
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        _checks.integer("batch_size", self.batch_size, minimum=1)
-        _checks.integer("max_iter", self.max_iter, minimum=1)
-        rs = self.random_state
-        if not (rs is None or isinstance(rs, (numbers.Integral, np.random.Generator))):
-            raise TypeError(f"random_state must be None, an int or a numpy Generator, got {rs!r}")
+        self._check_training_params()
 
     def _precheck_X(self, X):
         """Range check of the training data before any state is built (see ``fit``)."""
@@ -406,30 +387,14 @@ class EqSpike(RateClassifier, family=Family.SEL_EB, checklist="ep",
     # ------------------------------------------------------------------ public API
     def _epoch(self, X, y):
         """One pass over (X, y) in shuffled mini-batches (called by ``fit``/``partial_fit``)."""
-        from tqdm.auto import tqdm
-
         check_unit_range(X, "EqSpike")
-        n_iter = len(self.history_["loss"])
-        Y = self._one_hot(y)
-        order = self._rng.permutation(len(X))
-        bar = tqdm(range(0, len(X), self.batch_size), desc=f"EqSpike epoch {n_iter + 1}",
-                   unit="batch", disable=not self.verbose, leave=False)
-        loss = hits = hidden = dr = 0.0
-        for s in bar:
-            idx = order[s:s + self.batch_size]
-            l_b, h_b, r_b, d_b = self._train_batch(X[idx], Y[idx])
-            loss += l_b * len(idx)
-            hits += h_b
-            hidden += r_b * len(idx)
-            dr += d_b * len(idx)
-            bar.set_postfix(loss=f"{l_b:.3f}")
-        bar.close()
-        n = len(X)
-        self.history_["loss"].append(loss / n)
-        self.history_["accuracy"].append(hits / n)
-        self.history_.setdefault("rate_hidden", []).append(hidden / n)
-        self.history_.setdefault("delta_rate", []).append(dr / n)
-        self.n_iter_ = n_iter + 1
+
+        def batch(xb, yb):
+            loss, hits, rate_hidden, delta_rate = self._train_batch(xb, yb)
+            return dict(loss=loss, accuracy=hits / len(xb), rate_hidden=rate_hidden,
+                        delta_rate=delta_rate)
+
+        minibatch_epoch(self, X, self._one_hot(y), batch, "EqSpike")
 
     def simulate(self, X, labels=None, record=False, rng=None):
         """Run a free phase (and, with ``labels``, a nudged phase) without learning.

@@ -61,7 +61,6 @@ the window; ties are broken by the summed drive (:func:`.layers.count_scores`).
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -69,9 +68,11 @@ from sklearn.utils.validation import check_is_fitted
 from ... import _checks
 from ..rate.base import RateClassifier
 from ..rate.metadata import Family
+from ..rate._validation import check_choice, check_layer_sizes
 from .checkpoints import params_for_json, params_from_json, read_checkpoint, write_checkpoint
 from .layers import (Dense, LIFLayer, PoissonEncoder, check_unit_range, count_scores,
                      make_optimizer)
+from .training import minibatch_epoch
 
 _FORMAT = "neuromorph.SpikingPC/1"
 
@@ -181,25 +182,12 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = (sizes,)
-        try:
-            sizes = tuple(sizes)
-        except TypeError:
-            sizes = ()
-        if not sizes or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1
-                            for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be a non-empty tuple of positive ints, "
-                             f"got {self.hidden_layer_sizes!r}")
-        self._sizes = tuple(int(s) for s in sizes)
+        self._sizes = check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         for name, allowed in (("mode", ("supervised", "unsupervised")),
                               ("state_variable", ("current", "trace")),
                               ("feedback_gating", ("none", "threshold")),
-                              ("presynaptic", ("spikes", "trace")),
-                              ("optimizer", ("adam", "sgd"))):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+                              ("presynaptic", ("spikes", "trace"))):
+            check_choice(name, getattr(self, name), allowed)
         _checks.integer("n_steps", self.n_steps, minimum=1)
         for name, unit in (("dt", "ms"), ("tau_m", "ms"), ("tau_j", "ms"), ("tau_trace", "ms"),
                            ("v_th", "mV"), ("f_max", "Hz"),
@@ -224,13 +212,7 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
             _checks.positive("max_norm", self.max_norm)
         if not isinstance(self.tied_feedback, (bool, np.bool_)):
             raise TypeError(f"tied_feedback must be True or False, got {self.tied_feedback!r}")
-        if not (isinstance(self.momentum, numbers.Real) and 0 <= self.momentum < 1):
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        _checks.integer("batch_size", self.batch_size, minimum=1)
-        _checks.integer("max_iter", self.max_iter, minimum=1)
-        rs = self.random_state
-        if not (rs is None or isinstance(rs, (numbers.Integral, np.random.Generator))):
-            raise TypeError(f"random_state must be None, an int or a numpy Generator, got {rs!r}")
+        self._check_training_params()
 
     def _check_X(self, X):
         return check_unit_range(self._validated(X), "SpikingPC")
@@ -461,30 +443,14 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
     # ------------------------------------------------------------------ public API
     def _epoch(self, X, y):
         """One pass over (X, y) in shuffled mini-batches (called by ``fit``/``partial_fit``)."""
-        from tqdm.auto import tqdm
-
         check_unit_range(X, "SpikingPC")
-        n_iter = len(self.history_["loss"])
-        yidx = np.searchsorted(self.classes_, y)
-        order = self._rng.permutation(len(X))
-        bar = tqdm(range(0, len(X), self.batch_size), desc=f"SpikingPC epoch {n_iter + 1}",
-                   unit="batch", disable=not self.verbose, leave=False)
-        loss = hid = rate = 0.0
-        hits = 0
-        for s in bar:
-            idx = order[s:s + self.batch_size]
-            l_b, h_b, k_b, r_b = self._train_batch(X[idx], yidx[idx])
-            loss += l_b * len(idx)
-            hid += h_b * len(idx)
-            rate += r_b * len(idx)
-            hits += k_b
-            bar.set_postfix(loss=f"{l_b:.4f}")
-        bar.close()
-        self.history_["loss"].append(loss / len(X))
-        self.history_["accuracy"].append(hits / len(X))
-        self.history_.setdefault("hidden_error", []).append(hid / len(X))
-        self.history_.setdefault("rate", []).append(rate / len(X))
-        self.n_iter_ = n_iter + 1
+
+        def batch(xb, yb):
+            loss, hidden_error, hits, rate = self._train_batch(xb, yb)
+            return dict(loss=loss, accuracy=hits / len(xb), hidden_error=hidden_error,
+                        rate=rate)
+
+        minibatch_epoch(self, X, np.searchsorted(self.classes_, y), batch, "SpikingPC")
 
     def simulate(self, X, labels=None, record=False, rng=None):
         """Run one window without learning.
