@@ -30,12 +30,13 @@ def params_for_json(params, drop=("random_state",)):
 
 
 def params_from_json(params, tuples=()):
-    """Inverse of :func:`params_for_json` for the keys in ``tuples`` and infinities."""
+    """Inverse of :func:`params_for_json`: infinities, and lists back to tuples for the
+    keys in ``tuples``."""
     out = {}
     for k, v in params.items():
         if v in ("inf", "-inf"):
             v = math.inf if v == "inf" else -math.inf
-        elif k in tuples and v is not None:
+        elif k in tuples and isinstance(v, list):
             v = tuple(v)
         out[k] = v
     return out
@@ -68,3 +69,78 @@ def read_checkpoint(path, fmt, name):
         raise ValueError(f"{path}: not a {name} checkpoint (format "
                          f"{meta.get('format') if isinstance(meta, dict) else None!r})")
     return meta, data
+
+
+class CheckpointMixin:
+    """``save`` / ``load`` of a layered spiking estimator (parameters, ``weights_``,
+    history; optimiser state starts fresh after loading).
+
+    Subclasses set ``_checkpoint_format`` (e.g. ``"neuromorph.CSDP/1"``) and
+    ``_fitted_attr`` (the attribute a fitted model has), and may extend
+    ``_tuple_params`` (parameters stored as lists), ``_checkpoint_meta`` /
+    ``_checkpoint_arrays`` (extra state to write) and ``_restore_checkpoint`` (read it
+    back, raising ``ValueError`` on a mismatch).
+    """
+
+    _checkpoint_format = None
+    _fitted_attr = None
+    _tuple_params = ("hidden_layer_sizes",)
+
+    def _checkpoint_meta(self):
+        return {}
+
+    def _checkpoint_arrays(self):
+        return {}
+
+    def _restore_checkpoint(self, meta, arrays):
+        pass
+
+    def save(self, path):
+        """Write parameters, weights, history (and model-specific state) to ``.npz``."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, self._fitted_attr)
+        meta = {"format": self._checkpoint_format,
+                "params": params_for_json(self.get_params()),
+                "classes": self.classes_.tolist(), "n_features": int(self.n_features_in_),
+                "history": self.history_, "n_iter": int(self.n_iter_),
+                **self._checkpoint_meta()}
+        arrays = {f"w_{k}": v for k, v in self.weights_.items()}
+        arrays.update(self._checkpoint_arrays())
+        write_checkpoint(path, meta, arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Load a checkpoint written by :meth:`save`.
+
+        Raises ``ValueError`` if the file is not a checkpoint of this estimator, is
+        truncated or corrupt, or its arrays do not match its parameters; nothing is
+        half-loaded.
+        """
+        name = cls.__name__
+        meta, data = read_checkpoint(path, cls._checkpoint_format, name)
+        try:
+            model = cls(**params_from_json(meta["params"], cls._tuple_params))
+            model._check_params()
+            model.classes_ = np.asarray(meta["classes"])
+            model.n_features_in_ = int(meta["n_features"])
+            model._rng = np.random.default_rng()
+            model._initialize(model.n_features_in_, len(model.classes_))
+            weights = model.weights_
+            expected = {f"w_{k}" for k in weights} | set(model._checkpoint_arrays())
+            if set(data) != expected:
+                raise ValueError(f"arrays {sorted(set(data) ^ expected)} missing or unexpected")
+            for k, W in weights.items():
+                a = data[f"w_{k}"]
+                if a.shape != W.shape or not np.all(np.isfinite(a)):
+                    raise ValueError(f"array {k} has shape {a.shape}, expected {W.shape}, "
+                                     f"or non-finite values")
+                W[...] = a  # in place: views of the weights (tied, transposed) follow
+            model._restore_checkpoint(meta, data)
+            model.history_ = meta["history"]
+            model.n_iter_ = int(meta["n_iter"])
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"{path}: corrupt {name} checkpoint ({err!r})") from None
+        except ValueError as err:
+            raise ValueError(f"{path}: corrupt or mismatched {name} checkpoint: {err}") from None
+        return model

@@ -38,7 +38,7 @@ from ... import _checks
 from ..rate.base import RateClassifier
 from ..rate.metadata import Family
 from ..rate._validation import check_choice, check_layer_sizes
-from .checkpoints import params_for_json, params_from_json, read_checkpoint, write_checkpoint
+from .checkpoints import CheckpointMixin
 from .layers import (BernoulliEncoder, Dense, LIFLayer, check_unit_range, count_scores,
                      make_optimizer)
 from .training import minibatch_epoch
@@ -88,7 +88,7 @@ def deform(X, image_shape, rng, mix=0.5):
     return np.clip(mix * X + (1.0 - mix) * rot, 0.0, 1.0)
 
 
-class CSDP(RateClassifier, family=Family.SEL_FO, checklist="rff",
+class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff",
            algorithm="CSDP (contrastive-signal-dependent plasticity)", spec_section="3.7"):
     r"""Spiking forward-only learner trained by CSDP (spec §3.7).
 
@@ -448,58 +448,19 @@ class CSDP(RateClassifier, family=Family.SEL_FO, checklist="rff",
         return acc / self.n_steps
 
     # ------------------------------------------------------------------ checkpoints
-    def save(self, path):
-        """Write parameters, weights, thresholds and history to an ``.npz`` checkpoint."""
-        check_is_fitted(self, "syn_")
-        meta = {"format": _FORMAT, "params": params_for_json(self.get_params()),
-                "classes": self.classes_.tolist(), "n_features": int(self.n_features_in_),
-                "history": self.history_, "n_iter": int(self.n_iter_)}
-        arrays = {f"w_{k}": v for k, v in self.weights_.items()}
+    _checkpoint_format = _FORMAT
+    _fitted_attr = "syn_"
+    _tuple_params = ("hidden_layer_sizes", "image_shape")
+
+    def _checkpoint_arrays(self):
+        return {f"vth_{l + 1}": layer.v_th0 for l, layer in enumerate(self.layers_)}
+
+    def _restore_checkpoint(self, meta, arrays):
         for l, layer in enumerate(self.layers_):
-            arrays[f"vth_{l + 1}"] = layer.v_th0
-        write_checkpoint(path, meta, arrays)
-
-    @classmethod
-    def load(cls, path):
-        """Load a checkpoint written by :meth:`save`.
-
-        Raises ``ValueError`` if the file is not a CSDP checkpoint, is truncated or
-        corrupt, or its arrays do not match its parameters; nothing is half-loaded.
-        """
-        meta, data = read_checkpoint(path, _FORMAT, "CSDP")
-        try:
-            params = params_from_json(meta["params"], ("hidden_layer_sizes", "image_shape"))
-            model = cls(**params)
-            model._check_params()
-            classes = np.asarray(meta["classes"])
-            n_features = int(meta["n_features"])
-            model.classes_ = classes
-            model.n_features_in_ = n_features
-            model._rng = np.random.default_rng()
-            model._initialize(n_features, len(classes))
-            targets = model.weights_
-            expected = {f"w_{k}" for k in targets} | {
-                f"vth_{l + 1}" for l in range(len(model.layers_))}
-            if set(data) != expected:
-                raise ValueError(f"arrays {sorted(set(data) ^ expected)} missing or unexpected")
-            for k, W in targets.items():
-                a = data[f"w_{k}"]
-                if a.shape != W.shape or not np.all(np.isfinite(a)):
-                    raise ValueError(f"array {k} has shape {a.shape}, expected {W.shape}, "
-                                     f"or non-finite values")
-                W[...] = a
-            for l, layer in enumerate(model.layers_):
-                a = data[f"vth_{l + 1}"]
-                if a.shape != layer.v_th0.shape:
-                    raise ValueError(f"threshold array of layer {l + 1} has shape {a.shape}")
-                layer.v_th0 = a.astype(np.float64)
-            model.history_ = meta["history"]
-            model.n_iter_ = int(meta["n_iter"])
-        except (KeyError, TypeError) as err:
-            raise ValueError(f"{path}: corrupt CSDP checkpoint ({err!r})") from None
-        except ValueError as err:
-            raise ValueError(f"{path}: corrupt or mismatched CSDP checkpoint: {err}") from None
-        return model
+            a = arrays[f"vth_{l + 1}"]
+            if a.shape != layer.v_th0.shape:
+                raise ValueError(f"threshold array of layer {l + 1} has shape {a.shape}")
+            layer.v_th0 = a.astype(np.float64)
 
 
 def _pre_products(p, d, post):

@@ -65,14 +65,14 @@ from ... import _checks
 from ..rate.base import RateClassifier
 from ..rate.metadata import Family
 from ..rate._validation import check_choice, check_layer_sizes
-from .checkpoints import params_for_json, params_from_json, read_checkpoint, write_checkpoint
+from .checkpoints import CheckpointMixin
 from .layers import BernoulliEncoder, Dense, LIFLayer, check_unit_range, make_optimizer
 from .training import minibatch_epoch
 
 _FORMAT = "neuromorph.EqSpike/1"
 
 
-class EqSpike(RateClassifier, family=Family.SEL_EB, checklist="ep",
+class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="ep",
               algorithm="EqSpike (spiking equilibrium propagation)", spec_section="3.6"):
     r"""Spiking equilibrium propagation with symmetric weights (spec §3.6).
 
@@ -452,50 +452,9 @@ class EqSpike(RateClassifier, family=Family.SEL_EB, checklist="ep",
         return np.vstack(parts)
 
     # ------------------------------------------------------------------ checkpoints
-    def save(self, path):
-        """Write parameters, weights, biases, optimiser-free state and history to ``.npz``."""
-        check_is_fitted(self, "up_")
-        meta = {"format": _FORMAT, "params": params_for_json(self.get_params()),
-                "classes": self.classes_.tolist(), "n_features": int(self.n_features_in_),
-                "history": self.history_, "n_iter": int(self.n_iter_)}
-        write_checkpoint(path, meta, {f"w_{k}": v for k, v in self.weights_.items()})
-
-    @classmethod
-    def load(cls, path):
-        """Load a checkpoint written by :meth:`save` (optimiser state starts fresh).
-
-        Raises ``ValueError`` if the file is not an EqSpike checkpoint, is truncated or
-        corrupt, or its arrays do not match its parameters; nothing is half-loaded.
-        """
-        meta, data = read_checkpoint(path, _FORMAT, "EqSpike")
-        try:
-            params = params_from_json(meta["params"], ("hidden_layer_sizes",))
-            if isinstance(params.get("learning_rate"), list):
-                params["learning_rate"] = tuple(params["learning_rate"])
-            model = cls(**params)
-            model._check_params()
-            classes = np.asarray(meta["classes"])
-            model.classes_ = classes
-            model.n_features_in_ = int(meta["n_features"])
-            model._rng = np.random.default_rng()
-            model._initialize(model.n_features_in_, len(classes))
-            targets = model.weights_
-            expected = {f"w_{k}" for k in targets}
-            if set(data) != expected:
-                raise ValueError(f"arrays {sorted(set(data) ^ expected)} missing or unexpected")
-            for k, W in targets.items():
-                a = data[f"w_{k}"]
-                if a.shape != W.shape or not np.all(np.isfinite(a)):
-                    raise ValueError(f"array {k} has shape {a.shape}, expected {W.shape}, "
-                                     f"or non-finite values")
-                W[...] = a  # in place: the transposed top-down views follow
-            model.history_ = meta["history"]
-            model.n_iter_ = int(meta["n_iter"])
-        except (KeyError, TypeError) as err:
-            raise ValueError(f"{path}: corrupt EqSpike checkpoint ({err!r})") from None
-        except ValueError as err:
-            raise ValueError(f"{path}: corrupt or mismatched EqSpike checkpoint: {err}") from None
-        return model
+    _checkpoint_format = _FORMAT
+    _fitted_attr = "up_"
+    _tuple_params = ("hidden_layer_sizes", "learning_rate")
 
 
 def _scores(rates, drive):

@@ -69,7 +69,7 @@ from ... import _checks
 from ..rate.base import RateClassifier
 from ..rate.metadata import Family
 from ..rate._validation import check_choice, check_layer_sizes
-from .checkpoints import params_for_json, params_from_json, read_checkpoint, write_checkpoint
+from .checkpoints import CheckpointMixin
 from .layers import (Dense, LIFLayer, PoissonEncoder, check_unit_range, count_scores,
                      make_optimizer)
 from .training import minibatch_epoch
@@ -77,7 +77,7 @@ from .training import minibatch_epoch
 _FORMAT = "neuromorph.SpikingPC/1"
 
 
-class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
+class SpikingPC(CheckpointMixin, RateClassifier, family=Family.SEL_DR, checklist="pc",
                 algorithm="Spiking predictive coding", spec_section="3.5"):
     r"""Spiking predictive-coding network trained by local two-factor rules (spec §3.5).
 
@@ -500,46 +500,11 @@ class SpikingPC(RateClassifier, family=Family.SEL_DR, checklist="pc",
         return self._window(self._check_X(X), rng=self._eval_rng())["reconstruction"]
 
     # ------------------------------------------------------------------ checkpoints
-    def save(self, path):
-        """Write parameters, weights and history to an ``.npz`` checkpoint."""
-        check_is_fitted(self, "W_")
-        meta = {"format": _FORMAT, "params": params_for_json(self.get_params()),
-                "classes": self.classes_.tolist(), "n_features": int(self.n_features_in_),
-                "history": self.history_, "n_iter": int(self.n_iter_),
-                "eval_seed": self.eval_seed_}
-        write_checkpoint(path, meta, {f"w_{k}": v for k, v in self.weights_.items()})
+    _checkpoint_format = _FORMAT
+    _fitted_attr = "W_"
 
-    @classmethod
-    def load(cls, path):
-        """Load a checkpoint written by :meth:`save`.
+    def _checkpoint_meta(self):
+        return {"eval_seed": self.eval_seed_}
 
-        Raises ``ValueError`` if the file is not a SpikingPC checkpoint, is truncated
-        or corrupt, or its arrays do not match its parameters; nothing is half-loaded.
-        """
-        meta, data = read_checkpoint(path, _FORMAT, "SpikingPC")
-        try:
-            model = cls(**params_from_json(meta["params"], ("hidden_layer_sizes",)))
-            model._check_params()
-            model.classes_ = np.asarray(meta["classes"])
-            model.n_features_in_ = int(meta["n_features"])
-            model._rng = np.random.default_rng()
-            model._initialize(model.n_features_in_, len(model.classes_))
-            targets = model.weights_
-            expected = {f"w_{k}" for k in targets}
-            if set(data) != expected:
-                raise ValueError(f"arrays {sorted(set(data) ^ expected)} missing or unexpected")
-            for k, W in targets.items():
-                a = data[f"w_{k}"]
-                if a.shape != W.shape or not np.all(np.isfinite(a)):
-                    raise ValueError(f"array {k} has shape {a.shape}, expected {W.shape}, "
-                                     f"or non-finite values")
-                W[...] = a
-            model.history_ = meta["history"]
-            model.n_iter_ = int(meta["n_iter"])
-            model.eval_seed_ = int(meta["eval_seed"])
-        except (KeyError, TypeError) as err:
-            raise ValueError(f"{path}: corrupt SpikingPC checkpoint ({err!r})") from None
-        except ValueError as err:
-            raise ValueError(f"{path}: corrupt or mismatched SpikingPC checkpoint: {err}") \
-                from None
-        return model
+    def _restore_checkpoint(self, meta, arrays):
+        self.eval_seed_ = int(meta["eval_seed"])
