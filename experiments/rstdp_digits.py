@@ -98,7 +98,8 @@ def plot(runs, weights, out):
     if weights is not None:
         W, n_per_class = weights
         ax = receptive_fields(W[:64] - W[64:], (8, 8), n_cols=n_per_class * 2, cmap="RdBu_r")
-        ax.set_title("ON - OFF weights per output neuron (rows: classes)", fontsize=9)
+        ax.set_title(f"ON - OFF weights per output neuron (seed {runs[0]['seed']}; "
+                     f"classes in order, {n_per_class} neurons each)", fontsize=8)
         save(ax.figure, os.path.join(out, "receptive_fields.png"))
 
 

@@ -131,6 +131,12 @@ def test_bad_rstdp_input():
         nm.RSTDP(tau_elig=-5.0)
     with pytest.raises(ValueError, match="lr"):
         nm.RSTDP(lr=-1.0)
+    with pytest.raises(ValueError, match="tau_pre"):
+        nm.RSTDP(tau_pre=-1.0)
+    with pytest.raises(ValueError, match="tau_post"):
+        nm.RSTDP(tau_post=-20.0)
+    with pytest.raises(ValueError, match="tau_elig"):
+        nm.RSTDP(tau_elig=float("nan"))
     net, reward = rstdp_network(1)
     with pytest.raises(ValueError, match="reward"):
         reward.deliver(float("nan"))
@@ -138,6 +144,11 @@ def test_bad_rstdp_input():
         reward.deliver("1")
     with pytest.raises(ValueError, match="tau_dopamine"):
         net.reward_signal(0.0)
+    with pytest.raises(ValueError, match="tau_dopamine"):
+        net.reward_signal(-200.0)
+    with pytest.raises(ValueError, match="reward"):
+        reward.deliver(float("inf"))
+    assert reward.history == []   # rejected rewards leave no trace
     with pytest.raises(ValueError, match="baseline_rate"):
         net.reward_signal(100.0, baseline_rate=2.0)
     with pytest.raises(TypeError, match="callable"):

@@ -43,18 +43,22 @@ def _digits_subset(n_train, n_test, classes):
 def test_classifier_learns_digits_subset_by_reward_only():
     """Five digit classes (chance 20 %), 400 training images, 6 epochs.
 
-    Seeds 0-2 reach 0.89-0.92 test accuracy; the bar (0.75) is well above chance and
-    leaves room for platform differences in the last bits of the spike timing.
+    Seeds 0-3 reach 0.90, 0.90, 0.91, 0.92 test accuracy; the bar (0.85) is well above
+    chance and leaves room for platform differences in the last bits of the spike timing.
     """
     X_tr, X_te, y_tr, y_te = _digits_subset(400, 150, [0, 1, 2, 3, 4])
     clf = RSTDPClassifier(n_epochs=6, random_state=0)
     clf.fit(X_tr, y_tr)
     acc = clf.score(X_te, y_te)
-    assert acc >= 0.75, acc                    # chance is 0.2
+    assert acc >= 0.85, acc                    # chance is 0.2
     h = clf.history_
     assert len(h["train_accuracy"]) == 6
     assert h["train_accuracy"][-1] > h["train_accuracy"][0]
     assert h["silent_fraction"][-1] < 0.1
+    # homeostasis: every class group wins about a fifth of the trials (without it, the
+    # outputs of some classes stop winning and those classes are never learned)
+    wins = np.asarray(h["win_fraction"][-1]).reshape(5, -1).sum(axis=1)
+    assert np.all((wins > 0.15) & (wins < 0.25)), wins
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2, 3, 4])
 
 
@@ -103,6 +107,8 @@ def test_classifier_rejects_bad_input():
         RSTDPClassifier(homeostasis_decay=1.5).fit(X, y)
     with pytest.raises(ValueError, match="homeostasis_scope"):
         RSTDPClassifier(homeostasis_scope="layer").fit(X, y)
+    with pytest.raises(ValueError, match="baseline_scope"):
+        RSTDPClassifier(baseline_scope="sample").fit(X, y)
     with pytest.raises(ValueError, match="w_ceiling"):
         RSTDPClassifier(w_ceiling=0.5).fit(X, y)
     with pytest.raises(TypeError, match="normalize"):

@@ -14,7 +14,9 @@ a run callback counts the output spikes of each class; the class with most spike
 earliest first spike on ties) is the network's answer and the reward is ``+1`` if it is
 the label, ``-1`` otherwise. The reward is delivered phasically to every plastic
 synapse, so ``w += lr * (r - r_bar) * C`` with ``C`` the eligibility of the pre/post
-pairings of that trial and ``r_bar`` a running-mean baseline. No label ever reaches a
+pairings of that trial and ``r_bar`` the running mean of the rewards that the answered
+class has received (a reward-prediction error per answer, as an actor-critic's
+action-dependent baseline). No label ever reaches a
 neuron: the only teaching signal is that scalar reward (Izhikevich 2007; Fremaux &
 Gerstner 2016). The callback then starts the next trial: output membranes and currents
 back to rest, each output's incoming weights rescaled to a fixed sum, the winner made a
@@ -34,8 +36,15 @@ penalty moves it away (a spiking learning vector quantisation) instead of growin
 silencing the neuron as a whole; the homeostatic excitability (driven by the wins alone,
 no label) makes every class group win about equally often, so a class whose outputs
 lose the first competitions (in digits: the 8s, whose pixels overlap with several
-other digits) still wins now and then, gets rewarded, and is learned; and the decaying
+other digits) still wins now and then, gets rewarded, and is learned; the per-class
+reward baseline makes a class that is usually right pay heavily for a wrong answer and
+gain little from a right one, so it gives up the ambiguous samples to the class that
+is often wrong (whose rare right answers now earn a large reward); and the decaying
 exploration noise gives outputs that lost early a chance to win again.
+
+Measured on scikit-learn digits (``experiments/rstdp_digits.py``, fixed split, 20
+epochs, 5 seeds): weight normalisation, homeostasis and the per-class baseline took the
+test accuracy from 81 % (seed 0; class 8 never learned) to 91.3 +- 2.9 %.
 """
 from __future__ import annotations
 
@@ -102,6 +111,11 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
     baseline_rate : float or None
         Running-mean reward baseline rate in (0, 1] (reward-prediction error); None:
         raw rewards. The baseline keeps potentiation and depression balanced.
+    baseline_scope : {'global', 'class'}
+        One running-mean baseline for all answers, or one per answered class (the
+        reward-prediction error of that answer: a class that is usually right gets a
+        small reward and a large penalty, so it stops claiming the ambiguous samples
+        of a class that is often wrong, whose rare right answers get a large reward).
     drive : float
         With ``w_max=None``: initial mean input drive as a multiple of the gap from rest
         to threshold.
@@ -171,9 +185,10 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_per_class=5, max_rate=100.0, on_off=True, coding="regular",
                  t_present=50.0, t_rest=20.0, dt=0.25, n_epochs=12, lr=0.01, tau_elig=20.0,
                  a_plus=1.0, a_minus=0.0, tau_stdp=20.0, w_max=None, w_inh=20.0,
-                 baseline_rate=0.05, lr_decay=0.9, drive=0.8, bias=0.0, urgency=1.5,
+                 baseline_rate=0.05, baseline_scope="class", lr_decay=0.9, drive=0.8,
+                 bias=0.0, urgency=1.5,
                  noise=0.5, noise_decay=0.75, homeostasis=0.05, homeostasis_decay=0.8,
-                 homeostasis_scope="class", normalize=True, w_ceiling=2.0, warm_start=False,
+                 homeostasis_scope="neuron", normalize=True, w_ceiling=2.0, warm_start=False,
                  random_state=None, progress=False):
         self.n_per_class = n_per_class
         self.max_rate = max_rate
@@ -191,6 +206,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         self.w_max = w_max
         self.w_inh = w_inh
         self.baseline_rate = baseline_rate
+        self.baseline_scope = baseline_scope
         self.lr_decay = lr_decay
         self.drive = drive
         self.bias = bias
@@ -240,6 +256,9 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
                              f"got {self.homeostasis_decay!r}")
         if not 0 < _positive("lr_decay", self.lr_decay) <= 1:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
+        if self.baseline_scope not in ("global", "class"):
+            raise ValueError(f"baseline_scope must be 'global' or 'class', "
+                             f"got {self.baseline_scope!r}")
         if self.homeostasis_scope not in ("class", "neuron"):
             raise ValueError(f"homeostasis_scope must be 'class' or 'neuron', "
                              f"got {self.homeostasis_scope!r}")
@@ -304,8 +323,10 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
                       t_ref=2.0 if self.dt <= 2.0 else self.dt, tau_syn_exc=5.0,
                       tau_syn_inh=self.t_present, name="output")
         if plastic:
-            reward = net.reward_signal(None, baseline_rate=self.baseline_rate)
-            if self._r_bar is not None:
+            per_class = self.baseline_scope == "class"
+            reward = net.reward_signal(None, baseline_rate=None if per_class
+                                       else self.baseline_rate)
+            if self._r_bar is not None and not per_class:
                 reward.r_bar = self._r_bar
             rule = nm.RSTDP(tau_pre=self.tau_stdp, tau_post=self.tau_stdp, a_plus=self.a_plus,
                             a_minus=self.a_minus, tau_elig=self.tau_elig, lr=lr, w_min=0.0,
@@ -428,6 +449,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         self._w_total = 0.75 * float(w_max) * self._n_in   # initial mean summed weight
         self._weights = rng.uniform(0.5 * w_max, w_max, (self._n_in, n_out))
         self._r_bar = None
+        self._r_bar_class = None
         self._theta = np.zeros(n_out)
         self.n_iter_ = 0
         self.history_ = {"train_accuracy": [], "mean_reward": [], "mean_output_spikes": [],
@@ -441,7 +463,13 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         n = len(X)
         answers = np.full(n, -1)
         n_out = self._weights.shape[1]
+        class_baseline = self.baseline_scope == "class" and self.baseline_rate is not None
+        if class_baseline:
+            if self._r_bar_class is None:
+                self._r_bar_class = np.zeros(len(self.classes_))
+            r_bar = self._r_bar_class
         wins = np.zeros(n_out)
+        raw = np.zeros(n)
         target_rate = 1.0 / n_out
         eta_h = self.homeostasis * self.homeostasis_decay ** self.n_iter_
         n_spikes = np.zeros(n)
@@ -471,7 +499,15 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
                     c = answers[k] * self.n_per_class
                     self._theta -= eta_h / len(self.classes_)
                     self._theta[c:c + self.n_per_class] += eta_h
-            reward.deliver(1.0 if answers[k] == target[k] else -1.0)
+            r = 1.0 if answers[k] == target[k] else -1.0
+            raw[k] = r
+            if class_baseline and answers[k] >= 0:
+                # reward-prediction error of the answered class: r - mean reward it got
+                c = answers[k]
+                reward.deliver(r - r_bar[c])
+                r_bar[c] += self.baseline_rate * (r - r_bar[c])
+            else:
+                reward.deliver(r)
             if self.normalize:   # the previous trial's reward has been applied by now
                 proj.normalize(self._w_total)
             self._reset(out, rng)
@@ -484,8 +520,8 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         if self.normalize:
             proj.normalize(self._w_total)
         self._weights = proj.weights.copy()
-        self._r_bar = reward.r_bar if self.baseline_rate is not None else None
-        rewards = np.array([h[1] for h in reward.history])
+        self._r_bar = reward.r_bar if reward.baseline_rate is not None else None
+        rewards = raw
         h = self.history_
         h["train_accuracy"].append(float(np.mean(answers == target)))
         h["mean_reward"].append(float(rewards.mean()))
