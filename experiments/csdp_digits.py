@@ -40,23 +40,12 @@ import time
 
 import numpy as np
 
-from neuromorph.datasets import load_digits_split, load_mnist_idx
+from neuromorph.datasets import load_image_task
 from neuromorph.models.spiking import CSDP
 
 CONFIG = dict(hidden_layer_sizes=(256, 256), n_steps=30, batch_size=100)
 EPOCHS = 5
 QUICK = dict(hidden_layer_sizes=(128, 128), n_steps=25, batch_size=100)
-
-
-def load(args):
-    if args.data_dir:
-        Xtr, ytr = load_mnist_idx(args.data_dir, "train")
-        Xte, yte = load_mnist_idx(args.data_dir, "t10k")
-        if args.n_train:
-            Xtr, ytr = Xtr[:args.n_train], ytr[:args.n_train]
-        return Xtr, Xte, ytr, yte, "mnist"
-    Xtr, Xte, ytr, yte = load_digits_split()
-    return Xtr, Xte, ytr, yte, "digits"
 
 
 def run_csdp(config, epochs, seed, data):
@@ -208,7 +197,7 @@ def main(argv=None):
                     help="seeds of the FF / RFF comparison (default: as --seeds)")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    *data, name = load(args)
+    *data, name = load_image_task(args.data_dir, args.n_train)
     config = dict(QUICK if args.quick else CONFIG)
     epochs = args.epochs or (2 if args.quick else EPOCHS)
     seeds = list(range(1 if args.quick else args.seeds))

@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from neuromorph.datasets import load_digits_split, load_mnist_idx
+from neuromorph.datasets import load_image_task
 from neuromorph.models.spiking.eqspike import EqSpike
 
 CONFIG = dict(hidden_layer_sizes=(256,), learning_rate=2e-3)  # = the estimator defaults
@@ -53,17 +53,6 @@ RATE = dict(learning_rate=2e-3, batch_size=20, nudging="symmetric")
 #: refractoriness) so ρ(drive) ≈ hard-sigmoid(drive), small weights, small β, long phases.
 ORACLE = dict(hidden_layer_sizes=(32,), tau_m=200.0, resistance=20.0, t_ref=0.0, f_max=100.0,
               weight_scale=0.5, n_free=300, n_nudge=300, beta=0.1)
-
-
-def load(args):
-    if args.data_dir:
-        Xtr, ytr = load_mnist_idx(args.data_dir, "train")
-        Xte, yte = load_mnist_idx(args.data_dir, "t10k")
-        if args.n_train:
-            Xtr, ytr = Xtr[:args.n_train], ytr[:args.n_train]
-        return Xtr, Xte, ytr, yte, "mnist"
-    Xtr, Xte, ytr, yte = load_digits_split()
-    return Xtr, Xte, ytr, yte, "digits"
 
 
 def _curve_run(model, epochs, data, label):
@@ -244,7 +233,7 @@ def main(argv=None):
                     help="skip EqSpike with Bernoulli spike input")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    *data, name = load(args)
+    *data, name = load_image_task(args.data_dir, args.n_train)
     config = dict(QUICK if args.quick else CONFIG)
     epochs = args.epochs or (2 if args.quick else EPOCHS)
     if args.seed is not None:

@@ -44,7 +44,7 @@ import time
 
 import numpy as np
 
-from neuromorph.datasets import load_digits_split, load_mnist_idx
+from neuromorph.datasets import load_image_task
 from neuromorph.models.spiking.spiking_pc import SpikingPC
 
 CONFIG = dict(hidden_layer_sizes=(256,))  # everything else: SpikingPC defaults
@@ -64,17 +64,6 @@ class FrozenHiddenPC(SpikingPC):
 
     def _apply(self, dW, dWy):
         super()._apply([dW[0]] + [np.zeros_like(d) for d in dW[1:]], dWy)
-
-
-def load(args):
-    if args.data_dir:
-        Xtr, ytr = load_mnist_idx(args.data_dir, "train")
-        Xte, yte = load_mnist_idx(args.data_dir, "t10k")
-        if args.n_train:
-            Xtr, ytr = Xtr[:args.n_train], ytr[:args.n_train]
-        return Xtr, Xte, ytr, yte, "mnist"
-    Xtr, Xte, ytr, yte = load_digits_split()
-    return Xtr, Xte, ytr, yte, "digits"
 
 
 def _json_config(config):
@@ -251,7 +240,7 @@ def main(argv=None):
                     help="skip the continual-learning (forgetting) experiment")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    *data, name = load(args)
+    *data, name = load_image_task(args.data_dir, args.n_train)
     config = dict(QUICK if args.quick else CONFIG)
     epochs = args.epochs or (2 if args.quick else EPOCHS)
     if args.seed is not None:

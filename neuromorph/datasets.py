@@ -126,6 +126,36 @@ def load_mnist_idx(directory, kind="train"):
     return images.reshape(len(images), -1).astype(np.float64) / 255.0, labels.astype(np.int64)
 
 
+def load_image_task(data_dir=None, n_train=None):
+    """The image-classification task of the experiment scripts.
+
+    Parameters
+    ----------
+    data_dir : str or None
+        Folder with MNIST-format IDX files (``train-*`` and ``t10k-*``, optionally
+        gzipped); ``None``: scikit-learn digits with the fixed split of
+        :func:`load_digits_split`.
+    n_train : int or None
+        Keep only the first ``n_train`` training images of the IDX training set.
+
+    Returns
+    -------
+    Xtr, Xte, ytr, yte, name
+        Pixels in [0, 1], int labels, and ``"mnist"`` or ``"digits"``.
+    """
+    if n_train is not None and (isinstance(n_train, bool) or not isinstance(n_train, int)
+                                or n_train < 1):
+        raise ValueError(f"n_train must be a positive int or None, got {n_train!r}")
+    if data_dir:
+        Xtr, ytr = load_mnist_idx(data_dir, "train")
+        Xte, yte = load_mnist_idx(data_dir, "t10k")
+        if n_train:
+            Xtr, ytr = Xtr[:n_train], ytr[:n_train]
+        return Xtr, Xte, ytr, yte, "mnist"
+    Xtr, Xte, ytr, yte = load_digits_split()
+    return Xtr, Xte, ytr, yte, "digits"
+
+
 def _templates(length):
     """Ten distinct 1-D template shapes sampled at ``length`` points."""
     t = np.linspace(0.0, 1.0, length)

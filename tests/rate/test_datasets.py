@@ -85,3 +85,26 @@ def test_mnist1d_is_deterministic_and_nonlinear():
         make_mnist1d(length=5)
     with pytest.raises(ValueError, match="noise"):
         make_mnist1d(noise=-1.0)
+
+
+def test_load_image_task_reads_idx_folders_or_falls_back_to_digits(tmp_path):
+    from neuromorph.datasets import load_image_task
+
+    rng = np.random.default_rng(1)
+    imgs = rng.integers(0, 256, (9, 28, 28)).astype(np.uint8)
+    labels = rng.integers(0, 10, 9).astype(np.uint8)
+    for prefix in ("train", "t10k"):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", imgs)
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", labels)
+    Xtr, Xte, ytr, yte, name = load_image_task(str(tmp_path), n_train=4)
+    assert name == "mnist" and Xtr.shape == (4, 784) and Xte.shape == (9, 784)
+    np.testing.assert_allclose(Xte[2], imgs[2].ravel() / 255.0)
+    np.testing.assert_array_equal(ytr, labels[:4])
+    *digits, name = load_image_task()
+    assert name == "digits"
+    for a, b in zip(digits, load_digits_split()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="n_train"):
+        load_image_task(str(tmp_path), n_train=0)
+    with pytest.raises(FileNotFoundError, match="train-images"):
+        load_image_task(str(tmp_path / "missing"))
