@@ -47,3 +47,31 @@ def test_rstdp_example_rewards_the_chosen_neuron():
     late = ns["net"].t - 1000.0
     assert np.sum(ns["s_go"].t >= late) > 3 * np.sum(ns["s_nogo"].t >= late)
     assert ns["to_go"].eligibility.shape == (100,)
+
+
+def test_spiking_learners_example(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)                      # the example writes a checkpoint
+    code = blocks()[5]
+    assert "max_iter=20" in code and "max_iter=10" in code
+    ns = {}
+    exec(code.replace("max_iter=20", "max_iter=2").replace("max_iter=10", "max_iter=2"), ns)
+    assert ns["spc"].score(ns["X_test"], ns["y_test"]) > 0.7
+    assert ns["eqs"].score(ns["X_test"], ns["y_test"]) > 0.8
+    assert len(ns["eqs"].history_["accuracy"]) == 2
+    back = ns["EqSpike"].load(tmp_path / "eqspike.npz")
+    np.testing.assert_array_equal(back.predict(ns["X_test"]), ns["eqs"].predict(ns["X_test"]))
+
+
+def test_lava_example_gives_the_spikes_neuromorph_predicted():
+    import neuromorph as nm
+
+    net = nm.Network(dt=0.5, seed=3)
+    inp = net.poisson(40, rate=60.0)
+    out = net.lif(20, tau_m=10.0, v_th=-55.0, tau_syn_exc=4.0, tau_syn_inh=4.0)
+    net.connect(inp, out, p=0.5, w=nm.uniform(0.0, 6.0))
+    ns = {"net": net}
+    exec(blocks()[6], ns)
+    res, mon = ns["res"], ns["mon"]
+    assert mon.num_spikes > 50 and type(res.monitors[0]) is type(mon)
+    np.testing.assert_array_equal(res.monitors[0].steps, mon.steps)
+    np.testing.assert_array_equal(res.monitors[0].i, mon.i)
