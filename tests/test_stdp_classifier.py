@@ -54,8 +54,8 @@ def test_learned_receptive_fields_look_like_digits(small_fit, digits):
                      for k in labelled])
     agree = np.mean(np.argmax(corr, axis=1) == clf.neuron_labels_[labelled])
     assert agree > 0.6, agree
-    # weights were normalised after every sample
-    np.testing.assert_allclose(W.sum(axis=0), 300.0)
+    # weights were normalised (L2 norm 40 mV by default) after every sample
+    np.testing.assert_allclose(np.linalg.norm(W, axis=0), 40.0, rtol=1e-3)
     # homeostasis: thresholds rose, most neurons took part
     assert clf.theta_.mean() > 0 and np.mean(clf.theta_ > 0) > 0.5
 
@@ -85,6 +85,17 @@ def test_same_seed_same_model(digits):
     np.testing.assert_array_equal(a.theta_, b.theta_)
 
 
+def test_l1_normalisation_fixes_the_weight_sum(digits):
+    """norm="l1" is Diehl & Cook's fixed sum (default total 0.15625 n_inputs w_max)."""
+    X_tr, _, y_tr, _ = digits
+    clf = STDPClassifier(n_neurons=8, norm="l1", t_present=100.0, t_rest=50.0,
+                         t_readout=100.0, random_state=0).fit(X_tr[:30], y_tr[:30])
+    np.testing.assert_allclose(clf.weights_.sum(axis=0), 300.0)
+    l2 = STDPClassifier(n_neurons=8, w_total=25.0, t_present=100.0, t_rest=50.0,
+                        random_state=0).fit(X_tr[:30], y_tr[:30])
+    np.testing.assert_allclose(np.linalg.norm(l2.weights_, axis=0), 25.0, rtol=1e-3)
+
+
 def test_intensity_is_raised_when_too_few_spikes(digits):
     """A too-weak input makes the network repeat the sample at a higher rate."""
     X_tr, _, y_tr, _ = digits
@@ -111,6 +122,8 @@ def test_network_is_the_event_driven_core(digits):
     (dict(max_rate=2500.0), ValueError), (dict(progress="yes"), TypeError),
     (dict(random_state="a"), TypeError), (dict(v_th=-70.0), ValueError),
     (dict(w_total=0.0), ValueError), (dict(x_tar=-0.1), ValueError),
+    (dict(norm="l3"), ValueError), (dict(t_readout=0.0), ValueError),
+    (dict(t_readout=100.3), ValueError),
 ])
 def test_bad_parameters(kw, err):
     X = np.random.default_rng(0).random((4, 6))
