@@ -35,11 +35,12 @@ def small_fit(digits):
     return clf, X_te, y_te
 
 
-def test_scaled_down_digits_accuracy_above_70_percent(small_fit):
+def test_scaled_down_digits_accuracy_above_80_percent(small_fit):
     clf, X_te, y_te = small_fit
     acc = clf.score(X_te, y_te)
-    # chance is 10 %; the issue's bar for the scaled-down run is 70 %
-    assert acc > 0.70, acc
+    # chance is 10 %; the issue's bar for the scaled-down run is 70 %. Measured (one
+    # pass, seed 0): 0.839 (seeds 1, 2: 0.850, 0.844); ~20 s for fit + score
+    assert acc > 0.80, acc
 
 
 def test_learned_receptive_fields_look_like_digits(small_fit, digits):
@@ -157,14 +158,14 @@ def test_stdp_window_experiment_matches_analytic(tmp_path):
 
 @pytest.mark.slow
 def test_full_size_digits_five_seeds(digits):
-    """100 excitatory neurons, default settings (two passes), seeds 0-4 (~2 min).
+    """100 excitatory neurons, default settings (two passes), seeds 0-4 (~4 min).
 
-    Measured: 0.81 +- 0.005 (experiments/results/diehl_cook_digits). The issue's target
-    is 85 %; this test guards the measured level, not the target."""
+    Measured: 0.866 +- 0.010, per seed 0.864 0.881 0.872 0.850 0.864
+    (experiments/results/diehl_cook_digits); the issue's target is 85 %."""
     X_tr, X_te, y_tr, y_te = digits
     accs = [STDPClassifier(random_state=s).fit(X_tr, y_tr).score(X_te, y_te)
             for s in range(5)]
-    assert np.mean(accs) > 0.78 and min(accs) > 0.75, accs
+    assert np.mean(accs) >= 0.85 and min(accs) > 0.83, accs
 
 
 def test_mnist_idx_loader_of_the_experiment(tmp_path):
