@@ -13,7 +13,7 @@ grids ``receptive_fields_<n>.png/.svg`` and ``accuracy_vs_samples.png/.svg``.
 
 Run::
 
-    python experiments/diehl_cook_digits.py                 # digits, 5 seeds, ~10 min
+    python experiments/diehl_cook_digits.py                 # digits, 5 seeds, ~7 min
     python experiments/diehl_cook_digits.py --quick         # ~1 min
     python experiments/diehl_cook_digits.py --data-dir ~/mnist --n-train 10000
 """
