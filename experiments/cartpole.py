@@ -20,6 +20,13 @@ if the pole's "danger" ``|theta| / 0.21 + |theta_dot| / 2`` decreased during the
 into a reward-prediction error. The eligibility traces (``tau_elig`` ~ one step) credit
 the synapses that drove the chosen action.
 
+Limits (measured, 5 seeds): the training episode length plateaus at ~170-180 steps
+after ~50 episodes, and most test episodes end with the cart leaving the track, not
+the pole falling. The shaped reward sees only the pole; a one-step reward for keeping
+the cart central would teach the wrong sign (to bring the cart back the controller must
+first push it outwards to tilt the pole inwards), so this needs credit assignment over
+many steps (a slower dopamine signal or a learned critic), which this agent does not have.
+
 Writes into ``--out`` (default ``experiments/results/cartpole/``):
 ``learning_curve.png/.svg`` (episode length during training and in the frozen test),
 ``metrics.json`` (per seed and mean +- std over seeds: mean episode length over the
@@ -100,8 +107,15 @@ def danger(obs):
     return abs(obs[2]) / 0.21 + abs(obs[3]) / 2.0
 
 
-def run_episode(agent, env, seed, learn, max_steps=500):
-    """One episode; returns its length (steps)."""
+def end_reason(obs, terminated):
+    """Why an episode ended: the cart left the track, the pole fell, or the time limit."""
+    if not terminated:
+        return "time_limit"
+    return "cart_out" if abs(obs[0]) > 2.4 else "pole_fell"
+
+
+def run_episode(agent, env, seed, learn, max_steps=500, info=None):
+    """One episode; returns its length (steps) and, in ``info["end"]``, why it ended."""
     obs, _ = env.reset(seed=int(seed))
     agent.encode(obs)
     agent.reset_actors()
@@ -118,6 +132,7 @@ def run_episode(agent, env, seed, learn, max_steps=500):
         agent.encode(obs)
         agent.reset_actors()
         if terminated or truncated or state["steps"] >= max_steps:
+            state["end"] = end_reason(obs, terminated)
             raise StopIteration
 
     try:
@@ -128,6 +143,8 @@ def run_episode(agent, env, seed, learn, max_steps=500):
     agent.net.run(agent.dt)
     agent.spikes.i  # consolidate
     agent._seen = agent.spikes.num_spikes
+    if info is not None:
+        info["end"] = state.get("end", "time_limit")
     return state["steps"]
 
 
@@ -145,13 +162,18 @@ def run_seed(seed, n_train, n_test, log=print):
             log(f"seed {seed}, episode {ep + 1}: mean length of last 20 = "
                 f"{np.mean(train[-20:]):.1f}")
     t_train = time.perf_counter() - t0
-    test = [run_episode(agent, env, seed=10**6 + seed * 1000 + k, learn=False)
-            for k in range(n_test)]
+    test, ends = [], []
+    for k in range(n_test):
+        info = {}
+        test.append(run_episode(agent, env, seed=10**6 + seed * 1000 + k, learn=False,
+                                info=info))
+        ends.append(info["end"])
     return dict(
         seed=seed, train_episodes=n_train, test_episodes=n_test,
         train_mean_length_last_100=float(np.mean(train[-100:])),
         test_mean_length=float(np.mean(test)), test_median_length=float(np.median(test)),
         test_fraction_500=float(np.mean(np.asarray(test) >= 500)),
+        test_end_reasons={e: ends.count(e) for e in ("cart_out", "pole_fell", "time_limit")},
         reached_target=bool(np.mean(test) >= 195.0),
         train_lengths=[int(v) for v in train], test_lengths=[int(v) for v in test],
         wall_time_train_s=t_train, wall_time_total_s=time.perf_counter() - t0,
@@ -172,6 +194,8 @@ def aggregate(runs):
                                                      for v in r["test_lengths"]])),
         train_mean_length_last_100_per_seed=[r["train_mean_length_last_100"] for r in runs],
         seeds_reaching_target=int(np.sum(tm >= 195.0)),
+        test_end_reasons={e: int(sum(r["test_end_reasons"][e] for r in runs))
+                          for e in ("cart_out", "pole_fell", "time_limit")},
         target_mean_length=195.0, reached_target=bool(tm.mean() >= 195.0),
         wall_time_total_s_per_seed=[r["wall_time_total_s"] for r in runs],
         per_seed=runs,
@@ -202,7 +226,11 @@ def plot(runs, path):
         bx.plot([j - 0.35, j + 0.35], [tm[j]] * 2, color=c, lw=2.5)
     bx.axhline(195, color="k", ls=":", lw=1)
     bx.set_xticks(range(len(runs)), [str(r["seed"]) for r in runs])
-    bx.set_xlabel("seed")
+    ends = {e: sum(r.get("test_end_reasons", {}).get(e, 0) for r in runs)
+            for e in ("cart_out", "pole_fell", "time_limit")}
+    bx.set_xlabel(f"seed\n(test episodes ended: cart off track {ends['cart_out']}, "
+                  f"pole fell {ends['pole_fell']}, 500 steps {ends['time_limit']})",
+                  fontsize=8)
     bx.set_ylabel("test episode length (bar: mean of 100)")
     sd = tm.std(ddof=1) if len(tm) > 1 else 0.0
     bx.set_title(f"Test, learning off: {tm.mean():.0f} $\\pm$ {sd:.0f}", fontsize=9)
