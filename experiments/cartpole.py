@@ -17,10 +17,13 @@ a tie), steps the environment, delivers a phasic reward and sets the sensor curr
 the new state. The reward is shaped from the observed state, not from the policy: ``+1``
 if the pole's "danger" ``|theta| / 0.21 + |theta_dot| / 2`` decreased during the step,
 ``-1`` if it increased, ``-1`` when the episode fails; a running-mean baseline turns it
-into a reward-prediction error. The eligibility traces (``tau_elig`` ~ one step) credit
-the synapses that drove the chosen action.
+into a reward-prediction error. The eligibility traces (``tau_elig`` = 100 ms, five
+steps) credit the synapses that drove the last few actions. (With a one-step trace,
+20 ms, and 16 bins per variable the last 100 training episodes averaged 169-179
+steps instead of 181-190 on seeds 0-4, and the test means were 229.6 +- 48.5 with
+seed 3 at 187.8, against 226.1 +- 16.9 with every seed >= 205 now.)
 
-Limits (measured, 5 seeds): the training episode length plateaus at ~170-180 steps
+Limits (measured, 5 seeds): the training episode length plateaus below 200 steps
 after ~50 episodes, and most test episodes end with the cart leaving the track, not
 the pole falling. The shaped reward sees only the pole; a one-step reward for keeping
 the cart central would teach the wrong sign (to bring the cart back the controller must
@@ -36,7 +39,7 @@ last training episodes and over 100 test episodes with learning switched off) an
 Usage::
 
     python experiments/cartpole.py             # seeds 0-4, each 300 training + 100 test
-                                               # episodes (~5 min per seed)
+                                               # episodes (~1.5-3 min per seed)
     python experiments/cartpole.py --seed 2    # one seed
     python experiments/cartpole.py --quick     # seed 0, 60 + 20 episodes
 
@@ -58,7 +61,7 @@ RANGES = np.array([[-2.4, 2.4], [-2.0, 2.0], [-0.21, 0.21], [-2.0, 2.0]])
 class SpikingAgent:
     """Sensors -> (R-STDP) -> two competing actor groups; see the module docstring."""
 
-    def __init__(self, n_bins=16, n_actor=10, t_step=20.0, dt=0.5, lr=0.02, tau_elig=20.0,
+    def __init__(self, n_bins=24, n_actor=10, t_step=20.0, dt=0.5, lr=0.02, tau_elig=100.0,
                  baseline_rate=0.05, noise_rate=100.0, seed=0):
         self.n_bins, self.n_actor, self.t_step, self.dt = n_bins, n_actor, t_step, dt
         self.rng = np.random.default_rng(seed)
