@@ -1,4 +1,5 @@
-"""Checkpoint files of the layered spiking estimators (CSDP, EqSpike, ...).
+"""Checkpoint files and shared estimator plumbing of the layered spiking learners
+(CSDP, SpikingPC, EqSpike).
 
 A checkpoint is an ``.npz`` archive: one ``meta`` entry holding a JSON object (UTF-8
 bytes; it carries a ``"format"`` tag such as ``"neuromorph.CSDP/1"``) and any number of
@@ -10,22 +11,35 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
+import os
 import zipfile
 
 import numpy as np
 
+from .layers import check_unit_range
 
-def params_for_json(params, drop=("random_state",)):
-    """``get_params()`` made JSON-safe: tuples as lists, infinities as ``"inf"``."""
+
+def _plain(v):
+    """NumPy scalars as Python numbers, tuples as lists, infinities as ``"inf"``."""
+    if isinstance(v, (tuple, list)):
+        return [_plain(x) for x in v]
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def params_for_json(params):
+    """``get_params()`` made JSON-safe; a ``random_state`` that is not an int (a
+    Generator) is stored as ``None`` (the generator's state is saved separately)."""
     out = {}
     for k, v in params.items():
-        if k in drop:
-            continue
-        if isinstance(v, tuple):
-            v = list(v)
-        if isinstance(v, float) and math.isinf(v):
-            v = "inf" if v > 0 else "-inf"
-        out[k] = v
+        if k == "random_state" and not (isinstance(v, numbers.Integral)
+                                        and not isinstance(v, bool)):
+            v = None
+        out[k] = _plain(v)
     return out
 
 
@@ -43,9 +57,21 @@ def params_from_json(params, tuples=()):
 
 
 def write_checkpoint(path, meta, arrays):
-    """Write ``meta`` (a JSON-serialisable dict with a ``"format"`` key) and ``arrays``."""
-    with open(path, "wb") as f:
-        np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    """Write ``meta`` (a JSON-serialisable dict with a ``"format"`` key) and ``arrays``.
+
+    Atomic: everything is encoded first and written to a temporary file that replaces
+    ``path`` only when complete, so a failed save leaves an existing file untouched.
+    """
+    payload = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    path = os.fspath(path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=payload, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def read_checkpoint(path, fmt, name):
@@ -72,8 +98,11 @@ def read_checkpoint(path, fmt, name):
 
 
 class CheckpointMixin:
-    """``save`` / ``load`` of a layered spiking estimator (parameters, ``weights_``,
-    history; optimiser state starts fresh after loading).
+    """What the layered spiking estimators share on top of ``RateClassifier``: ``save`` /
+    ``load`` (parameters, ``weights_``, history, the training generator's state and the
+    evaluation seed; optimiser state starts fresh after loading), an evaluation stream
+    of input spikes separate from training (``eval_seed_``), and data checks in ``fit`` /
+    ``partial_fit`` before any state changes.
 
     Subclasses set ``_checkpoint_format`` (e.g. ``"neuromorph.CSDP/1"``) and
     ``_fitted_attr`` (the attribute a fitted model has), and may extend
@@ -95,6 +124,43 @@ class CheckpointMixin:
     def _restore_checkpoint(self, meta, arrays):
         pass
 
+    # -- evaluation stream: predictions never touch the training generator ---------------
+    def _new_eval_seed(self):
+        """Seed of the input spikes used by ``predict``/``score``/``simulate``: derived
+        from an int ``random_state`` (without drawing from the training generator), else
+        fresh entropy. Saved in checkpoints."""
+        rs = self.random_state
+        if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
+            return int(np.random.SeedSequence([int(rs), 0xE1A1]).generate_state(1, np.uint64)[0])
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+
+    def _eval_rng(self):
+        """A fresh generator of the evaluation stream (same spikes at every call)."""
+        return np.random.default_rng(self.eval_seed_)
+
+    # -- data checks before any state changes --------------------------------------------
+    def _precheck_X(self, X):
+        """Range check of training data before ``fit``/``partial_fit`` builds or changes
+        anything (``validate_data`` reports other problems, also before any work)."""
+        try:
+            arr = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError):
+            return
+        if arr.ndim == 2 and arr.size and np.all(np.isfinite(arr)):
+            check_unit_range(arr, type(self).__name__)
+
+    def fit(self, X, y):
+        """Train from scratch for ``max_iter`` epochs (X in [0, 1])."""
+        self._check_params()
+        self._precheck_X(X)
+        return super().fit(X, y)
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y), continuing from the current state (see ``fit``)."""
+        self._check_params()
+        self._precheck_X(X)
+        return super().partial_fit(X, y, classes=classes)
+
     def save(self, path):
         """Write parameters, weights, history (and model-specific state) to ``.npz``."""
         from sklearn.utils.validation import check_is_fitted
@@ -104,7 +170,8 @@ class CheckpointMixin:
                 "params": params_for_json(self.get_params()),
                 "classes": self.classes_.tolist(), "n_features": int(self.n_features_in_),
                 "history": self.history_, "n_iter": int(self.n_iter_),
-                **self._checkpoint_meta()}
+                "eval_seed": int(self.eval_seed_),
+                "rng_state": self._rng.bit_generator.state, **self._checkpoint_meta()}
         arrays = {f"w_{k}": v for k, v in self.weights_.items()}
         arrays.update(self._checkpoint_arrays())
         write_checkpoint(path, meta, arrays)
@@ -137,6 +204,8 @@ class CheckpointMixin:
                                      f"or non-finite values")
                 W[...] = a  # in place: views of the weights (tied, transposed) follow
             model._restore_checkpoint(meta, data)
+            model.eval_seed_ = int(meta["eval_seed"])
+            model._rng.bit_generator.state = meta["rng_state"]  # training continues exactly
             model.history_ = meta["history"]
             model.n_iter_ = int(meta["n_iter"])
         except (KeyError, TypeError) as err:

@@ -249,6 +249,7 @@ class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff
         self.recon_ = np.zeros((sizes[0], n_features)) if self.reconstruction else None
         self._opt = make_optimizer(self.optimizer, self._lr, self.momentum)
         self._encoder = BernoulliEncoder(1.0)
+        self.eval_seed_ = self._new_eval_seed()
 
     @property
     def weights_(self):
@@ -385,7 +386,8 @@ class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff
         record : bool
             Also return per-step spikes of every layer and goodness logits.
         rng : numpy Generator or None
-            Generator of the input spikes; default: the model's own.
+            Generator of the input spikes; default: a fresh one seeded with
+            ``eval_seed_`` (the stream ``predict`` uses; training is not affected).
 
         Returns
         -------
@@ -395,7 +397,7 @@ class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff
         """
         check_is_fitted(self, "syn_")
         X = self._check_X(X)
-        rng = self._rng if rng is None else rng
+        rng = self._eval_rng() if rng is None else rng
         C = len(self.classes_)
         n = len(X)
         if self.mode == "supervised":
@@ -427,9 +429,10 @@ class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff
     def _scores(self, X, batch_size=500):
         """Label-layer spike counts over the window (+ a tie-break < 1 from the summed drive)."""
         _check_range(X)
+        rng = self._eval_rng()
         parts = []
         for s in range(0, len(X), batch_size):
-            r = self.simulate(X[s:s + batch_size])
+            r = self.simulate(X[s:s + batch_size], rng=rng)
             parts.append(count_scores(r["counts"], r["drive"]))
         return np.vstack(parts)
 
@@ -442,8 +445,9 @@ class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff
         self._reset(len(X))
         ylab = np.zeros((len(X), len(self.classes_) if self.mode == "supervised" else 0))
         acc = np.zeros_like(X)
+        rng = self._eval_rng()
         for _ in range(self.n_steps):
-            self._step(self._encoder(X, self._rng), ylab)
+            self._step(self._encoder(X, rng), ylab)
             acc += self.layers_[0].x @ self.recon_
         return acc / self.n_steps
 

@@ -182,27 +182,6 @@ class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="
             self._lrs = (_checks.positive("learning_rate", lr),) * n_layers
         self._check_training_params()
 
-    def _precheck_X(self, X):
-        """Range check of the training data before any state is built (see ``fit``)."""
-        try:
-            arr = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError):
-            return  # validate_data gives the proper message
-        if arr.ndim == 2 and arr.size and np.all(np.isfinite(arr)):
-            check_unit_range(arr, "EqSpike")
-
-    def fit(self, X, y):
-        """Train from scratch for ``max_iter`` epochs (X in [0, 1]: rates of the input units)."""
-        self._check_params()
-        self._precheck_X(X)
-        return super().fit(X, y)
-
-    def partial_fit(self, X, y, classes=None):
-        """One epoch over (X, y), continuing from the current state (see ``fit``)."""
-        self._check_params()
-        self._precheck_X(X)
-        return super().partial_fit(X, y, classes=classes)
-
     def _check_X(self, X):
         return check_unit_range(self._validated(X), "EqSpike")
 
@@ -226,6 +205,7 @@ class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="
         self.b_ = [np.full(n, float(self.bias_init)) for n in sizes[1:]]
         self._opts = [make_optimizer(self.optimizer, lr, self.momentum) for lr in self._lrs]
         self._encoder = BernoulliEncoder(self._rho_step)
+        self.eval_seed_ = self._new_eval_seed()
 
     @property
     def weights_(self):
@@ -338,7 +318,7 @@ class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="
             positive sign of β).
         """
         check_is_fitted(self, "up_")
-        rng = self._rng if rng is None else rng
+        rng = self._eval_rng() if rng is None else rng
         rho0, _ = self._free_phase(X, rng)
         if self.nudging == "random_sign":  # the expected direction: β > 0
             return self._nudged_phase(X, Y, rho0, float(self.beta), rng)[0]
@@ -407,7 +387,8 @@ class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="
         record : bool
             Also return per-step spikes of every layer and output rates.
         rng : numpy Generator or None
-            Generator of the input spikes; default: the model's own.
+            Generator of the input spikes; default: a fresh one seeded with
+            ``eval_seed_`` (the stream ``predict`` uses; training is not affected).
 
         Returns
         -------
@@ -417,7 +398,7 @@ class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="
         """
         check_is_fitted(self, "up_")
         X = self._check_X(X)
-        rng = self._rng if rng is None else rng
+        rng = self._eval_rng() if rng is None else rng
         n_steps = self.n_free + (0 if labels is None else self.n_nudge)
         Y = None if labels is None else self._one_hot(np.asarray(labels))
         self._reset(X)
@@ -445,9 +426,10 @@ class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="
     def _scores(self, X, batch_size=500):
         """Free-phase output rates (+ a tie-break < 0.01 from the output drive)."""
         check_unit_range(X, "EqSpike")
+        rng = self._eval_rng()
         parts = []
         for s in range(0, len(X), batch_size):
-            rho0, drive = self._free_phase(X[s:s + batch_size], self._rng)
+            rho0, drive = self._free_phase(X[s:s + batch_size], rng)
             parts.append(_scores(rho0[-1], drive))
         return np.vstack(parts)
 

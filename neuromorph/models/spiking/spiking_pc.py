@@ -401,10 +401,6 @@ class SpikingPC(CheckpointMixin, RateClassifier, family=Family.SEL_DR, checklist
                 norms = np.sqrt((M ** 2).sum(axis=1, keepdims=True))
                 M *= np.minimum(1.0, self.max_norm / np.maximum(norms, 1e-12))
 
-    def _eval_rng(self):
-        """A fresh generator for inference windows (same seed every call)."""
-        return np.random.default_rng(self.eval_seed_)
-
     def update_directions(self, X, Y, rng=None):
         """Window-averaged two-factor directions (ascent) for a batch, without learning.
 
@@ -502,9 +498,3 @@ class SpikingPC(CheckpointMixin, RateClassifier, family=Family.SEL_DR, checklist
     # ------------------------------------------------------------------ checkpoints
     _checkpoint_format = _FORMAT
     _fitted_attr = "W_"
-
-    def _checkpoint_meta(self):
-        return {"eval_seed": self.eval_seed_}
-
-    def _restore_checkpoint(self, meta, arrays):
-        self.eval_seed_ = int(meta["eval_seed"])
