@@ -209,8 +209,9 @@ def loihi_stdp_fixed(pre, post, w0, rule, n_steps, *, dt=1.0, trace_impulse=16, 
     the same pre and post spike trains and ``rng_seed`` it returns the same integer
     weights as Lava, bit for bit (``tests/test_lava_learning.py``), without Lava. Per
     step ``s``, with ``I = trace_impulse`` and one uniform random number per step for
-    all trace decays and one for all weight roundings (Lava's generators, seeded
-    ``rng_seed`` .. ``rng_seed + 3`` and 2)::
+    the pre traces, one for the post traces and one for all weight roundings (Lava's
+    generators: seeded ``rng_seed`` and ``rng_seed + 2`` for the traces, and always 2,
+    Lava's default, for the weights)::
 
         X <- floor(X e^{-dt/tau}) + [r_s < frac(X e^{-dt/tau})] + I [spike], at most 127
         W <- W + (a_minus/I) x0 (Y - Y2) + (a_plus/I) y0 X      (exact, in 2**-7 units)
@@ -250,10 +251,25 @@ def loihi_stdp_fixed(pre, post, w0, rule, n_steps, *, dt=1.0, trace_impulse=16, 
             or rule.pairing != "all_to_all" or rule.x_tar:
         raise ValueError("rule must be an additive, all-to-all STDP without x_tar")
     w0 = np.asarray(w0, dtype=float)
+    if w0.ndim != 2:
+        raise ValueError(f"w0 must be a 2-D (n_pre, n_post) array, got shape {w0.shape}")
     if np.any(w0 != np.rint(w0)) or np.abs(w0).max(initial=0) > 255 or w0.min(initial=0) < 0 \
             < w0.max(initial=0):
         raise ValueError("w0 must hold integers of one sign in [-255, 255]")
     n_pre, n_post = w0.shape
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+    if isinstance(trace_impulse, bool) or not isinstance(trace_impulse, (int, np.integer)) \
+            or not 1 <= trace_impulse <= 127:
+        raise ValueError(f"trace_impulse must be an integer in [1, 127], got {trace_impulse!r}")
+    if isinstance(rng_seed, bool) or not isinstance(rng_seed, (int, np.integer)) or rng_seed < 0:
+        raise ValueError(f"rng_seed must be a non-negative integer, got {rng_seed!r}")
+    for which, (steps, idx), n in (("pre", pre, n_pre), ("post", post, n_post)):
+        steps, idx = np.asarray(steps), np.asarray(idx)
+        if steps.shape != idx.shape or (steps.size and (
+                steps.min() < 0 or steps.max() >= n_steps or idx.min() < 0 or idx.max() >= n)):
+            raise ValueError(f"{which} spikes must be (steps, indices) of equal length with "
+                             f"steps in [0, {n_steps - 1}] and indices in [0, {n - 1}]")
     imp = int(trace_impulse)
 
     def scale(a):  # Lava's literal: s_mant * 2**s_exp, applied as << (s_exp + 7)

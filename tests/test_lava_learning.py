@@ -138,6 +138,9 @@ def test_unmappable_learning_raises_naming_the_projection():
          r"'plastic': a_minus / trace_impulse 16 = -0.5625 is not m \* 2\*\*e"),
         (net_with(nm.STDP(a_plus=2.0**-5, a_minus=-0.25, w_max=10.0), w=3.0),
          dict(learning="fixed"), r"a_plus / trace_impulse 16 = 0.001953125 is not"),
+        (net_with(nm.STDP(a_plus=1.0, a_minus=-1.0, w_min=0.0, w_max=10.0), w=3.0),
+         dict(learning="fixed"), r"'plastic': fixed-point learning clips excitatory weights "
+                                 r"to \[0, 255\].*got \[0.0, 10.0\]"),
         (net_with(nm.TripletSTDP()), dict(learning="fixed"),
          "'plastic': TripletSTDP is exported in floating point only"),
     ]
@@ -188,6 +191,19 @@ def test_fixed_point_replay_without_lava_inhibitory_and_checks():
         loihi_stdp_fixed(pre, post, np.array([[-1.0, 2.0]]), rule, 20)
     with pytest.raises(ValueError, match="additive, all-to-all"):
         loihi_stdp_fixed(pre, post, w0, nm.STDP(pairing="nearest"), 20)
+    for args, kw, match in [((pre, post, w0[0], rule, 20), {}, "2-D"),
+                            ((pre, post, w0, rule, 0), {}, "n_steps"),
+                            ((pre, post, w0, rule, 20), dict(trace_impulse=0), "trace_impulse"),
+                            ((pre, post, w0, rule, 20), dict(trace_impulse=200), "trace_impulse"),
+                            ((pre, post, w0, rule, 20), dict(rng_seed=-1), "rng_seed"),
+                            (((np.array([-1]), np.array([0])), post, w0, rule, 20), {},
+                             r"pre spikes .* steps in \[0, 19\]"),
+                            ((pre, (np.array([20]), np.array([0])), w0, rule, 20), {},
+                             "post spikes"),
+                            ((pre, (np.array([3]), np.array([1])), w0, rule, 20), {},
+                             r"indices in \[0, 0\]")]:
+        with pytest.raises(ValueError, match=match):
+            loihi_stdp_fixed(*args, **kw)
 
 
 @pytest.mark.parametrize("kw", [
@@ -287,7 +303,7 @@ def test_float_stdp_soft_bounds_and_target_trace_map_exactly(kw):
 
 def test_fixed_point_inhibitory_weights_replay_bit_for_bit():
     n_pre, n_post, n_steps = 10, 4, 300
-    rule = nm.STDP(tau_pre=8.0, tau_post=8.0, a_plus=2.0, a_minus=-1.0, w_min=-40.0,
+    rule = nm.STDP(tau_pre=8.0, tau_post=8.0, a_plus=2.0, a_minus=-1.0, w_min=-255.0,
                    w_max=0.0)
     w0 = -np.random.default_rng(3).integers(5, 30, (n_pre, n_post)).astype(float)
     net, pl, teach, post, _ = _teacher_forced(9, n_pre, n_post, n_steps, rule, w0, rate=0.06,

@@ -515,6 +515,13 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
     per = f" / trace_impulse {impulse}"
     am = _pow2_literal(f"projection {name!r}: a_minus{per}", rule.a_minus / impulse)
     ap = _pow2_literal(f"projection {name!r}: a_plus{per}", rule.a_plus / impulse)
+    inhibitory = proj.n_synapses and w.max() <= 0 and w.min() < 0
+    bounds = (-255.0, 0.0) if inhibitory else (0.0, 255.0)
+    if (rule.w_min, rule.w_max) != bounds:
+        raise UnsupportedFeature(
+            f"projection {name!r}: fixed-point learning clips {'inhibitory' if inhibitory else 'excitatory'} "
+            f"weights to [{bounds[0]:g}, {bounds[1]:g}] (Lava's 8-bit weights); set the rule's "
+            f"w_min, w_max to these, got [{rule.w_min}, {rule.w_max}]")
     return f"({am})*x0*y1 - ({am})*x0*y2 + ({ap})*y0*x1"
 
 
@@ -790,7 +797,8 @@ RULE_SUPPORT = (
     ("STDP all-to-all, additive, x_tar = 0", "fixed point", "approximate",
      "same rule on integer traces (impulse trace_impulse, 7 bits) and 8-bit weights; "
      "stochastic rounding of trace decay and weight change (unbiased, rng_seed); weights "
-     "of one sign, clipped to [0, 255]; amplitudes / trace_impulse of the form m * 2**e "
+     "of one sign, clipped to [0, 255] (rule bounds must be w_min = 0, w_max = 255; "
+     "inhibitory -255, 0); amplitudes / trace_impulse of the form m * 2**e "
      "(abs(m) <= 7, -7 <= e <= 8); neuromorph.loihi.loihi_stdp_fixed replays it bit for "
      "bit"),
     ("R-STDP all-to-all, additive or multiplicative, phasic or dopamine concentration",
