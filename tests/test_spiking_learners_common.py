@@ -75,3 +75,14 @@ def test_checkpoint_continues_training_exactly_and_failed_save_keeps_the_file(na
         est.save(path)
     assert path.read_bytes() == good                       # ... and the old file survives
     assert list(tmp_path.iterdir()) == [path]              # no temporary file left behind
+
+
+@pytest.mark.parametrize("name", TINY)
+def test_simulate_rejects_unknown_or_misshaped_labels(name, data):
+    Xtr, Xte, ytr, _ = data
+    est = TINY[name]().fit(Xtr[ytr < 9], ytr[ytr < 9])    # class 9 never seen
+    est.simulate(Xte[:4], labels=np.array([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match="not seen at fit time: \\[9\\]"):
+        est.simulate(Xte[:4], labels=np.array([0, 1, 2, 9]))
+    with pytest.raises(ValueError, match="one entry per row"):
+        est.simulate(Xte[:4], labels=np.array([0, 1]))

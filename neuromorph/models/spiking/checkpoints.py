@@ -138,6 +138,17 @@ class CheckpointMixin:
         """A fresh generator of the evaluation stream (same spikes at every call)."""
         return np.random.default_rng(self.eval_seed_)
 
+    def _simulation_labels(self, labels, n):
+        """``labels`` given to ``simulate``: ``None``, or ``n`` labels from ``classes_``."""
+        if labels is None:
+            return None
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"labels must have one entry per row of X ({n}), got shape "
+                             f"{labels.shape}")
+        self._check_labels(labels)
+        return labels
+
     # -- data checks before any state changes --------------------------------------------
     def _precheck_X(self, X):
         """Range check of training data before ``fit``/``partial_fit`` builds or changes

@@ -400,6 +400,7 @@ class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff
         rng = self._eval_rng() if rng is None else rng
         C = len(self.classes_)
         n = len(X)
+        labels = self._simulation_labels(labels, n)  # checked in both modes
         if self.mode == "supervised":
             ylab = (np.zeros((n, C)) if labels is None else
                     np.eye(C)[np.searchsorted(self.classes_, labels)])

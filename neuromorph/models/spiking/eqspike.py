@@ -137,7 +137,8 @@ class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="
     Attributes
     ----------
     history_ : dict
-        Per epoch: ``loss`` (mean ½‖ρ^{L,0} − y‖² at the end of the free phase),
+        Per epoch: ``loss`` (mean ½‖ρ^{L,0} − y‖², ρ^{L,0} the output rates averaged over
+        the second half of the free phase),
         ``accuracy`` (training accuracy of the free phase), ``rate_hidden`` (mean
         hidden rate in Hz, free phase), ``delta_rate`` (mean |ρ^β − ρ^0| of the output
         layer: how strongly the nudge acts).
@@ -399,6 +400,7 @@ class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="
         check_is_fitted(self, "up_")
         X = self._check_X(X)
         rng = self._eval_rng() if rng is None else rng
+        labels = self._simulation_labels(labels, len(X))
         n_steps = self.n_free + (0 if labels is None else self.n_nudge)
         Y = None if labels is None else self._one_hot(np.asarray(labels))
         self._reset(X)

@@ -473,6 +473,7 @@ class SpikingPC(CheckpointMixin, RateClassifier, family=Family.SEL_DR, checklist
         check_is_fitted(self, "W_")
         X = self._check_X(X)
         Y = None
+        labels = self._simulation_labels(labels, len(X))
         if labels is not None and self.mode == "supervised":
             Y = np.eye(len(self.classes_))[np.searchsorted(self.classes_, labels)]
         return self._window(X, Y, rng=self._eval_rng() if rng is None else rng, record=record)
