@@ -140,6 +140,11 @@ def test_bad_input(small_fit):
         clf.fit(np.ones((4, 3)), [0, 1, 0])
     with pytest.raises(ValueError):
         clf.fit(np.ones((4, 3)), [0.5, 1.2, 0.1, 3.3])  # continuous targets
+    X6 = np.random.default_rng(0).random((4, 6))
+    for kw in (dict(w_total=80.0), dict(w_total=200.0, norm="l1")):
+        # 6 inputs, w_max 30 mV: the largest L2 norm is 73.5 mV, the largest sum 180 mV
+        with pytest.raises(ValueError, match="cannot be reached"):
+            STDPClassifier(n_neurons=3, **kw).fit(X6, [0, 1, 0, 1])
     fitted, X_te, _ = small_fit
     with pytest.raises(ValueError):
         fitted.predict(X_te[:, :10])  # wrong number of features

@@ -341,8 +341,13 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, reset=True, dtype=np.float64)
         check_classification_targets(y)
         self._check_range(X)
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
         n, n_inputs = X.shape
+        reach = self.w_max * (np.sqrt(n_inputs) if self.norm == "l2" else n_inputs)
+        if self._total(n_inputs) >= reach:
+            raise ValueError(f"w_total = {self._total(n_inputs):g} mV cannot be reached: with "
+                             f"{n_inputs} inputs and w_max = {self.w_max:g} mV the largest "
+                             f"{self.norm.upper()} norm of a neuron's weights is {reach:g} mV")
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
         rng = np.random.default_rng(self.random_state)
         seed = int(rng.integers(2**31))
         net, inp, exc, proj, spikes = self.build_network(n_inputs, seed)
