@@ -116,6 +116,9 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         reward-prediction error of that answer: a class that is usually right gets a
         small reward and a large penalty, so it stops claiming the ambiguous samples
         of a class that is often wrong, whose rare right answers get a large reward).
+        A trial with no output spike has no answered class: it is punished with the
+        raw -1 (no baseline), which is milder than a wrong answer of a class whose
+        running mean is positive; silent trials are rare once homeostasis acts.
     drive : float
         With ``w_max=None``: initial mean input drive as a multiple of the gap from rest
         to threshold.
