@@ -104,6 +104,12 @@ class CheckpointMixin:
     of input spikes separate from training (``eval_seed_``), and data checks in ``fit`` /
     ``partial_fit`` before any state changes.
 
+    Every ``predict`` / ``score`` / ``simulate`` call restarts the evaluation stream, so
+    the same ``X`` always gets the same spikes and scores. The spikes a row receives
+    depend on its position in ``X`` (the stream is drawn for the whole batch each
+    step): ``predict(X[:10])`` and ``predict(X)[:10]`` are equally valid samples but
+    need not agree where a sample sits near a decision boundary.
+
     Subclasses set ``_checkpoint_format`` (e.g. ``"neuromorph.CSDP/1"``) and
     ``_fitted_attr`` (the attribute a fitted model has), and may extend
     ``_tuple_params`` (parameters stored as lists), ``_checkpoint_meta`` /
