@@ -25,6 +25,22 @@ def data():
 
 
 @pytest.mark.parametrize("name", TINY)
+def test_estimator_api(name, data):
+    from sklearn.base import clone
+
+    Xtr, Xte, ytr, yte = data
+    est = TINY[name]()
+    assert clone(est).get_params() == est.get_params()
+    est.fit(Xtr, ytr)
+    assert est.predict(Xte[:10]).shape == (10,)
+    assert set(est.predict(Xte)) <= set(est.classes_)
+    assert 0.0 <= est.score(Xte, yte) <= 1.0
+    assert len(est.history_["loss"]) == len(est.history_["accuracy"]) == est.n_iter_ == 1
+    est.partial_fit(Xtr, ytr)
+    assert est.n_iter_ == 2 and len(est.history_["loss"]) == 2
+
+
+@pytest.mark.parametrize("name", TINY)
 def test_predictions_repeat_and_do_not_change_training(name, data):
     Xtr, Xte, ytr, _ = data
     a, b = TINY[name](), TINY[name]()
