@@ -102,3 +102,92 @@ def test_simulate_rejects_unknown_or_misshaped_labels(name, data):
         est.simulate(Xte[:4], labels=np.array([0, 1, 2, 9]))
     with pytest.raises(ValueError, match="one entry per row"):
         est.simulate(Xte[:4], labels=np.array([0, 1]))
+
+
+# Determinism: the configurations each model's own test file used.
+DETERMINISM = {
+    "CSDP": (CSDP, dict(hidden_layer_sizes=(16, 8), n_steps=6, batch_size=40, max_iter=1)),
+    "SpikingPC": (SpikingPC, dict(hidden_layer_sizes=(16, 8), n_steps=8, burn_in=2.0,
+                                  batch_size=40, max_iter=1)),
+    "EqSpike-rate": (EqSpike, dict(hidden_layer_sizes=(16,), n_free=12, n_nudge=6,
+                                   batch_size=40, max_iter=1, input_encoding="rate",
+                                   nudging="random_sign")),
+    "EqSpike-bernoulli": (EqSpike, dict(hidden_layer_sizes=(16,), n_free=12, n_nudge=6,
+                                        batch_size=40, max_iter=1,
+                                        input_encoding="bernoulli", nudging="random_sign")),
+}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits_split()
+
+
+@pytest.mark.parametrize("name", DETERMINISM)
+def test_determinism_same_seed_identical(name, digits):
+    Xtr, _, ytr, _ = digits
+    cls, kw = DETERMINISM[name]
+    a = cls(random_state=3, **kw).fit(Xtr[:120], ytr[:120])
+    b = cls(random_state=3, **kw).fit(Xtr[:120], ytr[:120])
+    c = cls(random_state=4, **kw).fit(Xtr[:120], ytr[:120])
+    for k, W in a.weights_.items():
+        np.testing.assert_array_equal(W, b.weights_[k])
+    assert a.history_ == b.history_
+    assert any(not np.array_equal(W, c.weights_[k]) for k, W in a.weights_.items())
+    # predictions are reproducible and evaluating between epochs does not change training
+    np.testing.assert_array_equal(a.decision_scores(Xtr[:50]), a.decision_scores(Xtr[:50]))
+    d = cls(random_state=3, **{**kw, "max_iter": 2}).fit(Xtr[:120], ytr[:120])
+    e = cls(random_state=3, **kw)
+    for _ in range(2):
+        e.partial_fit(Xtr[:120], ytr[:120], classes=np.unique(ytr))
+        e.score(Xtr[:60], ytr[:60])
+    for k, W in d.weights_.items():
+        np.testing.assert_array_equal(W, e.weights_[k])
+
+
+@pytest.mark.parametrize("X_bad, match", [
+    (lambda X: X * 2.0, r"\[0, 1\]"), (lambda X: X - 0.5, r"\[0, 1\]"),
+    (lambda X: X[:0], "0 sample"), (lambda X: X[:, 0], "2D array"),
+])
+@pytest.mark.parametrize("name", TINY)
+def test_bad_inputs_raise_before_any_state(name, digits, X_bad, match):
+    Xtr, _, ytr, _ = digits
+    est = TINY[name]()
+    with pytest.raises(ValueError, match=match):
+        est.fit(X_bad(Xtr[:32]), ytr[:32])
+    assert not hasattr(est, est._fitted_attr)
+
+
+@pytest.mark.parametrize("name", TINY)
+def test_wrong_feature_count_unseen_labels_and_unfitted(name, digits):
+    Xtr, _, ytr, _ = digits
+    est = TINY[name]().fit(Xtr[:32], ytr[:32])
+    with pytest.raises(ValueError, match="features"):
+        est.predict(Xtr[:4, :10])
+    with pytest.raises(ValueError, match="not seen"):
+        est.partial_fit(Xtr[:4], np.array([0, 1, 2, 42]))
+    with pytest.raises(Exception, match="not fitted"):
+        TINY[name]().predict(Xtr[:3])
+
+
+@pytest.mark.parametrize("name, key", [("CSDP", "W1"), ("SpikingPC", "W1"),
+                                       ("EqSpike-bernoulli", "W2")])
+def test_corrupt_or_mismatched_checkpoints_raise(name, key, data, tmp_path):
+    Xtr, _, ytr, _ = data
+    est = TINY[name]().fit(Xtr, ytr)
+    cls, path = type(est), tmp_path / "model.npz"
+    est.save(path)
+    raw = path.read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(raw[: len(raw) // 2])
+    (tmp_path / "junk.npz").write_bytes(b"not a checkpoint at all")
+    np.savez(tmp_path / "other.npz", meta=np.frombuffer(b'{"format": "x"}', dtype=np.uint8))
+    for bad in ("trunc.npz", "junk.npz", "other.npz", "missing.npz"):
+        with pytest.raises(ValueError, match=f"{cls.__name__} checkpoint"):
+            cls.load(tmp_path / bad)
+    # right format, wrong array shape
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays[f"w_{key}"] = arrays[f"w_{key}"][:3]
+    np.savez(tmp_path / "shape.npz", **arrays)
+    with pytest.raises(ValueError, match=key):
+        cls.load(tmp_path / "shape.npz")

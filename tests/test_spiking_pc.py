@@ -132,27 +132,6 @@ def test_variants_run_and_stay_finite(digits, kw):
     assert 0.0 <= model.score(Xte, yte) <= 1.0
 
 
-def test_determinism_same_seed_identical(digits):
-    Xtr, _, ytr, _ = digits
-    kw = dict(hidden_layer_sizes=(16, 8), n_steps=8, burn_in=2.0, batch_size=40, max_iter=1)
-    a = SpikingPC(random_state=3, **kw).fit(Xtr[:120], ytr[:120])
-    b = SpikingPC(random_state=3, **kw).fit(Xtr[:120], ytr[:120])
-    c = SpikingPC(random_state=4, **kw).fit(Xtr[:120], ytr[:120])
-    for k, W in a.weights_.items():
-        np.testing.assert_array_equal(W, b.weights_[k])
-    assert a.history_ == b.history_
-    assert any(not np.array_equal(W, c.weights_[k]) for k, W in a.weights_.items())
-    # predictions are reproducible and evaluating between epochs does not change training
-    np.testing.assert_array_equal(a.decision_scores(Xtr[:50]), a.decision_scores(Xtr[:50]))
-    d = SpikingPC(random_state=3, **{**kw, "max_iter": 2}).fit(Xtr[:120], ytr[:120])
-    e = SpikingPC(random_state=3, **kw)
-    for _ in range(2):
-        e.partial_fit(Xtr[:120], ytr[:120], classes=np.unique(ytr))
-        e.score(Xtr[:60], ytr[:60])
-    for k, W in d.weights_.items():
-        np.testing.assert_array_equal(W, e.weights_[k])
-
-
 # --------------------------------------------------------------------------- API and errors
 def test_history_simulate_and_metadata(digits):
     Xtr, Xte, ytr, yte = digits
@@ -162,25 +141,6 @@ def test_history_simulate_and_metadata(digits):
     rec = est.simulate(Xte[:3], labels=yte[:3], record=True)
     assert [s.shape for s in rec["spikes"]] == [(6, 3, 64), (6, 3, 8), (6, 3, 10)]
     assert SpikingPC.spec_section == "3.5" and SpikingPC.family == "SEL:DR"
-
-
-@pytest.mark.parametrize("X_bad, match", [
-    (lambda X: X * 2.0, r"\[0, 1\]"), (lambda X: X - 0.5, r"\[0, 1\]"),
-    (lambda X: X[:0], "0 sample"), (lambda X: X[:, 0], "2D array"),
-])
-def test_bad_inputs(digits, X_bad, match):
-    Xtr, _, ytr, _ = digits
-    with pytest.raises(ValueError, match=match):
-        _tiny().fit(X_bad(Xtr[:32]), ytr[:32])
-
-
-def test_wrong_feature_count_and_unseen_labels(digits):
-    Xtr, _, ytr, _ = digits
-    est = _tiny().fit(Xtr[:32], ytr[:32])
-    with pytest.raises(ValueError, match="features"):
-        est.predict(Xtr[:4, :10])
-    with pytest.raises(ValueError, match="not seen"):
-        est.partial_fit(Xtr[:4], np.array([0, 1, 2, 42]))
 
 
 @pytest.mark.parametrize("param, value, exc, match", [
@@ -215,7 +175,7 @@ def test_bad_parameters_fail_before_any_work(digits, param, value, exc, match):
     assert not hasattr(est, "W_")
 
 
-def test_checkpoint_roundtrip_and_corrupt_files(digits, tmp_path):
+def test_checkpoint_roundtrip(digits, tmp_path):
     Xtr, Xte, ytr, _ = digits
     for kw in ({}, dict(mode="unsupervised", tied_feedback=False)):
         est = _tiny(**kw).fit(Xtr[:64], ytr[:64])
@@ -229,27 +189,10 @@ def test_checkpoint_roundtrip_and_corrupt_files(digits, tmp_path):
         b = back.simulate(Xte[:20], rng=np.random.default_rng(5))["counts"]
         np.testing.assert_array_equal(a, b)
         assert back.history_ == est.history_
-    if True:  # tied weights stay tied after loading
-        back = SpikingPC.load(_save(_tiny().fit(Xtr[:64], ytr[:64]), tmp_path / "t.npz"))
-        assert np.shares_memory(back.E_[0].W, back.W_[0].W)
-    raw = path.read_bytes()
-    (tmp_path / "trunc.npz").write_bytes(raw[: len(raw) // 2])
-    (tmp_path / "junk.npz").write_bytes(b"not a checkpoint at all")
-    np.savez(tmp_path / "other.npz", meta=np.frombuffer(b'{"format": "x"}', dtype=np.uint8))
-    for name in ("trunc.npz", "junk.npz", "other.npz"):
-        with pytest.raises(ValueError, match="checkpoint"):
-            SpikingPC.load(tmp_path / name)
-    with np.load(path) as z:
-        data = {k: z[k] for k in z.files}
-    data["w_W1"] = data["w_W1"][:3]
-    np.savez(tmp_path / "shape.npz", **data)
-    with pytest.raises(ValueError, match="W1"):
-        SpikingPC.load(tmp_path / "shape.npz")
-
-
-def _save(est, path):
-    est.save(path)
-    return path
+    # tied weights stay tied after loading (corrupt files: test_spiking_learners_common.py)
+    _tiny().fit(Xtr[:64], ytr[:64]).save(tmp_path / "t.npz")
+    back = SpikingPC.load(tmp_path / "t.npz")
+    assert np.shares_memory(back.E_[0].W, back.W_[0].W)
 
 
 def test_unfitted_and_mode_errors(digits):
