@@ -156,27 +156,17 @@ class CheckpointMixin:
         return labels
 
     # -- data checks before any state changes --------------------------------------------
-    def _precheck_X(self, X):
-        """Range check of training data before ``fit``/``partial_fit`` builds or changes
-        anything (``validate_data`` reports other problems, also before any work)."""
+    def _start(self, X, y, classes):
+        """Range-check the data before the base class resets anything (``fit``, and the
+        first ``partial_fit``; later ``partial_fit`` calls check it in ``_epoch``, before
+        any learning)."""
         try:
             arr = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError):
-            return
-        if arr.ndim == 2 and arr.size and np.all(np.isfinite(arr)):
+            arr = None  # validate_data gives the proper message
+        if arr is not None and arr.ndim == 2 and arr.size and np.all(np.isfinite(arr)):
             check_unit_range(arr, type(self).__name__)
-
-    def fit(self, X, y):
-        """Train from scratch for ``max_iter`` epochs (X in [0, 1])."""
-        self._check_params()
-        self._precheck_X(X)
-        return super().fit(X, y)
-
-    def partial_fit(self, X, y, classes=None):
-        """One epoch over (X, y), continuing from the current state (see ``fit``)."""
-        self._check_params()
-        self._precheck_X(X)
-        return super().partial_fit(X, y, classes=classes)
+        return super()._start(X, y, classes)
 
     def save(self, path):
         """Write parameters, weights, history (and model-specific state) to ``.npz``."""
