@@ -342,16 +342,16 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self._check_range(X)
         n, n_inputs = X.shape
+        total = self._total(n_inputs)
         reach = self.w_max * (np.sqrt(n_inputs) if self.norm == "l2" else n_inputs)
-        if self._total(n_inputs) >= reach:
-            raise ValueError(f"w_total = {self._total(n_inputs):g} mV cannot be reached: with "
+        if total >= reach:
+            raise ValueError(f"w_total = {total:g} mV cannot be reached: with "
                              f"{n_inputs} inputs and w_max = {self.w_max:g} mV the largest "
                              f"{self.norm.upper()} norm of a neuron's weights is {reach:g} mV")
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         rng = np.random.default_rng(self.random_state)
         seed = int(rng.integers(2**31))
         net, inp, exc, proj, spikes = self.build_network(n_inputs, seed)
-        total = self._total(n_inputs)
         self.normalize(proj, total)
         self.history_ = {k: [] for k in ("mean_spikes", "retry_fraction", "weight_mean",
                                           "theta_mean", "samples_per_s", "n_samples")}
