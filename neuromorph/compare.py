@@ -175,14 +175,13 @@ def summarise(results, families):
 def family_groups(families):
     """``{name: panel}`` in panel order: rate families by survey tag (backprop first, in
     the order of ``Family.ALL``), then the spiking classifiers under ``'spiking'``."""
-    def panel(name):
+    panels = {}
+    for name in families:
         meta = metadata(name)
-        return "spiking" if meta["kind"] == "spike" else str(meta["family"])
-
+        panels[name] = "spiking" if meta["kind"] == "spike" else str(meta["family"])
     order = list(Family.ALL) + ["spiking"]
-    ranked = sorted(families, key=lambda name: order.index(panel(name))
-                    if panel(name) in order else len(order))
-    return {name: panel(name) for name in ranked}
+    rank = {p: (order.index(p) if p in order else len(order)) for p in panels.values()}
+    return {name: panels[name] for name in sorted(families, key=lambda n: rank[panels[n]])}
 
 
 def plot_learning_curves(results, families, path):
