@@ -8,6 +8,16 @@ import numpy as np
 from . import _checks
 
 _DEPENDENCE = {"additive": 0.0, "multiplicative": 1.0, "power": None}
+#: When the pair rules clip weights to ``[w_min, w_max]`` (see :class:`STDP`).
+CLIP_SCHEDULES = ("update", "step")
+
+
+def _check_clip(rule):
+    if rule.clip not in CLIP_SCHEDULES:
+        raise ValueError(f"clip must be one of {CLIP_SCHEDULES} ('update': after each pre- "
+                         f"and post-spike update, as Brian2; 'step': once per step after "
+                         f"the step's updates are summed, as Loihi's learning engine), "
+                         f"got {rule.clip!r}")
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,12 @@ class PairTraceRule:
         """Exponent of the weight dependence (0 additive, 1 multiplicative, or ``power``)."""
         exponent = _DEPENDENCE[self.weight_dependence]
         return self.power if exponent is None else exponent
+
+    @property
+    def clip_step(self):
+        """Whether weights are clipped once per step (``clip='step'``) rather than after
+        each update (rules without a ``clip`` parameter clip after each update)."""
+        return getattr(self, "clip", "update") == "step"
 
     def parameter_row(self, dt):
         """Kernel parameter row: the first 9 columns of
@@ -116,7 +132,21 @@ class STDP(PairTraceRule):
         Target value of the presynaptic trace (dimensionless), >= 0.
     power : float
         Exponent of the ``'power'`` weight dependence, > 0.
+    clip : {'update', 'step'}
+        When weights are clipped to ``[w_min, w_max]``. ``'update'`` (default, Brian2's
+        ``w = clip(w + ..., w_min, w_max)`` in ``on_pre`` and ``on_post``): after the
+        pre-spike update and again after the post-spike update. ``'step'`` (Loihi's
+        learning engine, and Lava's ``LearningDense`` as exported by
+        :mod:`neuromorph.backends.lava`): a step's pre- and post-spike changes are
+        summed, then the weight is clipped once. The two differ only in a step where a
+        synapse sees both a pre and a post spike and its first update crosses a bound.
     """
+
+    clip: str = "update"
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_clip(self)
 
 
 @dataclass(frozen=True)
@@ -173,7 +203,7 @@ class TripletSTDP:
     ``[w_min, w_max]``. The triplet term ``a3_plus`` makes potentiation grow with the
     pairing frequency (Sjostrom et al. 2001). Amplitudes in weight units (mV), >= 0.
     Defaults: the minimal visual-cortex fit of Pfister & Gerstner (2006), in units of
-    ``w_max = 1``.
+    ``w_max = 1``. ``clip`` ('update' or 'step') as in :class:`STDP`.
     """
 
     tau_plus: float = 16.8
@@ -186,8 +216,10 @@ class TripletSTDP:
     a3_minus: float = 2.3e-4
     w_min: float = 0.0
     w_max: float = 1.0
+    clip: str = "update"
 
     def __post_init__(self):
+        _check_clip(self)
         for name in ("tau_plus", "tau_minus", "tau_x", "tau_y"):
             object.__setattr__(self, name, _checks.positive(name, getattr(self, name), "ms"))
         for name in ("a2_plus", "a3_plus", "a2_minus", "a3_minus"):
@@ -199,6 +231,7 @@ class TripletSTDP:
         object.__setattr__(self, "w_max", w_max)
 
     x_tar = 0.0  # no target trace (kernel compatibility with the pair rules)
+    clip_step = PairTraceRule.clip_step
     mu = 0.0     # additive, hard bounds
     pairing = "all_to_all"
 

@@ -186,6 +186,7 @@ class Simulator:
             if plastic:
                 self.pr_rule[i, :9] = pr.plasticity.parameter_row(self.net.dt)
                 self.pr_rule[i, 13] = pr.plasticity.x_tar
+                self.pr_rule[i, 18] = float(pr.plasticity.clip_step)
             if isinstance(pr.plasticity, TripletSTDP):
                 self.pr_rule[i, 14:18] = pr.plasticity.triplet_row(self.net.dt)
             mod = self.modulator_of[i]

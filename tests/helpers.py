@@ -5,7 +5,7 @@ import neuromorph as nm
 
 
 def random_network(seed=0, plastic=True, pairing="all_to_all", dependence="additive",
-                   delays=True, adaptive=False):
+                   delays=True, adaptive=False, clip="update"):
     """Spike sources + Poisson -> two LIF populations, recurrent, mixed signs, delays."""
     net = nm.Network(dt=0.1, seed=seed)
     rng = np.random.default_rng(seed)
@@ -25,7 +25,7 @@ def random_network(seed=0, plastic=True, pairing="all_to_all", dependence="addit
     net.connect(src, a, matrix=mixed, delay=d)
     rule = nm.STDP(tau_pre=15.0, tau_post=25.0, a_plus=0.2, a_minus=-0.25, w_min=-1.0,
                    w_max=4.0, weight_dependence=dependence, pairing=pairing, power=0.7,
-                   x_tar=0.2 if dependence == "power" else 0.0)
+                   x_tar=0.2 if dependence == "power" else 0.0, clip=clip)
     net.connect(inp, a, p=0.3, w=nm.uniform(0.0, 3.0), plasticity=rule if plastic else None)
     net.connect(a, b, p=0.5, w=nm.uniform(0.5, 3.0), delay=1.0 if delays else 0.0,
                 plasticity=rule if plastic else None)

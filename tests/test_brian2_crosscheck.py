@@ -223,6 +223,11 @@ def test_unsupported_and_bad_arguments_raise_clear_errors():
         to_brian2(net)
     with pytest.raises(ValueError, match="delayed_plastic"):  # it is a ValueError
         run_brian2(net, 10.0)
+    net = stdp_network("additive", "all_to_all")
+    net.connect(pre := net.populations[0], net.populations[1], p=0.1, w=1.0,
+                plasticity=nm.STDP(w_min=0.0, w_max=2.0, clip="step"), name="per_step")
+    with pytest.raises(UnsupportedFeature, match="per_step.*clip='step'.*use clip='update'"):
+        to_brian2(net)
 
     ok = static_network()
     with pytest.raises(ValueError, match="target must be one of"):

@@ -11,14 +11,17 @@ from neuromorph.simulator import Simulator
 from helpers import random_network
 
 
-@pytest.mark.parametrize("pairing,dependence,delays,adaptive", [
-    ("all_to_all", "additive", True, False),
-    ("nearest", "multiplicative", True, True),
-    ("all_to_all", "multiplicative", False, False),
-    ("all_to_all", "power", True, True),
+@pytest.mark.parametrize("pairing,dependence,delays,adaptive,clip", [
+    ("all_to_all", "additive", True, False, "update"),
+    ("nearest", "multiplicative", True, True, "update"),
+    ("all_to_all", "multiplicative", False, False, "update"),
+    ("all_to_all", "power", True, True, "update"),
+    ("all_to_all", "additive", True, False, "step"),
+    ("nearest", "power", False, True, "step"),
 ])
-def test_numba_loop_matches_numpy_reference(pairing, dependence, delays, adaptive):
-    kw = dict(pairing=pairing, dependence=dependence, delays=delays, adaptive=adaptive)
+def test_numba_loop_matches_numpy_reference(pairing, dependence, delays, adaptive, clip):
+    kw = dict(pairing=pairing, dependence=dependence, delays=delays, adaptive=adaptive,
+              clip=clip)
     fast = random_network(seed=4, **kw)
     slow = random_network(seed=4, **kw)
     mons = [fast.spike_monitor(p) for p in fast.populations]
@@ -41,6 +44,43 @@ def test_numba_loop_matches_numpy_reference(pairing, dependence, delays, adaptiv
             np.testing.assert_allclose(pf.theta, ps.theta, rtol=0, atol=1e-12)
     if adaptive:
         assert fast.populations[2].theta.max() > 0.5
+
+
+@pytest.mark.parametrize("rule_cls", [nm.STDP, nm.TripletSTDP])
+def test_clip_schedule_of_a_step_with_a_pre_and_a_post_spike(rule_cls):
+    # one synapse, pre and post spike in the same step, the depression alone crosses w_min:
+    # clip='update' clips it (to w_min) before adding the potentiation, clip='step' adds
+    # both, then clips (hand-computed; traces: x_post = 1 from the post spike one step
+    # earlier decayed by one step, x_pre = 1 from this step's pre spike)
+    def run(clip):
+        net = nm.Network(dt=1.0)
+        src = net.spike_source(1, indices=np.array([0]), times=np.array([5.0]))
+        forcing = net.spike_source(1, indices=np.array([0, 0]), times=np.array([3.0, 4.0]))
+        post = net.loihi_lif(1, du=1.0, dv=1.0, vth=10.0)
+        net.connect(forcing, post, w=50.0)  # post fires at steps 4 and 5
+        if rule_cls is nm.STDP:
+            rule = nm.STDP(tau_pre=10.0, tau_post=10.0, a_plus=0.5, a_minus=-1.0,
+                           w_min=0.0, w_max=5.0, clip=clip)
+        else:
+            rule = nm.TripletSTDP(tau_plus=10.0, tau_minus=10.0, a2_plus=0.5, a3_plus=0.0,
+                                  a2_minus=1.0, a3_minus=0.0, w_min=0.0, w_max=5.0, clip=clip)
+        pl = net.connect(src, post, w=0.3, plasticity=rule)
+        mon = net.spike_monitor(post)
+        net.run(7.0)
+        assert mon.steps.tolist() == [4, 5]
+        return pl.w[0]
+    x_post = np.exp(-1 / 10.0)   # post spike at step 4, seen by the pre spike of step 5
+    depressed = 0.3 - 1.0 * x_post  # < 0 = w_min
+    assert depressed < 0
+    assert run("update") == pytest.approx(0.0 + 0.5 * 1.0, abs=1e-12)
+    assert run("step") == pytest.approx(max(depressed + 0.5 * 1.0, 0.0), abs=1e-12)
+    assert run("step") != run("update")
+
+
+def test_clip_must_name_a_schedule():
+    for rule_cls in (nm.STDP, nm.TripletSTDP):
+        with pytest.raises(ValueError, match="clip must be one of .*'update'.*'step'"):
+            rule_cls(clip="end")
 
 
 def test_plastic_weights_actually_change():
@@ -108,7 +148,7 @@ def test_propagate_and_drain_match_reference(sign, const_delay, const_w):
     for j in np.nonzero(spiked)[0]:
         propagate_row(rowptr[j], rowptr[j + 1], post, 0, w, d, step, ie, ii, re, ri,
                       sign, const_delay, w[0] if const_w else np.nan, False, ie, 0.0, 0.0,
-                      1.0, 0.0)
+                      1.0, 0.0, True)
     # zero-delay arrivals went straight into the currents; the rest into the ring
     here = step % slots
     np.testing.assert_allclose(ie + re[here], want[here, 0], atol=1e-12)

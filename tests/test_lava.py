@@ -193,7 +193,7 @@ def test_stdp_learns_the_same_weights_in_floating_point():
     post = net.loihi_lif(12, du=0.2, dv=0.1, vth=6.0, bias_mant=0.1, v_init=nm.uniform(0, 5))
     # any amplitudes: in floating point they travel in the trace impulses
     rule = nm.STDP(tau_pre=12.0, tau_post=20.0, a_plus=0.0731, a_minus=-0.0517,
-                   w_min=-50.0, w_max=50.0)
+                   w_min=-50.0, w_max=50.0, clip="step")
     w0 = rng.uniform(-1.0, 3.0, (n_pre, 12))
     plastic = net.connect(src, post, matrix=w0, plasticity=rule, name="learn")
     net.connect(post, post, p=0.3, w=nm.uniform(-2.0, 1.0), allow_self=False)

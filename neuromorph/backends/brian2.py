@@ -239,6 +239,11 @@ def _check_network(net):
         if not isinstance(rule, STDP):
             raise UnsupportedFeature(f"projection {proj.name!r}: plasticity "
                                      f"{type(rule).__name__} has no Brian2 mapping")
+        if rule.clip != "update":
+            raise UnsupportedFeature(
+                f"projection {proj.name!r}: STDP with clip={rule.clip!r} (one clip per step "
+                "after the step's pre and post updates) is not mappable to Brian2, whose "
+                "on_pre and on_post each clip; use clip='update'")
         if proj.n_synapses and np.any(proj.delay_steps != 0):
             raise UnsupportedFeature(
                 f"projection {proj.name!r}: STDP with non-zero delays (max "

@@ -35,7 +35,10 @@ Mapping (one neuromorph step of ``dt`` is one Loihi time step):
   - all-to-all **STDP** -> a ``Loihi2FLearningRule`` (:func:`stdp_rule`); the post
     population's spikes are wired back (``s_in_bap``). Floating point
     (``learning='float'``, the default; additive or multiplicative, any amplitudes,
-    ``x_tar``): the same spikes and weights as neuromorph (1e-9).
+    ``x_tar``): the same spikes and weights as neuromorph (1e-9), free-running and with
+    weights on their bounds, for rules with ``clip='step'``, the learning engine's order
+    (a step's changes summed, then the weight saturated at ``[w_min, w_max]``); rules
+    with ``clip='update'`` (Brian2's order) warn, see :func:`stdp_rule`.
     ``learning='fixed'``: Lava's fixed-point, bit-approximate learning engine (integer
     traces of impulse ``trace_impulse``, 8-bit integer weights, stochastic rounding
     seeded by ``rng_seed``): unbiased, with a per-synapse deviation of standard
@@ -50,9 +53,15 @@ Mapping (one neuromorph step of ``dt`` is one Loihi time step):
     [(step, reward), ...]}``, each delivered before ``step`` as ``signal.deliver``
     would. Phasic and dopamine-concentration modes, floating point: the same spikes,
     weights and eligibility as neuromorph (1e-9), also when the learned weights drive
-    the spikes.
+    the spikes and reach ``w_min`` or ``w_max``.
   - minimal all-to-all **triplet STDP** -> a ``Loihi2FLearningRule`` on all five
-    traces (:func:`triplet_rule`), floating point: the same weights (1e-9).
+    traces (:func:`triplet_rule`), floating point: the same weights (1e-9), with the
+    same ``clip`` schedule rule as STDP.
+
+  Float learning runs Lava's ``PyLearningDenseModelFloat`` with one addition
+  (``BoundedLearningDenseFloat``): after each step's learning, weights saturate at
+  the rule's ``[w_min, w_max]``, as Loihi's learning engine saturates weights at the
+  ends of its range (Lava's float model clips at 0 only).
 
   Learned weights (and R-STDP eligibilities) come back in :attr:`LavaResult.weights`
   (:attr:`LavaResult.eligibility`).
@@ -115,6 +124,7 @@ import tempfile
 import time
 import traceback
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from multiprocessing import resource_tracker
 
@@ -322,10 +332,27 @@ def _build_namespace():
     from lava.proc.dense.models import (PyLearningDenseModelBitApproximate,
                                         PyLearningDenseModelFloat)
     from lava.utils.weightutils import SignMode
+
+    class BoundedLearningDenseFloat(PyLearningDenseModelFloat):
+        """Lava's floating-point ``LearningDense`` whose weights saturate at the rule's
+        bounds: after each step's learning (the step's changes summed), weights are
+        clipped to ``proc_params['weight_bounds']``, as Loihi's learning engine
+        saturates them at the ends of its weight range. Lava's own float model clips
+        at 0 only (sign modes)."""
+
+        def _saturate_synaptic_variable(self, synaptic_variable_name,
+                                        synaptic_variable_values):
+            values = super()._saturate_synaptic_variable(synaptic_variable_name,
+                                                         synaptic_variable_values)
+            bounds = self.proc_params["weight_bounds"]
+            if synaptic_variable_name == "weights" and bounds is not None:
+                values = np.clip(values, *bounds)
+            return values
+
     return SimpleNamespace(LIF=LavaLIF, Dense=Dense, LearningDense=LearningDense,
                            SignMode=SignMode,
                            LearningDenseFixed=PyLearningDenseModelBitApproximate,
-                           LearningDenseFloat=PyLearningDenseModelFloat,
+                           LearningDenseFloat=BoundedLearningDenseFloat,
                            Loihi3FLearningRule=Loihi3FLearningRule, ThirdFactor=ThirdFactor,
                            ThirdFactorModel=ThirdFactorModel,
                            Loihi2FLearningRule=Loihi2FLearningRule, DelayDense=DelayDense,
@@ -449,12 +476,15 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
         dw = x0 (y2 - y1)(w - w_min) - y0 (x1 - y3)(w - w_max)
              + x0 (x2 y2 - y3)(y1 - y2)(w - w_min)        (expanded into products)
 
-    Lava's floating-point learning does not clip weights, except at 0 (its sign modes,
-    used when ``w_min = 0`` with non-negative weights or ``w_max = 0`` with
-    non-positive ones): weights match while they stay inside ``(w_min, w_max)``
-    (multiplicative weights always do). Additive weights clipped at 0 are approximate:
-    neuromorph clips between a synapse's pre- and post-spike updates of one step,
-    Lava after their sum.
+    Bounds: Loihi's learning engine adds a step's pre- and post-spike changes and then
+    saturates the weight. Lava's floating-point ``LearningDense`` clips at 0 only (its
+    sign modes); the export runs it with weights saturated at ``[w_min, w_max]`` after
+    each step's learning (``BoundedLearningDenseFloat``). neuromorph does the same with
+    ``STDP(..., clip='step')``: spikes and weights then agree, free-running and with
+    weights on the bounds (tested with recurrence and inhibition). With the default
+    ``clip='update'`` (Brian2's order: clip after the pre-spike update, then after the
+    post-spike one) they differ when, in one step, a synapse's pre-spike update crosses
+    a bound before its post-spike update; :func:`to_lava` warns for additive rules.
 
     **Fixed point** (additive, ``x_tar = 0``): traces are integers with impulse ``I =
     trace_impulse``, so the amplitudes become the rule's constants::
@@ -791,9 +821,11 @@ RULE_SUPPORT = (
      "floating point", "exact",
      "Loihi2FLearningRule; amplitudes in the trace impulses, w_min / w_max as exact "
      "constants, the same-step pre-then-post order of soft-bound updates spelled out "
-     "(stdp_rule); any amplitudes; weights and spikes equal to 1e-9 while inside "
-     "(w_min, w_max); additive weights clipped at w_min = 0 approximate (Lava clips "
-     "after a step's pre and post updates, neuromorph between them)"),
+     "(stdp_rule); any amplitudes; weights saturate at [w_min, w_max] after each step's "
+     "summed change (the learning engine's order): weights and spikes equal to 1e-9, "
+     "free-running and with weights on the bounds, for rules with clip='step'; with "
+     "clip='update' (clipping between a step's pre and post updates, as Brian2) also "
+     "while no first update of a step crosses a bound (the export warns)"),
     ("STDP all-to-all, additive, x_tar = 0", "fixed point", "approximate",
      "same rule on integer traces (impulse trace_impulse, 7 bits) and 8-bit weights; "
      "stochastic rounding of trace decay and weight change (unbiased, rng_seed); weights "
@@ -805,13 +837,14 @@ RULE_SUPPORT = (
      "floating point", "exact",
      "Loihi3FLearningRule: tag t = eligibility, dt = pairing - u0 t y3, dw = y2 (new t); "
      "a post-side process supplies the post trace y1, the reward gain y2 (closed form "
-     "per step) and the tag decay y3 (rstdp_rule); weights, eligibility and spikes to "
-     "rounding while inside (w_min, w_max) or clipped at a bound of 0; x_tar > 0 needs a_plus x_tar (/ (w_max - "
-     "w_min)) of the form m * 2**e"),
+     "per step) and the tag decay y3 (rstdp_rule); weights saturate at [w_min, w_max] "
+     "each step, as neuromorph's catch-up clips them: weights, eligibility and spikes to "
+     "rounding, free-running and with weights on the bounds; x_tar > 0 needs a_plus "
+     "x_tar (/ (w_max - w_min)) of the form m * 2**e"),
     ("TripletSTDP (minimal all-to-all)", "floating point", "exact",
      "Loihi2FLearningRule dw = x0 (y2 - y1) (x2 + K-) + y0 x1 (y3 + K+), all five "
-     "traces, amplitudes in the impulses, K in {-1, 0, 1} (triplet_rule); weights equal "
-     "while inside (w_min, w_max)"),
+     "traces, amplitudes in the impulses, K in {-1, 0, 1} (triplet_rule); weights "
+     "saturate at [w_min, w_max] after each step: equal for clip='step' (as STDP)"),
     ("STDP multiplicative or with x_tar; R-STDP; TripletSTDP", "fixed point", "no",
      "not mapped to integer traces and 8-bit weights / tags (R-STDP: the tag's per-step "
      "decay and every reward step would be rounded)"),
@@ -985,9 +1018,9 @@ def _sign_mode(pr, fixed_learning, L):
     """``sign_mode`` keyword of a plastic projection's ``LearningDense``.
 
     Fixed point: one sign always (Lava's default, MIXED, floors weights to even and
-    clips them to [-256, 255]). Floating point: Lava clips learned weights only at 0,
-    in sign mode EXCITATORY (``max(0, w)``) or INHIBITORY (``min(0, w)``); that is
-    neuromorph's bound when ``w_min = 0`` (``w_max = 0``), so it is used then.
+    clips them to [-256, 255]). Floating point: sign mode EXCITATORY (``max(0, w)``)
+    when ``w_min = 0`` with non-negative weights, INHIBITORY when ``w_max = 0``; the
+    rule's own bounds are applied after it (``weight_bounds``).
     """
     rule, w = pr.plasticity, pr.w
     lo, hi = (w.min(), w.max()) if pr.n_synapses else (0.0, 0.0)
@@ -999,6 +1032,18 @@ def _sign_mode(pr, fixed_learning, L):
     if rule.w_max == 0 and hi <= 0:
         return {"sign_mode": L.SignMode.INHIBITORY}
     return {}
+
+
+def _warn_clip_schedule(pr):
+    """Float STDP: Lava's learning engine clips once per step (neuromorph's ``clip='step'``)."""
+    rule = pr.plasticity
+    if rule.clip == "update" and rule.mu == 0.0:
+        warnings.warn(
+            f"projection {pr.name!r}: its rule clips weights after each update "
+            f"(clip='update'), Lava's learning engine once per step after summing the "
+            f"step's changes; the two differ when a synapse sees a pre and a post spike in "
+            f"one step and its first update crosses w_min or w_max. Use clip='step' in the "
+            f"rule for the same spikes and weights in both", UserWarning, stacklevel=3)
 
 
 def to_lava(net, duration, *, connection="dense", learning="float",
@@ -1072,6 +1117,7 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                 rule = L.Loihi3FLearningRule(dt=dt_str, dw=dw_str, x1_impulse=a_plus,
                                              x1_tau=r.tau_pre / net.dt, t_epoch=1)
                 conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name,
+                                       weight_bounds=(r.w_min, r.w_max),
                                        **_sign_mode(pr, False, L))
                 gain, y3 = _third_factor_series(net, pr, n_steps, rewards)
                 third = L.ThirdFactor(shape=lif.s_out.shape,
@@ -1085,15 +1131,19 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                 out.third_factors[pr.name] = third
             elif isinstance(r, TripletSTDP):
                 dw_str, imp = triplet_rule(pr, learning == "fixed")
+                _warn_clip_schedule(pr)
                 rule = L.Loihi2FLearningRule(
                     dw=dw_str, x1_tau=r.tau_plus / net.dt, x2_tau=r.tau_x / net.dt,
                     y1_tau=r.tau_minus / net.dt, y2_tau=1e-3, y3_tau=r.tau_y / net.dt,
                     t_epoch=1, **imp)
                 conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name,
+                                       weight_bounds=(r.w_min, r.w_max),
                                        **_sign_mode(pr, False, L))
                 lif.s_out.connect(conn.s_in_bap)
             else:
                 fixed_lrn = learning == "fixed"
+                if not fixed_lrn:
+                    _warn_clip_schedule(pr)
                 if fixed_lrn:  # amplitudes in dw
                     dw_str = stdp_rule(pr, True, trace_impulse)
                     imp = dict(x1_impulse=trace_impulse, y1_impulse=trace_impulse,
@@ -1108,6 +1158,7 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                 if fixed_lrn:
                     w = np.rint(w).astype(np.int32)
                 conn = L.LearningDense(weights=w, learning_rule=rule, name=pr.name,
+                                       weight_bounds=None if fixed_lrn else (r.w_min, r.w_max),
                                        **_sign_mode(pr, fixed_lrn, L))
                 lif.s_out.connect(conn.s_in_bap)
             ports[pr.pre.population.name].connect(conn.s_in)

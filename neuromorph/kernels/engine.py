@@ -26,8 +26,8 @@ from .lif import lif_step
 from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step
 from .eligibility import catch_up_range, tag_column, tag_row
 from .propagate import drain_ring, propagate_row
-from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND, bump_trace,
-                   potentiate_column, potentiate_strided)
+from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND, bump_trace, clip_column,
+                   clip_row, potentiate_column, potentiate_strided)
 
 
 @njit(cache=True, nogil=True)
@@ -115,6 +115,7 @@ def run_steps(step0, s_begin, n_steps,
             a_minus, w_min, w_max = pr_rule[k, 1], pr_rule[k, 2], pr_rule[k, 3]
             nearest, mu_minus = pr_rule[k, 6] != 0.0, pr_rule[k, 8]
             tau_e, lr, tau_d, tau_p = pr_rule[k, 9], pr_rule[k, 10], pr_rule[k, 11], pr_rule[k, 12]
+            clip_each = pr_rule[k, 18] == 0.0
             xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
             xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
             xpre2 = x_pre2[pr_xpre_off[k]:pr_xpre_off[k + 1]]
@@ -133,7 +134,7 @@ def run_steps(step0, s_begin, n_steps,
                 propagate_row(a, b, syn_post, post_lo, syn_w, syn_delay, u, i_exc, i_inh,
                               ring_exc, ring_inh, pr_sign[k], pr_delay[k], pr_wconst[k],
                               kind == STDP_KIND or kind == TRIPLET_KIND, xpost, a_minus, w_min,
-                              w_max, mu_minus)
+                              w_max, mu_minus, clip_each)
                 if kind == RSTDP_KIND:
                     tag_row(a, b, pr_eshift[k], syn_post, syn_w, elig, xpost, a_minus, w_min,
                             w_max, mu_minus)
@@ -149,6 +150,7 @@ def run_steps(step0, s_begin, n_steps,
             a_plus, w_min, w_max = pr_rule[k, 0], pr_rule[k, 2], pr_rule[k, 3]
             nearest, mu_plus, x_tar = pr_rule[k, 6] != 0.0, pr_rule[k, 7], pr_rule[k, 13]
             tau_e, lr, tau_d, tau_p = pr_rule[k, 9], pr_rule[k, 10], pr_rule[k, 11], pr_rule[k, 12]
+            clip_each = pr_rule[k, 18] == 0.0
             xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
             xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
             xpost2 = x_post2[pr_xpost_off[k]:pr_xpost_off[k + 1]]
@@ -166,14 +168,26 @@ def run_steps(step0, s_begin, n_steps,
                 if pair and pr_dense[k]:
                     n_pre = pr_pre_hi[k] - pr_pre_lo[k]
                     potentiate_strided(rowptr[pr_rowptr_off[k]] + i, n_post, n_pre, syn_w, xpre,
-                                       x_tar, a_plus, w_min, w_max, mu_plus)
+                                       x_tar, a_plus, w_min, w_max, mu_plus, clip_each)
                 elif pair:
                     potentiate_column(col_syn, col_pre, a, b, syn_w, xpre, x_tar, a_plus, w_min,
-                                      w_max, mu_plus)
+                                      w_max, mu_plus, clip_each)
                 else:
                     tag_column(col_syn, col_pre, a, b, pr_eshift[k], u, syn_w, elig, elig_step,
                                xpre, x_tar, pr_dop[k], pr_dop_step[k], tau_d, lr, tau_e, tau_p,
                                dt, a_plus, w_min, w_max, mu_plus)
+            # clip='step': the step's pre- and post-spike changes are in; clip them once
+            if pr_rule[k, 18] != 0.0:
+                for q in range(n_spk):
+                    j = spikes[q]
+                    if pr_pre_lo[k] <= j < pr_pre_hi[k]:
+                        r = pr_rowptr_off[k] + j - pr_pre_lo[k]
+                        clip_row(rowptr[r], rowptr[r + 1], syn_w, w_min, w_max)
+                for q in range(n_lif_spk):
+                    i = spikes[q] - post_lo
+                    if 0 <= i < n_post:
+                        clip_column(col_syn, colptr[coff + i], colptr[coff + i + 1], syn_w,
+                                    w_min, w_max)
         # 7. delayed arrivals due at the end of this step
         if has_ring:
             drain_ring(u, 0, n_lif, i_exc, i_inh, ring_exc, ring_inh)

@@ -17,7 +17,7 @@ from .stdp import update_weight
 @njit(cache=True, nogil=True)
 def propagate_row(lo, hi, post, post_lo, w, delay, step, i_exc, i_inh, ring_exc, ring_inh,
                   sign, const_delay, const_w, plastic, x_post, a_minus, w_min, w_max,
-                  mu_minus):
+                  mu_minus, clip):
     """Deliver the synapses ``lo:hi`` of one spiking presynaptic neuron.
 
     ``sign`` (+1: every weight >= 0, -1: every weight < 0, 0: mixed) and
@@ -27,7 +27,8 @@ def propagate_row(lo, hi, post, post_lo, w, delay, step, i_exc, i_inh, ring_exc,
     Brian2's ``on_pre='ge += we'``) spares reading the weights.
 
     If ``plastic``, each synapse is then depressed from the post trace ``x_post``
-    (STDP pre-spike update, :func:`~neuromorph.kernels.stdp.update_weight`); the
+    (STDP pre-spike update, :func:`~neuromorph.kernels.stdp.update_weight`, clipped to
+    ``[w_min, w_max]`` if ``clip``); the
     current carries the weight from before the update, as in Brian2's ``on_pre``.
     The delivery is written out here rather than in a helper taking arrays: numba
     reference-counts array arguments on every non-inlined call, which would cost
@@ -49,7 +50,8 @@ def propagate_row(lo, hi, post, post_lo, w, delay, step, i_exc, i_inh, ring_exc,
             ws = w[s]
             dest[post_lo + p] += ws
             if plastic:
-                w[s] = update_weight(ws, a_minus, x_post[p], w_min, w_max, mu_minus, False)
+                w[s] = update_weight(ws, a_minus, x_post[p], w_min, w_max, mu_minus, False,
+                                     clip)
         return
     for s in range(lo, hi):
         p = post[s]
@@ -68,7 +70,7 @@ def propagate_row(lo, hi, post, post_lo, w, delay, step, i_exc, i_inh, ring_exc,
             else:
                 ring_inh[slot, tgt] += ws
         if plastic:
-            w[s] = update_weight(ws, a_minus, x_post[p], w_min, w_max, mu_minus, False)
+            w[s] = update_weight(ws, a_minus, x_post[p], w_min, w_max, mu_minus, False, clip)
 
 
 @njit(cache=True, nogil=True)

@@ -131,7 +131,8 @@ def run_reference(sim, n_steps):
                         x_pre2[pre_mask] += 1.0
                     pr.w[act] = update_weight_reference(pr.w[act], a_minus,
                                                         x_post[pr.targets[act]], rule.w_min,
-                                                        rule.w_max, rule.mu, False)
+                                                        rule.w_max, rule.mu, False,
+                                                        not rule.clip_step)
                 x_pre[pre_mask] = 1.0 if rule.pairing == "nearest" else x_pre[pre_mask] + 1.0
         # post spikes: bump post traces, then potentiate
         for k, pr in enumerate(sim.projections):
@@ -157,7 +158,12 @@ def run_reference(sim, n_steps):
                     x_post2[post_mask] += 1.0
                 pr.w[act] = update_weight_reference(pr.w[act], a_plus,
                                                     x_pre[pr.sources[act]] - rule.x_tar,
-                                                    rule.w_min, rule.w_max, rule.mu, True)
+                                                    rule.w_min, rule.w_max, rule.mu, True,
+                                                    not rule.clip_step)
+                if rule.clip_step:  # the step's changes summed, then clipped once
+                    pre_lo = sim.pr_pre_lo[k]
+                    touched = act | spiked[pre_lo:pre_lo + pr.pre.size][pr.sources]
+                    pr.w[touched] = np.clip(pr.w[touched], rule.w_min, rule.w_max)
         # arrivals due at the end of this step
         slot = u % n_slots
         st["I_exc"] += ring[slot, 0]

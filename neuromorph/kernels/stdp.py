@@ -8,7 +8,9 @@ bumped at spikes: ``x <- x + 1`` (all-to-all pairing) or ``x <- 1`` (nearest-spi
 * post spike of ``i``: ``w_ij <- w_ij + a_plus * x_pre_j * f_plus(w_ij)`` over the
   incoming synapses of ``i`` (CSC / transpose index),
 
-then ``w`` is clipped to ``[w_min, w_max]``. Weight dependence (Guetig et al. 2003)::
+then ``w`` is clipped to ``[w_min, w_max]`` after each update (``clip='update'``), or, with
+``clip='step'`` (Loihi's learning engine), once at the end of the step after the step's
+pre- and post-spike changes are summed (:func:`clip_row`, :func:`clip_column`). Weight dependence (Guetig et al. 2003)::
 
     f_plus(w)  = ((w_max - w) / (w_max - w_min)) ** mu_plus
     f_minus(w) = ((w - w_min) / (w_max - w_min)) ** mu_minus
@@ -28,7 +30,7 @@ from numba import njit
 #: Column order of a rule's parameter row.
 RULE_NAMES = ("a_plus", "a_minus", "w_min", "w_max", "decay_pre", "decay_post",
               "nearest", "mu_plus", "mu_minus", "tau_elig", "lr", "tau_d", "tau_p", "x_tar",
-              "decay_x", "decay_y", "a3_plus", "a3_minus")
+              "decay_x", "decay_y", "a3_plus", "a3_minus", "clip_step")
 N_RULE = len(RULE_NAMES)
 #: Projection kinds of the engine (TRIPLET_KIND is a pair rule whose amplitudes depend,
 #: at each spike, on the slow traces r2 / o2: Pfister & Gerstner 2006).
@@ -53,9 +55,18 @@ def pairing_term(w, amplitude, trace, w_min, w_max, mu, potentiate):
 
 
 @njit(cache=True, inline="always")
-def update_weight(w, amplitude, trace, w_min, w_max, mu, potentiate):
-    """One STDP weight change ``w + amplitude * trace * f(w)``, clipped to the bounds."""
+def update_weight(w, amplitude, trace, w_min, w_max, mu, potentiate, clip=True):
+    """One STDP weight change ``w + amplitude * trace * f(w)``, clipped to the bounds
+    unless ``clip`` is false (``clip='step'`` rules clip at the end of the step)."""
     w = w + pairing_term(w, amplitude, trace, w_min, w_max, mu, potentiate)
+    if not clip:
+        return w
+    return clip_weight(w, w_min, w_max)
+
+
+@njit(cache=True, inline="always")
+def clip_weight(w, w_min, w_max):
+    """``w`` clipped to ``[w_min, w_max]``."""
     if w < w_min:
         return w_min
     if w > w_max:
@@ -70,7 +81,8 @@ def bump_trace(x, nearest):
 
 
 @njit(cache=True, nogil=True)
-def potentiate_column(syn, col_pre, lo, hi, w, x_pre, x_tar, a_plus, w_min, w_max, mu_plus):
+def potentiate_column(syn, col_pre, lo, hi, w, x_pre, x_tar, a_plus, w_min, w_max, mu_plus,
+                      clip):
     """Post spike: potentiate incoming synapses ``syn[lo:hi]`` (indices into ``w``) by
     ``a_plus (x_pre - x_tar) f_plus(w)``.
 
@@ -80,17 +92,35 @@ def potentiate_column(syn, col_pre, lo, hi, w, x_pre, x_tar, a_plus, w_min, w_ma
     for k in range(lo, hi):
         s = syn[k]
         w[s] = update_weight(w[s], a_plus, x_pre[col_pre[k]] - x_tar, w_min, w_max, mu_plus,
-                             True)
+                             True, clip)
 
 
 @njit(cache=True, nogil=True)
-def potentiate_strided(first, stride, n_pre, w, x_pre, x_tar, a_plus, w_min, w_max, mu_plus):
+def potentiate_strided(first, stride, n_pre, w, x_pre, x_tar, a_plus, w_min, w_max, mu_plus,
+                       clip):
     """:func:`potentiate_column` for an all-to-all projection in CSR order, where the
     synapse from ``j`` is ``first + j * stride``: no index arrays to read, so the
     constant-stride walk is prefetched by the hardware."""
     for j in range(n_pre):
         s = first + j * stride
-        w[s] = update_weight(w[s], a_plus, x_pre[j] - x_tar, w_min, w_max, mu_plus, True)
+        w[s] = update_weight(w[s], a_plus, x_pre[j] - x_tar, w_min, w_max, mu_plus, True, clip)
+
+
+@njit(cache=True, nogil=True)
+def clip_row(lo, hi, w, w_min, w_max):
+    """End of a ``clip='step'`` step: clip the synapses ``lo:hi`` (a spiking neuron's
+    CSR row) to ``[w_min, w_max]``."""
+    for s in range(lo, hi):
+        w[s] = clip_weight(w[s], w_min, w_max)
+
+
+@njit(cache=True, nogil=True)
+def clip_column(syn, lo, hi, w, w_min, w_max):
+    """End of a ``clip='step'`` step: clip the synapses ``syn[lo:hi]`` (a spiking
+    neuron's incoming synapses) to ``[w_min, w_max]``."""
+    for k in range(lo, hi):
+        s = syn[k]
+        w[s] = clip_weight(w[s], w_min, w_max)
 
 
 def pairing_term_reference(w, amplitude, trace, w_min, w_max, mu, potentiate):
@@ -101,7 +131,7 @@ def pairing_term_reference(w, amplitude, trace, w_min, w_max, mu, potentiate):
     return amplitude * trace * dep
 
 
-def update_weight_reference(w, amplitude, trace, w_min, w_max, mu, potentiate):
+def update_weight_reference(w, amplitude, trace, w_min, w_max, mu, potentiate, clip=True):
     """Vectorised NumPy version of :func:`update_weight`."""
-    return np.clip(w + pairing_term_reference(w, amplitude, trace, w_min, w_max, mu, potentiate),
-                   w_min, w_max)
+    w = w + pairing_term_reference(w, amplitude, trace, w_min, w_max, mu, potentiate)
+    return np.clip(w, w_min, w_max) if clip else w
