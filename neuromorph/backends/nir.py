@@ -8,11 +8,40 @@ neuromorph or another tool (snnTorch, Norse, Lava-dl, ...) wrote it. ``nir.write
 NIR describes continuous-time dynamics; times are in **seconds** in the graph (the
 convention of NIR tools), in ms in neuromorph. Mapping:
 
+**What a spike is** (``spike_representation``). NIR's equations take spikes as
+inputs, and tools read them in one of two ways (the NIR repository's
+``paper/01_lif/debug_spike_representation`` note discusses both):
+
+* ``'step'`` (default): a spike is an input of value 1 held for one time step, so
+  its area is ``dt``. This is what the tools that write and read NIR compute (Norse,
+  snnTorch, Lava, Rockpool, Sinabs, Spyx, and the NIR paper's exact reference
+  simulation, whose cross-platform comparison rests on it): a graph from those tools
+  behaves in neuromorph as it did there. Through a weight ``W`` into a ``LIF`` node
+  (``tau dv/dt = v_leak - v + r I``) a spike raises ``v`` by ``r W (1 - exp(-dt/tau))``
+  by the end of its step, exactly as a held input does; into a ``CubaLIF`` node
+  (``tau_syn dI/dt = -I + w_in S``) it leaves ``I = w_in W (1 - exp(-dt/tau_syn))`` at
+  the end of its step, the exact held-input value, after which the current decays
+  exactly; neuromorph's current jumps at the start of the step instead of rising
+  through it, so the voltage is that of the held input to a relative ``O(dt/tau_syn)``
+  (1.6 % at ``dt/tau_syn = 0.02``, tested against a numerical solution), the order by
+  which the tools' own Euler steps differ from the exact solution.
+* ``'dirac'``: a spike is a Dirac pulse of unit area (the continuous-time reading):
+  through ``W`` it raises a ``LIF`` node's ``v`` by ``r W / tau``, a ``CubaLIF``
+  node's ``I`` by ``w_in W / tau_syn``. Other tools' graphs read this way give
+  ``1/dt`` times stronger synapses (with dt = 0.1 ms, 10,000 times).
+
+Timing: neuromorph's engine delivers a spike of step ``k`` into the currents at the
+end of step ``k`` (delay 0), as Lava does, so its voltages and output spikes are those
+of Norse or snnTorch one step later (the NIR paper's LIF graph: Norse, snnTorch and the
+exact simulation spike at steps 460, 510, 710, 760, Lava and neuromorph at 461, 511,
+711, 761; tested against the paper's published traces).
+
 * **LIF** population -> ``CubaLIF``: ``tau_mem = tau_m``, ``tau_syn``, ``r = 1``,
-  ``v_leak = v_rest``, ``v_threshold = v_th``, ``v_reset``, ``w_in = 1``. NIR's
-  ``tau_syn dI/dt = -I + w_in S`` makes a spike through weight ``W`` raise ``I`` by
-  ``W / tau_syn``; neuromorph's weight ``w`` is that jump, so ``W = w * tau_syn``
-  (seconds).
+  ``v_leak = v_rest``, ``v_threshold = v_th``, ``v_reset``, ``w_in = 1``.
+  neuromorph's weight ``w`` (mV) is the jump of the current at a spike, so
+  ``W = w / (exp(dt/tau_syn) - 1)`` in the step representation (about
+  ``w tau_syn / dt``: what a tool that holds the spike for one step needs for the same
+  jump), ``W = w * tau_syn`` (seconds) in the Dirac one.
 * **Projection** -> ``Linear`` with a ``(n_post, n_pre)`` weight over whole
   populations (zero outside the views), followed by a ``Delay`` node when it has
   delays. A NIR ``Delay`` delays each output of the ``Linear`` node, i.e. each post
@@ -32,8 +61,9 @@ convention of NIR tools), in ms in neuromorph. Mapping:
 * **Spike sources / Poisson** -> ``Input``; every LIF population -> ``Output``.
   ``graph.metadata['dt']`` holds the step (s).
 
-Import also accepts ``LIF`` (a delta synapse: ``v`` jumps by ``r W / tau``; imported
-as a current of ``tau_syn = dt / 100`` carrying the same charge), ``Affine`` (its bias
+Import also accepts ``LIF`` (no synaptic current; imported as a current of
+``tau_syn = dt / 100`` whose effect at the end of the arrival step is the one above),
+``Affine`` (its bias
 becomes a step current ``r * w_in * bias`` into the target, its steady state), and
 ``Delay`` nodes (one delay, or one per output neuron; multiples of ``dt``). Spike
 trains are not part of a graph: give them to :func:`from_nir` (``inputs``), or the
@@ -47,9 +77,13 @@ those above.
 """
 from __future__ import annotations
 
+import os
+import warnings
+
 import numpy as np
 
 from ..network import Network
+from ..kernels.lif import _current_gain
 from ..neurons import LIF, PoissonInput, SpikeTimes
 
 _S = 1e-3  # seconds per ms
@@ -81,7 +115,25 @@ def _synaptic_tau(net, pop):
                              f"tau_syn_exc != tau_syn_inh; NIR's CubaLIF has one tau_syn")
 
 
-def to_nir(net, *, refractory="error"):
+SPIKE_REPRESENTATIONS = ("step", "dirac")
+
+
+def _check_representation(spike_representation):
+    if spike_representation not in SPIKE_REPRESENTATIONS:
+        raise ValueError(f"spike_representation must be one of {SPIKE_REPRESENTATIONS} "
+                         f"('step': a spike is a 1 held for one step, as the tools that "
+                         f"write NIR compute; 'dirac': a pulse of unit area), got "
+                         f"{spike_representation!r}")
+
+
+def _spike_gain(spike_representation, dt, tau_syn):
+    """Jump of a synaptic current of ``tau_syn`` per unit of ``w_in W`` (all in ms)."""
+    if spike_representation == "step":
+        return np.expm1(dt / tau_syn)
+    return 1.0 / (tau_syn * _S)
+
+
+def to_nir(net, *, refractory="error", spike_representation="step"):
     """The structure of ``net`` as a ``nir.NIRGraph`` (see the module notes).
 
     Parameters
@@ -91,16 +143,22 @@ def to_nir(net, *, refractory="error"):
     refractory : {'error', 'metadata'}
         What to do with refractory periods, which NIR neurons lack: refuse them, or
         store them in the neuron node's ``metadata['t_ref']`` (seconds).
+    spike_representation : {'step', 'dirac'}
+        How the tools that read the graph take a spike (see the module notes): the
+        weights are written so that a spike raises the current by neuromorph's weight
+        there. ``'step'`` (default) for Norse, snnTorch, Lava and the other NIR tools.
 
     Returns
     -------
     nir.NIRGraph
+        ``graph.metadata`` holds ``dt`` (s) and ``spike_representation``.
     """
     nir = _nir()
     if not isinstance(net, Network):
         raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
     if refractory not in ("error", "metadata"):
         raise ValueError(f"refractory must be 'error' or 'metadata', got {refractory!r}")
+    _check_representation(spike_representation)
     if net.currents:
         raise UnsupportedFeature("step currents (net.current) have no NIR node")
     nodes, edges, tau_syn = {}, [], {}
@@ -145,7 +203,8 @@ def to_nir(net, *, refractory="error"):
                 raise UnsupportedFeature(f"projection name {name!r} is also a population "
                                          f"name")
             w = np.zeros((post.size, pre.size))
-            np.add.at(w, (rows[keep], cols[keep]), pr.w[keep] * tau_syn[post.name] * _S)
+            gain = _spike_gain(spike_representation, net.dt, tau_syn[post.name])
+            np.add.at(w, (rows[keep], cols[keep]), pr.w[keep] / gain)
             meta = {"neuromorph.projection": pr.name} if name != pr.name else {}
             nodes[name] = nir.Linear(weight=w, metadata=meta)
             edges.append((pre.name, name))
@@ -154,7 +213,9 @@ def to_nir(net, *, refractory="error"):
                 edges += [(name, f"{name}.delay"), (f"{name}.delay", post.name)]
             else:
                 edges.append((name, post.name))
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"dt": net.dt * _S})
+    return nir.NIRGraph(nodes=nodes, edges=edges,
+                        metadata={"dt": net.dt * _S,
+                                  "spike_representation": spike_representation})
 
 
 def _scalar(name, node, attr):
@@ -166,12 +227,53 @@ def _scalar(name, node, attr):
     return float(vals[0])
 
 
-def from_nir(graph, dt=None, *, inputs=None, seed=None):
+def _size(types):
+    return [int(np.prod(np.asarray(t))) for t in types.values()]
+
+
+def read(path, *, strict=True):
+    """Read a NIR file (``nir.read``), optionally past NIR's type check.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    strict : bool
+        ``True``: NIR's own type check (every edge's output and input types equal).
+        ``False``: if that check fails, read without it and accept edges whose types
+        differ only in their shape, with the same number of elements (e.g. Rockpool's
+        ``[1]`` into ``[1, 1, 1]``), with a warning; other mismatches still raise.
+
+    Returns
+    -------
+    nir.NIRGraph
+    """
+    nir = _nir()
+    try:
+        return nir.read(path)
+    except ValueError as err:
+        if strict or "type" not in str(err).lower():
+            raise ValueError(f"{path}: {err}. read(path, strict=False) reads a graph whose "
+                             f"types differ only in shape") from err
+        reason = str(err)
+    graph = nir.read(path, type_check=False)
+    for a, b in graph.edges:
+        out = _size(graph.nodes[a].output_type)
+        inp = _size(graph.nodes[b].input_type)
+        if out != inp:
+            raise ValueError(f"{path}: edge {a!r} -> {b!r} carries {out} values into "
+                             f"{inp}: not a difference of shape only")
+    warnings.warn(f"{path}: read without NIR's type check (types that differ only in "
+                  f"shape: {reason})", UserWarning, stacklevel=2)
+    return graph
+
+
+def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=None):
     """Build a network from a ``nir.NIRGraph`` (see the module notes).
 
     Parameters
     ----------
-    graph : nir.NIRGraph
+    graph : nir.NIRGraph or path
+        A graph, or a NIR file (read with :func:`read`, strict).
     dt : float, optional
         Time step (ms); default ``graph.metadata['dt']`` (s) converted to ms.
     inputs : dict, optional
@@ -179,6 +281,11 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None):
         silent spike sources.
     seed : int, optional
         The network's seed.
+    spike_representation : {'step', 'dirac'}, optional
+        How a spike drives the graph's neurons (see the module notes): ``'step'``, a 1
+        held for one step, as the tools that write NIR compute; ``'dirac'``, a pulse of
+        unit area. Default: the graph's ``metadata['spike_representation']`` if
+        :func:`to_nir` wrote one, else ``'step'``.
 
     Returns
     -------
@@ -188,15 +295,20 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None):
         that feeds an ``Output`` node is in ``net.monitors``.
     """
     nir = _nir()
+    if isinstance(graph, (str, os.PathLike)):
+        graph = read(graph)
     if not isinstance(graph, nir.NIRGraph):
         raise TypeError(f"graph must be a nir.NIRGraph, got {type(graph).__name__}")
+    if spike_representation is None:
+        spike_representation = (graph.metadata or {}).get("spike_representation", "step")
+    _check_representation(spike_representation)
     if dt is None:
         if "dt" not in (graph.metadata or {}):
             raise ValueError("the graph has no metadata['dt']: pass dt (ms)")
         dt = float(graph.metadata["dt"]) / _S
     net = Network(dt=dt, seed=seed)
     inputs = dict(inputs or {})
-    pops, gain, tau_of = {}, {}, {}
+    pops, gain, bias_gain = {}, {}, {}
     succ = {}
     for a, b in graph.edges:
         succ.setdefault(a, []).append(b)
@@ -213,18 +325,25 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None):
             v_rest = _scalar(name, node, "v_leak")
             v_reset = _scalar(name, node, "v_reset") if node.v_reset is not None else v_rest
             n = int(np.size(node.v_threshold))
-            tau_of[name] = tau_s * _S
             t_ref = 0.0
             if "t_ref" in (node.metadata or {}):  # written by to_nir(refractory='metadata')
                 t_ref = _scalar(name, node.metadata, "t_ref") / _S
             pops[name] = net.lif(n, tau_m=tau_m, v_rest=v_rest, v_reset=v_reset,
                                  v_th=_scalar(name, node, "v_threshold"), tau_syn_exc=tau_s,
                                  tau_syn_inh=tau_s, t_ref=t_ref, name=name)
-            # a spike through W raises I by r w_in W / tau_syn (CubaLIF); for LIF (delta
-            # synapse, v jumps by r W / tau) the same charge goes through a current of
-            # tau_s, whose jump is then r W / tau_s
-            w_in = _scalar(name, node, "w_in") if cuba else 1.0
-            gain[name] = _scalar(name, node, "r") * w_in / (tau_s * _S)
+            # neuromorph's current is r I; a spike through W raises it by
+            # r w_in W * _spike_gain (CubaLIF). A LIF node has no current: a fast one
+            # (tau_s) carries the spike, scaled to the LIF node's effect on v by the end
+            # of the arrival step (r W (1 - E_m) held, r W / tau Dirac; c_s: the
+            # engine's effect of a unit jump of a tau_s current on v after one step)
+            r_w_in = _scalar(name, node, "r") * (_scalar(name, node, "w_in") if cuba else 1.0)
+            bias_gain[name] = r_w_in
+            if cuba:
+                gain[name] = r_w_in * _spike_gain(spike_representation, dt, tau_s)
+            else:
+                area = -np.expm1(-dt / tau_m) if spike_representation == "step" \
+                    else np.exp(-dt / tau_m) / (tau_m * _S)
+                gain[name] = r_w_in * area / _current_gain(dt, tau_m, tau_s)
         elif not isinstance(node, (nir.Output, nir.Linear, nir.Affine, nir.Delay)):
             raise UnsupportedFeature(f"node {name!r}: {type(node).__name__} has no neuromorph "
                                      f"counterpart")
@@ -270,7 +389,7 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None):
         net.connect(pops[pre], pops[post], matrix=w.T, delay=d.T, name=name)
         for node in affine:
             # a constant input b holds the current at r w_in b: a step current of that size
-            net.current(pops[post], np.asarray(node.bias, float) * gain[post] * tau_of[post])
+            net.current(pops[post], np.asarray(node.bias, float) * bias_gain[post])
     for name, node in graph.nodes.items():
         if isinstance(node, (nir.CubaLIF, nir.LIF)) and any(
                 isinstance(graph.nodes[b], nir.Output) for b in succ.get(name, [])):
@@ -278,4 +397,4 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None):
     return net
 
 
-__all__ = ["to_nir", "from_nir", "UnsupportedFeature"]
+__all__ = ["to_nir", "from_nir", "read", "SPIKE_REPRESENTATIONS", "UnsupportedFeature"]
