@@ -433,7 +433,8 @@ def _parser():
         prog="neuromorph bench",
         description="Time neuromorph (and Brian2 on the identical network) on the CUBA "
                     "network or the Song et al. STDP network; prints one JSON line per run.")
-    sub = ap.add_subparsers(dest="bench", required=True)
+    sub = ap.add_subparsers(dest="bench", metavar="BENCHMARK",
+                            help="cuba (Brian2's CUBA network) or stdp (Song et al.)")
 
     def common(p):
         p.add_argument("--duration", type=float, default=None,
@@ -510,6 +511,9 @@ def _emit(rec, out):
 def run(argv=None):
     """Run the benchmark described by command-line ``argv``; returns the printed records."""
     a = _parser().parse_args(argv)
+    if a.bench is None:
+        raise SystemExit("neuromorph bench: name a benchmark, cuba or stdp "
+                         "(neuromorph bench -h)")
     repeat = a.repeat or 1
     if repeat < 1:
         raise SystemExit(f"--repeat must be >= 1, got {repeat}")
@@ -570,6 +574,10 @@ def main(argv=None):
     Prints one JSON line per run plus one summary line per size; returns the exit
     status: 0, or 1 if a run failed (its line carries an ``"error"``).
     """
+    parser = _parser()
+    if not (sys.argv[1:] if argv is None else list(argv)):
+        parser.print_help()
+        return 2
     records = run(argv)
     return 1 if any("error" in r for r in records) else 0
 

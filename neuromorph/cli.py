@@ -104,6 +104,9 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # its own parser, help included (argparse.REMAINDER
+        return _bench(argparse.Namespace(bench_args=argv[1:]))  # cannot pass -h on)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -46,6 +46,14 @@ class _Neurons:
             key = slice(k, k + 1)
         if not isinstance(key, slice):
             raise TypeError(f"populations are indexed by int or slice, got {type(key).__name__}")
+        for bound in (key.start, key.stop):
+            if bound is not None and (not isinstance(bound, numbers.Integral)
+                                      or isinstance(bound, bool)):
+                raise TypeError(f"slice bounds must be integers, got {bound!r}")
+            if bound is not None and not -self.size <= bound <= self.size:
+                raise IndexError(f"slice [{key.start}:{key.stop}] out of range for "
+                                 f"{self.size} neurons (bounds in [-{self.size}, "
+                                 f"{self.size}])")
         lo, hi, step = key.indices(self.size)
         if step != 1:
             raise ValueError("population views must be contiguous (slice step 1)")
@@ -247,6 +255,19 @@ class Network:
         self._sim = None
         self._stale = True
 
+    def __repr__(self):
+        return (f"Network(dt={self.dt}, seed={self.seed}, {len(self.populations)} "
+                f"populations, {len(self.projections)} projections)")
+
+    def _own(self, name, obj):
+        """``obj`` (neurons) checked to belong to this network."""
+        obj = _as_neurons(name, obj)
+        if not any(p is obj.population for p in self.populations):
+            raise ValueError(f"{name}: population {obj.population.name!r} belongs to another "
+                             f"network, not to this one ({self!r}); connect and monitor "
+                             f"populations of one network")
+        return obj
+
     # -- randomness -------------------------------------------------------------
     def _rng(self):
         """Generator for the next construction call (advanced only on success)."""
@@ -431,7 +452,7 @@ class Network:
             reward signal (see :meth:`reward_signal`).
         """
         _checks.no_extra("connect", kwargs)
-        pre, post = _as_neurons("pre", pre), _as_neurons("post", post)
+        pre, post = self._own("pre", pre), self._own("post", post)
         if not post.population.is_lif:
             raise TypeError(f"post must be LIF neurons, got {type(post.population.model).__name__}")
         if plasticity is not None and getattr(post.population.model, "fixed_point", False):
@@ -523,7 +544,7 @@ class Network:
         Currents add up; the membrane settles at ``v_rest + amplitude``.
         """
         _checks.no_extra("current", kwargs)
-        target = _as_neurons("target", target)
+        target = self._own("target", target)
         if not target.population.is_lif:
             raise TypeError("current injection needs LIF neurons")
         if target.population.is_loihi:
@@ -545,7 +566,7 @@ class Network:
     # -- monitors -----------------------------------------------------------------
     def spike_monitor(self, target):
         """Record the spikes of ``target`` from now on (:class:`SpikeMonitor`)."""
-        return self._add_monitor(SpikeMonitor(self, _as_neurons("target", target)))
+        return self._add_monitor(SpikeMonitor(self, self._own("target", target)))
 
     def state_monitor(self, target, var, record=None, every=None):
         """Record ``var`` of LIF neurons: 'v', 'I_exc', 'I_inh' or 'theta' (mV), or 'v' and
@@ -554,7 +575,7 @@ class Network:
         ``record``: indices within ``target`` (default all); ``every``: interval (ms,
         multiple of ``dt``; default every step).
         """
-        target = _as_neurons("target", target)
+        target = self._own("target", target)
         if not target.population.is_lif:
             raise TypeError("state monitors need LIF neurons")
         allowed = ("v", "u") if target.population.is_loihi else ("v", "I_exc", "I_inh", "theta")
@@ -571,12 +592,15 @@ class Network:
 
     def rate_monitor(self, target):
         """Record the population spike count of ``target`` every step (:class:`RateMonitor`)."""
-        return self._add_monitor(RateMonitor(self, _as_neurons("target", target)))
+        return self._add_monitor(RateMonitor(self, self._own("target", target)))
 
     def weight_monitor(self, projection, every):
         """Snapshot a projection's weights every ``every`` ms (first one now)."""
         if not isinstance(projection, Projection):
             raise TypeError(f"projection must be a Projection, got {type(projection).__name__}")
+        if not any(pr is projection for pr in self.projections):
+            raise ValueError(f"projection {projection.name!r} belongs to another network, "
+                             f"not to this one ({self!r})")
         k = _checks.steps("every", every, self.dt, minimum=1)
         return self._add_monitor(WeightMonitor(self, projection, k))
 

@@ -438,9 +438,11 @@ class Simulator:
         u, u_end = net.step, net.step + n_steps
         next_call = u + every if callback is not None else None
         bar = None
+        compiling = not run_steps.signatures  # numba compiles (or loads) at the first call
         if progress:
             from tqdm.auto import tqdm
-            bar = tqdm(total=n_steps, unit="step", desc="simulating")
+            bar = tqdm(total=n_steps, unit="step", desc="compiling the engine (first run only)"
+                       if compiling else "simulating")
         try:
             while u < u_end:
                 self._snapshot_weights(u)
@@ -451,6 +453,10 @@ class Simulator:
                     u1 = min(u1, next_call)
                 self._run_chunk(u, u1)
                 if bar is not None:
+                    if compiling:  # the compilation is no simulation: restart the clock
+                        compiling = False
+                        bar.set_description("simulating")
+                        bar.reset(total=n_steps)
                     bar.update(u1 - u)
                 u = net.step = u1
                 if u == next_call:

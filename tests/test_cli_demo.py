@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from neuromorph.cli import main
 
@@ -15,6 +16,21 @@ def test_help_lists_commands(capsys):
         assert e.code == 0
     out = capsys.readouterr().out
     assert "demo" in out and "bench" in out
+
+
+def test_bench_help_and_bare_bench(capsys):
+    for flag in ("--help", "-h"):
+        with pytest.raises(SystemExit) as e:
+            main(["bench", flag])
+        assert e.value.code == 0
+        out = capsys.readouterr().out
+        assert "usage: neuromorph bench" in out and "cuba" in out and "stdp" in out
+    assert main(["bench"]) == 2  # no benchmark named: the help, not "required: bench"
+    out = capsys.readouterr()
+    assert "cuba" in out.out and "required" not in out.err
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "cuba", "-h"])
+    assert e.value.code == 0 and "--n" in capsys.readouterr().out
 
 
 def test_demo_writes_figure_and_learns(tmp_path):

@@ -126,3 +126,21 @@ def test_spike_monitor_clear_forgets_earlier_spikes():
     assert mon.num_spikes == 0 and mon.t.size == 0
     net.run(50.0)
     np.testing.assert_array_equal(mon.steps, ref.steps[ref.steps >= 500])
+
+
+def test_progress_bar_says_the_engine_compiles_on_the_first_run():
+    # a fresh interpreter: the engine is compiled (or loaded from numba's cache) at its
+    # first call; the bar says so instead of an estimate that counts the compilation
+    import subprocess
+    import sys
+    code = ("import neuromorph as nm\n"
+            "net = nm.Network(dt=0.1, seed=0)\n"
+            "P = net.lif(10)\n"
+            "net.run(5.0, progress=True)\n"
+            "import sys; print('SECOND', file=sys.stderr)\n"
+            "net.run(5.0, progress=True)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, check=True).stderr
+    first, second = out.split("SECOND")
+    assert "compiling the engine (first run only)" in first and "simulating" in first
+    assert "compiling" not in second and "50/50" in second

@@ -131,3 +131,35 @@ def test_failed_run_leaves_state():
         net.run(-5.0)
     assert net.t == pytest.approx(5.0)
     np.testing.assert_array_equal(P.v, v)
+
+
+def test_populations_of_another_network_are_refused_where_they_are_passed():
+    a, b = nm.Network(dt=0.1, seed=1), nm.Network(dt=0.1, seed=2)
+    P, Q = a.lif(5), b.lif(5)
+    src = b.poisson(3, rate=10.0)
+    for call in (lambda: a.connect(P, Q, w=1.0), lambda: a.connect(src, P, w=1.0),
+                 lambda: a.connect(P[:2], Q[1:], p=0.5, w=1.0), lambda: a.spike_monitor(Q),
+                 lambda: a.state_monitor(Q[:2], "v"), lambda: a.rate_monitor(Q),
+                 lambda: a.current(Q, 1.0)):
+        with pytest.raises(ValueError, match=r"population '.*' belongs to another network.*"
+                                             r"seed=1"):
+            call()
+    pr = b.connect(src, Q, w=1.0)
+    with pytest.raises(ValueError, match="belongs to another network"):
+        a.weight_monitor(pr, 1.0)
+    assert a.projections == [] and a.monitors == [] and a.currents == []
+    a.run(1.0)  # nothing half-built
+
+
+def test_slices_out_of_range_raise_index_error():
+    net = nm.Network(dt=0.1, seed=1)
+    P = net.lif(5)
+    for key in (slice(3, 9), slice(-7, 2), slice(0, 6), slice(6, None)):
+        with pytest.raises(IndexError, match=r"out of range for 5 neurons"):
+            P[key]
+    with pytest.raises(IndexError, match="out of range"):
+        P[1:4][0:4]                 # views check their own size
+    with pytest.raises(TypeError, match="slice bounds must be integers"):
+        P[0.5:2]
+    assert (P[3:5].start, P[3:5].stop) == (3, 5) and P[-2:].size == 2 and P[:].size == 5
+    assert P[1:4][1:3].start == 2 and P[5:].size == 0
