@@ -163,3 +163,15 @@ def test_slices_out_of_range_raise_index_error():
         P[0.5:2]
     assert (P[3:5].start, P[3:5].stop) == (3, 5) and P[-2:].size == 2 and P[:].size == 5
     assert P[1:4][1:3].start == 2 and P[5:].size == 0
+
+
+def test_one_unsupported_feature_class_for_every_backend():
+    from neuromorph.backends import brian2, lava, nir
+    from neuromorph.errors import LavaRuntimeError, UnsupportedFeature
+    assert brian2.UnsupportedFeature is lava.UnsupportedFeature is nir.UnsupportedFeature \
+        is UnsupportedFeature is nm.UnsupportedFeature
+    assert issubclass(UnsupportedFeature, ValueError) and lava.LavaRuntimeError is LavaRuntimeError
+    net = nm.Network(dt=0.1, seed=0)
+    net.lif(3, t_ref=2.0)
+    with pytest.raises(nm.UnsupportedFeature, match="refractory"):  # the shared class catches
+        nir.to_nir(net)

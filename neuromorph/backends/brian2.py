@@ -89,6 +89,7 @@ from brian2 import Hz, ms, mV
 from brian2.devices.device import reset_device
 
 from .. import _checks
+from ..errors import UnsupportedFeature
 from ..monitors import SpikeMonitor
 from ..network import Network
 from ..neurons import LIF, PoissonInput, SpikeTimes
@@ -110,10 +111,6 @@ I_ext : volt
 #: Holds ``v`` at ``v_reset`` while refractory, for populations integrated without the
 #: ``(unless refractory)`` flag (``1 * v + 0 * v_reset`` is exactly ``v``).
 _CLAMP = "v = int(not_refractory) * v + (1 - int(not_refractory)) * v_reset"
-
-
-class UnsupportedFeature(ValueError):
-    """A part of the network that has no exact Brian2 equivalent."""
 
 
 @dataclass

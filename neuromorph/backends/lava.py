@@ -130,6 +130,7 @@ from multiprocessing import resource_tracker
 
 import numpy as np
 
+from ..errors import LavaRuntimeError, UnsupportedFeature
 from ..monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from ..network import Network
 from ..neurons import LIF, SpikeTimes
@@ -139,21 +140,6 @@ from ..simulator import PoissonBlocks
 MAX_DELAY = 63  # Loihi 2: 6-bit synaptic delays
 #: Default trace impulse of fixed-point learning (neuromorph's trace 1 -> 16 of 127).
 TRACE_IMPULSE = 16
-
-
-class UnsupportedFeature(ValueError):
-    """A part of the network that has no exact Lava equivalent."""
-
-
-class LavaRuntimeError(RuntimeError):
-    """A Lava process failed in its child process; the message carries its traceback.
-
-    ``worker_pid`` is the id (and process group) of the worker that ran Lava,
-    ``segments`` the names of the shared-memory segments it used (all released).
-    """
-
-    worker_pid = None
-    segments = ()
 
 
 # -- import shim --------------------------------------------------------------------------

@@ -82,15 +82,12 @@ import warnings
 
 import numpy as np
 
-from ..network import Network
+from ..errors import UnsupportedFeature
 from ..kernels.lif import _current_gain
+from ..network import Network
 from ..neurons import LIF, PoissonInput, SpikeTimes
 
 _S = 1e-3  # seconds per ms
-
-
-class UnsupportedFeature(ValueError):
-    """A part of a network or graph that has no exact counterpart on the other side."""
 
 
 def _nir():
