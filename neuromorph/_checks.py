@@ -10,48 +10,62 @@ import numbers
 import numpy as np
 
 
-def real(name, value):
-    """Return ``value`` as a finite float or raise ``TypeError``/``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    value = float(value)
+def number(name, value, low=None, high=None, low_open=False, high_open=False, integer=False,
+           unit="", kind=""):
+    """The one numeric validator: ``value`` as a float (an int if ``integer``) in a range.
+
+    A non-number (``bool`` included) or a non-integer where an integer is needed raises
+    ``TypeError`` naming the parameter and the expected type; NaN, inf or a value outside
+    ``[low, high]`` (``(low`` / ``high)`` when open) raises ``ValueError`` naming the
+    parameter, the allowed range (with ``unit``; ``kind`` names what it is, e.g.
+    'a probability') and the value.
+    """
+    number_type = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, number_type):
+        raise TypeError(f"{name} must be {'an integer' if integer else 'a real number'}, "
+                        f"got {type(value).__name__} {value!r}")
+    value = int(value) if integer else float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
+    lo_bad = low is not None and (value <= low if low_open else value < low)
+    hi_bad = high is not None and (value >= high if high_open else value > high)
+    if lo_bad or hi_bad:
+        unit = f" {unit}" if unit else ""
+        if high is None:
+            bound = (f">= {low + 1}" if integer and low_open
+                     else f"{'>' if low_open else '>='} {low}")
+        elif low is None:
+            bound = f"{'<' if high_open else '<='} {high}"
+        else:
+            bound = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be {kind + ' ' if kind else ''}{bound}{unit}, "
+                         f"got {value}")
     return value
+
+
+def real(name, value):
+    """A finite float."""
+    return number(name, value)
 
 
 def positive(name, value, unit=""):
     """A finite, strictly positive float."""
-    value = real(name, value)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0{' ' + unit if unit else ''}, got {value}")
-    return value
+    return number(name, value, low=0, low_open=True, unit=unit)
 
 
 def non_negative(name, value, unit=""):
     """A finite float >= 0."""
-    value = real(name, value)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0{' ' + unit if unit else ''}, got {value}")
-    return value
+    return number(name, value, low=0, unit=unit)
 
 
 def probability(name, value):
     """A float in [0, 1]."""
-    value = real(name, value)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
-    return value
+    return number(name, value, low=0, high=1, kind="a probability")
 
 
 def integer(name, value, minimum=None):
     """A Python/NumPy integer, optionally >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+    return number(name, value, low=minimum, integer=True)
 
 
 def finite_array(name, value, shape=None, dtype=float):

@@ -87,7 +87,9 @@ def test_population_views():
     assert (V.start, V.stop, len(V)) == (20, 50, 30)
     W = V[5:10]
     assert (W.population, W.start, W.stop) == (P, 25, 30)
-    assert P[-1].start == 99 and len(P[200:]) == 0
+    assert P[-1].start == 99 and len(P[100:]) == 0
+    with pytest.raises(IndexError, match="out of range"):
+        P[200:]  # Brian2 refuses it too; it used to clip silently
     V.v[:] = -60.0
     assert np.all(P.v[20:50] == -60.0) and P.v[19] == -65.0
 

@@ -175,3 +175,27 @@ def test_one_unsupported_feature_class_for_every_backend():
     net.lif(3, t_ref=2.0)
     with pytest.raises(nm.UnsupportedFeature, match="refractory"):  # the shared class catches
         nir.to_nir(net)
+
+
+@pytest.mark.parametrize("make", [
+    lambda v: nm.Network(dt=v),
+    lambda v: nm.STDP(tau_pre=v),
+    lambda v: nm.TripletSTDP(tau_x=v),
+    lambda v: nm.Network(dt=0.1).lif(3, tau_m=v),
+    lambda v: __import__("neuromorph.models.rate", fromlist=["Backprop"]).Backprop(
+        learning_rate=v).fit(np.zeros((4, 2)), [0, 1, 0, 1]),
+    lambda v: __import__("neuromorph.models.spiking", fromlist=["x"]).RSTDPClassifier(
+        t_present=v).fit(np.zeros((4, 2)), [0, 1, 0, 1]),
+    lambda v: __import__("neuromorph.models.spiking", fromlist=["x"]).STDPClassifier(
+        max_rate=v).fit(np.zeros((4, 2)), [0, 1, 0, 1]),
+], ids=["Network.dt", "STDP.tau_pre", "TripletSTDP.tau_x", "lif.tau_m", "Backprop.learning_rate",
+        "RSTDPClassifier.t_present", "STDPClassifier.max_rate"])
+def test_one_numeric_rule_type_errors_and_value_errors(make):
+    # one validator everywhere: a non-number is a TypeError naming the parameter, a
+    # number out of range (or NaN) a ValueError naming the parameter and the range
+    for bad_type in ("1.0", None, True):
+        with pytest.raises(TypeError, match=r"must be a real number, got"):
+            make(bad_type)
+    for bad_value, match in ((-1.0, r"must be > 0.*got -1"), (float("nan"), "must be finite")):
+        with pytest.raises(ValueError, match=match):
+            make(bad_value)

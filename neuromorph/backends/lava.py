@@ -645,7 +645,7 @@ def _minus(var, k):
 
 def _stdp_float(proj):
     """``(dw, impulse keywords)`` of a floating-point STDP rule (see :func:`stdp_rule`)."""
-    rule, name = proj.plasticity, proj.name
+    rule = proj.plasticity
     _check_pair_rule(proj, STDP)
     a, b, xt = rule.a_plus, -rule.a_minus, rule.x_tar
     if rule.mu == 0.0:

@@ -71,7 +71,7 @@ def run_reference(sim, n_steps):
     Returns the spikes as two arrays ``(steps, global indices)``. Monitors are not fed.
     """
     net, st = sim.net, sim.state
-    n_lif, n_slots = sim.n_lif, sim.ring_exc.shape[0]
+    n_slots = sim.ring_exc.shape[0]
     ring = np.stack([sim.ring_exc, sim.ring_inh], axis=1)  # (slots, 2, n_lif)
     out_steps, out_idx = [], []
     rstdp = _EagerRSTDP(sim)

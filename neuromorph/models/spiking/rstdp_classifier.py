@@ -48,8 +48,6 @@ test accuracy from 81 % (seed 0; class 8 never learned) to 91.3 +- 2.9 %.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
@@ -63,12 +61,7 @@ _N_URGENCY = 20
 
 
 def _positive(name, value, integer=False):
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(value) \
-            or value <= 0:
-        what = "a positive int" if integer else "a finite real > 0"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
-    return value
+    return _checks.number(name, value, low=0, low_open=True, integer=integer)
 
 
 class RSTDPClassifier(ClassifierMixin, BaseEstimator):
@@ -234,31 +227,15 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         for name in ("max_rate", "t_present", "dt", "lr", "tau_elig", "tau_stdp",
                      "w_inh", "drive"):
             _positive(name, getattr(self, name))
-        if isinstance(self.t_rest, bool) or not isinstance(self.t_rest, numbers.Real) \
-                or not self.t_rest >= 0:
-            raise ValueError(f"t_rest must be a real >= 0, got {self.t_rest!r}")
+        _checks.number("t_rest", self.t_rest, low=0, unit="ms")
         if self.max_rate * self.dt * 1e-3 > 1.0:
             raise ValueError(f"max_rate must be <= 1000/dt = {1000 / self.dt} Hz, "
                              f"got {self.max_rate}")
-        if isinstance(self.bias, bool) or not isinstance(self.bias, numbers.Real) \
-                or not 0 <= self.bias < 1:
-            raise ValueError(f"bias must be in [0, 1), got {self.bias!r}")
-        if isinstance(self.urgency, bool) or not isinstance(self.urgency, numbers.Real) \
-                or not self.urgency >= 0:
-            raise ValueError(f"urgency must be a real >= 0, got {self.urgency!r}")
-        if isinstance(self.noise, bool) or not isinstance(self.noise, numbers.Real) \
-                or not self.noise >= 0:
-            raise ValueError(f"noise must be a real >= 0, got {self.noise!r}")
-        if isinstance(self.homeostasis, bool) or \
-                not isinstance(self.homeostasis, numbers.Real) or not self.homeostasis >= 0:
-            raise ValueError(f"homeostasis must be a real >= 0, got {self.homeostasis!r}")
-        if not 0 < _positive("noise_decay", self.noise_decay) <= 1:
-            raise ValueError(f"noise_decay must be in (0, 1], got {self.noise_decay!r}")
-        if not 0 < _positive("homeostasis_decay", self.homeostasis_decay) <= 1:
-            raise ValueError(f"homeostasis_decay must be in (0, 1], "
-                             f"got {self.homeostasis_decay!r}")
-        if not 0 < _positive("lr_decay", self.lr_decay) <= 1:
-            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
+        _checks.number("bias", self.bias, low=0, high=1, high_open=True)
+        for name in ("urgency", "noise", "homeostasis"):
+            _checks.number(name, getattr(self, name), low=0)
+        for name in ("noise_decay", "homeostasis_decay", "lr_decay"):
+            _checks.number(name, getattr(self, name), low=0, high=1, low_open=True)
         if self.baseline_scope not in ("global", "class"):
             raise ValueError(f"baseline_scope must be 'global' or 'class', "
                              f"got {self.baseline_scope!r}")
@@ -267,8 +244,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
                              f"got {self.homeostasis_scope!r}")
         if self.coding not in ("regular", "poisson"):
             raise ValueError(f"coding must be 'regular' or 'poisson', got {self.coding!r}")
-        if not _positive("w_ceiling", self.w_ceiling) >= 1:
-            raise ValueError(f"w_ceiling must be >= 1, got {self.w_ceiling!r}")
+        _checks.number("w_ceiling", self.w_ceiling, low=1)
         for name in ("on_off", "progress", "warm_start", "normalize"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")

@@ -43,7 +43,6 @@ keeps the same competition and learning rule.
 """
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
@@ -58,18 +57,7 @@ _V_REST = -65.0
 L2_TOTAL = 40.0  # default L2 norm (mV) for 64 inputs and w_max 30
 
 
-def _real(name, value, low=None, high=None, low_open=False, integer=False):
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise TypeError(f"{name} must be {'an int' if integer else 'a real number'}, "
-                        f"got {type(value).__name__}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if low is not None and (value <= low if low_open else value < low):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}, got {value!r}")
-    return value
+_real = _checks.number
 
 
 class STDPClassifier(ClassifierMixin, BaseEstimator):
