@@ -1,4 +1,11 @@
-"""Plasticity rule descriptions (pure data, validated at construction)."""
+"""Plasticity rule descriptions (pure data, validated at construction).
+
+Sign convention, the same for every rule: amplitudes are signed weight changes (mV).
+Potentiation amplitudes (``a_plus``, ``a2_plus``, ``a3_plus``) are >= 0, depression
+amplitudes (``a_minus``, ``a2_minus``, ``a3_minus``) are <= 0, and a rule adds
+``amplitude * trace`` to the weight (or to the eligibility, for R-STDP). A positive
+depression amplitude is refused with an error that says so, never flipped silently.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -10,6 +17,11 @@ from . import _checks
 _DEPENDENCE = {"additive": 0.0, "multiplicative": 1.0, "power": None}
 #: When the pair rules clip weights to ``[w_min, w_max]`` (see :class:`STDP`).
 CLIP_SCHEDULES = ("update", "step")
+
+
+def _depression_sign(name, value):
+    return (f"{name} must be <= 0 (mV): depression amplitudes are signed, the weight "
+            f"changes by {name} times a trace (pass -{value} to depress), got {value}")
 
 
 def _check_clip(rule):
@@ -49,7 +61,7 @@ class PairTraceRule:
         if a_plus < 0:
             raise ValueError(f"a_plus must be >= 0 (potentiation), got {a_plus}")
         if a_minus > 0:
-            raise ValueError(f"a_minus must be <= 0 (depression), got {a_minus}")
+            raise ValueError(_depression_sign("a_minus", a_minus))
         w_min, w_max = _checks.real("w_min", self.w_min), _checks.real("w_max", self.w_max)
         if not w_min < w_max:
             raise ValueError(f"w_min must be < w_max, got w_min={w_min}, w_max={w_max}")
@@ -196,12 +208,13 @@ class TripletSTDP:
     Pre traces ``r1`` (``tau_plus``), ``r2`` (``tau_x``); post traces ``o1``
     (``tau_minus``), ``o2`` (``tau_y``); all jump by 1 at spikes::
 
-        pre spike:   w <- w - o1(t) [a2_minus + a3_minus r2(t - eps)]
+        pre spike:   w <- w + o1(t) [a2_minus + a3_minus r2(t - eps)]
         post spike:  w <- w + r1(t) [a2_plus  + a3_plus  o2(t - eps)]
 
     (``t - eps``: the trace just before this spike's own jump), then ``w`` is clipped to
     ``[w_min, w_max]``. The triplet term ``a3_plus`` makes potentiation grow with the
-    pairing frequency (Sjostrom et al. 2001). Amplitudes in weight units (mV), >= 0.
+    pairing frequency (Sjostrom et al. 2001). Amplitudes in weight units (mV), signed as
+    in :class:`STDP`: ``a2_plus, a3_plus >= 0``, ``a2_minus, a3_minus <= 0``.
     Defaults: the minimal visual-cortex fit of Pfister & Gerstner (2006), in units of
     ``w_max = 1``. ``clip`` ('update' or 'step') as in :class:`STDP`.
     """
@@ -212,8 +225,8 @@ class TripletSTDP:
     tau_y: float = 125.0
     a2_plus: float = 5e-10
     a3_plus: float = 6.2e-3
-    a2_minus: float = 7e-3
-    a3_minus: float = 2.3e-4
+    a2_minus: float = -7e-3
+    a3_minus: float = -2.3e-4
     w_min: float = 0.0
     w_max: float = 1.0
     clip: str = "update"
@@ -222,8 +235,13 @@ class TripletSTDP:
         _check_clip(self)
         for name in ("tau_plus", "tau_minus", "tau_x", "tau_y"):
             object.__setattr__(self, name, _checks.positive(name, getattr(self, name), "ms"))
-        for name in ("a2_plus", "a3_plus", "a2_minus", "a3_minus"):
+        for name in ("a2_plus", "a3_plus"):
             object.__setattr__(self, name, _checks.non_negative(name, getattr(self, name), "mV"))
+        for name in ("a2_minus", "a3_minus"):
+            value = _checks.real(name, getattr(self, name))
+            if value > 0:
+                raise ValueError(_depression_sign(name, value))
+            object.__setattr__(self, name, value)
         w_min, w_max = _checks.real("w_min", self.w_min), _checks.real("w_max", self.w_max)
         if not w_min < w_max:
             raise ValueError(f"w_min must be < w_max, got w_min={w_min}, w_max={w_max}")
@@ -237,7 +255,7 @@ class TripletSTDP:
 
     def parameter_row(self, dt):
         """The first 9 kernel columns (layout :data:`neuromorph.kernels.stdp.RULE_NAMES`)."""
-        return np.array([self.a2_plus, -self.a2_minus, self.w_min, self.w_max,
+        return np.array([self.a2_plus, self.a2_minus, self.w_min, self.w_max,
                          np.exp(-dt / self.tau_plus), np.exp(-dt / self.tau_minus), 0.0, 0.0,
                          0.0])
 

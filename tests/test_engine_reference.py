@@ -63,7 +63,7 @@ def test_clip_schedule_of_a_step_with_a_pre_and_a_post_spike(rule_cls):
                            w_min=0.0, w_max=5.0, clip=clip)
         else:
             rule = nm.TripletSTDP(tau_plus=10.0, tau_minus=10.0, a2_plus=0.5, a3_plus=0.0,
-                                  a2_minus=1.0, a3_minus=0.0, w_min=0.0, w_max=5.0, clip=clip)
+                                  a2_minus=-1.0, a3_minus=0.0, w_min=0.0, w_max=5.0, clip=clip)
         pl = net.connect(src, post, w=0.3, plasticity=rule)
         mon = net.spike_monitor(post)
         net.run(7.0)

@@ -257,10 +257,10 @@ def test_rstdp_free_running_recurrent_network_same_spikes_and_weights(kw):
     np.testing.assert_allclose(res.weights["learn"], pl.w, rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize("amps", [dict(a2_plus=5e-10, a3_plus=6.2e-3, a2_minus=7e-3,
-                                       a3_minus=2.3e-4),   # Pfister & Gerstner's visual cortex
+@pytest.mark.parametrize("amps", [dict(a2_plus=5e-10, a3_plus=6.2e-3, a2_minus=-7e-3,
+                                       a3_minus=-2.3e-4),   # Pfister & Gerstner's visual cortex
                                   dict(a2_plus=1.6e-2, a3_plus=1.6e-2, a2_minus=0.0,
-                                       a3_minus=1.2e-2)], ids=["pfister", "k0"])
+                                       a3_minus=-1.2e-2)], ids=["pfister", "k0"])
 def test_triplet_stdp_learns_the_same_weights_in_floating_point(amps):
     n_pre, n_post, n_steps = 16, 8, 600
     rule = nm.TripletSTDP(w_min=-10.0, w_max=10.0, clip="step", **amps)

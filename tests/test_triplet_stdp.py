@@ -27,7 +27,7 @@ def forced(pre_times, post_times, rule, w0=0.5, t_end=None):
 
 
 def test_pre_post_post_triplet_closed_form():
-    rule = nm.TripletSTDP(a2_plus=0.004, a3_plus=0.01, a2_minus=0.005, a3_minus=0.002,
+    rule = nm.TripletSTDP(a2_plus=0.004, a3_plus=0.01, a2_minus=-0.005, a3_minus=-0.002,
                           w_min=0.0, w_max=1.0)
     t0, t1, t2 = 50.0, 58.0, 70.0
     dw = forced([t0], [t1, t2], rule)
@@ -37,12 +37,13 @@ def test_pre_post_post_triplet_closed_form():
 
 
 def test_post_pre_pre_triplet_closed_form():
-    rule = nm.TripletSTDP(a2_plus=0.004, a3_plus=0.01, a2_minus=0.005, a3_minus=0.002,
+    rule = nm.TripletSTDP(a2_plus=0.004, a3_plus=0.01, a2_minus=-0.005, a3_minus=-0.002,
                           w_min=0.0, w_max=1.0)
     t_post, p1, p2 = 50.0, 60.0, 75.0
     dw = forced([p1, p2], [t_post], rule)
     o1 = lambda t: np.exp(-(t - t_post) / rule.tau_minus)
-    want = -o1(p1) * rule.a2_minus - o1(p2) * (rule.a2_minus + rule.a3_minus * np.exp(-(p2 - p1) / rule.tau_x))
+    want = o1(p1) * rule.a2_minus + o1(p2) * (rule.a2_minus + rule.a3_minus * np.exp(-(p2 - p1) / rule.tau_x))
+    assert want < 0  # signed depression amplitudes (a2_minus, a3_minus <= 0)
     assert dw == pytest.approx(want, abs=1e-12)
 
 
@@ -75,7 +76,7 @@ def test_engine_matches_reference_loop_with_triplets():
         net = nm.Network(dt=DT, seed=12)
         inp = net.poisson(50, rate=40.0)
         out = net.lif(20, tau_m=10.0, v_rest=-58.0, v_reset=-65.0, v_th=-55.0, t_ref=1.0)
-        rule = nm.TripletSTDP(a2_plus=0.02, a3_plus=0.05, a2_minus=0.03, a3_minus=0.01,
+        rule = nm.TripletSTDP(a2_plus=0.02, a3_plus=0.05, a2_minus=-0.03, a3_minus=-0.01,
                               w_min=0.0, w_max=3.0)
         net.connect(inp, out, p=0.5, w=nm.uniform(0.5, 2.5), plasticity=rule)
         net.connect(out, out, w=nm.uniform(0.0, 1.0), plasticity=rule)   # all-to-all path
@@ -101,6 +102,15 @@ def test_bad_triplet_parameters_and_save_load(tmp_path):
         nm.TripletSTDP(a3_plus=-1.0)
     with pytest.raises(ValueError, match="w_min"):
         nm.TripletSTDP(w_min=2.0, w_max=1.0)
+    # one sign convention for every rule (STDP's a_minus <= 0): a positive depression
+    # amplitude is refused with the reason, never flipped silently
+    for kw in (dict(a2_minus=0.007), dict(a3_minus=2e-4)):
+        name = next(iter(kw))
+        with pytest.raises(ValueError, match=rf"{name} must be <= 0 .*signed.*pass -"):
+            nm.TripletSTDP(**kw)
+    with pytest.raises(ValueError, match=r"a_minus must be <= 0 .*signed"):
+        nm.STDP(a_minus=0.01)
+    assert nm.TripletSTDP().a2_minus < 0 and nm.TripletSTDP().a3_minus < 0
     net = nm.Network(dt=DT, seed=3)
     inp = net.poisson(20, rate=50.0)
     out = net.lif(5, v_rest=-52.0, v_th=-50.0, v_reset=-60.0)

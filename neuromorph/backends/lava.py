@@ -563,13 +563,14 @@ def triplet_rule(proj, fixed_point=False):
     with its own spike's dependency exceeds ``r2(t - eps)`` / ``o2(t - eps)`` by
     exactly one impulse, so::
 
-        pre spike:   w -= o1 (a2_minus + a3_minus r2(t - eps))  ->  x0 (y2 - y1) (x2 + K-)
+        pre spike:   w += o1 (a2_minus + a3_minus r2(t - eps))  ->  x0 (y2 - y1) (x2 + K-)
         post spike:  w += r1 (a2_plus  + a3_plus  o2(t - eps))  ->  y0 x1 (y3 + K+)
 
     with impulses chosen so that the constants ``K`` are -1, 0 or 1 (Lava's literals):
     ``x2``: ``c- = K- a3_minus / (a2_minus - a3_minus)``, ``y1``, ``y2``:
     ``a3_minus / c-``, ``y3``: ``c+ = K+ a3_plus / (a2_plus - a3_plus)``, ``x1``:
-    ``a3_plus / c+``, ``K = sign(a2 - a3)`` (a3 = 0: the pair terms alone). **Floating
+    ``a3_plus / c+``, ``K = sign(a2 - a3)`` (a3 = 0: the pair terms alone), with the
+    depression amplitudes' magnitudes (they are <= 0, see :mod:`neuromorph.plasticity`). **Floating
     point: exact** (to rounding) while weights stay inside ``(w_min, w_max)``; fixed
     point is not exported (:class:`UnsupportedFeature`).
 
@@ -592,7 +593,7 @@ def triplet_rule(proj, fixed_point=False):
         return "" if k is None else f"*{trace}" if k == 0 else \
             f"*({trace} {'+' if k > 0 else '-'} 1)"
 
-    fast, slow, k = _triplet_half(rule.a2_minus, rule.a3_minus)
+    fast, slow, k = _triplet_half(-rule.a2_minus, -rule.a3_minus)
     if fast:
         imp.update(y1_impulse=fast, y2_impulse=fast)
         terms += [f"x0*y2{bracket('x2', k)}", f"- x0*y1{bracket('x2', k)}"]

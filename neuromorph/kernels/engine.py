@@ -125,8 +125,8 @@ def run_steps(step0, s_begin, n_steps,
                     continue
                 r = roff + j - lo
                 a, b = rowptr[r], rowptr[r + 1]
-                if kind == TRIPLET_KIND:  # w -= o1 (A2- + A3- r2(t - eps))
-                    a_minus = pr_rule[k, 1] - pr_rule[k, 17] * xpre2[j - lo]
+                if kind == TRIPLET_KIND:  # w += o1 (A2- + A3- r2(t - eps)), A- <= 0
+                    a_minus = pr_rule[k, 1] + pr_rule[k, 17] * xpre2[j - lo]
                     xpre2[j - lo] += 1.0
                 if kind == RSTDP_KIND:
                     catch_up_range(a, b, pr_eshift[k], u, syn_w, elig, elig_step, pr_dop[k],

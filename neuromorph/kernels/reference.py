@@ -125,9 +125,9 @@ def run_reference(sim, n_steps):
                         rule.w_max, rule.mu, False)
                 else:
                     a_minus = sim.pr_rule[k, 1]
-                    if sim.pr_kind[k] == TRIPLET_KIND:  # - (A2- + A3- r2 before its jump)
+                    if sim.pr_kind[k] == TRIPLET_KIND:  # A2- + A3- r2 before its jump
                         x_pre2 = sim.x_pre2[sim.pr_xpre_off[k]:sim.pr_xpre_off[k + 1]]
-                        a_minus = a_minus - sim.pr_rule[k, 17] * x_pre2[pr.sources[act]]
+                        a_minus = a_minus + sim.pr_rule[k, 17] * x_pre2[pr.sources[act]]
                         x_pre2[pre_mask] += 1.0
                     pr.w[act] = update_weight_reference(pr.w[act], a_minus,
                                                         x_post[pr.targets[act]], rule.w_min,
