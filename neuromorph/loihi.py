@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .errors import UnsupportedFeature
 from .kernels.lif import _current_gain
 from .network import Network
 from .neurons import LIF, PoissonInput, SpikeTimes
@@ -80,28 +81,38 @@ class Conversion:
 
 
 def _check(net):
+    """Every reason ``net`` cannot be converted, raised at once (``UnsupportedFeature``)."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
+    problems = []
     if net.currents:
-        raise ValueError("step currents (net.current) are not converted: Loihi neurons "
-                         "take a constant bias only")
+        problems.append("step currents (net.current) are not converted: Loihi neurons take "
+                        "a constant bias only")
     for p in net.populations:
         m = p.model
         if not isinstance(m, LIF):
             continue
         if m.t_ref != 0:
-            raise ValueError(f"population {p.name!r}: t_ref = {m.t_ref} ms, but Loihi neurons "
-                             f"have no refractory period (t_ref must be 0)")
+            problems.append(f"population {p.name!r}: t_ref = {m.t_ref} ms, but Loihi neurons "
+                            f"have no refractory period (t_ref must be 0)")
         if m.v_reset != m.v_rest:
-            raise ValueError(f"population {p.name!r}: Loihi resets to rest; v_reset must equal "
-                             f"v_rest, got {m.v_reset} and {m.v_rest} mV")
+            problems.append(f"population {p.name!r}: Loihi resets to rest; v_reset must "
+                            f"equal v_rest, got {m.v_reset} and {m.v_rest} mV")
         if m.tau_syn_exc != m.tau_syn_inh:
-            raise ValueError(f"population {p.name!r}: Loihi has one synaptic current; "
-                             f"tau_syn_exc must equal tau_syn_inh, got {m.tau_syn_exc} and "
-                             f"{m.tau_syn_inh} ms")
+            problems.append(f"population {p.name!r}: Loihi has one synaptic current; "
+                            f"tau_syn_exc must equal tau_syn_inh, got {m.tau_syn_exc} and "
+                            f"{m.tau_syn_inh} ms")
     for pr in net.projections:
         if pr.plasticity is not None:
-            raise ValueError(f"projection {pr.name!r} is plastic: not converted")
+            problems.append(f"projection {pr.name!r} is plastic: not converted (export "
+                            f"plastic LoihiLIF networks with neuromorph.backends.lava)")
+    if problems:
+        raise UnsupportedFeature(
+            f"the network cannot be converted to Loihi neurons ({len(problems)} "
+            f"problem{'s' if len(problems) > 1 else ''}):\n  - " + "\n  - ".join(problems)
+            + "\nA convertible network uses net.lif(..., t_ref=0.0, v_reset=v_rest, "
+              "tau_syn_inh=tau_syn_exc), static projections and no step currents (or build "
+              "it with net.loihi_lif directly).")
 
 
 def to_loihi(net, *, fixed_point=False, max_weight=255):

@@ -82,3 +82,20 @@ def test_unconvertible_lif_raises(change, match):
     net.lif(3, **kw)
     with pytest.raises(ValueError, match=f"population 'P'.*{match}"):
         to_loihi(net)
+
+
+def test_conversion_error_lists_every_problem_and_how_to_fix_it():
+    # the obvious network (the README's ten-line CUBA one) fails on three counts at once
+    net = nm.Network(dt=0.1, seed=1)
+    P = net.lif(40, tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_th=-50.0, t_ref=5.0,
+                tau_syn_exc=5.0, tau_syn_inh=10.0, name="P")
+    net.connect(P[:32], P, p=0.02, w=1.62)
+    net.connect(P[32:], P, p=0.02, w=-9.0)
+    with pytest.raises(nm.UnsupportedFeature) as err:
+        to_loihi(net)
+    msg = str(err.value)
+    assert "(3 problems)" in msg
+    for part in ("no refractory period", "v_reset must equal v_rest",
+                 "tau_syn_exc must equal tau_syn_inh", "A convertible network uses"):
+        assert part in msg
+    assert isinstance(err.value, ValueError)
