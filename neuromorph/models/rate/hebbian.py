@@ -167,12 +167,19 @@ class Oja(_FeatureLearner, algorithm="Oja"):
 
     Each unit's weight vector converges to unit norm along a principal direction of its
     (k-WTA-gated) input; competition makes units pick different directions.
+
+    The decay term is stepped semi-implicitly, ``W <- (W + η z^T x / n) / (1 + η Σ_n z² / n)``
+    (η: ``feature_learning_rate``), which equals the explicit step to first order in η
+    but cannot overshoot: the explicit step diverges once ``η Σ z² / n > 2`` (large
+    inputs or rates), the semi-implicit one never does.
     """
 
     _params = dict(activation="identity", k_winners=16)
 
     def _rule(self, X, z):
-        return (z.T @ X - (z**2).sum(axis=0)[:, None] * self.features_) / len(X)
+        eta, n = self.feature_learning_rate, len(X)
+        new = (self.features_ + eta * (z.T @ X) / n) / (1 + eta * (z**2).sum(axis=0) / n)[:, None]
+        return (new - self.features_) / eta
 
 
 class BCM(_FeatureLearner, algorithm="BCM"):
