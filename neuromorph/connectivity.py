@@ -11,11 +11,6 @@ import scipy.sparse as sp
 from . import _checks
 
 
-def _sorted(pre, post):
-    order = np.lexsort((post, pre))
-    return pre[order].astype(np.int32), post[order].astype(np.int32)
-
-
 def all_to_all(n_pre, n_post, self_pairs=None):
     """Every pre neuron to every post neuron.
 

@@ -9,8 +9,6 @@ import numpy as np
 
 from .activations import softmax
 
-_EPS = 1e-12
-
 
 class SoftmaxCrossEntropy:
     """Softmax output with categorical negative log-likelihood.
@@ -54,18 +52,3 @@ class SquaredError:
     @staticmethod
     def delta(h, Y):
         return h - Y
-
-
-def binary_cross_entropy(p, c):
-    """Per-sample logistic loss −[c log p + (1 − c) log(1 − p)] (used by FF goodness)."""
-    return -(c * np.log(p + _EPS) + (1 - c) * np.log(1 - p + _EPS))
-
-
-LOSSES = {cls.name: cls for cls in (SoftmaxCrossEntropy, SquaredError)}
-
-
-def get_loss(name):
-    """Return the loss class registered under ``name`` (ValueError otherwise)."""
-    if name not in LOSSES:
-        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {name!r}")
-    return LOSSES[name]
