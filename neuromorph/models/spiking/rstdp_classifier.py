@@ -57,6 +57,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 import neuromorph as nm
 from ... import _checks
+from ...encoders import trial_spike_trains
 
 _V_REST, _V_TH = -65.0, -50.0
 _N_URGENCY = 20
@@ -293,29 +294,10 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         return np.hstack([r, self.max_rate - r]) if self.on_off else r
 
     def _input_spikes(self, X, rng):
-        """Poisson spike source arguments for samples shown one per period."""
-        dt = self.dt
-        n_steps = int(round(self.t_present / dt))
-        off = int(round(self.t_rest / dt))
-        per = n_steps + off
-        rates = self._rates(X)                                     # (n, n_in), Hz
-        idx, steps = [], []
-        for lo in range(0, len(X), 256):
-            r = rates[lo:lo + 256]
-            if self.coding == "poisson":
-                fire = rng.random((len(r), n_steps, r.shape[1])) < r[:, None, :] * dt * 1e-3
-                s, k, i = np.nonzero(fire)
-            else:  # regular trains with a random phase: k-th spike at (phase + k) / rate
-                period = np.where(r > 0, 1e3 / np.maximum(r, 1e-300), np.inf) / dt  # steps
-                n_max = int(np.ceil(n_steps * self.max_rate * dt * 1e-3)) + 1
-                t = (rng.random(r.shape)[:, :, None] + np.arange(n_max)) * period[:, :, None]
-                s, i, _ = np.nonzero(t < n_steps)
-                k = np.floor(t[t < n_steps]).astype(np.int64)
-            steps.append((s + lo) * per + off + k)
-            idx.append(i)
-        idx = np.concatenate(idx).astype(np.int64) if idx else np.zeros(0, np.int64)
-        steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
-        return idx, steps * dt
+        """Spike source arguments for samples shown one per period
+        (:func:`neuromorph.encoders.trial_spike_trains`)."""
+        return trial_spike_trains(self._rates(X), self.t_present, self.t_rest, self.dt, rng,
+                                  coding=self.coding, max_rate=self.max_rate)
 
     def _build(self, X, rng, plastic, lr=None):
         n_in, n_out = self._weights.shape
