@@ -35,10 +35,9 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ... import _checks
-from ..rate.base import RateClassifier
 from ..rate.metadata import Family
 from ..rate._validation import check_choice, check_layer_sizes
-from .checkpoints import CheckpointMixin
+from .base import SpikingClassifier
 from .layers import (BernoulliEncoder, Dense, LIFLayer, check_unit_range, count_scores,
                      make_optimizer)
 from .training import minibatch_epoch
@@ -88,7 +87,7 @@ def deform(X, image_shape, rng, mix=0.5):
     return np.clip(mix * X + (1.0 - mix) * rot, 0.0, 1.0)
 
 
-class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff",
+class CSDP(SpikingClassifier, family=Family.SEL_FO, checklist="rff",
            algorithm="CSDP (contrastive-signal-dependent plasticity)", spec_section="3.7"):
     r"""Spiking forward-only learner trained by CSDP (spec §3.7).
 
@@ -147,10 +146,6 @@ class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff
         Show a progress bar per epoch.
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, encoding, negatives, batching).
-    activation : ignored
-        Inherited from the shared estimator base (:class:`~neuromorph.models.rate.base.RateClassifier`,
-        which supplies validation, ``fit``/``partial_fit``, ``predict``/``score``); CSDP's
-        neurons are LIF.
 
     ``decision_scores(X)`` returns the label layer's spike counts over the window plus a
     tie-break below 1 from its summed drive; ``predict`` takes their arg-max.

@@ -66,10 +66,9 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ... import _checks
-from ..rate.base import RateClassifier
 from ..rate.metadata import Family
 from ..rate._validation import check_choice, check_layer_sizes
-from .checkpoints import CheckpointMixin
+from .base import SpikingClassifier
 from .layers import (Dense, LIFLayer, PoissonEncoder, check_unit_range, count_scores,
                      make_optimizer)
 from .training import minibatch_epoch
@@ -77,7 +76,7 @@ from .training import minibatch_epoch
 _FORMAT = "neuromorph.SpikingPC/1"
 
 
-class SpikingPC(CheckpointMixin, RateClassifier, family=Family.SEL_DR, checklist="pc",
+class SpikingPC(SpikingClassifier, family=Family.SEL_DR, checklist="pc",
                 algorithm="Spiking predictive coding", spec_section="3.5"):
     r"""Spiking predictive-coding network trained by local two-factor rules (spec §3.5).
 
@@ -151,8 +150,6 @@ class SpikingPC(CheckpointMixin, RateClassifier, family=Family.SEL_DR, checklist
         Show a progress bar per epoch.
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, spike encoding, batching).
-    activation : ignored
-        Inherited from the shared estimator base; the state units are LIF.
 
     Attributes
     ----------
