@@ -75,9 +75,10 @@ def test_classifier_is_a_deterministic_sklearn_estimator():
     assert set(a.predict(X_te)) <= {3, 7}
     assert a.decision_scores(X_te).shape == (30, 2)
     assert a.n_features_in_ == 64
-    assert a.score(X_te, np.full(30, 3)) == np.mean(a.predict(X_te) == 3)
-    # one epoch on 60 images: seed 3 measured 0.867 (seeds 0-5: 0.57-0.97); chance 0.5
-    assert a.score(X_te, y_te) >= 0.75
+    # score is the accuracy of predict (the accuracy bar is in the test above)
+    pred = a.predict(X_te)
+    assert a.score(X_te, y_te) == np.mean(pred == y_te)
+    assert a.score(X_te, np.full(30, 3)) == np.mean(pred == 3)
 
 
 def test_classifier_rejects_bad_input():

@@ -139,7 +139,7 @@ def test_history_simulate_and_metadata(digits):
     Xtr, Xte, ytr, yte = digits
     est = _tiny()
     est.fit(Xtr[:64], ytr[:64])      # the shared API: tests/test_spiking_learners_common.py
-    assert set(est.history_) == {"loss", "accuracy", "hidden_error", "rate"}
+    assert set(est.history_) == {"loss", "accuracy", "wall_s", "hidden_error", "rate"}
     rec = est.simulate(Xte[:3], labels=yte[:3], record=True)
     assert [s.shape for s in rec["spikes"]] == [(6, 3, 64), (6, 3, 8), (6, 3, 10)]
     assert SpikingPC.spec_section == "3.5" and SpikingPC.family == "SEL:DR"

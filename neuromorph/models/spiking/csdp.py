@@ -144,6 +144,9 @@ class CSDP(SpikingClassifier, family=Family.SEL_FO, checklist="rff",
         Epochs run by ``fit``.
     verbose : bool
         Show a progress bar per epoch.
+    validation_fraction : float in (0, 1) or None
+        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``;
+        see :class:`~neuromorph.models.spiking.base.SpikingClassifier`).
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, encoding, negatives, batching).
 
@@ -153,7 +156,8 @@ class CSDP(SpikingClassifier, family=Family.SEL_FO, checklist="rff",
     Attributes
     ----------
     history_ : dict
-        Per epoch: ``loss`` (mean goodness BCE over layers, steps, rows), ``accuracy``
+        Per epoch: ``wall_s`` (s), ``validation_accuracy`` (with ``validation_fraction``),
+        ``loss`` (mean goodness BCE over layers, steps, rows), ``accuracy``
         (online readout accuracy on the training presentations), ``goodness_pos`` /
         ``goodness_neg`` (per-layer mean goodness logit at the last step).
     weights_ : dict of ndarray

@@ -128,13 +128,17 @@ class EqSpike(SpikingClassifier, family=Family.SEL_EB, checklist="ep",
         Epochs run by ``fit``.
     verbose : bool
         Show a progress bar per epoch.
+    validation_fraction : float in (0, 1) or None
+        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``;
+        see :class:`~neuromorph.models.spiking.base.SpikingClassifier`).
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, batching, input spikes, β signs).
 
     Attributes
     ----------
     history_ : dict
-        Per epoch: ``loss`` (mean ½‖ρ^{L,0} − y‖², ρ^{L,0} the output rates averaged over
+        Per epoch: ``wall_s`` (s), ``validation_accuracy`` (with ``validation_fraction``),
+        ``loss`` (mean ½‖ρ^{L,0} − y‖², ρ^{L,0} the output rates averaged over
         the second half of the free phase),
         ``accuracy`` (training accuracy of the free phase), ``rate_hidden`` (mean
         hidden rate in Hz, free phase), ``delta_rate`` (mean |ρ^β − ρ^0| of the output

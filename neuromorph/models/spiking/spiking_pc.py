@@ -148,13 +148,17 @@ class SpikingPC(SpikingClassifier, family=Family.SEL_DR, checklist="pc",
         Epochs run by ``fit``.
     verbose : bool
         Show a progress bar per epoch.
+    validation_fraction : float in (0, 1) or None
+        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``;
+        see :class:`~neuromorph.models.spiking.base.SpikingClassifier`).
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, spike encoding, batching).
 
     Attributes
     ----------
     history_ : dict
-        Per epoch: ``loss`` (mean squared leaf error per unit over the learning
+        Per epoch: ``wall_s`` (s), ``validation_accuracy`` (with ``validation_fraction``),
+        ``loss`` (mean squared leaf error per unit over the learning
         steps), ``accuracy`` (training accuracy of the label counts during the
         training windows; supervised mode counts with the label clamped, so it is the
         readout's accuracy on nudged states), ``hidden_error`` (mean squared hidden
