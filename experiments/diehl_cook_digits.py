@@ -117,7 +117,7 @@ def main(argv=None):
         shape, dataset = (8, 8), "digits"
     seeds = list(range(1 if args.quick else args.seeds))
     sizes = [100] if args.quick else [100, 400]
-    extra = {} if args.epochs is None else {"n_epochs": args.epochs}
+    extra = {} if args.epochs is None else {"max_iter": args.epochs}
     if dataset == "mnist":  # Diehl & Cook's scale: 784 inputs, w_max 1, total 78
         extra.update(w_max=1.0, a_plus=0.01, w_total=78.0, norm="l1")
     metrics = {"dataset": dataset, "n_train": len(X_tr), "n_test": len(X_te), "runs": {}}
@@ -131,7 +131,7 @@ def main(argv=None):
     for n in sizes:
         accs, fit_s, sps = [], [], []
         for seed in (seeds if n == 100 else seeds[:1]):
-            clf = STDPClassifier(n_neurons=n, random_state=seed, progress=args.progress,
+            clf = STDPClassifier(n_neurons=n, random_state=seed, verbose=args.progress,
                                  **extra)
             t0 = time.perf_counter()
             clf.fit(X_tr, y_tr)
@@ -144,7 +144,8 @@ def main(argv=None):
             "seeds": seeds if n == 100 else seeds[:1], "accuracy": accs,
             "accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs)),
             "fit_s": fit_s, "train_samples_per_s": sps,
-            "params": {k: v for k, v in first[n].get_params().items() if k != "progress"}}
+            "params": {k: v for k, v in first[n].get_params().items()
+                       if k not in ("verbose", *STDPClassifier._renamed)}}
         fig, ax = plt.subplots(figsize=(6, 6))
         receptive_fields(first[n].weights_, shape, ax=ax)
         ax.set_title(f"receptive fields, {n} excitatory neurons (seed 0)")

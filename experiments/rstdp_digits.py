@@ -30,13 +30,13 @@ from neuromorph.models.spiking import RSTDPClassifier
 
 def run_seed(seed, X_tr, X_te, y_tr, y_te, n_epochs, log=print):
     """Train one classifier one epoch at a time; returns (metrics, weights)."""
-    clf = RSTDPClassifier(n_epochs=1, warm_start=True, random_state=seed)
+    clf = RSTDPClassifier(random_state=seed)
     test_acc, t0 = [], time.perf_counter()
     for ep in range(n_epochs):           # one epoch per call: test accuracy after each
-        clf.fit(X_tr, y_tr)
+        clf.partial_fit(X_tr, y_tr)
         test_acc.append(float(clf.score(X_te, y_te)))
         log(f"seed {seed}, epoch {ep + 1}: online train accuracy "
-            f"{clf.history_['train_accuracy'][-1]:.3f}, test accuracy {test_acc[-1]:.3f}")
+            f"{clf.history_['accuracy'][-1]:.3f}, test accuracy {test_acc[-1]:.3f}")
     wall = time.perf_counter() - t0
     pred = clf.predict(X_te)
     recall = [float(np.mean(pred[y_te == c] == c)) for c in clf.classes_]
@@ -44,8 +44,9 @@ def run_seed(seed, X_tr, X_te, y_tr, y_te, n_epochs, log=print):
                    test_accuracy=test_acc[-1], best_test_accuracy=max(test_acc),
                    test_recall_per_class=recall,
                    test_accuracy_per_epoch=test_acc,
-                   online_train_accuracy_per_epoch=clf.history_["train_accuracy"],
-                   params={k: v for k, v in clf.get_params().items() if k != "progress"},
+                   online_train_accuracy_per_epoch=clf.history_["accuracy"],
+                   params={k: v for k, v in clf.get_params().items()
+                           if k not in ("verbose", *RSTDPClassifier._renamed)},
                    wall_time_s=wall)
     return metrics, clf.weights_
 

@@ -20,7 +20,6 @@ import time
 import numpy as np
 
 from .models.rate import CHECKLIST_COLUMNS, Family, registry
-from .models.rate.metadata import CHECKLISTS
 
 # Rate families: (hyperparameters on top of the defaults, epochs), also used by
 # experiments/compare_families.py.
@@ -53,14 +52,8 @@ RATE_CONFIGS = {
 }
 DEFAULT_RATE_EPOCHS = 20  # a family added to the registry but not configured above
 
-# Spiking classifiers: metadata for those that do not carry it themselves, and budgets
-# (full, quick): constructor parameters, epochs, training samples (None: all).
-SPIKING_META = {  # CSDP, SpikingPC, EqSpike carry family / checklist / algorithm themselves
-    "RSTDPClassifier": dict(family=Family.EG, checklist=CHECKLISTS["perturbation"],
-                            algorithm="R-STDP (reward-modulated STDP, WTA readout)"),
-    "STDPClassifier": dict(family=Family.IMP, checklist=CHECKLISTS["hebbian"],
-                           algorithm="STDP, Diehl & Cook 2015 (unsupervised + label voting)"),
-}
+# Spiking classifiers' budgets (full, quick): constructor parameters, epochs, training
+# samples (None: all).
 SPIKING_CONFIGS = {
     "CSDP": {
         False: (dict(hidden_layer_sizes=(256, 256), n_steps=30, batch_size=100), 5, None),
@@ -105,11 +98,8 @@ def metadata(name):
     """``dict(kind, family, algorithm, checklist)`` of a family (rate or spiking)."""
     cls = family_class(name)
     kind = "rate" if name in registry() else "spike"
-    meta = SPIKING_META.get(name) if kind == "spike" else None
-    if meta is None:
-        meta = dict(family=cls.family, checklist=cls.checklist, algorithm=cls.algorithm)
-    return dict(kind=kind, family=meta["family"], algorithm=meta["algorithm"] or name,
-                checklist=meta["checklist"])
+    return dict(kind=kind, family=cls.family, algorithm=cls.algorithm or name,
+                checklist=cls.checklist)
 
 
 def budget(name, quick):
@@ -125,7 +115,9 @@ def budget(name, quick):
 def run_family(name, seed, quick=False, data=None, epochs=None):
     """Train one family with one seed on digits; returns accuracy and training wall time.
 
-    ``epochs`` overrides the budget (tests use 1).
+    Every learner, rate or spiking, is trained the same way: one ``partial_fit`` epoch
+    at a time, scored on the test set after each. ``epochs`` overrides the budget
+    (tests use 1).
     """
     from .datasets import load_digits_split
 
@@ -135,22 +127,12 @@ def run_family(name, seed, quick=False, data=None, epochs=None):
         n_epochs = epochs
     if n_train is not None:
         Xtr, ytr = Xtr[:n_train], ytr[:n_train]
-    cls = family_class(name)
+    est = family_class(name)(**params, random_state=seed)
+    classes = np.unique(ytr)
     curve, wall = [], 0.0
-    if name == "RSTDPClassifier":
-        est = cls(**params, n_epochs=1, warm_start=True, random_state=seed)
-        step = lambda: est.fit(Xtr, ytr)  # noqa: E731  (one epoch per call)
-    elif name == "STDPClassifier":
-        # labelling happens at the end of fit: train all epochs in one call
-        est = cls(**params, n_epochs=n_epochs, random_state=seed)
-        step, n_epochs = (lambda: est.fit(Xtr, ytr)), 1
-    else:
-        est = cls(**params, random_state=seed)
-        classes = np.unique(ytr)
-        step = lambda: est.partial_fit(Xtr, ytr, classes=classes)  # noqa: E731
     for _ in range(n_epochs):
         t0 = time.perf_counter()
-        step()
+        est.partial_fit(Xtr, ytr, classes=classes)
         wall += time.perf_counter() - t0
         curve.append(float(est.score(Xte, yte)))
     return dict(family=name, seed=seed, test_accuracy=curve[-1], test_curve=curve,
@@ -231,8 +213,7 @@ def build_report(results, families, meta):
     if meta.get("figure"):
         lines += ["", "## Learning curves", "",
                   "Test accuracy after each epoch, mean ± std over seeds, one panel per "
-                  "survey family tag (spiking classifiers together; STDPClassifier labels "
-                  "its neurons once, after its last epoch: one point).", "",
+                  "survey family tag (spiking classifiers together).", "",
                   f"![learning curves]({meta['figure']})"]
     lines += [
         "",

@@ -10,12 +10,13 @@ arrays, so ``P.v`` and ``proj.w`` always show the live values.
 Randomness. Each Poisson population draws from its own generator (seeded from the
 network seed and the population's position), in fixed absolute blocks of steps, so
 its spike train does not depend on how ``run`` calls are split or on other
-populations.
+populations (:class:`neuromorph.encoders.PoissonBlocks`).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .encoders import BLOCK, PoissonBlocks
 from .kernels import lif as lif_kernel
 from .kernels import loihi as loihi_kernel
 from .kernels.eligibility import catch_up_range, phasic_reward
@@ -24,73 +25,6 @@ from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, STATE_VARIABLES, WeightMonitor
 from .neurons import PoissonInput, SpikeTimes
 from .plasticity import RSTDP, TripletSTDP
-
-BLOCK = 1000  # steps per chunk and per Poisson block
-
-
-class PoissonBlocks:
-    """Spike trains of one Poisson population, generated block by block.
-
-    In each step a neuron fires with probability ``p = rate * dt / 1000``; gaps
-    between spikes are drawn as geometric variates (exactly a Bernoulli process).
-    """
-
-    def __init__(self, rate, dt, seed, key):
-        self.dt = dt
-        self.p = np.asarray(rate, float) * dt * 1e-3
-        self.rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, key)))
-        self.next = None
-        self.block, self.steps, self.idx = -1, None, None
-
-    def _gaps(self, idx):
-        return self.rng.geometric(self.p[idx])
-
-    def _first(self, start):
-        """Each live neuron's first spike at or after ``start`` (memoryless)."""
-        self.next = np.full(self.p.shape, np.iinfo(np.int64).max, np.int64)
-        live = np.nonzero(self.p > 0)[0]
-        self.next[live] = start - 1 + self._gaps(live)
-
-    def events(self, u0, u1):
-        """Spikes ``(steps, local indices)`` in ``[u0, u1)``, inside one block."""
-        b = u0 // BLOCK
-        if b != self.block:
-            if self.next is None:
-                self._first(b * BLOCK)
-            self.block = b
-            self.steps, self.idx = self._draw((b + 1) * BLOCK)
-        lo, hi = np.searchsorted(self.steps, [u0, u1])
-        return self.steps[lo:hi], self.idx[lo:hi]
-
-    def _draw(self, end):
-        """All spikes from the pending ``next`` steps up to ``end`` (sorted)."""
-        steps, idx = [], []
-        todo = np.nonzero(self.next < end)[0]
-        while todo.size:
-            steps.append(self.next[todo].copy())
-            idx.append(todo)
-            self.next[todo] += self._gaps(todo)
-            todo = todo[self.next[todo] < end]
-        steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
-        idx = np.concatenate(idx).astype(np.int32) if idx else np.zeros(0, np.int32)
-        order = np.lexsort((idx, steps))
-        return steps[order], idx[order]
-
-    def set_rate(self, rate, u):
-        """New rates (Hz) from step ``u`` on; spikes before ``u`` are kept.
-
-        A Bernoulli process is memoryless, so redrawing every neuron's next spike from
-        ``u`` with the new probability is exact.
-        """
-        self.p = np.asarray(rate, float) * self.dt * 1e-3
-        if self.next is None:
-            return
-        self._first(u)
-        if self.block == u // BLOCK:
-            keep = self.steps < u
-            steps, idx = self._draw((self.block + 1) * BLOCK)
-            self.steps = np.concatenate([self.steps[keep], steps])
-            self.idx = np.concatenate([self.idx[keep], idx])
 
 
 class Simulator:

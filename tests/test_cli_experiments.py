@@ -2,6 +2,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from neuromorph import compare
@@ -112,3 +113,20 @@ def test_compare_cli_writes_report(tmp_path, monkeypatch):
     assert compare.report_rows(report) == compare.family_names()
     assert calls == [(f, 0, True) for f in compare.family_names()]
     assert main(["compare", "--families", "Backprop", "Nope", "--out", str(out)]) == 2
+
+
+def test_compare_trains_every_learner_alike():
+    """No dispatch by class name: every learner runs one partial_fit epoch at a time and
+    gets a test score after each (STDPClassifier used to be fitted in one call, one point)."""
+    import inspect
+
+    src = inspect.getsource(compare.run_family)
+    assert "STDPClassifier" not in src and "RSTDPClassifier" not in src
+    Xtr, Xte, ytr, yte = load_digits_split()
+    keep = np.isin(ytr, [0, 1, 2])
+    small = (Xtr[keep][:45], Xte[np.isin(yte, [0, 1, 2])][:30], ytr[keep][:45],
+             yte[np.isin(yte, [0, 1, 2])][:30])
+    for name in ("RSTDPClassifier", "STDPClassifier"):
+        r = compare.run_family(name, 0, quick=True, data=small, epochs=2)
+        assert len(r["test_curve"]) == 2 and r["test_accuracy"] == r["test_curve"][-1]
+        assert r["test_accuracy"] > 0.5, (name, r["test_curve"])   # chance is 1/3

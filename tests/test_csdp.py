@@ -184,7 +184,7 @@ def test_history_simulate_and_metadata(digits):
     Xtr, Xte, ytr, yte = digits
     est = _tiny()
     est.fit(Xtr[:64], ytr[:64])      # the shared API: tests/test_spiking_learners_common.py
-    assert set(est.history_) == {"loss", "accuracy", "goodness_pos", "goodness_neg"}
+    assert set(est.history_) == {"loss", "accuracy", "wall_s", "goodness_pos", "goodness_neg"}
     rec = est.simulate(Xte[:3], labels=yte[:3], record=True)
     assert [s.shape for s in rec["spikes"]] == [(4, 3, 64), (4, 3, 8), (4, 3, 10)]
     assert rec["goodness"].shape == (4, 3, 1)

@@ -147,7 +147,7 @@ def test_history_simulate_and_metadata(digits):
     Xtr, Xte, ytr, yte = digits
     est = _tiny(learning_rate=(1e-3, 5e-4))
     est.fit(Xtr[:64], ytr[:64])      # the shared API: tests/test_spiking_learners_common.py
-    assert set(est.history_) == {"loss", "accuracy", "rate_hidden", "delta_rate"}
+    assert set(est.history_) == {"loss", "accuracy", "wall_s", "rate_hidden", "delta_rate"}
     rec = est.simulate(Xte[:3], labels=yte[:3], record=True)
     assert [s.shape for s in rec["spikes"]] == [(10, 3, 64), (10, 3, 8), (10, 3, 10)]
     assert rec["output_rates"].shape == (10, 3, 10)

@@ -129,7 +129,9 @@ def test_variants_run_and_stay_finite(digits, kw):
     model = SpikingPC(hidden_layer_sizes=(32,), n_steps=30, burn_in=10.0, max_iter=1,
                       random_state=0, **kw).fit(Xtr[:300], ytr[:300])
     assert all(np.all(np.isfinite(W)) for W in model.weights_.values())
-    assert 0.0 <= model.score(Xte, yte) <= 1.0
+    # one epoch on 300 images already learns: measured 0.27-0.38 over seeds 0-2 and the
+    # three variants; chance is 0.10
+    assert model.score(Xte, yte) > 0.2
 
 
 # --------------------------------------------------------------------------- API and errors
@@ -137,7 +139,7 @@ def test_history_simulate_and_metadata(digits):
     Xtr, Xte, ytr, yte = digits
     est = _tiny()
     est.fit(Xtr[:64], ytr[:64])      # the shared API: tests/test_spiking_learners_common.py
-    assert set(est.history_) == {"loss", "accuracy", "hidden_error", "rate"}
+    assert set(est.history_) == {"loss", "accuracy", "wall_s", "hidden_error", "rate"}
     rec = est.simulate(Xte[:3], labels=yte[:3], record=True)
     assert [s.shape for s in rec["spikes"]] == [(6, 3, 64), (6, 3, 8), (6, 3, 10)]
     assert SpikingPC.spec_section == "3.5" and SpikingPC.family == "SEL:DR"
@@ -224,8 +226,12 @@ def test_experiment_quick_writes_metrics_and_figures(tmp_path):
     m = exp.main(["--quick", "--epochs", "1", "--out", str(tmp_path)])
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["seeds"] == [0] and saved["epochs"] == 1
-    assert 0.0 <= saved["test_accuracy_mean"] <= 1.0
-    assert 0.0 <= saved["rate_pc_test_accuracy_mean"] <= 1.0
+    # the summary is the mean of the runs it lists, and one epoch learns (seed 0
+    # measured: spiking 0.767, rate PC 0.822; chance 0.10)
+    assert saved["test_accuracy_mean"] == pytest.approx(
+        np.mean([r["test_accuracy"] for r in saved["runs"]]))
+    assert saved["test_accuracy_mean"] > 0.6
+    assert saved["rate_pc_test_accuracy_mean"] > 0.7
     assert set(saved["continual"]["models"]) == {"SpikingPC", "rate PC", "backprop"}
     for res in saved["continual"]["models"].values():
         s = res["summary"]

@@ -30,7 +30,7 @@ def digits():
 def small_fit(digits):
     """A scaled-down digits run: the full network, one pass instead of two."""
     X_tr, X_te, y_tr, y_te = digits
-    clf = STDPClassifier(n_neurons=100, n_epochs=1, random_state=0)
+    clf = STDPClassifier(n_neurons=100, max_iter=1, random_state=0)
     clf.fit(X_tr, y_tr)
     return clf, X_te, y_te
 
@@ -120,7 +120,7 @@ def test_network_is_the_event_driven_core(digits):
 @pytest.mark.parametrize("kw, err", [
     (dict(n_neurons=0), ValueError), (dict(n_neurons=2.5), TypeError),
     (dict(dt=-1.0), ValueError), (dict(t_present=100.3), ValueError),
-    (dict(max_rate=2500.0), ValueError), (dict(progress="yes"), TypeError),
+    (dict(max_rate=2500.0), ValueError), (dict(verbose="yes"), TypeError),
     (dict(random_state="a"), TypeError), (dict(v_th=-70.0), ValueError),
     (dict(w_total=0.0), ValueError), (dict(x_tar=-0.1), ValueError),
     (dict(norm="l3"), ValueError), (dict(t_readout=0.0), ValueError),

@@ -135,7 +135,7 @@ from ..monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from ..network import Network
 from ..neurons import LIF, SpikeTimes
 from ..plasticity import RSTDP, STDP, TripletSTDP
-from ..simulator import PoissonBlocks
+from ..encoders import PoissonBlocks
 
 MAX_DELAY = 63  # Loihi 2: 6-bit synaptic delays
 #: Default trace impulse of fixed-point learning (neuromorph's trace 1 -> 16 of 127).

@@ -22,13 +22,14 @@ hyperparameters are declared once. Parameter checks run at the start of ``fit`` 
 """
 import inspect
 import numbers
+import time
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_choice, check_layer_sizes, check_positive
+from ._validation import check_choice, check_layer_sizes, check_number, check_positive
 from .activations import ACTIVATIONS, softmax
 from .batching import minibatches
 from .metadata import CHECKLISTS, Checklist
@@ -75,6 +76,10 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
         Mini-batch size B; updates are averaged over the batch.
     max_iter : int > 0
         Number of epochs ``fit`` runs.
+    validation_fraction : float in (0, 1) or None
+        Fraction of the data of every ``fit`` / ``partial_fit`` call set aside (stratified,
+        drawn from a generator derived from ``random_state``, not the training one) and
+        scored after each epoch (``history_["validation_accuracy"]``); None: no split.
     random_state : int, numpy Generator or None
         Seed of the single generator used for initialisation, batching and noise;
         the same seed gives bit-identical results.
@@ -88,7 +93,9 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
         Epochs run so far.
     history_ : dict
         ``"loss"``: per-epoch mean of the family's training objective;
-        ``"accuracy"``: per-epoch training accuracy.
+        ``"accuracy"``: per-epoch training accuracy; ``"wall_s"``: wall time of each
+        epoch (s); with ``validation_fraction``, ``"validation_accuracy"``: accuracy on
+        the held-out part after each epoch.
 
     Class attributes (metadata)
     ---------------------------
@@ -115,6 +122,7 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
         momentum=0.9,
         batch_size=32,
         max_iter=30,
+        validation_fraction=None,
         random_state=None,
     )
     _activations = tuple(ACTIVATIONS)
@@ -158,9 +166,15 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
         check_positive("batch_size", self.batch_size, integer=True)
         check_positive("max_iter", self.max_iter, integer=True)
+        self._check_validation_fraction()
         rs = self.random_state
         if not (rs is None or isinstance(rs, (numbers.Integral, np.random.Generator))):
             raise TypeError(f"random_state must be None, an int or a numpy Generator, got {rs!r}")
+
+    def _check_validation_fraction(self):
+        if self.validation_fraction is not None:
+            check_number("validation_fraction", self.validation_fraction, low=0, high=1,
+                         low_open=True, high_open=True)
 
     def _check_extra_params(self):
         """Family-specific checks (override)."""
@@ -194,8 +208,54 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
         rs = self.random_state
         self._rng = rs if isinstance(rs, np.random.Generator) else np.random.default_rng(rs)
         self._initialize(X.shape[1], len(self.classes_))
-        self.history_ = {"loss": [], "accuracy": []}
+        self.history_ = {k: [] for k in self._history_keys}
         return X, y
+
+    _history_keys = ("loss", "accuracy", "wall_s")
+
+    def _continue(self, X, y):
+        """Validate the data of a ``partial_fit`` call on a fitted model."""
+        X, y = validate_data(self, X, y, reset=False, dtype=np.float64)
+        check_classification_targets(y)
+        self._check_labels(y)
+        return X, y
+
+    def _validation_split(self, X, y):
+        """``(X_train, y_train, X_val, y_val)``: a stratified split of
+        ``validation_fraction`` of the rows (``X_val`` None without one). The split comes
+        from a generator derived from an int ``random_state``, so it never draws from the
+        training generator and is the same for the same data."""
+        f = self.validation_fraction
+        if f is None:
+            return X, y, None, None
+        from sklearn.model_selection import train_test_split
+
+        rs = self.random_state
+        seed = (int(np.random.SeedSequence([int(rs), 0x5A117]).generate_state(1)[0])
+                if isinstance(rs, numbers.Integral) else None)
+        try:
+            Xt, Xv, yt, yv = train_test_split(X, y, test_size=f, stratify=y, random_state=seed)
+        except ValueError as err:
+            raise ValueError(f"validation_fraction={f}: cannot hold out a stratified "
+                             f"validation set from {len(y)} samples ({err})") from None
+        return Xt, yt, Xv, yv
+
+    def _run_epochs(self, X, y, n_epochs):
+        """``n_epochs`` epochs on (X, y) (minus the validation part), each timed and,
+        with ``validation_fraction``, scored on the held-out part."""
+        X, y, Xv, yv = self._validation_split(X, y)
+        for _ in range(n_epochs):
+            t0 = time.perf_counter()
+            self._epoch(X, y)
+            self.history_.setdefault("wall_s", []).append(time.perf_counter() - t0)
+            if Xv is not None:
+                self.history_.setdefault("validation_accuracy", []).append(
+                    float(np.mean(self._predict_validated(Xv) == yv)))
+        return self
+
+    def _fit_epochs(self):
+        """Epochs ``fit`` runs."""
+        return self.max_iter
 
     def _check_labels(self, y):
         unseen = np.setdiff1d(np.unique(y), self.classes_)
@@ -231,9 +291,7 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         X, y = self._start(X, y, None)
-        for _ in range(self.max_iter):
-            self._epoch(X, y)
-        return self
+        return self._run_epochs(X, y, self._fit_epochs())
 
     def partial_fit(self, X, y, classes=None):
         """Run one epoch over (X, y), continuing from the current state.
@@ -246,11 +304,8 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "classes_"):
             X, y = self._start(X, y, classes)
         else:
-            X, y = validate_data(self, X, y, reset=False, dtype=np.float64)
-            check_classification_targets(y)
-            self._check_labels(y)
-        self._epoch(X, y)
-        return self
+            X, y = self._continue(X, y)
+        return self._run_epochs(X, y, 1)
 
     def _validated(self, X):
         check_is_fitted(self, "classes_")

@@ -1,5 +1,5 @@
-"""Checkpoint files and shared estimator plumbing of the layered spiking learners
-(CSDP, SpikingPC, EqSpike).
+"""Checkpoint files and shared estimator plumbing of the spiking learners (CSDP,
+SpikingPC, EqSpike, RSTDPClassifier, STDPClassifier).
 
 A checkpoint is an ``.npz`` archive: one ``meta`` entry holding a JSON object (UTF-8
 bytes; it carries a ``"format"`` tag such as ``"neuromorph.CSDP/1"``) and any number of
@@ -98,9 +98,9 @@ def read_checkpoint(path, fmt, name):
 
 
 class CheckpointMixin:
-    """What the layered spiking estimators share on top of ``RateClassifier``: ``save`` /
-    ``load`` (parameters, ``weights_``, history, the training generator's state and the
-    evaluation seed; optimiser state starts fresh after loading), an evaluation stream
+    """What the spiking estimators share on top of ``RateClassifier``: ``save`` /
+    ``load`` (parameters, the learned state, history, the training generator's state and
+    the evaluation seed; optimiser state starts fresh after loading), an evaluation stream
     of input spikes separate from training (``eval_seed_``), and data checks in ``fit`` /
     ``partial_fit`` before any state changes.
 
@@ -114,7 +114,10 @@ class CheckpointMixin:
     ``_fitted_attr`` (the attribute a fitted model has), and may extend
     ``_tuple_params`` (parameters stored as lists), ``_checkpoint_meta`` /
     ``_checkpoint_arrays`` (extra state to write) and ``_restore_checkpoint`` (read it
-    back, raising ``ValueError`` on a mismatch).
+    back, raising ``ValueError`` on a mismatch). By default the learned state is the dict
+    ``weights_`` (arrays ``w_<name>``, copied into a freshly initialised model);
+    learners whose state is not such a dict override ``_state_arrays`` and
+    ``_load_state``.
     """
 
     _checkpoint_format = None
@@ -179,9 +182,30 @@ class CheckpointMixin:
                 "history": self.history_, "n_iter": int(self.n_iter_),
                 "eval_seed": int(self.eval_seed_),
                 "rng_state": self._rng.bit_generator.state, **self._checkpoint_meta()}
+        write_checkpoint(path, meta, self._state_arrays())
+
+    def _state_arrays(self):
+        """Arrays a checkpoint holds: ``w_<name>`` for every entry of ``weights_``, plus
+        :meth:`_checkpoint_arrays`."""
         arrays = {f"w_{k}": v for k, v in self.weights_.items()}
         arrays.update(self._checkpoint_arrays())
-        write_checkpoint(path, meta, arrays)
+        return arrays
+
+    def _load_state(self, meta, data):
+        """Rebuild the learned state of a model that has parameters, ``classes_`` and
+        ``n_features_in_`` (raise ``ValueError`` on a mismatch)."""
+        self._initialize(self.n_features_in_, len(self.classes_))
+        weights = self.weights_
+        expected = {f"w_{k}" for k in weights} | set(self._checkpoint_arrays())
+        if set(data) != expected:
+            raise ValueError(f"arrays {sorted(set(data) ^ expected)} missing or unexpected")
+        for k, W in weights.items():
+            a = data[f"w_{k}"]
+            if a.shape != W.shape or not np.all(np.isfinite(a)):
+                raise ValueError(f"array {k} has shape {a.shape}, expected {W.shape}, "
+                                 f"or non-finite values")
+            W[...] = a  # in place: views of the weights (tied, transposed) follow
+        self._restore_checkpoint(meta, data)
 
     @classmethod
     def load(cls, path):
@@ -199,18 +223,7 @@ class CheckpointMixin:
             model.classes_ = np.asarray(meta["classes"])
             model.n_features_in_ = int(meta["n_features"])
             model._rng = np.random.default_rng()
-            model._initialize(model.n_features_in_, len(model.classes_))
-            weights = model.weights_
-            expected = {f"w_{k}" for k in weights} | set(model._checkpoint_arrays())
-            if set(data) != expected:
-                raise ValueError(f"arrays {sorted(set(data) ^ expected)} missing or unexpected")
-            for k, W in weights.items():
-                a = data[f"w_{k}"]
-                if a.shape != W.shape or not np.all(np.isfinite(a)):
-                    raise ValueError(f"array {k} has shape {a.shape}, expected {W.shape}, "
-                                     f"or non-finite values")
-                W[...] = a  # in place: views of the weights (tied, transposed) follow
-            model._restore_checkpoint(meta, data)
+            model._load_state(meta, data)
             model.eval_seed_ = int(meta["eval_seed"])
             model._rng.bit_generator.state = meta["rng_state"]  # training continues exactly
             model.history_ = meta["history"]

@@ -35,10 +35,9 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ... import _checks
-from ..rate.base import RateClassifier
 from ..rate.metadata import Family
 from ..rate._validation import check_choice, check_layer_sizes
-from .checkpoints import CheckpointMixin
+from .base import SpikingClassifier
 from .layers import (BernoulliEncoder, Dense, LIFLayer, check_unit_range, count_scores,
                      make_optimizer)
 from .training import minibatch_epoch
@@ -88,7 +87,7 @@ def deform(X, image_shape, rng, mix=0.5):
     return np.clip(mix * X + (1.0 - mix) * rot, 0.0, 1.0)
 
 
-class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff",
+class CSDP(SpikingClassifier, family=Family.SEL_FO, checklist="rff",
            algorithm="CSDP (contrastive-signal-dependent plasticity)", spec_section="3.7"):
     r"""Spiking forward-only learner trained by CSDP (spec §3.7).
 
@@ -145,12 +144,11 @@ class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff
         Epochs run by ``fit``.
     verbose : bool
         Show a progress bar per epoch.
+    validation_fraction : float in (0, 1) or None
+        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``;
+        see :class:`~neuromorph.models.spiking.base.SpikingClassifier`).
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, encoding, negatives, batching).
-    activation : ignored
-        Inherited from the shared estimator base (:class:`~neuromorph.models.rate.base.RateClassifier`,
-        which supplies validation, ``fit``/``partial_fit``, ``predict``/``score``); CSDP's
-        neurons are LIF.
 
     ``decision_scores(X)`` returns the label layer's spike counts over the window plus a
     tie-break below 1 from its summed drive; ``predict`` takes their arg-max.
@@ -158,7 +156,8 @@ class CSDP(CheckpointMixin, RateClassifier, family=Family.SEL_FO, checklist="rff
     Attributes
     ----------
     history_ : dict
-        Per epoch: ``loss`` (mean goodness BCE over layers, steps, rows), ``accuracy``
+        Per epoch: ``wall_s`` (s), ``validation_accuracy`` (with ``validation_fraction``),
+        ``loss`` (mean goodness BCE over layers, steps, rows), ``accuracy``
         (online readout accuracy on the training presentations), ``goodness_pos`` /
         ``goodness_neg`` (per-layer mean goodness logit at the last step).
     weights_ : dict of ndarray

@@ -62,17 +62,16 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ... import _checks
-from ..rate.base import RateClassifier
 from ..rate.metadata import Family
 from ..rate._validation import check_choice, check_layer_sizes
-from .checkpoints import CheckpointMixin
+from .base import SpikingClassifier
 from .layers import BernoulliEncoder, Dense, LIFLayer, check_unit_range, make_optimizer
 from .training import minibatch_epoch
 
 _FORMAT = "neuromorph.EqSpike/1"
 
 
-class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="ep",
+class EqSpike(SpikingClassifier, family=Family.SEL_EB, checklist="ep",
               algorithm="EqSpike (spiking equilibrium propagation)", spec_section="3.6"):
     r"""Spiking equilibrium propagation with symmetric weights (spec §3.6).
 
@@ -129,15 +128,17 @@ class EqSpike(CheckpointMixin, RateClassifier, family=Family.SEL_EB, checklist="
         Epochs run by ``fit``.
     verbose : bool
         Show a progress bar per epoch.
+    validation_fraction : float in (0, 1) or None
+        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``;
+        see :class:`~neuromorph.models.spiking.base.SpikingClassifier`).
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, batching, input spikes, β signs).
-    activation : ignored
-        Inherited from the shared estimator base; EqSpike's neurons are LIF.
 
     Attributes
     ----------
     history_ : dict
-        Per epoch: ``loss`` (mean ½‖ρ^{L,0} − y‖², ρ^{L,0} the output rates averaged over
+        Per epoch: ``wall_s`` (s), ``validation_accuracy`` (with ``validation_fraction``),
+        ``loss`` (mean ½‖ρ^{L,0} − y‖², ρ^{L,0} the output rates averaged over
         the second half of the free phase),
         ``accuracy`` (training accuracy of the free phase), ``rate_hidden`` (mean
         hidden rate in Hz, free phase), ``delta_rate`` (mean |ρ^β − ρ^0| of the output

@@ -9,7 +9,7 @@ Three small pieces, each stepping a whole mini-batch at once (arrays of shape
   reuses the engine's exact-integration coefficients and update
   (:mod:`neuromorph.kernels.lif`).
 * :class:`BernoulliEncoder` / :class:`PoissonEncoder` — rate coding of inputs in
-  [0, 1] into spikes, one Bernoulli draw per input and step.
+  [0, 1] into spikes (defined in :mod:`neuromorph.encoders`, re-exported here).
 * :func:`make_optimizer` — the rate families' optimisers (:mod:`neuromorph.models.rate.optimizers`),
   with Adam's element-wise arithmetic fused into one numba kernel (:class:`FusedAdam`)
   because a per-step learner like CSDP runs it thousands of times per epoch.
@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from ... import _checks
+from ...encoders import BernoulliEncoder, PoissonEncoder  # noqa: F401  (re-exported)
 from ...kernels import layers as _k
 from ...kernels.lif import coefficients
 from ...kernels.optim import adam_increment
@@ -133,41 +134,6 @@ class LIFLayer:
                           self.tau_syn is not None, self.theta_plus, self.e_theta, self.s)
         _k.trace_batch_step(self.x, self.s, self.e_trace, self.nearest)
         return self.s
-
-
-class BernoulliEncoder:
-    """Rate coding: each input ``p`` in [0, 1] spikes with probability ``min(1, gain · p)`` per step.
-
-    ``gain = 1`` is the CSDP reference code's encoder (a Bernoulli(p) draw every step).
-    """
-
-    def __init__(self, gain=1.0):
-        self.gain = _checks.positive("gain", gain)
-
-    def probabilities(self, X):
-        return np.minimum(1.0, self.gain * X)
-
-    def __call__(self, X, rng, out=None):
-        """Spikes (0/1 floats, same shape as ``X``) for one step, drawn from ``rng``."""
-        u = rng.random(X.shape)
-        return np.less(u, self.probabilities(X), out=out).astype(np.float64, copy=False)
-
-
-class PoissonEncoder(BernoulliEncoder):
-    """Poisson rate coding: spike probability ``min(1, p · f_max · dt / 1000)`` per step.
-
-    Parameters
-    ----------
-    f_max : float > 0
-        Rate (Hz) of an input of intensity 1.
-    dt : float > 0
-        Step (ms).
-    """
-
-    def __init__(self, f_max, dt):
-        self.f_max = _checks.positive("f_max", f_max, "Hz")
-        self.dt = _checks.positive("dt", dt, "ms")
-        super().__init__(self.f_max * self.dt / 1000.0)
 
 
 class Dense:

@@ -49,12 +49,13 @@ test accuracy from 81 % (seed 0; class 8 never learned) to 91.3 +- 2.9 %.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 import neuromorph as nm
 from ... import _checks
+from ...encoders import trial_spike_trains
+from ..rate.metadata import Family
+from .base import SpikingClassifier
 
 _V_REST, _V_TH = -65.0, -50.0
 _N_URGENCY = 20
@@ -64,7 +65,8 @@ def _positive(name, value, integer=False):
     return _checks.number(name, value, low=0, low_open=True, integer=integer)
 
 
-class RSTDPClassifier(ClassifierMixin, BaseEstimator):
+class RSTDPClassifier(SpikingClassifier, family=Family.EG, checklist="perturbation",
+                      algorithm="R-STDP (reward-modulated STDP, WTA readout)"):
     """Spiking classifier trained by R-STDP with a global +1/-1 reward.
 
     Inputs are feature vectors with values in [0, 1] (e.g. pixel intensities), coded as
@@ -85,8 +87,9 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         Presentation time and silent gap before it (ms), multiples of ``dt``.
     dt : float
         Simulation step (ms).
-    n_epochs : int
-        Passes over the training data (samples shuffled every epoch).
+    max_iter : int
+        Passes over the training data ``fit`` runs (samples shuffled every epoch;
+        ``partial_fit`` runs one).
     lr : float
         R-STDP learning rate (weight change per unit reward per unit eligibility).
     tau_elig : float
@@ -156,11 +159,20 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         ``normalize``, room for weight to gather on the informative inputs).
     warm_start : bool
         If True, ``fit`` on a fitted model continues training (weights, reward baseline,
-        history and learning-rate schedule carry over) instead of starting afresh.
+        history and learning-rate schedule carry over) instead of starting afresh, as
+        ``partial_fit`` does for one epoch.
+    validation_fraction : float in (0, 1) or None
+        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``).
     random_state : int or None
-        Seed of initial weights, sample order and spikes.
-    progress : bool
-        Show a tqdm progress bar over training samples.
+        Seed of initial weights, sample order and spikes. Each ``fit`` / ``partial_fit``
+        call draws its sample order and spikes from a generator seeded with
+        ``(random_state, n_iter_)``; predictions use the evaluation stream
+        (``eval_seed_`` = ``random_state + 1``).
+    verbose : bool
+        Show tqdm progress bars over training samples and the scoring runs.
+    n_epochs, progress : deprecated
+        Old names of ``max_iter`` and ``verbose`` (``FutureWarning``; removed in the next
+        release).
 
     Attributes
     ----------
@@ -171,57 +183,32 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
     n_iter_ : int
         Epochs trained so far.
     history_ : dict of lists
-        Per epoch: ``train_accuracy`` (online answers during training), ``mean_reward``,
+        Per epoch: ``accuracy`` (online answers during training), ``wall_s`` (s), with
+        ``validation_fraction`` ``validation_accuracy``, ``mean_reward``,
         ``mean_output_spikes`` (per sample), ``silent_fraction`` (samples with no
         output spike), ``co_winner_fraction`` (samples where more than one output
         fired), ``weight_mean``, ``win_fraction`` (per output neuron: fraction of the
         epoch's trials it won).
     """
 
-    def __init__(self, n_per_class=5, max_rate=100.0, on_off=True, coding="regular",
-                 t_present=50.0, t_rest=20.0, dt=0.25, n_epochs=12, lr=0.01, tau_elig=20.0,
-                 a_plus=1.0, a_minus=0.0, tau_stdp=20.0, w_max=None, w_inh=20.0,
-                 baseline_rate=0.05, baseline_scope="class", lr_decay=0.9, drive=0.8,
-                 bias=0.0, urgency=1.5,
-                 noise=0.5, noise_decay=0.75, homeostasis=0.05, homeostasis_decay=0.8,
-                 homeostasis_scope="neuron", normalize=True, w_ceiling=2.0, warm_start=False,
-                 random_state=None, progress=False):
-        self.n_per_class = n_per_class
-        self.max_rate = max_rate
-        self.on_off = on_off
-        self.coding = coding
-        self.t_present = t_present
-        self.t_rest = t_rest
-        self.dt = dt
-        self.n_epochs = n_epochs
-        self.lr = lr
-        self.tau_elig = tau_elig
-        self.a_plus = a_plus
-        self.a_minus = a_minus
-        self.tau_stdp = tau_stdp
-        self.w_max = w_max
-        self.w_inh = w_inh
-        self.baseline_rate = baseline_rate
-        self.baseline_scope = baseline_scope
-        self.lr_decay = lr_decay
-        self.drive = drive
-        self.bias = bias
-        self.urgency = urgency
-        self.noise = noise
-        self.noise_decay = noise_decay
-        self.homeostasis = homeostasis
-        self.homeostasis_decay = homeostasis_decay
-        self.homeostasis_scope = homeostasis_scope
-        self.normalize = normalize
-        self.w_ceiling = w_ceiling
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.progress = progress
+    _params = dict(n_per_class=5, max_rate=100.0, on_off=True, coding="regular",
+                   t_present=50.0, t_rest=20.0, dt=0.25, max_iter=12, lr=0.01, tau_elig=20.0,
+                   a_plus=1.0, a_minus=0.0, tau_stdp=20.0, w_max=None, w_inh=20.0,
+                   baseline_rate=0.05, baseline_scope="class", lr_decay=0.9, drive=0.8,
+                   bias=0.0, urgency=1.5, noise=0.5, noise_decay=0.75, homeostasis=0.05,
+                   homeostasis_decay=0.8, homeostasis_scope="neuron", normalize=True,
+                   w_ceiling=2.0, warm_start=False, random_state=None, verbose=False)
+    _renamed = {"n_epochs": "max_iter", "progress": "verbose"}
+    _history_keys = ("accuracy", "wall_s", "mean_reward", "mean_output_spikes",
+                     "silent_fraction", "co_winner_fraction", "weight_mean", "win_fraction")
+    _checkpoint_format = "neuromorph.RSTDPClassifier/1"
+    _fitted_attr = "_weights"
+    _tuple_params = ()
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
         _positive("n_per_class", self.n_per_class, integer=True)
-        _positive("n_epochs", self.n_epochs, integer=True)
+        self._check_training_params()
         if self.w_max is not None:
             _positive("w_max", self.w_max)
         for name in ("max_rate", "t_present", "dt", "lr", "tau_elig", "tau_stdp",
@@ -245,10 +232,9 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         if self.coding not in ("regular", "poisson"):
             raise ValueError(f"coding must be 'regular' or 'poisson', got {self.coding!r}")
         _checks.number("w_ceiling", self.w_ceiling, low=1)
-        for name in ("on_off", "progress", "warm_start", "normalize"):
+        for name in ("on_off", "warm_start", "normalize"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
-        _checks.seed_or_none("random_state", self.random_state)
         nm.RSTDP(tau_pre=self.tau_stdp, tau_post=self.tau_stdp, a_plus=self.a_plus,
                  a_minus=self.a_minus, tau_elig=self.tau_elig, lr=self.lr, w_min=0.0,
                  w_max=1.0)  # validates the rule's parameters
@@ -269,29 +255,10 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         return np.hstack([r, self.max_rate - r]) if self.on_off else r
 
     def _input_spikes(self, X, rng):
-        """Poisson spike source arguments for samples shown one per period."""
-        dt = self.dt
-        n_steps = int(round(self.t_present / dt))
-        off = int(round(self.t_rest / dt))
-        per = n_steps + off
-        rates = self._rates(X)                                     # (n, n_in), Hz
-        idx, steps = [], []
-        for lo in range(0, len(X), 256):
-            r = rates[lo:lo + 256]
-            if self.coding == "poisson":
-                fire = rng.random((len(r), n_steps, r.shape[1])) < r[:, None, :] * dt * 1e-3
-                s, k, i = np.nonzero(fire)
-            else:  # regular trains with a random phase: k-th spike at (phase + k) / rate
-                period = np.where(r > 0, 1e3 / np.maximum(r, 1e-300), np.inf) / dt  # steps
-                n_max = int(np.ceil(n_steps * self.max_rate * dt * 1e-3)) + 1
-                t = (rng.random(r.shape)[:, :, None] + np.arange(n_max)) * period[:, :, None]
-                s, i, _ = np.nonzero(t < n_steps)
-                k = np.floor(t[t < n_steps]).astype(np.int64)
-            steps.append((s + lo) * per + off + k)
-            idx.append(i)
-        idx = np.concatenate(idx).astype(np.int64) if idx else np.zeros(0, np.int64)
-        steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
-        return idx, steps * dt
+        """Spike source arguments for samples shown one per period
+        (:func:`neuromorph.encoders.trial_spike_trains`)."""
+        return trial_spike_trains(self._rates(X), self.t_present, self.t_rest, self.dt, rng,
+                                  coding=self.coding, max_rate=self.max_rate)
 
     def _build(self, X, rng, plastic, lr=None):
         n_in, n_out = self._weights.shape
@@ -362,9 +329,9 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         # every pair is a synapse; keep exact zeros as tiny weights so they stay synapses
         return np.maximum(self._weights, 1e-12)
 
-    # ------------------------------------------------------------------ public API
+    # ------------------------------------------------------------------ training
     def fit(self, X, y):
-        """Train by R-STDP for ``n_epochs`` epochs.
+        """Train by R-STDP for ``max_iter`` epochs (from scratch unless ``warm_start``).
 
         Parameters
         ----------
@@ -375,48 +342,27 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._check_params()
-        warm = self.warm_start and hasattr(self, "classes_")
-        X, y = validate_data(self, X, y, reset=not warm, dtype=np.float64)
-        check_classification_targets(y)
-        self._check_range(X)
-        if warm:
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
-            if unseen.size:
-                raise ValueError(f"y contains labels not seen in the first fit: "
-                                 f"{unseen.tolist()}; known classes {self.classes_.tolist()}")
-            if self._n_in != X.shape[1] * (2 if self.on_off else 1) or \
-                    self._weights.shape[1] != len(self.classes_) * self.n_per_class:
-                raise ValueError("warm_start: on_off and n_per_class must not change "
-                                 "between fits")
-        else:
-            self._start(X, y)
-        rng = np.random.default_rng(None if self.random_state is None
-                                    else [self.random_state, self.n_iter_])
-        target = np.searchsorted(self.classes_, y)
-        bar = None
-        if self.progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=self.n_epochs * len(X), unit="sample", desc="RSTDP fit")
-        try:
-            for _ in range(self.n_epochs):
-                order = rng.permutation(len(X))
-                self._epoch(X[order], target[order], rng,
-                            self.lr * self.lr_decay ** self.n_iter_, bar)
-                self.n_iter_ += 1
-        finally:
-            if bar is not None:
-                bar.close()
-        return self
+        if self.warm_start and hasattr(self, "classes_"):
+            self._check_params()
+            X, y = self._continue(X, y)
+            return self._run_epochs(X, y, self._fit_epochs())
+        return super().fit(X, y)
 
-    def _start(self, X, y):
-        """First fit: classes, initial weights, empty history."""
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError(f"RSTDPClassifier needs at least 2 classes in y, got "
-                             f"{self.classes_.tolist()}")
-        rng = np.random.default_rng(self.random_state)
-        self._n_in = X.shape[1] * (2 if self.on_off else 1)
+    def _initialize(self, n_features, n_classes):
+        self._n_in = n_features * (2 if self.on_off else 1)
+        self._r_bar = None
+        self._r_bar_class = None
+        self._theta = np.zeros(n_classes * self.n_per_class)
+        self.n_iter_ = 0
+        self.eval_seed_ = self._new_eval_seed()
+
+    def _new_eval_seed(self):
+        rs = self.random_state
+        return super()._new_eval_seed() if rs is None else int(rs) + 1
+
+    def _start(self, X, y, classes):
+        """First fit: classes, initial weights (their scale from the mean input rate)."""
+        X, y = super()._start(X, y, classes)
         n_out = len(self.classes_) * self.n_per_class
         w_max = self.w_max
         if w_max is None:
@@ -426,16 +372,32 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
             w_max = self.drive * (1.0 - self.bias) * (_V_TH - _V_REST) / (total_rate * 5.0) / 0.75
         self._w_max = float(w_max) * self.w_ceiling
         self._w_total = 0.75 * float(w_max) * self._n_in   # initial mean summed weight
-        self._weights = rng.uniform(0.5 * w_max, w_max, (self._n_in, n_out))
-        self._r_bar = None
-        self._r_bar_class = None
-        self._theta = np.zeros(n_out)
-        self.n_iter_ = 0
-        self.history_ = {"train_accuracy": [], "mean_reward": [], "mean_output_spikes": [],
-                         "silent_fraction": [], "co_winner_fraction": [],
-                         "weight_mean": [], "win_fraction": []}
+        self._weights = self._rng.uniform(0.5 * w_max, w_max, (self._n_in, n_out))
+        return X, y
 
-    def _epoch(self, X, target, rng, lr, bar):
+    def _run_epochs(self, X, y, n_epochs):
+        """Epochs of one ``fit`` / ``partial_fit`` call share a generator seeded with
+        ``(random_state, n_iter_)`` (``random_state=None``: drawn from the model's)."""
+        rs = self.random_state
+        self._call_rng = np.random.default_rng(
+            int(self._rng.integers(2**63)) if rs is None else [rs, self.n_iter_])
+        return super()._run_epochs(X, y, n_epochs)
+
+    def _epoch(self, X, y):
+        """One shuffled pass of trials with the decayed learning rate."""
+        self._check_range(X)
+        if self._n_in != X.shape[1] * (2 if self.on_off else 1) or \
+                self._weights.shape[1] != len(self.classes_) * self.n_per_class:
+            raise ValueError("on_off and n_per_class must not change between fits")
+        rng = self._call_rng
+        order = rng.permutation(len(X))
+        target = np.searchsorted(self.classes_, y)
+        with self._bar(len(X), f"RSTDP epoch {self.n_iter_ + 1}") as bar:
+            self._trials(X[order], target[order], rng,
+                         self.lr * self.lr_decay ** self.n_iter_, bar)
+        self.n_iter_ += 1
+
+    def _trials(self, X, target, rng, lr, bar):
         net, proj, reward, mon = self._build(X, rng, plastic=True, lr=lr)
         out = mon.target
         per = int(round(self._period / self.dt))
@@ -462,7 +424,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
             n_spikes[k] = len(i)
             n_active[k] = len(np.unique(i))
             if len(i):
-                answers[k] = np.argmax(self._scores(steps - k * per, i, 1, per)[0])
+                answers[k] = np.argmax(self._class_scores(steps - k * per, i, 1, per)[0])
                 # homeostasis: the winning neuron (most spikes, earliest first spike on
                 # ties) gets less excitable, every other one a little more
                 first = np.full(n_out, np.inf)
@@ -491,8 +453,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
                 proj.normalize(self._w_total)
             self._reset(out, rng)
             seen[0] += 1
-            if bar is not None:
-                bar.update(1)
+            bar.update(1)
 
         net.run(n * per * self.dt, callback=step, every=per * self.dt)
         net.run(self.dt)  # apply the last reward
@@ -502,7 +463,7 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         self._r_bar = reward.r_bar if reward.baseline_rate is not None else None
         rewards = raw
         h = self.history_
-        h["train_accuracy"].append(float(np.mean(answers == target)))
+        h["accuracy"].append(float(np.mean(answers == target)))
         h["mean_reward"].append(float(rewards.mean()))
         h["mean_output_spikes"].append(float(n_spikes.mean()))
         h["silent_fraction"].append(float(np.mean(n_spikes == 0)))
@@ -510,27 +471,22 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         h["weight_mean"].append(float(self._weights.mean()))
         h["win_fraction"].append((wins / n).tolist())
 
-    def _validated(self, X):
-        check_is_fitted(self, "classes_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self._check_range(X)
-
-    def decision_scores(self, X):
+    def _scores(self, X):
         """Output spike count of each class for each sample (shape ``(n, n_classes)``).
 
-        Ties between classes are broken in favour of the earliest first spike.
+        Ties between classes are broken in favour of the earliest first spike. The input
+        spikes come from the evaluation stream (the same ``X`` always gets the same).
         """
-        X = self._validated(X)
-        rng = np.random.default_rng(None if self.random_state is None
-                                    else self.random_state + 1)
+        X = self._check_range(X)
+        rng = self._eval_rng()
         net, _, _, mon = self._build(X, rng, plastic=False)
         per = int(round(self._period / self.dt))
         out = mon.target
         net.run(len(X) * per * self.dt, callback=lambda net: self._reset(out, rng, explore=False),
-                every=per * self.dt)
-        return self._scores(mon.steps, mon.i, len(X), per)
+                every=per * self.dt, progress=self._show_progress())
+        return self._class_scores(mon.steps, mon.i, len(X), per)
 
-    def _scores(self, steps, idx, n_samples, per):
+    def _class_scores(self, steps, idx, n_samples, per):
         """Spike count of each class per sample, plus < 0.5 for the earliest first spike."""
         n_cls = len(self.classes_)
         sample, cls = steps // per, idx // self.n_per_class
@@ -540,12 +496,35 @@ class RSTDPClassifier(ClassifierMixin, BaseEstimator):
         np.minimum.at(first, (sample, cls), (steps % per).astype(float))
         return counts + np.where(np.isfinite(first), 0.5 / (1.0 + first), 0.0)
 
-    def predict(self, X):
-        """Class of the output group that fired most (earliest first spike on ties)."""
-        scores = self.decision_scores(X)
-        return self.classes_[np.argmax(scores, axis=1)]
-
     @property
     def weights_(self):
-        check_is_fitted(self, "classes_")
+        check_is_fitted(self, "_weights")
         return self._weights
+
+    # ------------------------------------------------------------------ checkpoints
+    def _checkpoint_meta(self):
+        return {"w_max": self._w_max, "w_total": self._w_total, "r_bar": self._r_bar}
+
+    def _state_arrays(self):
+        arrays = {"weights": self._weights, "theta": self._theta}
+        if self._r_bar_class is not None:
+            arrays["r_bar_class"] = self._r_bar_class
+        return arrays
+
+    def _load_state(self, meta, data):
+        self._initialize(self.n_features_in_, len(self.classes_))
+        shapes = {"weights": (self._n_in, len(self._theta)), "theta": self._theta.shape}
+        if "r_bar_class" in data:
+            shapes["r_bar_class"] = (len(self.classes_),)
+        if set(data) != set(shapes):
+            raise ValueError(f"arrays {sorted(set(data) ^ set(shapes))} missing or unexpected")
+        for k, shape in shapes.items():
+            if data[k].shape != shape or not np.all(np.isfinite(data[k])):
+                raise ValueError(f"array {k} has shape {data[k].shape}, expected {shape}, "
+                                 f"or non-finite values")
+        self._weights = data["weights"].astype(np.float64)
+        self._theta = data["theta"].astype(np.float64)
+        self._r_bar_class = data["r_bar_class"].astype(np.float64) if "r_bar_class" in data \
+            else None
+        self._w_max, self._w_total = float(meta["w_max"]), float(meta["w_total"])
+        self._r_bar = None if meta["r_bar"] is None else float(meta["r_bar"])

@@ -66,10 +66,9 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ... import _checks
-from ..rate.base import RateClassifier
 from ..rate.metadata import Family
 from ..rate._validation import check_choice, check_layer_sizes
-from .checkpoints import CheckpointMixin
+from .base import SpikingClassifier
 from .layers import (Dense, LIFLayer, PoissonEncoder, check_unit_range, count_scores,
                      make_optimizer)
 from .training import minibatch_epoch
@@ -77,7 +76,7 @@ from .training import minibatch_epoch
 _FORMAT = "neuromorph.SpikingPC/1"
 
 
-class SpikingPC(CheckpointMixin, RateClassifier, family=Family.SEL_DR, checklist="pc",
+class SpikingPC(SpikingClassifier, family=Family.SEL_DR, checklist="pc",
                 algorithm="Spiking predictive coding", spec_section="3.5"):
     r"""Spiking predictive-coding network trained by local two-factor rules (spec §3.5).
 
@@ -149,15 +148,17 @@ class SpikingPC(CheckpointMixin, RateClassifier, family=Family.SEL_DR, checklist
         Epochs run by ``fit``.
     verbose : bool
         Show a progress bar per epoch.
+    validation_fraction : float in (0, 1) or None
+        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``;
+        see :class:`~neuromorph.models.spiking.base.SpikingClassifier`).
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, spike encoding, batching).
-    activation : ignored
-        Inherited from the shared estimator base; the state units are LIF.
 
     Attributes
     ----------
     history_ : dict
-        Per epoch: ``loss`` (mean squared leaf error per unit over the learning
+        Per epoch: ``wall_s`` (s), ``validation_accuracy`` (with ``validation_fraction``),
+        ``loss`` (mean squared leaf error per unit over the learning
         steps), ``accuracy`` (training accuracy of the label counts during the
         training windows; supervised mode counts with the label clamped, so it is the
         readout's accuracy on nudged states), ``hidden_error`` (mean squared hidden

@@ -31,11 +31,13 @@ the excitatory layer fired fewer than ``min_spikes`` spikes, the sample is shown
 with the input intensity raised by ``intensity_step`` (Diehl & Cook: +32 Hz on MNIST's
 63.75 Hz), up to ``max_retries`` times.
 
-Readout (no label reaches a neuron during learning): after training, plasticity and
-threshold adaptation are frozen, the training set is shown once more (for
+Readout (no label reaches a neuron during learning): after every epoch, plasticity and
+threshold adaptation are frozen, the epoch's training data are shown once more (for
 ``t_readout`` ms per sample), each neuron is labelled with the class for which its
 mean response is highest, and a test sample (also shown for ``t_readout`` ms) is
-assigned to the class whose labelled neurons have the highest mean spike count.
+assigned to the class whose labelled neurons have the highest mean spike count. The
+readout's input spikes come from the evaluation stream (``eval_seed_``), never from the
+training generator: the same sample always gets the same spikes.
 
 Units: ms, Hz, mV (current-based synapses; a weight is the jump of the synaptic
 current, mV). Diehl & Cook used conductance-based synapses; the current-based version
@@ -46,12 +48,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 import neuromorph as nm
 from ... import _checks
+from ..rate.metadata import Family
+from .base import SpikingClassifier
 
 _V_REST = -65.0
 L2_TOTAL = 40.0  # default L2 norm (mV) for 64 inputs and w_max 30
@@ -60,7 +62,8 @@ L2_TOTAL = 40.0  # default L2 norm (mV) for 64 inputs and w_max 30
 _real = _checks.number
 
 
-class STDPClassifier(ClassifierMixin, BaseEstimator):
+class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
+                     algorithm="STDP, Diehl & Cook 2015 (unsupervised + label voting)"):
     """Diehl & Cook (2015) unsupervised STDP network with a labelling/voting readout.
 
     Inputs are feature vectors with values in [0, 1] (pixel intensities), coded as
@@ -70,8 +73,9 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
     ----------
     n_neurons : int
         Excitatory (and inhibitory) neurons.
-    n_epochs : int
-        Passes over the training data during unsupervised learning (shuffled).
+    max_iter : int
+        Passes over the training data ``fit`` runs (shuffled; ``partial_fit`` runs one),
+        each followed by the labelling readout.
     max_rate : float
         Input rate (Hz) of a feature equal to 1 at the initial intensity.
     intensity_step : float
@@ -130,10 +134,16 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
         Presentation time (ms, multiple of ``dt``) of the readout (labelling and
         prediction); None: ``t_present``. A longer readout averages out more of the
         Poisson noise of the spike counts (training is unaffected).
+    validation_fraction : float in (0, 1) or None
+        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``).
     random_state : int or None
         Seed of initial weights, sample order and every spike.
-    progress : bool
-        Show a tqdm progress bar over presentations.
+    verbose : bool
+        Show tqdm progress bars over the training presentations and the labelling /
+        scoring readouts.
+    n_epochs, progress : deprecated
+        Old names of ``max_iter`` and ``verbose`` (``FutureWarning``; removed in the next
+        release).
 
     Attributes
     ----------
@@ -145,51 +155,37 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
         Learned threshold increases (mV).
     neuron_labels_ : ndarray, shape (n_neurons,)
         Class index assigned to each neuron (-1: never fired during labelling).
+    eval_seed_ : int
+        Seed of the readout's input spikes (labelling, ``predict``, ``score``).
+    n_iter_ : int
+        Epochs trained so far.
     history_ : dict of lists
-        Per epoch: ``mean_spikes`` (excitatory spikes per accepted presentation),
+        Per epoch: ``accuracy`` (vote accuracy on the epoch's training data, from the
+        labelling readout), ``wall_s`` (s, learning and labelling), with
+        ``validation_fraction`` ``validation_accuracy``; ``mean_spikes`` (excitatory
+        spikes per accepted presentation),
         ``retry_fraction`` (presentations repeated at a higher intensity),
         ``weight_mean``, ``theta_mean`` (mV), ``samples_per_s`` (training throughput,
         wall clock), ``n_samples``.
     """
 
-    def __init__(self, n_neurons=100, n_epochs=2, max_rate=64.0, intensity_step=32.0,
-                 min_spikes=5, max_retries=5, t_present=350.0, t_rest=150.0, dt=0.5,
-                 tau_m=100.0, v_th=-52.0, tau_syn=5.0, t_ref=5.0, theta_plus=0.2,
-                 tau_theta=1e7, w_max=30.0, w_total=None, a_plus=0.3, x_tar=0.4, mu=0.2,
-                 tau_pre=20.0, w_exc_inh=500.0, w_inh_exc=100.0, norm="l2",
-                 t_readout=700.0, random_state=None, progress=False):
-        self.n_neurons = n_neurons
-        self.n_epochs = n_epochs
-        self.max_rate = max_rate
-        self.intensity_step = intensity_step
-        self.min_spikes = min_spikes
-        self.max_retries = max_retries
-        self.t_present = t_present
-        self.t_rest = t_rest
-        self.dt = dt
-        self.tau_m = tau_m
-        self.v_th = v_th
-        self.tau_syn = tau_syn
-        self.t_ref = t_ref
-        self.theta_plus = theta_plus
-        self.tau_theta = tau_theta
-        self.w_max = w_max
-        self.w_total = w_total
-        self.a_plus = a_plus
-        self.x_tar = x_tar
-        self.mu = mu
-        self.tau_pre = tau_pre
-        self.w_exc_inh = w_exc_inh
-        self.w_inh_exc = w_inh_exc
-        self.norm = norm
-        self.t_readout = t_readout
-        self.random_state = random_state
-        self.progress = progress
+    _params = dict(n_neurons=100, max_iter=2, max_rate=64.0, intensity_step=32.0,
+                   min_spikes=5, max_retries=5, t_present=350.0, t_rest=150.0, dt=0.5,
+                   tau_m=100.0, v_th=-52.0, tau_syn=5.0, t_ref=5.0, theta_plus=0.2,
+                   tau_theta=1e7, w_max=30.0, w_total=None, a_plus=0.3, x_tar=0.4, mu=0.2,
+                   tau_pre=20.0, w_exc_inh=500.0, w_inh_exc=100.0, norm="l2",
+                   t_readout=700.0, random_state=None, verbose=False)
+    _renamed = {"n_epochs": "max_iter", "progress": "verbose"}
+    _history_keys = ("accuracy", "wall_s", "mean_spikes", "retry_fraction", "weight_mean",
+                     "theta_mean", "samples_per_s", "n_samples")
+    _checkpoint_format = "neuromorph.STDPClassifier/1"
+    _fitted_attr = "neuron_labels_"
+    _tuple_params = ()
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
         _real("n_neurons", self.n_neurons, 1, integer=True)
-        _real("n_epochs", self.n_epochs, 1, integer=True)
+        self._check_training_params()
         _real("min_spikes", self.min_spikes, 0, integer=True)
         _real("max_retries", self.max_retries, 0, integer=True)
         for name in ("max_rate", "t_present", "dt", "tau_m", "tau_syn", "tau_theta",
@@ -209,9 +205,6 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
             _checks.steps("t_readout", self.t_readout, self.dt)
         if self.norm not in ("l1", "l2"):
             raise ValueError(f"norm must be 'l1' or 'l2', got {self.norm!r}")
-        if not isinstance(self.progress, bool):
-            raise TypeError(f"progress must be a bool, got {type(self.progress).__name__}")
-        _checks.seed_or_none("random_state", self.random_state)
         for name in ("t_present", "t_rest", "t_ref"):
             _checks.steps(name, getattr(self, name), self.dt)
 
@@ -310,71 +303,60 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
             proj.w *= scale[proj.targets]
             np.clip(proj.w, 0.0, self.w_max, out=proj.w)
 
-    # ------------------------------------------------------------------ API
-    def fit(self, X, y):
-        """Learn the input weights without labels, then label the neurons with ``y``.
+    # ------------------------------------------------------------------ training
+    def _initialize(self, n_features, n_classes):
+        """Check the weight norm can be reached; no network yet (built every epoch)."""
+        total = self._total(n_features)
+        reach = self.w_max * (np.sqrt(n_features) if self.norm == "l2" else n_features)
+        if total >= reach:
+            raise ValueError(f"w_total = {total:g} mV cannot be reached: with "
+                             f"{n_features} inputs and w_max = {self.w_max:g} mV the largest "
+                             f"{self.norm.upper()} norm of a neuron's weights is {reach:g} mV")
+        for name in ("weights_", "theta_", "neuron_labels_"):
+            self.__dict__.pop(name, None)
+        self.n_iter_ = 0
+        self.eval_seed_ = self._new_eval_seed() % 2**63
 
-        Parameters
-        ----------
-        X : array-like, shape (n_samples, n_features)
-            Values in [0, 1].
-        y : array-like, shape (n_samples,)
-            Class labels (used only for the readout, after learning).
+    def _epoch(self, X, y):
+        """One shuffled unsupervised pass over ``X``, then the labelling readout with ``y``.
 
-        Returns
-        -------
-        self
+        The network is rebuilt from the learned weights and thresholds (its seed drawn
+        from the training generator), so an epoch run by ``partial_fit`` after
+        :meth:`load` is the one the saved model would have run.
         """
-        self._check_params()
-        X, y = validate_data(self, X, y, reset=True, dtype=np.float64)
-        check_classification_targets(y)
         self._check_range(X)
         n, n_inputs = X.shape
         total = self._total(n_inputs)
-        reach = self.w_max * (np.sqrt(n_inputs) if self.norm == "l2" else n_inputs)
-        if total >= reach:
-            raise ValueError(f"w_total = {total:g} mV cannot be reached: with "
-                             f"{n_inputs} inputs and w_max = {self.w_max:g} mV the largest "
-                             f"{self.norm.upper()} norm of a neuron's weights is {reach:g} mV")
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        rng = np.random.default_rng(self.random_state)
-        seed = int(rng.integers(2**31))
-        net, inp, exc, proj, spikes = self.build_network(n_inputs, seed)
+        rng = self._rng
+        net, inp, exc, proj, spikes = self.build_network(
+            n_inputs, int(rng.integers(2**31)), weights=getattr(self, "weights_", None),
+            theta=getattr(self, "theta_", None))
         self.normalize(proj, total)
-        self.history_ = {k: [] for k in ("mean_spikes", "retry_fraction", "weight_mean",
-                                          "theta_mean", "samples_per_s", "n_samples")}
-        bar = None
-        if self.progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=self.n_epochs * n, unit="sample", desc="STDP fit")
-        try:
-            for _ in range(self.n_epochs):
-                t0 = time.perf_counter()
-                order = rng.permutation(n)
-                n_spk, n_retry = 0, 0
-                for k in order:
-                    counts, retries = self._present(net, inp, spikes, X[k])
-                    self.normalize(proj, total)
-                    n_spk += int(counts.sum())
-                    n_retry += retries > 0
-                    if bar is not None:
-                        bar.update(1)
-                wall = time.perf_counter() - t0
-                h = self.history_
-                h["mean_spikes"].append(n_spk / n)
-                h["retry_fraction"].append(n_retry / n)
-                h["weight_mean"].append(float(proj.w.mean()))
-                h["theta_mean"].append(float(exc.theta.mean()))
-                h["samples_per_s"].append(n / wall)
-                h["n_samples"].append(n)
-        finally:
-            if bar is not None:
-                bar.close()
+        t0 = time.perf_counter()
+        order = rng.permutation(n)
+        n_spk, n_retry = 0, 0
+        with self._bar(n, f"STDP epoch {self.n_iter_ + 1}") as bar:
+            for k in order:
+                counts, retries = self._present(net, inp, spikes, X[k])
+                self.normalize(proj, total)
+                n_spk += int(counts.sum())
+                n_retry += retries > 0
+                bar.update(1)
+        wall = time.perf_counter() - t0
         self.weights_ = proj.weights
         self.theta_ = exc.theta.copy()
-        self._seed = int(rng.integers(2**31))
-        self.label_neurons(X, y_idx)
-        return self
+        y_idx = np.searchsorted(self.classes_, y)
+        R = self._responses(X, "STDP labelling")
+        self._label(R, y_idx)
+        h = self.history_
+        h["accuracy"].append(float(np.mean(np.argmax(self._votes(R), axis=1) == y_idx)))
+        h["mean_spikes"].append(n_spk / n)
+        h["retry_fraction"].append(n_retry / n)
+        h["weight_mean"].append(float(proj.w.mean()))
+        h["theta_mean"].append(float(exc.theta.mean()))
+        h["samples_per_s"].append(n / wall)
+        h["n_samples"].append(n)
+        self.n_iter_ += 1
 
     def responses(self, X):
         """Excitatory spike counts per sample with frozen weights and thresholds.
@@ -389,19 +371,25 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "weights_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        self._check_range(X)
-        self._seed += 1
-        net, inp, exc, _, spikes = self.build_network(X.shape[1], self._seed,
+        return self._responses(self._check_range(X))
+
+    def _responses(self, X, desc="STDP readout"):
+        """:meth:`responses` of validated ``X``; input spikes from ``eval_seed_``."""
+        net, inp, exc, _, spikes = self.build_network(X.shape[1], self.eval_seed_,
                                                       weights=self.weights_,
                                                       theta=self.theta_, learn=False)
         out = np.zeros((len(X), self.n_neurons))
-        for k, x in enumerate(X):
-            out[k], _ = self._present(net, inp, spikes, x, self.t_readout)
+        with self._bar(len(X), desc) as bar:
+            for k, x in enumerate(X):
+                out[k], _ = self._present(net, inp, spikes, x, self.t_readout)
+                bar.update(1)
         return out
 
     def label_neurons(self, X, y_idx):
         """Assign each neuron the class (index) of its highest mean response on ``X``."""
-        R = self.responses(X)
+        return self._label(self.responses(X), np.asarray(y_idx))
+
+    def _label(self, R, y_idx):
         n_cls = len(self.classes_)
         mean = np.zeros((n_cls, self.n_neurons))
         for c in range(n_cls):
@@ -421,12 +409,30 @@ class STDPClassifier(ClassifierMixin, BaseEstimator):
                 votes[:, c] = R[:, sel].mean(axis=1)
         return votes
 
-    def decision_function(self, X):
-        """Mean spike count of each class's labelled neurons, shape (n_samples, n_classes)."""
-        check_is_fitted(self, "neuron_labels_")
-        return self._votes(self.responses(X))
+    def _scores(self, X):
+        """Mean spike count of each class's labelled neurons."""
+        return self._votes(self._responses(self._check_range(X), "STDP scoring"))
 
-    def predict(self, X):
-        """Class with the highest mean response of its labelled neurons."""
-        check_is_fitted(self, "neuron_labels_")
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+    def decision_function(self, X):
+        """Mean spike count of each class's labelled neurons, shape (n_samples, n_classes)
+        (the same as :meth:`decision_scores`)."""
+        return self.decision_scores(X)
+
+    # ------------------------------------------------------------------ checkpoints
+    def _state_arrays(self):
+        return {"weights": self.weights_, "theta": self.theta_,
+                "neuron_labels": self.neuron_labels_}
+
+    def _load_state(self, meta, data):
+        self._initialize(self.n_features_in_, len(self.classes_))
+        shapes = {"weights": (self.n_features_in_, self.n_neurons),
+                  "theta": (self.n_neurons,), "neuron_labels": (self.n_neurons,)}
+        if set(data) != set(shapes):
+            raise ValueError(f"arrays {sorted(set(data) ^ set(shapes))} missing or unexpected")
+        for k, shape in shapes.items():
+            if data[k].shape != shape or not np.all(np.isfinite(data[k])):
+                raise ValueError(f"array {k} has shape {data[k].shape}, expected {shape}, "
+                                 f"or non-finite values")
+        self.weights_ = data["weights"].astype(np.float64)
+        self.theta_ = data["theta"].astype(np.float64)
+        self.neuron_labels_ = data["neuron_labels"].astype(np.int64)

@@ -1,4 +1,4 @@
-"""Training loop shared by the layered spiking learners (CSDP, SpikingPC, EqSpike)."""
+"""Mini-batch training loop shared by the layered spiking learners (CSDP, SpikingPC, EqSpike)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,7 @@ from ..rate.batching import minibatches
 
 def minibatch_epoch(model, X, targets, train_batch, desc):
     """One pass over ``(X, targets)`` in mini-batches of ``model.batch_size``, shuffled by
-    ``model._rng``, with a progress bar when ``model.verbose``.
+    ``model._rng``, with a progress bar when the model is ``verbose``.
 
     ``train_batch(X_batch, targets_batch)`` learns from one batch and returns a dict of
     per-sample means over the batch (``"loss"`` among them). Their means over the epoch
@@ -20,7 +20,7 @@ def minibatch_epoch(model, X, targets, train_batch, desc):
     epoch = len(model.history_["loss"]) + 1
     bar = tqdm(minibatches(len(X), model.batch_size, model._rng), desc=f"{desc} epoch {epoch}",
                total=-(-len(X) // model.batch_size), unit="batch",
-               disable=not model.verbose, leave=False)
+               disable=not model._show_progress(), leave=False)
     totals = {}
     for idx in bar:
         stats = train_batch(X[idx], targets[idx])
