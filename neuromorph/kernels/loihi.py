@@ -106,13 +106,9 @@ def loihi_step(coef, lo, hi, fixed, v, u, i_exc, i_inh, spikes, n_spikes):
         Voltage and current (Lava's units; integers in fixed point), updated in place.
     i_exc, i_inh : float64[n]
         Input that arrived since the last step (weight units); read and cleared.
-    spikes : int32[>= n]
-        Indices of this step's spikes are appended at ``spikes[n_spikes:]``.
-
-    Returns
-    -------
-    int
-        The new number of entries in ``spikes``.
+    spikes, n_spikes
+        The step's spike list, as in :func:`neuromorph.kernels.lif.lif_step`: this
+        population's spikes are appended and the new length is returned.
     """
     fu, fv, vth, bias = coef[0], coef[1], coef[2], coef[3]
     if fixed:

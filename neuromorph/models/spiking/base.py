@@ -29,6 +29,24 @@ from .checkpoints import CheckpointMixin
 
 DEPRECATED = "deprecated"
 
+#: Docstring lines of the parameters the learners share, substituted for a line
+#: ``<name>`` in a subclass's docstring (one text, five classes).
+SHARED_DOCS = {
+    "<mini-batch training parameters>": """\
+    batch_size : int > 0
+    max_iter : int > 0
+        Epochs run by ``fit``.
+    verbose : bool
+        Show a progress bar per epoch.
+    validation_fraction : float in (0, 1) or None
+        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``;
+        see :class:`~neuromorph.models.spiking.base.SpikingClassifier`).""",
+    "<deprecated names>": """\
+    n_epochs, progress : deprecated
+        Old names of ``max_iter`` and ``verbose`` (``FutureWarning``; removed in the next
+        release).""",
+}
+
 
 class SpikingClassifier(CheckpointMixin, RateClassifier):
     """Base class of the spiking learners (see the module docstring).
@@ -60,6 +78,9 @@ class SpikingClassifier(CheckpointMixin, RateClassifier):
         defaults.update({old: DEPRECATED for old in cls._renamed})
         cls._all_params = defaults
         cls.__init__ = _make_init(defaults)
+        if cls.__doc__:
+            for marker, text in SHARED_DOCS.items():
+                cls.__doc__ = cls.__doc__.replace(f"    {marker}", text)
 
     # ------------------------------------------------------------------ parameters
     def _given(self, name):

@@ -139,14 +139,7 @@ class CSDP(SpikingClassifier, family=Family.SEL_FO, checklist="rff",
         see :meth:`reconstruct`.
     image_shape : tuple or None
         Image shape for unsupervised deformations; ``None``: square images.
-    batch_size : int > 0
-    max_iter : int > 0
-        Epochs run by ``fit``.
-    verbose : bool
-        Show a progress bar per epoch.
-    validation_fraction : float in (0, 1) or None
-        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``;
-        see :class:`~neuromorph.models.spiking.base.SpikingClassifier`).
+    <mini-batch training parameters>
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, encoding, negatives, batching).
 

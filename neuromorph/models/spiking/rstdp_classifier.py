@@ -170,9 +170,7 @@ class RSTDPClassifier(SpikingClassifier, family=Family.EG, checklist="perturbati
         (``eval_seed_`` = ``random_state + 1``).
     verbose : bool
         Show tqdm progress bars over training samples and the scoring runs.
-    n_epochs, progress : deprecated
-        Old names of ``max_iter`` and ``verbose`` (``FutureWarning``; removed in the next
-        release).
+    <deprecated names>
 
     Attributes
     ----------

@@ -143,14 +143,7 @@ class SpikingPC(SpikingClassifier, family=Family.SEL_DR, checklist="pc",
     optimizer : {"adam", "sgd"}
     momentum : float in [0, 1)
         Momentum of SGD.
-    batch_size : int > 0
-    max_iter : int > 0
-        Epochs run by ``fit``.
-    verbose : bool
-        Show a progress bar per epoch.
-    validation_fraction : float in (0, 1) or None
-        Held-out fraction scored after every epoch (``history_["validation_accuracy"]``;
-        see :class:`~neuromorph.models.spiking.base.SpikingClassifier`).
+    <mini-batch training parameters>
     random_state : int, numpy Generator or None
         Seed of the single generator (initialisation, spike encoding, batching).
 

@@ -141,9 +141,7 @@ class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
     verbose : bool
         Show tqdm progress bars over the training presentations and the labelling /
         scoring readouts.
-    n_epochs, progress : deprecated
-        Old names of ``max_iter`` and ``verbose`` (``FutureWarning``; removed in the next
-        release).
+    <deprecated names>
 
     Attributes
     ----------
