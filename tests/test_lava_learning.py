@@ -334,7 +334,9 @@ def _free_running_stdp(variant, clip="step"):
     ``'issue'``: 20 inputs at p = 0.05 per step -> 12 LoihiLIF (du 0.2, dv 0.1, vth 6),
     additive STDP bounded to [0, 4] (both bounds reached); ``'recurrent'``: the same plus a
     plastic recurrent projection and an inhibitory population; ``'inhibitory'``: plastic
-    inhibitory weights bounded to [-3, 0].
+    inhibitory weights bounded to [-3, 0]; ``'inhibitory-recurrent'``: a plastic all-to-all
+    inhibitory recurrent projection bounded to [-3, 0]; ``'triplet'``: minimal triplet STDP
+    bounded to [0, 4] on the input weights instead of pair STDP.
     """
     rng = np.random.default_rng(0)
     n_in, n_out, n_steps = 20, 12, 400
@@ -344,6 +346,10 @@ def _free_running_stdp(variant, clip="step"):
     post = net.loihi_lif(n_out, du=0.2, dv=0.1, vth=6.0, name="post")
     rule = nm.STDP(tau_pre=8.0, tau_post=8.0, a_plus=0.15, a_minus=-0.16, w_min=0.0,
                    w_max=4.0, clip=clip)
+    if variant == "triplet":
+        rule = nm.TripletSTDP(tau_plus=8.0, tau_minus=8.0, tau_x=30.0, tau_y=30.0,
+                              a2_plus=0.1, a3_plus=0.01, a2_minus=-0.4, a3_minus=-0.02,
+                              w_min=0.0, w_max=4.0, clip=clip)
     plastic = [net.connect(src, post, matrix=rng.uniform(0.5, 2.5, (n_in, n_out)),
                            plasticity=rule, name="learn")]
     if variant == "recurrent":
@@ -362,10 +368,16 @@ def _free_running_stdp(variant, clip="step"):
                                    plasticity=nm.STDP(tau_pre=8.0, tau_post=8.0, a_plus=0.2,
                                                       a_minus=-0.15, w_min=-3.0, w_max=0.0,
                                                       clip=clip), name="inhibitory"))
+    if variant == "inhibitory-recurrent":
+        plastic.append(net.connect(post, post, matrix=-rng.uniform(0.5, 2.5, (n_out, n_out)),
+                                   plasticity=nm.STDP(tau_pre=8.0, tau_post=8.0, a_plus=0.25,
+                                                      a_minus=-0.125, w_min=-3.0, w_max=0.0,
+                                                      clip=clip), name="inhibitory"))
     return net, plastic, net.spike_monitor(post), n_steps
 
 
-@pytest.mark.parametrize("variant", ["issue", "recurrent", "inhibitory"])
+@pytest.mark.parametrize("variant", ["issue", "recurrent", "inhibitory", "inhibitory-recurrent",
+                                     "triplet"])
 def test_free_running_float_stdp_same_spikes_and_weights_with_step_clipping(variant):
     # Lava's learning engine sums a step's pre- and post-spike changes, then clips: with
     # clip='step' neuromorph does the same, so bounded additive STDP whose bounds are
@@ -386,6 +398,13 @@ def test_free_running_float_stdp_same_spikes_and_weights_with_step_clipping(vari
         assert at_bound > 3, pl.name
         assert np.abs(pl.w - w0[pl.name]).max() > 1.0
         np.testing.assert_allclose(res.weights[pl.name], pl.w, rtol=0, atol=1e-9)
+    # the schedule matters in this network: clipping after each update (Brian2's order)
+    # gives other spikes or weights, so the agreement above tests the order
+    other, other_plastic, other_mon, _ = _free_running_stdp(variant, clip="update")
+    other.run(float(n_steps))
+    assert not (np.array_equal(other_mon.steps, mon.steps)
+                and all(np.allclose(a.w, b.w, rtol=0, atol=1e-6)
+                        for a, b in zip(other_plastic, plastic)))
 
 
 def test_free_running_float_stdp_clipping_after_each_update_warns():
