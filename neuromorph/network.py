@@ -39,6 +39,14 @@ class _Neurons:
         return self.size
 
     def __getitem__(self, key):
+        """A view on neurons ``key`` (an int or a slice), like a Python sequence but strict.
+
+        Negative indices and bounds count from the end (``P[-2:]``: the last two). A
+        bound outside ``[-size, size]`` raises ``IndexError`` instead of being clipped
+        (``P[3:9]`` of 5 neurons is an error, not ``P[3:5]``); a step other than 1 raises
+        ``ValueError`` (views are contiguous); non-integer bounds raise ``TypeError``.
+        An empty range (``P[5:]``, ``P[3:1]``) is an empty view.
+        """
         if isinstance(key, numbers.Integral) and not isinstance(key, bool):
             k = int(key) + (self.size if key < 0 else 0)
             if not 0 <= k < self.size:
