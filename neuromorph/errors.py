@@ -10,6 +10,24 @@ class UnsupportedFeature(ValueError):
     Lava, NIR, ...): raised before that tool is touched, naming the part and why."""
 
 
+def all_problems(problems, what, advice):
+    """One :class:`UnsupportedFeature` listing every problem found (so a user fixes them
+    all in one go, not one per attempt).
+
+    Parameters
+    ----------
+    problems : list of str
+        One line per violated constraint, naming the part (population, projection).
+    what : str
+        What could not be done, e.g. ``"converted to Loihi neurons"``.
+    advice : str
+        How to build a network for which it can be done.
+    """
+    n = len(problems)
+    return UnsupportedFeature(f"the network cannot be {what} ({n} problem{'s' if n > 1 else ''})"
+                              f":\n  - " + "\n  - ".join(problems) + f"\n{advice}")
+
+
 class LavaRuntimeError(RuntimeError):
     """A Lava process failed in its child process; the message carries its traceback.
 

@@ -168,6 +168,7 @@ def load(path):
             else:
                 raise ValueError(f"unknown population kind {e['kind']!r}")
             pop = Population(e["name"], n, model, state)
+            pop.network = net
             net.populations.append(pop)
             by_name[pop.name] = pop
 
@@ -201,6 +202,7 @@ def load(path):
                 e["name"], pre, post, src, tgt, f.get(f"proj{k}_w", m, "f").astype(float).copy(),
                 f.get(f"proj{k}_delay", m, "iu").astype(np.int32), rule, net.dt,
                 mods.get(e["modulator"])))
+            net.projections[-1].network = net
         for k, e in enumerate(h["currents"]):
             tgt = view(e["target"])
             net.current(tgt, f.get(f"cur{k}_amplitude", (tgt.size,), "f"),

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import UnsupportedFeature
+from .errors import all_problems
 from .kernels.lif import _current_gain
 from .network import Network
 from .neurons import LIF, PoissonInput, SpikeTimes
@@ -107,12 +107,10 @@ def _check(net):
             problems.append(f"projection {pr.name!r} is plastic: not converted (export "
                             f"plastic LoihiLIF networks with neuromorph.backends.lava)")
     if problems:
-        raise UnsupportedFeature(
-            f"the network cannot be converted to Loihi neurons ({len(problems)} "
-            f"problem{'s' if len(problems) > 1 else ''}):\n  - " + "\n  - ".join(problems)
-            + "\nA convertible network uses net.lif(..., t_ref=0.0, v_reset=v_rest, "
-              "tau_syn_inh=tau_syn_exc), static projections and no step currents (or build "
-              "it with net.loihi_lif directly).")
+        raise all_problems(problems, "converted to Loihi neurons",
+                           "A convertible network uses net.lif(..., t_ref=0.0, v_reset=v_rest, "
+                           "tau_syn_inh=tau_syn_exc), static projections and no step currents "
+                           "(or build it with net.loihi_lif directly).")
 
 
 def to_loihi(net, *, fixed_point=False, max_weight=255):

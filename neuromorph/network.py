@@ -39,6 +39,14 @@ class _Neurons:
         return self.size
 
     def __getitem__(self, key):
+        """A view on neurons ``key`` (an int or a slice), like a Python sequence but strict.
+
+        Negative indices and bounds count from the end (``P[-2:]``: the last two). A
+        bound outside ``[-size, size]`` raises ``IndexError`` instead of being clipped
+        (``P[3:9]`` of 5 neurons is an error, not ``P[3:5]``); a step other than 1 raises
+        ``ValueError`` (views are contiguous); non-integer bounds raise ``TypeError``.
+        An empty range (``P[5:]``, ``P[3:1]``) is an empty view.
+        """
         if isinstance(key, numbers.Integral) and not isinstance(key, bool):
             k = int(key) + (self.size if key < 0 else 0)
             if not 0 <= k < self.size:
@@ -94,6 +102,9 @@ class Population(_Neurons):
     Index or slice it (``P[:3200]``) to connect or monitor part of it.
     """
 
+    #: The :class:`Network` it was built in (set when it is added).
+    network = None
+
     def __init__(self, name, size, model, state):
         self.name = name
         self.model = model
@@ -141,6 +152,9 @@ class Projection:
     delay_steps : ndarray of int32
         Delay of every synapse in steps of ``dt``.
     """
+
+    #: The :class:`Network` it was built in (set when it is added).
+    network = None
 
     def __init__(self, name, pre, post, sources, targets, w, delay_steps, plasticity, dt,
                  modulator=None):
@@ -263,10 +277,16 @@ class Network:
         """``obj`` (neurons) checked to belong to this network."""
         obj = _as_neurons(name, obj)
         if not any(p is obj.population for p in self.populations):
-            raise ValueError(f"{name}: population {obj.population.name!r} belongs to another "
-                             f"network, not to this one ({self!r}); connect and monitor "
-                             f"populations of one network")
+            raise ValueError(f"{name}: population {obj.population.name!r} belongs to "
+                             f"{self._other(obj.population)}, not to this one ({self!r}); "
+                             f"connect and monitor populations of one network")
         return obj
+
+    @staticmethod
+    def _other(item):
+        """The network a population or projection was built in, for error messages."""
+        return "another network" if item.network is None \
+            else f"another network ({item.network!r})"
 
     # -- randomness -------------------------------------------------------------
     def _rng(self):
@@ -275,6 +295,8 @@ class Network:
                                                             spawn_key=(0, self._n_draws)))
 
     def _commit(self, item, where):
+        if isinstance(item, (Population, Projection)):
+            item.network = self
         self._n_draws += 1
         where.append(item)
         self._stale = True
@@ -599,8 +621,8 @@ class Network:
         if not isinstance(projection, Projection):
             raise TypeError(f"projection must be a Projection, got {type(projection).__name__}")
         if not any(pr is projection for pr in self.projections):
-            raise ValueError(f"projection {projection.name!r} belongs to another network, "
-                             f"not to this one ({self!r})")
+            raise ValueError(f"projection {projection.name!r} belongs to "
+                             f"{self._other(projection)}, not to this one ({self!r})")
         k = _checks.steps("every", every, self.dt, minimum=1)
         return self._add_monitor(WeightMonitor(self, projection, k))
 

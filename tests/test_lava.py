@@ -174,6 +174,25 @@ def test_unmappable_features_raise_naming_the_part():
         nl.run_lava("net", 5.0)
 
 
+def test_export_error_lists_every_problem_at_once():
+    """A network with several unmappable parts is refused once, naming all of them and
+    what Lava runs (not one part per attempt)."""
+    net = nm.Network(dt=1.0)
+    P = net.loihi_lif(3, du=10, dv=10, vth=10, fixed_point=True, name="P")
+    cont = net.lif(2, name="cont")
+    net.connect(P, P, w=1.0, delay=64.0, name="slow")
+    net.connect(P, cont, w=1.0, delay=2.0, name="late")
+    net.current(cont, 1.0)
+    with pytest.raises(nl.UnsupportedFeature) as err:
+        nl.to_lava(net, 5.0, connection="sparse")
+    msg = str(err.value)
+    assert "(5 problems)" in msg
+    for part in ("'cont' is a continuous LIF", "'slow' has a delay of 64 steps",
+                 "'slow' has delays", "'late' has delays", "step currents",
+                 "Lava runs a freshly built network"):
+        assert part in msg, part
+
+
 def test_import_hook_is_idempotent():
     nl._install_import_hook()
     nl._install_import_hook()

@@ -133,7 +133,13 @@ def test_failed_run_leaves_state():
     np.testing.assert_array_equal(P.v, v)
 
 
-def test_populations_of_another_network_are_refused_where_they_are_passed():
+def _saved(net, folder):
+    path = folder / "net.npz"
+    net.save(path)
+    return path
+
+
+def test_populations_of_another_network_are_refused_where_they_are_passed(tmp_path):
     a, b = nm.Network(dt=0.1, seed=1), nm.Network(dt=0.1, seed=2)
     P, Q = a.lif(5), b.lif(5)
     src = b.poisson(3, rate=10.0)
@@ -141,12 +147,17 @@ def test_populations_of_another_network_are_refused_where_they_are_passed():
                  lambda: a.connect(P[:2], Q[1:], p=0.5, w=1.0), lambda: a.spike_monitor(Q),
                  lambda: a.state_monitor(Q[:2], "v"), lambda: a.rate_monitor(Q),
                  lambda: a.current(Q, 1.0)):
-        with pytest.raises(ValueError, match=r"population '.*' belongs to another network.*"
-                                             r"seed=1"):
+        with pytest.raises(ValueError, match=r"population '.*' belongs to another network "
+                                             r"\(Network\(dt=0.1, seed=2.*not to this one "
+                                             r"\(Network\(dt=0.1, seed=1"):
             call()
     pr = b.connect(src, Q, w=1.0)
-    with pytest.raises(ValueError, match="belongs to another network"):
+    with pytest.raises(ValueError, match=r"belongs to another network \(Network\(dt=0.1, "
+                                         r"seed=2.*not to this one \(Network\(dt=0.1, seed=1"):
         a.weight_monitor(pr, 1.0)
+    c = nm.Network.load(_saved(b, tmp_path))  # a loaded network knows its parts too
+    with pytest.raises(ValueError, match=r"another network \(Network\(dt=0.1, seed=2"):
+        a.connect(c.populations[0], P, w=1.0)
     assert a.projections == [] and a.monitors == [] and a.currents == []
     a.run(1.0)  # nothing half-built
 

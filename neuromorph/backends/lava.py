@@ -66,7 +66,7 @@ Mapping (one neuromorph step of ``dt`` is one Loihi time step):
   Learned weights (and R-STDP eligibilities) come back in :attr:`LavaResult.weights`
   (:attr:`LavaResult.eligibility`).
 
-Not mappable (raise :class:`UnsupportedFeature`, naming the part and why, before any
+Not mappable (one :class:`UnsupportedFeature` listing every such part and why, before any
 Lava process is made): continuous ``LIF`` populations (convert them first with
 :func:`neuromorph.loihi.to_loihi`), a mix of fixed- and floating-point populations,
 the learning rules marked 'no' in :func:`lava_rule_support` (power weight dependence,
@@ -130,7 +130,7 @@ from multiprocessing import resource_tracker
 
 import numpy as np
 
-from ..errors import LavaRuntimeError, UnsupportedFeature
+from ..errors import LavaRuntimeError, UnsupportedFeature, all_problems
 from ..monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from ..network import Network
 from ..neurons import LIF, SpikeTimes
@@ -349,50 +349,65 @@ def _build_namespace():
 
 # -- checks -------------------------------------------------------------------------------
 def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float"):
+    """The network's precision (fixed point?); every reason it cannot be exported is
+    raised at once (one :class:`UnsupportedFeature` listing them all)."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
     if connection not in ("dense", "sparse"):
         raise ValueError(f"connection must be 'dense' or 'sparse', got {connection!r}")
     if learning not in ("float", "fixed"):
         raise ValueError(f"learning must be 'float' or 'fixed', got {learning!r}")
+    problems = []
+
+    def check(rule, *args):  # a rule translation that raises for what has no Loihi form
+        try:
+            rule(*args)
+        except UnsupportedFeature as err:
+            problems.append(str(err))
+
     if net.step != 0:
-        raise UnsupportedFeature(f"the network has already run ({net.step} steps): spikes in "
-                                 f"flight live in the engine; export a freshly built network")
+        problems.append(f"the network has already run ({net.step} steps): spikes in flight "
+                        f"live in the engine; export a freshly built network")
     kinds = set()
     for p in net.populations:
         if isinstance(p.model, LIF):
-            raise UnsupportedFeature(
-                f"population {p.name!r} is a continuous LIF: Lava runs Loihi's CUBA neuron; "
-                f"convert the network with neuromorph.loihi.to_loihi(net) first")
+            problems.append(f"population {p.name!r} is a continuous LIF: Lava runs Loihi's "
+                            f"CUBA neuron; convert the network with "
+                            f"neuromorph.loihi.to_loihi(net) first")
         if p.is_loihi:
             kinds.add(p.model.fixed_point)
     if len(kinds) > 1:
-        raise UnsupportedFeature("the network mixes fixed- and floating-point LoihiLIF "
-                                 "populations; Lava runs one precision at a time")
-    fixed = kinds.pop() if kinds else True
+        problems.append("the network mixes fixed- and floating-point LoihiLIF populations; "
+                        "Lava runs one precision at a time")
     for pr in net.projections:
         if isinstance(pr.plasticity, RSTDP):
-            rstdp_rule(pr, learning == "fixed")  # raises for what has no Loihi form
-            _modulator(net, pr)
+            check(rstdp_rule, pr, learning == "fixed")
+            check(_modulator, net, pr)
         elif isinstance(pr.plasticity, TripletSTDP):
-            triplet_rule(pr, learning == "fixed")
+            check(triplet_rule, pr, learning == "fixed")
         elif pr.plasticity is not None:
-            stdp_rule(pr, learning == "fixed", trace_impulse)
+            check(stdp_rule, pr, learning == "fixed", trace_impulse)
         if pr.n_synapses and pr.delay_steps.max() > MAX_DELAY:
-            raise UnsupportedFeature(f"projection {pr.name!r} has a delay of "
-                                     f"{pr.delay_steps.max()} steps; Loihi 2 allows 0-{MAX_DELAY}")
+            problems.append(f"projection {pr.name!r} has a delay of {pr.delay_steps.max()} "
+                            f"steps; Loihi 2 allows 0-{MAX_DELAY}")
         if connection == "sparse" and pr.n_synapses and pr.delay_steps.any():
-            raise UnsupportedFeature(f"projection {pr.name!r} has delays: Lava's Sparse has "
-                                     f"none; use connection='dense' (DelayDense)")
+            problems.append(f"projection {pr.name!r} has delays: Lava's Sparse has none; use "
+                            f"connection='dense' (DelayDense)")
     if net.currents:
-        raise UnsupportedFeature("step currents (net.current) have no Lava equivalent here; "
-                                 "use the LoihiLIF bias")
+        problems.append("step currents (net.current) have no Lava equivalent here; use the "
+                        "LoihiLIF bias")
     for m in net.monitors:
         if isinstance(m, WeightMonitor):
-            raise UnsupportedFeature(f"weight monitor of projection {m.target.name!r}: "
-                                     f"Lava's weights are read once, after the run "
-                                     f"(LavaResult.weights)")
-    return fixed
+            problems.append(f"weight monitor of projection {m.target.name!r}: Lava's weights "
+                            f"are read once, after the run (LavaResult.weights)")
+    if problems:
+        raise all_problems(problems, "exported to Lava",
+                           "Lava runs a freshly built network of LoihiLIF neurons of one "
+                           "precision (net.loihi_lif, or neuromorph.loihi.to_loihi(net) for "
+                           "LIF), spike/Poisson inputs, delays up to "
+                           f"{MAX_DELAY} steps and the learning rules of "
+                           "lava_rule_support().")
+    return kinds.pop() if kinds else True
 
 
 # -- learning -----------------------------------------------------------------------------
