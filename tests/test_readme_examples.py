@@ -1,8 +1,7 @@
 """The README's python blocks run as a reader runs them: every one, as written, top to
 bottom, in one fresh interpreter, in an empty directory. Probes inserted between the
 blocks (they only read variables) record what each block computed; the assertions check
-it against the README's claims and independent expectations. The default run reads every
-block but the two that train learners (~70 s together); ``pytest -m slow`` reads them all."""
+it against the README's claims and independent expectations."""
 import json
 import re
 import subprocess
@@ -40,40 +39,27 @@ PROBES = {
 }
 
 
-#: the learners' blocks train for ~35 s each (the stated scores need their full
-#: settings): they run, with all the others, in the slow test (``pytest -m slow``)
-SLOW_BLOCKS = {4, 5}
-
-
-def _read_top_to_bottom(folder, skip=()):
-    """Run the README's blocks (but ``skip``) in one fresh interpreter in the empty
-    ``folder``; returns what the probes recorded."""
+@pytest.fixture(scope="module")
+def readme_run(tmp_path_factory):
     code = blocks()
     assert len(code) == len(PROBES), "a README block was added or removed: probe it here"
     script = ["_probe = {}"]
     for k, block in enumerate(code):
-        if k not in skip:
-            script += [block, "import numpy as np", PROBES[k]]
+        script += [block, "import numpy as np", PROBES[k]]
     script.append("import json; print('PROBE ' + json.dumps(_probe))")
-    out = subprocess.run([sys.executable, "-c", "\n".join(script)], cwd=folder,
+    cwd = tmp_path_factory.mktemp("reader")          # an empty directory
+    out = subprocess.run([sys.executable, "-c", "\n".join(script)], cwd=cwd,
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
     line, = [x for x in out.stdout.splitlines() if x.startswith("PROBE ")]
-    return json.loads(line[len("PROBE "):])
-
-
-@pytest.fixture(scope="module")
-def readme_run(tmp_path_factory):
-    """Every block but the learners' (~8 s), as written, top to bottom."""
-    cwd = tmp_path_factory.mktemp("reader")          # an empty directory
-    return _read_top_to_bottom(cwd, skip=SLOW_BLOCKS), cwd
+    return json.loads(line[len("PROBE "):]), cwd
 
 
 def test_readme_blocks_run_top_to_bottom_in_a_fresh_interpreter(readme_run):
     probe, cwd = readme_run
     assert set(probe) == {"cuba_rate", "cuba_tmax", "w_same", "d_same", "song", "rstdp",
-                          "lava"}
-    assert list(cwd.iterdir()) == []                  # they write nothing
+                          "dc_score", "learners", "lava"}
+    assert {p.name for p in cwd.iterdir()} == {"eqspike.npz"}  # the checkpoint it writes
 
 
 def test_cuba_and_explicit_connectivity(readme_run):
@@ -98,12 +84,8 @@ def test_rstdp_block_rewards_the_chosen_neuron(readme_run):
     assert late_go > 3 * late_nogo and shape == [100]
 
 
-@pytest.mark.slow
-def test_whole_readme_top_to_bottom_and_the_learners_stated_scores(tmp_path):
-    probe = _read_top_to_bottom(tmp_path)
-    assert set(probe) == {"cuba_rate", "cuba_tmax", "w_same", "d_same", "song", "rstdp",
-                          "dc_score", "learners", "lava"}
-    assert {p.name for p in tmp_path.iterdir()} == {"eqspike.npz"}  # the checkpoint it writes
+def test_learner_blocks_reach_their_stated_scores(readme_run):
+    probe, _ = readme_run
     assert probe["dc_score"] == pytest.approx(0.86, abs=0.03)          # README: ~0.86
     spc, eqs, epochs, reloaded = probe["learners"]
     assert spc == pytest.approx(0.94, abs=0.03) and eqs == pytest.approx(0.98, abs=0.02)
