@@ -89,7 +89,7 @@ def test_population_views():
     assert (W.population, W.start, W.stop) == (P, 25, 30)
     assert P[-1].start == 99 and len(P[100:]) == 0
     with pytest.raises(IndexError, match="out of range"):
-        P[200:]  # Brian2 refuses it too; it used to clip silently
+        P[200:]  # it used to clip silently (as Python lists and Brian2 2.9 do)
     V.v[:] = -60.0
     assert np.all(P.v[20:50] == -60.0) and P.v[19] == -65.0
 
