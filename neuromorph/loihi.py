@@ -57,7 +57,7 @@ import scipy.sparse as sp
 
 from .errors import UnsupportedFeature
 from .kernels.lif import _current_gain
-from .network import Network
+from .network import Network, check_network
 from .neurons import LIF, PoissonInput, SpikeTimes
 
 
@@ -82,8 +82,7 @@ class Conversion:
 
 def _check(net):
     """Every reason ``net`` cannot be converted, raised at once (``UnsupportedFeature``)."""
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
+    check_network(net)
     problems = []
     if net.currents:
         problems.append("step currents (net.current) are not converted: Loihi neurons take "

@@ -132,7 +132,7 @@ import numpy as np
 
 from ..errors import LavaRuntimeError, UnsupportedFeature
 from ..monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
-from ..network import Network
+from ..network import Network, check_network
 from ..neurons import LIF, SpikeTimes
 from ..plasticity import RSTDP, STDP, TripletSTDP
 from ..encoders import PoissonBlocks
@@ -349,8 +349,7 @@ def _build_namespace():
 
 # -- checks -------------------------------------------------------------------------------
 def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float"):
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
+    check_network(net)
     if connection not in ("dense", "sparse"):
         raise ValueError(f"connection must be 'dense' or 'sparse', got {connection!r}")
     if learning not in ("float", "fixed"):
