@@ -12,10 +12,11 @@ Nothing here downloads anything.
   shifted, scaled, sheared, blurred and corrupted with correlated noise.
 """
 import gzip
-import numbers
 import os
 
 import numpy as np
+
+from ._checks import number
 
 _IDX_TYPES = {
     0x08: np.dtype(">u1"),
@@ -46,8 +47,7 @@ def load_digits_split(test_size=0.2, random_state=0):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    if not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    number("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
     X, y = load_digits(return_X_y=True)
     X = X.astype(np.float64) / 16.0
     return train_test_split(X, y, test_size=test_size, random_state=random_state, stratify=y)
@@ -143,9 +143,8 @@ def load_image_task(data_dir=None, n_train=None):
     Xtr, Xte, ytr, yte, name
         Pixels in [0, 1], int labels, and ``"mnist"`` or ``"digits"``.
     """
-    if n_train is not None and (isinstance(n_train, bool) or not isinstance(n_train, int)
-                                or n_train < 1):
-        raise ValueError(f"n_train must be a positive int or None, got {n_train!r}")
+    if n_train is not None:
+        number("n_train", n_train, low=1, integer=True)
     if data_dir:
         Xtr, ytr = load_mnist_idx(data_dir, "train")
         Xte, yte = load_mnist_idx(data_dir, "t10k")
@@ -195,12 +194,9 @@ def make_mnist1d(n_samples=4000, length=40, noise=0.1, random_state=0):
     -------
     X : ndarray (n_samples, length), y : ndarray (n_samples,) int in 0..9
     """
-    if not isinstance(n_samples, numbers.Integral) or n_samples <= 0:
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
-    if not isinstance(length, numbers.Integral) or length < 12:
-        raise ValueError(f"length must be an int >= 12, got {length!r}")
-    if not isinstance(noise, numbers.Real) or not noise >= 0:
-        raise ValueError(f"noise must be a real number >= 0, got {noise!r}")
+    number("n_samples", n_samples, low=1, integer=True)
+    number("length", length, low=12, integer=True)
+    number("noise", noise, low=0)
     rng = np.random.default_rng(random_state)
     base = _templates(12)
     y = rng.integers(0, 10, size=n_samples)

@@ -55,9 +55,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from . import _checks
 from .errors import all_problems
 from .kernels.lif import _current_gain
-from .network import Network
+from .network import Network, check_network
 from .neurons import LIF, PoissonInput, SpikeTimes
 
 
@@ -82,8 +83,7 @@ class Conversion:
 
 def _check(net):
     """Every reason ``net`` cannot be converted, raised at once (``UnsupportedFeature``)."""
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
+    check_network(net)
     problems = []
     if net.currents:
         problems.append("step currents (net.current) are not converted: Loihi neurons take "
@@ -133,9 +133,7 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
     _check(net)
     if not isinstance(fixed_point, bool):
         raise TypeError(f"fixed_point must be a bool, got {type(fixed_point).__name__}")
-    if isinstance(max_weight, bool) or not isinstance(max_weight, (int, np.integer)) \
-            or not 1 <= max_weight <= 255:
-        raise ValueError(f"max_weight must be an integer in [1, 255], got {max_weight!r}")
+    _checks.number("max_weight", max_weight, low=1, high=255, integer=True)
     dt = net.dt
     gain, scale, v_rest = {}, {}, {}
     for p in net.populations:
@@ -266,13 +264,9 @@ def loihi_stdp_fixed(pre, post, w0, rule, n_steps, *, dt=1.0, trace_impulse=16, 
             < w0.max(initial=0):
         raise ValueError("w0 must hold integers of one sign in [-255, 255]")
     n_pre, n_post = w0.shape
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
-    if isinstance(trace_impulse, bool) or not isinstance(trace_impulse, (int, np.integer)) \
-            or not 1 <= trace_impulse <= 127:
-        raise ValueError(f"trace_impulse must be an integer in [1, 127], got {trace_impulse!r}")
-    if isinstance(rng_seed, bool) or not isinstance(rng_seed, (int, np.integer)) or rng_seed < 0:
-        raise ValueError(f"rng_seed must be a non-negative integer, got {rng_seed!r}")
+    _checks.number("n_steps", n_steps, low=1, integer=True)
+    _checks.number("trace_impulse", trace_impulse, low=1, high=127, integer=True)
+    _checks.number("rng_seed", rng_seed, low=0, integer=True)
     for which, (steps, idx), n in (("pre", pre, n_pre), ("post", post, n_post)):
         steps, idx = np.asarray(steps), np.asarray(idx)
         if steps.shape != idx.shape or (steps.size and (

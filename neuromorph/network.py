@@ -24,6 +24,11 @@ from .plasticity import RSTDP, STDP, TripletSTDP
 _RULES = (STDP, RSTDP, TripletSTDP)
 
 
+def _state_view(name, doc):
+    """Read-only property: the neurons' slice of the population's state ``name``."""
+    return property(lambda self: self._state(name), doc=doc)
+
+
 class _Neurons:
     """A contiguous range ``[start, stop)`` of one population's neurons."""
 
@@ -71,25 +76,11 @@ class _Neurons:
     def _state(self, name):
         return self.population.state[name][self.start:self.stop]
 
-    @property
-    def v(self):
-        """Membrane potential (mV), a view on the population's state."""
-        return self._state("v")
-
-    @property
-    def I_exc(self):
-        """Excitatory synaptic current (mV)."""
-        return self._state("I_exc")
-
-    @property
-    def I_inh(self):
-        """Inhibitory synaptic current (mV)."""
-        return self._state("I_inh")
-
-    @property
-    def theta(self):
-        """Adaptive threshold raise (mV): the threshold is ``v_th + theta``."""
-        return self._state("theta")
+    v = _state_view("v", "Membrane potential (mV), a view on the population's state.")
+    I_exc = _state_view("I_exc", "Excitatory synaptic current (mV).")
+    I_inh = _state_view("I_inh", "Inhibitory synaptic current (mV).")
+    theta = _state_view("theta", "Adaptive threshold raise (mV): the threshold is "
+                        "``v_th + theta``.")
 
     def overlaps(self, other):
         return (self.population is other.population and self.start < other.stop
@@ -677,3 +668,13 @@ class Network:
         """Rebuild a network saved with :meth:`save`."""
         from .io import load
         return load(path)
+
+
+def check_network(net, name="net"):
+    """Return ``net`` if it is a :class:`Network`, else raise ``TypeError`` naming ``name``.
+
+    The first check of every converter and backend (Brian2, Lava, NIR, Loihi).
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"{name} must be a neuromorph Network, got {type(net).__name__}")
+    return net

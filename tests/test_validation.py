@@ -210,3 +210,45 @@ def test_one_numeric_rule_type_errors_and_value_errors(make):
     for bad_value, match in ((-1.0, r"must be > 0.*got -1"), (float("nan"), "must be finite")):
         with pytest.raises(ValueError, match=match):
             make(bad_value)
+
+
+def _loihi_stdp(**kw):
+    from neuromorph.loihi import loihi_stdp_fixed
+    args = dict(pre=([], []), post=([], []), w0=np.zeros((2, 2)), rule=nm.STDP(a_plus=16.0,
+                a_minus=-16.0, w_min=0.0, w_max=255.0), n_steps=10)
+    return loihi_stdp_fixed(**{**args, **kw})
+
+
+def _rate_fit(**kw):
+    from neuromorph.models.rate import Backprop
+    return Backprop(**kw).fit(np.zeros((4, 2)), [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("call,name,wrong_type,expected,out_of_range,allowed", [
+    (lambda v: __import__("neuromorph.datasets", fromlist=["x"]).make_mnist1d(length=v),
+     "length", 12.0, "an integer", 5, ">= 12"),
+    (lambda v: __import__("neuromorph.datasets", fromlist=["x"]).make_mnist1d(noise=v),
+     "noise", "0.1", "a real number", -1.0, ">= 0"),
+    (lambda v: __import__("neuromorph.datasets", fromlist=["x"]).load_digits_split(test_size=v),
+     "test_size", "0.2", "a real number", 1.0, r"in \(0, 1\)"),
+    (lambda v: __import__("neuromorph.loihi", fromlist=["x"]).to_loihi(nm.Network(),
+                                                                       max_weight=v),
+     "max_weight", 8.0, "an integer", 256, r"in \[1, 255\]"),
+    (lambda v: _loihi_stdp(n_steps=v), "n_steps", 10.0, "an integer", 0, ">= 1"),
+    (lambda v: _loihi_stdp(trace_impulse=v), "trace_impulse", True, "an integer", 128,
+     r"in \[1, 127\]"),
+    (lambda v: _rate_fit(momentum=v), "momentum", None, "a real number", 1.0,
+     r"in \[0, 1\)"),
+    (lambda v: __import__("neuromorph.models.spiking", fromlist=["x"]).RSTDPClassifier(
+        bias=v).fit(np.zeros((4, 2)), [0, 1, 0, 1]), "bias", "0", "a real number", 1.0,
+     r"in \[0, 1\)"),
+], ids=["make_mnist1d.length", "make_mnist1d.noise", "load_digits_split.test_size",
+        "to_loihi.max_weight", "loihi_stdp_fixed.n_steps", "loihi_stdp_fixed.trace_impulse",
+        "Backprop.momentum", "RSTDPClassifier.bias"])
+def test_former_inline_checks_follow_the_one_rule(call, name, wrong_type, expected,
+                                                  out_of_range, allowed):
+    # these parameters had checks of their own that raised ValueError for a wrong type
+    with pytest.raises(TypeError, match=rf"{name} must be {expected}, got"):
+        call(wrong_type)
+    with pytest.raises(ValueError, match=rf"{name} must be {allowed}, got {out_of_range}"):
+        call(out_of_range)

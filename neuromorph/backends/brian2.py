@@ -91,7 +91,7 @@ from brian2.devices.device import reset_device
 from .. import _checks
 from ..errors import UnsupportedFeature
 from ..monitors import SpikeMonitor
-from ..network import Network
+from ..network import check_network
 from ..neurons import LIF, PoissonInput, SpikeTimes
 from ..plasticity import STDP
 
@@ -218,8 +218,7 @@ class Brian2Result:
 
 # -- checks ------------------------------------------------------------------------------
 def _check_network(net):
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
+    check_network(net)
     if net.step != 0:
         raise UnsupportedFeature(
             f"net has already been run ({net.step} steps): spikes in flight and STDP traces "

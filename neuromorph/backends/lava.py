@@ -132,7 +132,7 @@ import numpy as np
 
 from ..errors import LavaRuntimeError, UnsupportedFeature, all_problems
 from ..monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
-from ..network import Network
+from ..network import Network, check_network
 from ..neurons import LIF, SpikeTimes
 from ..plasticity import RSTDP, STDP, TripletSTDP
 from ..encoders import PoissonBlocks
@@ -351,8 +351,7 @@ def _build_namespace():
 def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float"):
     """The network's precision (fixed point?); every reason it cannot be exported is
     raised at once (one :class:`UnsupportedFeature` listing them all)."""
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
+    check_network(net)
     if connection not in ("dense", "sparse"):
         raise ValueError(f"connection must be 'dense' or 'sparse', got {connection!r}")
     if learning not in ("float", "fixed"):

@@ -84,7 +84,7 @@ import numpy as np
 
 from ..errors import UnsupportedFeature
 from ..kernels.lif import _current_gain
-from ..network import Network
+from ..network import Network, check_network
 from ..neurons import LIF, PoissonInput, SpikeTimes
 
 _S = 1e-3  # seconds per ms
@@ -151,8 +151,7 @@ def to_nir(net, *, refractory="error", spike_representation="step"):
         ``graph.metadata`` holds ``dt`` (s) and ``spike_representation``.
     """
     nir = _nir()
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a neuromorph Network, got {type(net).__name__}")
+    check_network(net)
     if refractory not in ("error", "metadata"):
         raise ValueError(f"refractory must be 'error' or 'metadata', got {refractory!r}")
     _check_representation(spike_representation)

@@ -96,10 +96,9 @@ def loihi_step(coef, lo, hi, fixed, v, u, i_exc, i_inh, spikes, n_spikes):
 
     Parameters
     ----------
-    coef : float64[N_COEF]
-        The population's row (:func:`coefficients`).
-    lo, hi : int
-        Global index range of the population.
+    coef, lo, hi
+        The population's row (:func:`coefficients`) and its global index range, as in
+        :func:`neuromorph.kernels.lif.lif_step`.
     fixed : bool
         Fixed-point (bit-accurate) or floating-point arithmetic.
     v, u : float64[n]

@@ -4,7 +4,7 @@ import pytest
 
 from neuromorph.models.rate.activations import ACTIVATIONS, layer_norm, softmax
 from neuromorph.models.rate.batching import minibatches
-from neuromorph.models.rate.losses import LOSSES
+from neuromorph.models.rate.losses import SoftmaxCrossEntropy, SquaredError
 from neuromorph.models.rate.metadata import CHECKLISTS, Checklist
 from neuromorph.models.rate.optimizers import SGD, Adam, make_optimizer
 
@@ -18,9 +18,8 @@ def test_activation_derivative_matches_finite_differences(name):
     assert np.allclose(act.df(h), fd, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", sorted(LOSSES))
-def test_loss_delta_matches_finite_differences(name):
-    loss = LOSSES[name]
+@pytest.mark.parametrize("loss", [SoftmaxCrossEntropy, SquaredError], ids=lambda c: c.__name__)
+def test_loss_delta_matches_finite_differences(loss):
     rng = np.random.default_rng(0)
     h = rng.normal(size=(4, 3))
     Y = np.eye(3)[[0, 2, 1, 1]]

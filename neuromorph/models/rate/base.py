@@ -162,8 +162,7 @@ class RateClassifier(ClassifierMixin, BaseEstimator):
         """``optimizer``, ``momentum``, ``batch_size``, ``max_iter``, ``random_state``
         (shared with the spiking learners built on this base)."""
         check_choice("optimizer", self.optimizer, ("adam", "sgd"))
-        if not isinstance(self.momentum, numbers.Real) or not 0 <= self.momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        check_number("momentum", self.momentum, low=0, high=1, high_open=True)
         check_positive("batch_size", self.batch_size, integer=True)
         check_positive("max_iter", self.max_iter, integer=True)
         self._check_validation_fraction()
