@@ -44,7 +44,16 @@ SHARED_DOCS = {
     "<deprecated names>": """\
     n_epochs, progress : deprecated
         Old names of ``max_iter`` and ``verbose`` (``FutureWarning``; removed in the next
-        release).""",
+        release).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels.""",
+    "<simulate rng>": """\
+        rng : numpy Generator or None
+            Generator of the input spikes; default: a fresh one seeded with
+            ``eval_seed_`` (the stream ``predict`` uses; training is not affected).""",
 }
 
 
@@ -78,9 +87,11 @@ class SpikingClassifier(CheckpointMixin, RateClassifier):
         defaults.update({old: DEPRECATED for old in cls._renamed})
         cls._all_params = defaults
         cls.__init__ = _make_init(defaults)
-        if cls.__doc__:
-            for marker, text in SHARED_DOCS.items():
-                cls.__doc__ = cls.__doc__.replace(f"    {marker}", text)
+        for owner in [cls] + [f for f in vars(cls).values() if callable(f)]:
+            if owner.__doc__ and "    <" in owner.__doc__:
+                for marker, text in SHARED_DOCS.items():
+                    indent = " " * (len(text) - len(text.lstrip(" ")))
+                    owner.__doc__ = owner.__doc__.replace(indent + marker, text)
 
     # ------------------------------------------------------------------ parameters
     def _given(self, name):

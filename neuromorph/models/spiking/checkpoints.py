@@ -97,6 +97,18 @@ def read_checkpoint(path, fmt, name):
     return meta, data
 
 
+def check_arrays(data, shapes, required=()):
+    """Raise ``ValueError`` unless ``data`` holds exactly the arrays ``shapes`` names
+    (plus ``required``), each of its shape and finite (a checkpoint's learned state)."""
+    expected = set(shapes) | set(required)
+    if set(data) != expected:
+        raise ValueError(f"arrays {sorted(set(data) ^ expected)} missing or unexpected")
+    for k, shape in shapes.items():
+        if data[k].shape != tuple(shape) or not np.all(np.isfinite(data[k])):
+            raise ValueError(f"array {k} has shape {data[k].shape}, expected {tuple(shape)}, "
+                             f"or non-finite values")
+
+
 class CheckpointMixin:
     """What the spiking estimators share on top of ``RateClassifier``: ``save`` /
     ``load`` (parameters, the learned state, history, the training generator's state and
@@ -196,15 +208,10 @@ class CheckpointMixin:
         ``n_features_in_`` (raise ``ValueError`` on a mismatch)."""
         self._initialize(self.n_features_in_, len(self.classes_))
         weights = self.weights_
-        expected = {f"w_{k}" for k in weights} | set(self._checkpoint_arrays())
-        if set(data) != expected:
-            raise ValueError(f"arrays {sorted(set(data) ^ expected)} missing or unexpected")
+        check_arrays(data, {f"w_{k}": W.shape for k, W in weights.items()},
+                     required=self._checkpoint_arrays())
         for k, W in weights.items():
-            a = data[f"w_{k}"]
-            if a.shape != W.shape or not np.all(np.isfinite(a)):
-                raise ValueError(f"array {k} has shape {a.shape}, expected {W.shape}, "
-                                 f"or non-finite values")
-            W[...] = a  # in place: views of the weights (tied, transposed) follow
+            W[...] = data[f"w_{k}"]  # in place: views of the weights (tied, transposed) follow
         self._restore_checkpoint(meta, data)
 
     @classmethod

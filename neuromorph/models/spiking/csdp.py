@@ -40,7 +40,7 @@ from ..rate._validation import check_choice, check_layer_sizes
 from .base import SpikingClassifier
 from .layers import (BernoulliEncoder, Dense, LIFLayer, check_unit_range, count_scores,
                      make_optimizer)
-from .training import minibatch_epoch
+from .training import MiniBatchEpochs
 
 #: (minimum batch size, learning rate η, depression λ_d) of the reference implementation.
 REFERENCE_RATES = ((200, 0.002, 5e-5), (100, 0.001, 6e-5), (50, 0.001, 7e-5),
@@ -87,7 +87,7 @@ def deform(X, image_shape, rng, mix=0.5):
     return np.clip(mix * X + (1.0 - mix) * rot, 0.0, 1.0)
 
 
-class CSDP(SpikingClassifier, family=Family.SEL_FO, checklist="rff",
+class CSDP(MiniBatchEpochs, SpikingClassifier, family=Family.SEL_FO, checklist="rff",
            algorithm="CSDP (contrastive-signal-dependent plasticity)", spec_section="3.7"):
     r"""Spiking forward-only learner trained by CSDP (spec §3.7).
 
@@ -167,6 +167,8 @@ class CSDP(SpikingClassifier, family=Family.SEL_FO, checklist="rff",
         max_iter=20, verbose=False, random_state=None)
 
     # ------------------------------------------------------------------ validation
+    _batch_stats = ("loss", "hits", "goodness_pos", "goodness_neg")
+
     def _check_params(self):
         self._sizes = check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         check_choice("mode", self.mode, ("supervised", "unsupervised"))
@@ -356,17 +358,6 @@ class CSDP(SpikingClassifier, family=Family.SEL_FO, checklist="rff",
         return loss / self.n_steps, hits, g_pos, g_neg
 
     # ------------------------------------------------------------------ public API
-    def _epoch(self, X, y):
-        """One pass over (X, y) in shuffled mini-batches (the base class's ``fit`` loop calls it)."""
-        _check_range(X)
-
-        def batch(xb, yb):
-            loss, hits, g_pos, g_neg = self._train_batch(xb, yb)
-            return dict(loss=loss, accuracy=hits / len(xb), goodness_pos=g_pos,
-                        goodness_neg=g_neg)
-
-        minibatch_epoch(self, X, np.searchsorted(self.classes_, y), batch, "CSDP")
-
     def simulate(self, X, labels=None, record=False, rng=None):
         """Run one window without learning.
 
@@ -377,9 +368,7 @@ class CSDP(SpikingClassifier, family=Family.SEL_FO, checklist="rff",
             Label input (supervised mode); ``None`` zeroes it (inference).
         record : bool
             Also return per-step spikes of every layer and goodness logits.
-        rng : numpy Generator or None
-            Generator of the input spikes; default: a fresh one seeded with
-            ``eval_seed_`` (the stream ``predict`` uses; training is not affected).
+        <simulate rng>
 
         Returns
         -------

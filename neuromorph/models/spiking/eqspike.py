@@ -66,12 +66,12 @@ from ..rate.metadata import Family
 from ..rate._validation import check_choice, check_layer_sizes
 from .base import SpikingClassifier
 from .layers import BernoulliEncoder, Dense, LIFLayer, check_unit_range, make_optimizer
-from .training import minibatch_epoch
+from .training import MiniBatchEpochs
 
 _FORMAT = "neuromorph.EqSpike/1"
 
 
-class EqSpike(SpikingClassifier, family=Family.SEL_EB, checklist="ep",
+class EqSpike(MiniBatchEpochs, SpikingClassifier, family=Family.SEL_EB, checklist="ep",
               algorithm="EqSpike (spiking equilibrium propagation)", spec_section="3.6"):
     r"""Spiking equilibrium propagation with symmetric weights (spec §3.6).
 
@@ -149,6 +149,8 @@ class EqSpike(SpikingClassifier, family=Family.SEL_EB, checklist="ep",
         verbose=False, random_state=None)
 
     # ------------------------------------------------------------------ validation
+    _batch_stats = ("loss", "hits", "rate_hidden", "delta_rate")
+
     def _check_params(self):
         self._sizes = check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         _checks.integer("n_free", self.n_free, minimum=2)
@@ -360,16 +362,8 @@ class EqSpike(SpikingClassifier, family=Family.SEL_EB, checklist="ep",
         return loss, hits, hidden, dr
 
     # ------------------------------------------------------------------ public API
-    def _epoch(self, X, y):
-        """One pass over (X, y) in shuffled mini-batches (called by ``fit``/``partial_fit``)."""
-        check_unit_range(X, "EqSpike")
-
-        def batch(xb, yb):
-            loss, hits, rate_hidden, delta_rate = self._train_batch(xb, yb)
-            return dict(loss=loss, accuracy=hits / len(xb), rate_hidden=rate_hidden,
-                        delta_rate=delta_rate)
-
-        minibatch_epoch(self, X, self._one_hot(y), batch, "EqSpike")
+    def _epoch_targets(self, y):
+        return self._one_hot(y)
 
     def simulate(self, X, labels=None, record=False, rng=None):
         """Run a free phase (and, with ``labels``, a nudged phase) without learning.
@@ -381,9 +375,7 @@ class EqSpike(SpikingClassifier, family=Family.SEL_EB, checklist="ep",
             If given, a nudged phase with β = ``beta`` towards these labels follows.
         record : bool
             Also return per-step spikes of every layer and output rates.
-        rng : numpy Generator or None
-            Generator of the input spikes; default: a fresh one seeded with
-            ``eval_seed_`` (the stream ``predict`` uses; training is not affected).
+        <simulate rng>
 
         Returns
         -------

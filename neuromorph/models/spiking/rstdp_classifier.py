@@ -56,6 +56,7 @@ from ... import _checks
 from ...encoders import trial_spike_trains
 from ..rate.metadata import Family
 from .base import SpikingClassifier
+from .checkpoints import check_arrays
 
 _V_REST, _V_TH = -65.0, -50.0
 _N_URGENCY = 20
@@ -171,11 +172,6 @@ class RSTDPClassifier(SpikingClassifier, family=Family.EG, checklist="perturbati
     verbose : bool
         Show tqdm progress bars over training samples and the scoring runs.
     <deprecated names>
-
-    Attributes
-    ----------
-    classes_ : ndarray
-        Class labels.
     weights_ : ndarray, shape (n_inputs, n_outputs)
         Learned input -> output weights (mV).
     n_iter_ : int
@@ -514,12 +510,7 @@ class RSTDPClassifier(SpikingClassifier, family=Family.EG, checklist="perturbati
         shapes = {"weights": (self._n_in, len(self._theta)), "theta": self._theta.shape}
         if "r_bar_class" in data:
             shapes["r_bar_class"] = (len(self.classes_),)
-        if set(data) != set(shapes):
-            raise ValueError(f"arrays {sorted(set(data) ^ set(shapes))} missing or unexpected")
-        for k, shape in shapes.items():
-            if data[k].shape != shape or not np.all(np.isfinite(data[k])):
-                raise ValueError(f"array {k} has shape {data[k].shape}, expected {shape}, "
-                                 f"or non-finite values")
+        check_arrays(data, shapes)
         self._weights = data["weights"].astype(np.float64)
         self._theta = data["theta"].astype(np.float64)
         self._r_bar_class = data["r_bar_class"].astype(np.float64) if "r_bar_class" in data \

@@ -71,12 +71,12 @@ from ..rate._validation import check_choice, check_layer_sizes
 from .base import SpikingClassifier
 from .layers import (Dense, LIFLayer, PoissonEncoder, check_unit_range, count_scores,
                      make_optimizer)
-from .training import minibatch_epoch
+from .training import MiniBatchEpochs
 
 _FORMAT = "neuromorph.SpikingPC/1"
 
 
-class SpikingPC(SpikingClassifier, family=Family.SEL_DR, checklist="pc",
+class SpikingPC(MiniBatchEpochs, SpikingClassifier, family=Family.SEL_DR, checklist="pc",
                 algorithm="Spiking predictive coding", spec_section="3.5"):
     r"""Spiking predictive-coding network trained by local two-factor rules (spec §3.5).
 
@@ -175,6 +175,8 @@ class SpikingPC(SpikingClassifier, family=Family.SEL_DR, checklist="pc",
         verbose=False, random_state=None)
 
     # ------------------------------------------------------------------ validation
+    _batch_stats = ("loss", "hidden_error", "hits", "rate")
+
     def _check_params(self):
         self._sizes = check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         for name, allowed in (("mode", ("supervised", "unsupervised")),
@@ -431,17 +433,6 @@ class SpikingPC(SpikingClassifier, family=Family.SEL_DR, checklist="pc",
         return r["leaf_sq"], r["hidden_sq"], hits, r["rate"]
 
     # ------------------------------------------------------------------ public API
-    def _epoch(self, X, y):
-        """One pass over (X, y) in shuffled mini-batches (called by ``fit``/``partial_fit``)."""
-        check_unit_range(X, "SpikingPC")
-
-        def batch(xb, yb):
-            loss, hidden_error, hits, rate = self._train_batch(xb, yb)
-            return dict(loss=loss, accuracy=hits / len(xb), hidden_error=hidden_error,
-                        rate=rate)
-
-        minibatch_epoch(self, X, np.searchsorted(self.classes_, y), batch, "SpikingPC")
-
     def simulate(self, X, labels=None, record=False, rng=None):
         """Run one window without learning.
 

@@ -54,6 +54,7 @@ import neuromorph as nm
 from ... import _checks
 from ..rate.metadata import Family
 from .base import SpikingClassifier
+from .checkpoints import check_arrays
 
 _V_REST = -65.0
 L2_TOTAL = 40.0  # default L2 norm (mV) for 64 inputs and w_max 30
@@ -142,11 +143,6 @@ class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
         Show tqdm progress bars over the training presentations and the labelling /
         scoring readouts.
     <deprecated names>
-
-    Attributes
-    ----------
-    classes_ : ndarray
-        Class labels.
     weights_ : ndarray, shape (n_inputs, n_neurons)
         Learned input -> excitatory weights (mV).
     theta_ : ndarray, shape (n_neurons,)
@@ -425,12 +421,7 @@ class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
         self._initialize(self.n_features_in_, len(self.classes_))
         shapes = {"weights": (self.n_features_in_, self.n_neurons),
                   "theta": (self.n_neurons,), "neuron_labels": (self.n_neurons,)}
-        if set(data) != set(shapes):
-            raise ValueError(f"arrays {sorted(set(data) ^ set(shapes))} missing or unexpected")
-        for k, shape in shapes.items():
-            if data[k].shape != shape or not np.all(np.isfinite(data[k])):
-                raise ValueError(f"array {k} has shape {data[k].shape}, expected {shape}, "
-                                 f"or non-finite values")
+        check_arrays(data, shapes)
         self.weights_ = data["weights"].astype(np.float64)
         self.theta_ = data["theta"].astype(np.float64)
         self.neuron_labels_ = data["neuron_labels"].astype(np.int64)

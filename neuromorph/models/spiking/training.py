@@ -32,3 +32,29 @@ def minibatch_epoch(model, X, targets, train_batch, desc):
         mean = total / len(X)
         model.history_.setdefault(key, []).append(mean.tolist() if mean.ndim else float(mean))
     model.n_iter_ = epoch
+
+
+class MiniBatchEpochs:
+    """``_epoch`` of the layered learners (CSDP, SpikingPC, EqSpike): inputs checked to
+    lie in [0, 1], then one :func:`minibatch_epoch` over ``_train_batch``, whose return
+    values are named by ``_batch_stats`` (``"hits"`` becomes ``accuracy``)."""
+
+    _batch_stats = ("loss", "hits")
+
+    def _epoch_targets(self, y):
+        """What ``_train_batch`` learns from: class indices (override for one-hot)."""
+        return np.searchsorted(self.classes_, y)
+
+    def _epoch(self, X, y):
+        """One pass over (X, y) in shuffled mini-batches (called by ``fit``/``partial_fit``)."""
+        from .layers import check_unit_range
+        name = type(self).__name__
+        check_unit_range(X, name)
+
+        def batch(xb, yb):
+            stats = dict(zip(self._batch_stats, self._train_batch(xb, yb)))
+            stats["accuracy"] = stats.pop("hits") / len(xb)
+            return stats
+
+        minibatch_epoch(self, X, self._epoch_targets(y), batch, name)
+
