@@ -111,9 +111,9 @@ Examples
 >>> import numpy as np, neuromorph as nm
 >>> from neuromorph.backends.lava import run_lava
 >>> net = nm.Network(dt=1.0, seed=0)
->>> src = net.spike_source(2, indices=np.array([0, 1]), times=np.array([1.0, 2.0]))
->>> P = net.loihi_lif(3, du=410, dv=205, vth=100, fixed_point=True)
->>> _ = net.connect(src, P, w=200.0)
+>>> P = net.loihi_lif(3, du=410, dv=205, vth=100, fixed_point=True)   # Lava's units
+>>> _ = net.connect(net.spike_source(2, indices=np.array([0, 1]), times=np.array([1.0, 2.0])),
+...                 P, w=200.0)
 >>> mon = net.spike_monitor(P)
 >>> spikes, = run_lava(net, 20.0).monitors        # doctest: +SKIP
 """
