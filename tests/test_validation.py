@@ -252,3 +252,11 @@ def test_former_inline_checks_follow_the_one_rule(call, name, wrong_type, expect
         call(wrong_type)
     with pytest.raises(ValueError, match=rf"{name} must be {allowed}, got {out_of_range}"):
         call(out_of_range)
+
+
+def test_every_converter_refuses_a_non_network_with_the_same_message():
+    from neuromorph.backends import brian2, lava, nir
+    from neuromorph.loihi import to_loihi
+    for convert in (brian2.to_brian2, lambda n: lava.to_lava(n, 10.0), nir.to_nir, to_loihi):
+        with pytest.raises(TypeError, match="net must be a neuromorph Network, got dict"):
+            convert({})
