@@ -33,11 +33,11 @@ FAST = {
     "DifferenceTargetPropagation": ({}, 8, 0.80),
     "LocalRepresentationAlignment": ({}, 8, 0.70),
     "PredictiveCoding": ({}, 8, 0.80),
-    "ContrastiveHebbian": ({}, 4, 0.65),
+    "ContrastiveHebbian": (dict(learning_rate=1e-3), 4, 0.65),  # 4 epochs: the faster rate
     "EquilibriumPropagation": ({}, 4, 0.45),
     "ForwardForward": ({}, 8, 0.70),
     "RecurrentForwardForward": ({}, 4, 0.20),
-    "PredictiveForwardForward": ({}, 4, 0.50),
+    "PredictiveForwardForward": (dict(learning_rate=1e-2), 4, 0.50),  # 4 epochs: the faster rate
     "Pepita": ({}, 8, 0.65),
 }
 

@@ -32,3 +32,20 @@ def test_retuned_family_reaches_bar_at_defaults(name):
 def test_every_family_reaches_bar_at_defaults_on_five_splits(name):
     scores = [_score(name, s) for s in SPLITS]
     assert np.mean(scores) >= BAR and min(scores) >= BAR - 0.02, scores
+
+
+def test_only_families_are_exported_as_families():
+    """``__all__`` lists no abstract base: every exported estimator class is a registered,
+    fully described family, and ``registry()`` holds nothing else."""
+    import inspect
+
+    import neuromorph.models.rate as rate
+    from neuromorph.models.rate.base import RateClassifier
+
+    exported = {n: getattr(rate, n) for n in rate.__all__}
+    classes = {n: c for n, c in exported.items()
+               if inspect.isclass(c) and issubclass(c, RateClassifier)}
+    assert "RateClassifier" not in classes
+    assert classes == registry()
+    for cls in classes.values():
+        assert cls.family is not None and cls.checklist is not None and cls.algorithm

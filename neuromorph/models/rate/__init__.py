@@ -68,6 +68,8 @@ def registry():
     return {cls.__name__: cls for cls in ranked}
 
 
+# the families and their metadata; the abstract base (``RateClassifier``, for writing a new
+# family) stays in :mod:`.base`, so ``import *`` and the docs list only trainable families
 __all__ = [c.__name__ for c in _FAMILIES] + [
-    "registry", "RateClassifier", "Family", "Checklist", "CHECKLIST_COLUMNS",
+    "registry", "Family", "Checklist", "CHECKLIST_COLUMNS",
 ]
