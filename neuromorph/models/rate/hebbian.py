@@ -33,6 +33,13 @@ def k_winners(h, k, bias=None):
     return out
 
 
+def _normalised_step(W, dW, alpha):
+    """The ascent direction that takes W to the row-normalised W + α dW (Oja, BCM)."""
+    new = W + alpha * dW
+    new /= np.linalg.norm(new, axis=1, keepdims=True) + 1e-12
+    return (new - W) / alpha
+
+
 class _FeatureLearner(RateClassifier, family=Family.IMP, checklist="hebbian", spec_section="4.2"):
     """Unsupervised feature layer + delta-rule readout (abstract).
 
@@ -163,18 +170,22 @@ class Oja(_FeatureLearner, algorithm="Oja"):
 
     ::
 
-        Δw_i = z_i (x − z_i w_i)   i.e.  ΔW = (z^T x − diag(Σ_n z²) W) / n
+        w_i ← (w_i + α Σ_n z_i x / n) / ‖w_i + α Σ_n z_i x / n‖
 
-    Each unit's weight vector converges to unit norm along a principal direction of its
+    Oja's normalised Hebbian update (Oja 1982, Eq. 2); its first-order expansion in α is
+    the familiar Oja's rule Δw_i = z_i (x − z_i w_i). The normalised form is used because
+    the expansion diverges once α z_i² exceeds ~2 (bright or unscaled inputs: the weights
+    oscillate and overflow), while the normalised form keeps every row at unit norm for
+    any input. Each unit's weight vector converges along a principal direction of its
     (k-WTA-gated) input; competition makes units pick different directions.
     """
 
-    # α = 1e-2 overshoots (α z² > 1 for bright digits: the weights oscillate and can
-    # overflow); α = 1e-3 keeps α z² well below 1
+    # α = 1e-2 lets the features drift faster than the readout follows (~88 % on
+    # digits); α = 1e-3 gives ~96 % (experiments/rate_defaults.py)
     _params = dict(activation="identity", k_winners=16, feature_learning_rate=1e-3)
 
     def _rule(self, X, z):
-        return (z.T @ X - (z**2).sum(axis=0)[:, None] * self.features_) / len(X)
+        return _normalised_step(self.features_, z.T @ X / len(X), self.feature_learning_rate)
 
 
 class BCM(_FeatureLearner, algorithm="BCM"):
@@ -207,9 +218,7 @@ class BCM(_FeatureLearner, algorithm="BCM"):
     def _rule(self, X, z):
         dW = (z * (z - self.thresholds_)).T @ X / len(X)
         self.thresholds_ += self.threshold_rate * ((z**2).mean(axis=0) - self.thresholds_)
-        W = self.features_ + self.feature_learning_rate * dW
-        W /= np.linalg.norm(W, axis=1, keepdims=True) + 1e-12
-        return (W - self.features_) / self.feature_learning_rate
+        return _normalised_step(self.features_, dW, self.feature_learning_rate)
 
 
 class CompetitiveKWTA(_FeatureLearner, algorithm="Competitive learning (k-WTA)"):
