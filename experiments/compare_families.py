@@ -35,9 +35,8 @@ from neuromorph.datasets import load_digits_split, make_mnist1d
 from neuromorph.compare import RATE_CONFIGS
 from neuromorph.models.rate import registry
 
-# Per-family settings (hyperparameters on top of the family defaults, epochs) live in
-# the package, shared with `neuromorph compare`. Hidden widths are (256, 256) everywhere
-# except the one-layer feature learners (Imp) and the energy-based nets (EP, CHL).
+# Per-family settings live in the package, shared with `neuromorph compare`: every family
+# at its defaults (no extra hyperparameters), for its default `max_iter` epochs.
 CONFIGS = RATE_CONFIGS
 
 # Issue 5's targets on digits (test accuracy).
