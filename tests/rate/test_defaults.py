@@ -49,3 +49,11 @@ def test_only_families_are_exported_as_families():
     assert classes == registry()
     for cls in classes.values():
         assert cls.family is not None and cls.checklist is not None and cls.algorithm
+
+
+def test_compare_runs_every_rate_family_at_its_defaults():
+    """``neuromorph compare`` adds no hyperparameters and trains for ``max_iter`` epochs."""
+    from neuromorph import compare
+
+    for name, cls in registry().items():
+        assert compare.budget(name, quick=False) == ({}, cls().max_iter, None), name
