@@ -8,8 +8,9 @@ with several seeds; :func:`build_report` writes the table (mean ± std test accu
 training wall time per fit) and each family's row of the survey's plausibility checklist.
 
 Rate families run at their defaults (``Family(random_state=seed)``, ``max_iter``
-epochs); the spiking budgets below follow the spiking experiment scripts; ``quick`` cuts them (a quarter of the epochs, smaller spiking
-networks, 1 seed) so that the whole comparison runs in a few minutes.
+epochs); the spiking budgets below follow the spiking experiment scripts. ``quick`` cuts
+them (a quarter of the epochs, smaller spiking networks, 1 seed) so that the whole
+comparison runs in a few minutes.
 """
 from __future__ import annotations
 
