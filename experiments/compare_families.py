@@ -1,11 +1,11 @@
-"""Compare every rate-coded credit-assignment family on the same data and network size.
+"""Compare every rate-coded credit-assignment family on the same data, at its defaults.
 
-Every family of :func:`neuromorph.models.rate.registry` is trained on
+Every family of :func:`neuromorph.models.rate.registry`, built as
+``Family(random_state=seed)`` (its default network and ``max_iter`` epochs), is trained on
 
-* scikit-learn digits (fixed seeded stratified 80/20 split, 64-256-256-10 for the
-  multilayer families), 5 seeds, and
-* a procedurally generated MNIST-1D-like task (:func:`neuromorph.datasets.make_mnist1d`,
-  40-256-256-10), chosen because a linear model fails on it,
+* scikit-learn digits (fixed seeded stratified 80/20 split), 5 seeds, and
+* a procedurally generated MNIST-1D-like task (:func:`neuromorph.datasets.make_mnist1d`),
+  chosen because a linear model fails on it,
 
 one epoch at a time (``partial_fit``) so that the test accuracy after every epoch gives
 a learning curve. Writes to ``--out``:
@@ -35,9 +35,8 @@ from neuromorph.datasets import load_digits_split, make_mnist1d
 from neuromorph.compare import RATE_CONFIGS
 from neuromorph.models.rate import registry
 
-# Per-family settings (hyperparameters on top of the family defaults, epochs) live in
-# the package, shared with `neuromorph compare`. Hidden widths are (256, 256) everywhere
-# except the one-layer feature learners (Imp) and the energy-based nets (EP, CHL).
+# Per-family settings live in the package, shared with `neuromorph compare`: every family
+# at its defaults (no extra hyperparameters), for its default `max_iter` epochs.
 CONFIGS = RATE_CONFIGS
 
 # Issue 5's targets on digits (test accuracy).

@@ -7,9 +7,10 @@ scikit-learn digits (the project's fixed split, :func:`neuromorph.datasets.load_
 with several seeds; :func:`build_report` writes the table (mean ± std test accuracy,
 training wall time per fit) and each family's row of the survey's plausibility checklist.
 
-The per-family budgets below follow ``experiments/compare_families.py`` (rate) and the
-spiking experiment scripts; ``quick`` cuts them (a quarter of the epochs, smaller spiking
-networks, 1 seed) so that the whole comparison runs in a few minutes.
+Rate families run at their defaults (``Family(random_state=seed)``, ``max_iter``
+epochs); the spiking budgets below follow the spiking experiment scripts. ``quick`` cuts
+them (a quarter of the epochs, smaller spiking networks, 1 seed) so that the whole
+comparison runs in a few minutes.
 """
 from __future__ import annotations
 
@@ -21,36 +22,11 @@ import numpy as np
 
 from .models.rate import CHECKLIST_COLUMNS, Family, registry
 
-# Rate families: (hyperparameters on top of the defaults, epochs), also used by
-# experiments/compare_families.py.
-RATE_CONFIGS = {
-    "Backprop": (dict(activation="relu", init="he_normal"), 30),
-    "SoftBoundHebbian": ({}, 20),
-    "Oja": ({}, 20),
-    "BCM": ({}, 20),
-    "CompetitiveKWTA": ({}, 20),
-    "FeedbackAlignment": ({}, 30),
-    "DirectFeedbackAlignment": ({}, 30),
-    "SignSymmetry": ({}, 30),
-    "KolenPollack": ({}, 30),
-    "NodePerturbation": ({}, 30),
-    "WeightPerturbation": (dict(n_perturbations=8), 30),
-    "Reinforce": ({}, 30),
-    "LearnedFeedback": ({}, 30),
-    "SyntheticGradients": ({}, 30),
-    "LocalLosses": ({}, 30),
-    "TargetPropagation": ({}, 20),
-    "DifferenceTargetPropagation": ({}, 20),
-    "LocalRepresentationAlignment": ({}, 30),
-    "PredictiveCoding": ({}, 15),
-    "ContrastiveHebbian": ({}, 8),
-    "EquilibriumPropagation": (dict(nudging="random_sign"), 15),
-    "ForwardForward": ({}, 30),
-    "RecurrentForwardForward": ({}, 10),
-    "PredictiveForwardForward": ({}, 8),
-    "Pepita": ({}, 30),
-}
-DEFAULT_RATE_EPOCHS = 20  # a family added to the registry but not configured above
+# Rate families run at their defaults, exactly as a user gets them from
+# ``Family(random_state=seed)``: no hyperparameters on top, ``max_iter`` epochs
+# (also used by experiments/compare_families.py).
+RATE_CONFIGS = {name: ({}, cls._all_params["max_iter"]) for name, cls in registry().items()}
+DEFAULT_RATE_EPOCHS = 20  # epochs of a spiking family added without a budget below
 
 # Spiking classifiers' budgets (full, quick): constructor parameters, epochs, training
 # samples (None: all).

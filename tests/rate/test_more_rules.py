@@ -55,6 +55,7 @@ def test_competitive_winners_move_towards_inputs():
     X = np.vstack([c + 0.1 * rng.normal(size=(50, 4)) for c in centres])
     y = np.repeat(np.arange(4), 50)
     comp = CompetitiveKWTA(hidden_layer_sizes=(4,), k_winners=1, feature_learning_rate=0.2,
+                           homeostasis=0.05,
                            max_iter=20, random_state=0).fit(X, y)
     # each prototype ends near one cluster direction, each cluster claimed by a unit
     sims = comp.features_ @ (centres / 3).T

@@ -32,9 +32,17 @@ class ContrastiveHebbian(
     n_clamped : int > 0
         Euler steps of the clamped phase.
     phase_order : {"free_first", "clamped_first"}
+
+    Notes
+    -----
+    With η = 1e-3 the network reaches ~96 % on digits after ~10 epochs and then
+    collapses (free and clamped phases settle in different modes; < 50 % after 30
+    epochs); the defaults η = 3e-4, 20 epochs stay on the plateau (~95 %,
+    experiments/rate_defaults.py).
     """
 
-    _params = dict(gamma=0.2, n_clamped=20, phase_order="free_first", hidden_layer_sizes=(256,))
+    _params = dict(gamma=0.2, n_clamped=20, phase_order="free_first", hidden_layer_sizes=(256,),
+                   learning_rate=3e-4, max_iter=20)
 
     def _check_rule_params(self):
         check_number("gamma", self.gamma, low=0, high=1, low_open=True)

@@ -74,10 +74,13 @@ class WeightPerturbation(_Perturbation, algorithm="Weight perturbation"):
 
     (antithetic form: (L(θ + ε) − L(θ − ε)) ε / (2σ²)), averaged over
     ``n_perturbations`` draws. One scalar per draw carries all the credit, so the
-    variance grows with the number of parameters.
+    variance grows with the number of parameters. The default network is therefore one
+    hidden layer of 64 units (~4.8k parameters instead of ~84k for (256, 256)): on digits
+    it reaches ~95 % in a few seconds, where (256, 256) with 32 draws needs minutes for
+    ~92 % (experiments/rate_defaults.py).
     """
 
-    _params = dict(sigma=1e-3, n_perturbations=32)
+    _params = dict(sigma=1e-3, n_perturbations=16, hidden_layer_sizes=(64,), learning_rate=1e-2)
 
     def _batch_loss(self, X, Y):
         return self.loss.per_sample(self.net_.output(X), Y).mean()
