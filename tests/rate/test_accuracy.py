@@ -29,7 +29,8 @@ FAST = {
     "LearnedFeedback": (dict(warmup_iter=1), 8, 0.70),
     "SyntheticGradients": ({}, 8, 0.70),
     "LocalLosses": ({}, 8, 0.65),
-    "TargetPropagation": ({}, 8, 0.75),
+    "TargetPropagation": (dict(learning_rate=1e-3, decoder_learning_rate=1e-3,  # 8 epochs:
+                               target_step=0.5), 8, 0.75),                 # the faster rates
     "DifferenceTargetPropagation": ({}, 8, 0.80),
     "LocalRepresentationAlignment": ({}, 8, 0.70),
     "PredictiveCoding": ({}, 8, 0.80),
