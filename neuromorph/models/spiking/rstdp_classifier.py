@@ -62,10 +62,6 @@ _V_REST, _V_TH = -65.0, -50.0
 _N_URGENCY = 20
 
 
-def _positive(name, value, integer=False):
-    return _checks.number(name, value, low=0, low_open=True, integer=integer)
-
-
 class RSTDPClassifier(SpikingClassifier, family=Family.EG, checklist="perturbation",
                       algorithm="R-STDP (reward-modulated STDP, WTA readout)"):
     """Spiking classifier trained by R-STDP with a global +1/-1 reward.
@@ -201,13 +197,13 @@ class RSTDPClassifier(SpikingClassifier, family=Family.EG, checklist="perturbati
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
-        _positive("n_per_class", self.n_per_class, integer=True)
+        _checks.number("n_per_class", self.n_per_class, low=0, low_open=True, integer=True)
         self._check_training_params()
         if self.w_max is not None:
-            _positive("w_max", self.w_max)
+            _checks.number("w_max", self.w_max, low=0, low_open=True)
         for name in ("max_rate", "t_present", "dt", "lr", "tau_elig", "tau_stdp",
                      "w_inh", "drive"):
-            _positive(name, getattr(self, name))
+            _checks.number(name, getattr(self, name), low=0, low_open=True)
         _checks.number("t_rest", self.t_rest, low=0, unit="ms")
         if self.max_rate * self.dt * 1e-3 > 1.0:
             raise ValueError(f"max_rate must be <= 1000/dt = {1000 / self.dt} Hz, "

@@ -60,9 +60,6 @@ _V_REST = -65.0
 L2_TOTAL = 40.0  # default L2 norm (mV) for 64 inputs and w_max 30
 
 
-_real = _checks.number
-
-
 class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
                      algorithm="STDP, Diehl & Cook 2015 (unsupervised + label voting)"):
     """Diehl & Cook (2015) unsupervised STDP network with a labelling/voting readout.
@@ -178,24 +175,24 @@ class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
-        _real("n_neurons", self.n_neurons, 1, integer=True)
+        _checks.number("n_neurons", self.n_neurons, 1, integer=True)
         self._check_training_params()
-        _real("min_spikes", self.min_spikes, 0, integer=True)
-        _real("max_retries", self.max_retries, 0, integer=True)
+        _checks.number("min_spikes", self.min_spikes, 0, integer=True)
+        _checks.number("max_retries", self.max_retries, 0, integer=True)
         for name in ("max_rate", "t_present", "dt", "tau_m", "tau_syn", "tau_theta",
                      "w_max", "tau_pre", "mu", "w_exc_inh", "w_inh_exc"):
-            _real(name, getattr(self, name), 0, low_open=True)
+            _checks.number(name, getattr(self, name), 0, low_open=True)
         for name in ("intensity_step", "t_rest", "t_ref", "theta_plus", "a_plus", "x_tar"):
-            _real(name, getattr(self, name), 0)
-        _real("v_th", self.v_th, _V_REST, low_open=True)
+            _checks.number(name, getattr(self, name), 0)
+        _checks.number("v_th", self.v_th, _V_REST, low_open=True)
         if self.w_total is not None:
-            _real("w_total", self.w_total, 0, low_open=True)
+            _checks.number("w_total", self.w_total, 0, low_open=True)
         top = self.max_rate + self.max_retries * self.intensity_step
         if top * self.dt * 1e-3 > 1.0:
             raise ValueError(f"max_rate + max_retries * intensity_step = {top} Hz exceeds "
                              f"one spike per step (1000/dt = {1000 / self.dt} Hz)")
         if self.t_readout is not None:
-            _real("t_readout", self.t_readout, 0, low_open=True)
+            _checks.number("t_readout", self.t_readout, 0, low_open=True)
             _checks.steps("t_readout", self.t_readout, self.dt)
         if self.norm not in ("l1", "l2"):
             raise ValueError(f"norm must be 'l1' or 'l2', got {self.norm!r}")
