@@ -95,4 +95,48 @@ def pairs_values(name, values, pre, post, n_pre, n_post):
     return arr[pre, post].astype(np.float64)
 
 
-__all__ = ["all_to_all", "fixed_probability", "one_to_one", "from_matrix", "pairs_values"]
+# -- CSR builders: (rowptr int64[n_pre + 1], post int32) ------------------------------------
+# ``diag`` (or None): pre neuron i and post neuron i + diag are the same neuron, and that
+# pair is excluded (allow_self=False on overlapping views of one population).
+
+def _csr(pre, post, n_pre):
+    return np.searchsorted(pre, np.arange(n_pre + 1)).astype(np.int64), post.astype(np.int32)
+
+
+def _self_mask(diag):
+    return None if diag is None else (lambda i, j: j == i + diag)
+
+
+def csr_bernoulli(n_pre, n_post, p, rng, diag=None):
+    """:func:`fixed_probability` in CSR layout ``(rowptr, post)``."""
+    pre, post = fixed_probability(n_pre, n_post, p, rng, _self_mask(diag))
+    return _csr(pre, post, n_pre)
+
+
+def csr_all_to_all(n_pre, n_post, diag=None):
+    """:func:`all_to_all` in CSR layout ``(rowptr, post)``."""
+    pre, post = all_to_all(n_pre, n_post, _self_mask(diag))
+    return _csr(pre, post, n_pre)
+
+
+def csr_one_to_one(n_pre, n_post, diag=None):
+    """:func:`one_to_one` in CSR layout ``(rowptr, post)``."""
+    pre, post = one_to_one(n_pre, n_post)
+    if diag is not None:
+        keep = post != pre + diag
+        pre, post = pre[keep], post[keep]
+    return _csr(pre, post, n_pre)
+
+
+def csr_from_matrix(matrix, n_pre, n_post, diag=None, name="matrix"):
+    """:func:`from_matrix` in CSR layout ``(rowptr, post, values)``."""
+    pre, post, vals = from_matrix(matrix, n_pre, n_post, name)
+    if diag is not None:
+        keep = post != pre + diag
+        pre, post, vals = pre[keep], post[keep], vals[keep]
+    rowptr, post = _csr(pre, post, n_pre)
+    return rowptr, post, vals
+
+
+__all__ = ["all_to_all", "fixed_probability", "one_to_one", "from_matrix", "pairs_values",
+           "csr_bernoulli", "csr_all_to_all", "csr_one_to_one", "csr_from_matrix"]

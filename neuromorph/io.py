@@ -73,7 +73,7 @@ def save(net, path):
                       "rule": None if pr.plasticity is None else type(pr.plasticity).__name__,
                       "modulator": None if pr.modulator is None else pr.modulator.name})
         arrays[f"proj{k}_sources"], arrays[f"proj{k}_targets"] = pr.sources, pr.targets
-        arrays[f"proj{k}_w"], arrays[f"proj{k}_delay"] = np.asarray(pr.w), pr.delay_steps
+        arrays[f"proj{k}_w"], arrays[f"proj{k}_delay"] = pr._weight_values(), pr.delay_steps
         if pr.plasticity is not None:
             arrays[f"proj{k}_xpre"] = sim.x_pre[sim.pr_xpre_off[k]:sim.pr_xpre_off[k + 1]]
             arrays[f"proj{k}_xpost"] = sim.x_post[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]]
@@ -198,7 +198,7 @@ def load(path):
             rule = None if e["plasticity"] is None else _RULES[e["rule"]](**e["plasticity"])
             if e["modulator"] is not None and e["modulator"] not in mods:
                 raise ValueError(f"unknown modulator {e['modulator']!r}")
-            net.projections.append(Projection(
+            net.projections.append(Projection.from_pairs(
                 e["name"], pre, post, src, tgt, f.get(f"proj{k}_w", m, "f").astype(float).copy(),
                 f.get(f"proj{k}_delay", m, "iu").astype(np.int32), rule, net.dt,
                 mods.get(e["modulator"])))

@@ -132,22 +132,34 @@ class PopulationView(_Neurons):
 
 
 class Projection:
-    """Synapses from ``pre`` to ``post``, stored in CSR order (sorted by pre, then post).
+    """Synapses from ``pre`` to ``post``, stored once, in CSR order (sorted by pre, then
+    post).
+
+    The synapses of presynaptic neuron ``j`` are ``rowptr[j]:rowptr[j + 1]``; each
+    per-synapse array below is in that order. After the first run they are views on the
+    engine's arrays (nothing is stored twice).
 
     Attributes
     ----------
-    sources, targets : ndarray of int32
-        Pre / post index (within the views) of every synapse.
+    rowptr : ndarray of int64, shape (n_pre + 1,)
+        Row pointers of the CSR layout.
+    targets : ndarray of int32
+        Post index (within ``post``) of every synapse.
+    sources : ndarray of int32
+        Pre index (within ``pre``) of every synapse (built on demand).
     w : ndarray of float64
         Weight of every synapse (mV); writable view, changed in place by plasticity.
+        A projection made with one scalar weight stores no weight array
+        (:attr:`w_const`); reading ``w`` creates it (and the network recompiles).
     delay_steps : ndarray of int32
-        Delay of every synapse in steps of ``dt``.
+        Delay of every synapse in steps of ``dt`` (built on demand when all delays are
+        equal).
     """
 
     #: The :class:`Network` it was built in (set when it is added).
     network = None
 
-    def __init__(self, name, pre, post, sources, targets, w, delay_steps, plasticity, dt,
+    def __init__(self, name, pre, post, rowptr, targets, w, delay_steps, plasticity, dt,
                  modulator=None):
         self.name = name
         self.modulator = modulator
@@ -155,15 +167,67 @@ class Projection:
         #: control is in Python); None otherwise.
         self.eligibility = None
         self.pre, self.post = pre, post
-        self.sources, self.targets = sources, targets
-        self.w = w
-        self.delay_steps = delay_steps
+        self._rowptr = np.asarray(rowptr, np.int64)
+        self._targets = targets
+        self._w, self._w_const = (None, float(w)) if np.ndim(w) == 0 else (w, None)
+        self._delay, self._delay_const = ((None, int(delay_steps)) if np.ndim(delay_steps) == 0
+                                          else (delay_steps, None))
         self.plasticity = plasticity
         self._dt = dt
 
+    @classmethod
+    def from_pairs(cls, name, pre, post, sources, targets, w, delay_steps, plasticity, dt,
+                   modulator=None):
+        """A projection from synapse lists already in CSR order (``sources`` sorted)."""
+        rowptr = np.searchsorted(np.asarray(sources), np.arange(pre.size + 1))
+        return cls(name, pre, post, rowptr, np.asarray(targets, np.int32), w, delay_steps,
+                   plasticity, dt, modulator)
+
     @property
     def n_synapses(self):
-        return len(self.sources)
+        return len(self._targets)
+
+    @property
+    def rowptr(self):
+        return self._rowptr
+
+    @property
+    def targets(self):
+        return self._targets
+
+    @property
+    def sources(self):
+        return np.repeat(np.arange(self.pre.size, dtype=np.int32), np.diff(self._rowptr))
+
+    @property
+    def w_const(self):
+        """The weight (mV) shared by every synapse when no weight array is stored, else
+        None."""
+        return self._w_const
+
+    @property
+    def w(self):
+        if self._w is None:
+            self._w = np.full(self.n_synapses, self._w_const)
+            self._w_const = None
+            if self.network is not None:
+                self.network._stale = True
+        return self._w
+
+    @property
+    def delay_const(self):
+        """The delay (steps) shared by every synapse when no delay array is stored, else
+        None."""
+        return self._delay_const
+
+    @property
+    def delay_steps(self):
+        if self._delay is None:
+            return np.full(self.n_synapses, self._delay_const, np.int32)
+        return self._delay
+
+    def _weight_values(self):
+        return self._w if self._w is not None else np.full(self.n_synapses, self._w_const)
 
     def _dense(self, values):
         out = np.zeros((self.pre.size, self.post.size))
@@ -173,7 +237,7 @@ class Projection:
     @property
     def weights(self):
         """Weights (mV) as a dense ``(n_pre, n_post)`` array; 0 where no synapse."""
-        return self._dense(self.w)
+        return self._dense(self._weight_values())
 
     @weights.setter
     def weights(self, value):
@@ -193,16 +257,17 @@ class Projection:
         Neurons whose incoming weights sum to 0 are left unchanged.
         """
         total = _checks.real("total", total)
-        sums = np.bincount(self.targets, weights=self.w, minlength=self.post.size)
+        w = self.w
+        sums = np.bincount(self.targets, weights=w, minlength=self.post.size)
         scale = np.divide(total, sums, out=np.ones_like(sums), where=sums != 0)
-        self.w *= scale[self.targets]
+        w *= scale[self.targets]
         if self.plasticity is not None:
-            np.clip(self.w, self.plasticity.w_min, self.plasticity.w_max, out=self.w)
+            np.clip(w, self.plasticity.w_min, self.plasticity.w_max, out=w)
 
     def to_sparse(self):
         """Weights as a ``scipy.sparse.csr_matrix`` of shape ``(n_pre, n_post)``."""
         import scipy.sparse as sp
-        return sp.csr_matrix((self.w, (self.sources, self.targets)),
+        return sp.csr_matrix((self._weight_values(), self.targets, self._rowptr),
                              shape=(self.pre.size, self.post.size))
 
     def __repr__(self):
@@ -499,35 +564,31 @@ class Network:
         name = self._name(name, "proj", self.projections)
         n_pre, n_post = pre.size, post.size
         rng = self._rng()
-        self_pairs = None
-        if not allow_self and pre.overlaps(post):
-            def self_pairs(i, j, a=pre.start, b=post.start):
-                return (a + i) == (b + j)
+        # a self pair joins pre neuron i to post neuron i + diag (same population)
+        diag = pre.start - post.start if not allow_self and pre.overlaps(post) else None
         if matrix is not None:
-            src, tgt, wv = connectivity.from_matrix(matrix, n_pre, n_post)
-            if self_pairs is not None:
-                keep = ~self_pairs(src, tgt)
-                src, tgt, wv = src[keep], tgt[keep], wv[keep]
+            rowptr, tgt, wv = connectivity.csr_from_matrix(matrix, n_pre, n_post, diag)
         else:
             if p is not None:
-                src, tgt = connectivity.fixed_probability(n_pre, n_post, p, rng, self_pairs)
+                rowptr, tgt = connectivity.csr_bernoulli(n_pre, n_post, p, rng, diag)
             elif connectivity_rule == "one_to_one":
-                src, tgt = connectivity.one_to_one(n_pre, n_post)
-                if self_pairs is not None:
-                    keep = ~self_pairs(src, tgt)
-                    src, tgt = src[keep], tgt[keep]
+                rowptr, tgt = connectivity.csr_one_to_one(n_pre, n_post, diag)
             else:
-                src, tgt = connectivity.all_to_all(n_pre, n_post, self_pairs)
-            wv = self._synapse_values("w", w, src, tgt, n_pre, n_post, rng)
-        dv = self._synapse_values("delay", delay, src, tgt, n_pre, n_post, rng)
-        d_steps = np.atleast_1d(_checks.steps("delay", dv, self.dt)).astype(np.int32)
+                rowptr, tgt = connectivity.csr_all_to_all(n_pre, n_post, diag)
+            wv = self._synapse_values("w", w, rowptr, tgt, n_pre, n_post, rng)
+        dv = self._synapse_values("delay", delay, rowptr, tgt, n_pre, n_post, rng)
+        d_steps = _checks.steps("delay", dv, self.dt)
+        if np.ndim(d_steps):
+            d_steps = d_steps.astype(np.int32)
         if plasticity is not None:
             out = (wv < plasticity.w_min) | (wv > plasticity.w_max)
             if np.any(out):
                 raise ValueError(f"initial weights must lie in [w_min, w_max] = "
                                  f"[{plasticity.w_min}, {plasticity.w_max}] for plastic "
-                                 f"synapses; {int(out.sum())} do not")
-        proj = Projection(name, pre, post, src, tgt, wv, d_steps, plasticity, self.dt,
+                                 f"synapses; {int(np.sum(out))} do not")
+            if np.ndim(wv) == 0:  # the engine changes plastic weights one by one
+                wv = np.full(len(tgt), float(wv))
+        proj = Projection(name, pre, post, rowptr, tgt, wv, d_steps, plasticity, self.dt,
                           modulator)
         return self._commit(proj, self.projections)
 
@@ -544,10 +605,14 @@ class Network:
         return self._commit(signal, self.modulators)
 
     @staticmethod
-    def _synapse_values(name, spec, src, tgt, n_pre, n_post, rng):
-        if isinstance(spec, Distribution) or np.ndim(spec) == 0:
-            return draw(name, spec, rng, len(src))
-        return connectivity.pairs_values(name, spec, src, tgt, n_pre, n_post)
+    def _synapse_values(name, spec, rowptr, post, n_pre, n_post, rng):
+        """One value per synapse: a float for a scalar (stored once), else an array."""
+        if not isinstance(spec, Distribution) and np.ndim(spec) == 0:
+            return float(_checks.finite_array(name, spec))
+        if isinstance(spec, Distribution):
+            return draw(name, spec, rng, len(post))
+        pre = np.repeat(np.arange(n_pre, dtype=np.int32), np.diff(rowptr))
+        return connectivity.pairs_values(name, spec, pre, post, n_pre, n_post)
 
     # -- stimulation ------------------------------------------------------------
     def current(self, target, amplitude, *, start=0.0, stop=None, **kwargs):

@@ -1,30 +1,47 @@
-"""The engine: compiles a :class:`~neuromorph.network.Network` into flat arrays and
-steps it with the numba kernels, a chunk of steps per compiled call.
-
-Layout. LIF neurons get global indices ``0 .. n_lif-1`` (populations in creation
-order), input neurons follow. All projections' synapses are concatenated in CSR order;
-``rowptr`` / ``colptr`` (per projection, offset into shared arrays) index rows and
-columns. Population state and projection weights become views on the engine's
-arrays, so ``P.v`` and ``proj.w`` always show the live values.
+"""The engine: runs a network compiled into named bundles (:mod:`neuromorph.compiler`)
+with the numba kernels, a chunk of steps per compiled call, on numba's threads.
 
 Randomness. Each Poisson population draws from its own generator (seeded from the
 network seed and the population's position), in fixed absolute blocks of steps, so
 its spike train does not depend on how ``run`` calls are split or on other
 populations (:class:`neuromorph.encoders.PoissonBlocks`).
+
+Threads. ``set_num_threads(n)`` (or ``NUMBA_NUM_THREADS``) sets how many threads the
+engine uses; spikes and weights are bit-identical for any number (see
+:mod:`neuromorph.kernels.engine`).
 """
 from __future__ import annotations
 
+import numbers
+
+import numba
 import numpy as np
 
+from . import compiler
 from .encoders import BLOCK, PoissonBlocks
-from .kernels import lif as lif_kernel
-from .kernels import loihi as loihi_kernel
+from .kernels.bundles import Buffers, Inputs, Recording
 from .kernels.eligibility import catch_up_range, phasic_reward
 from .kernels.engine import run_steps
-from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND
+from .kernels.stdp import RSTDP_KIND, STATIC
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, STATE_VARIABLES, WeightMonitor
 from .neurons import PoissonInput, SpikeTimes
-from .plasticity import RSTDP, TripletSTDP
+from .plasticity import RSTDP
+
+
+def set_num_threads(n):
+    """Use ``n`` threads in the engine (1 .. the number numba was started with, which is
+    ``NUMBA_NUM_THREADS``, default: the number of cores). Results do not depend on it."""
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+        raise TypeError(f"n must be an integer number of threads, got {type(n).__name__}")
+    top = numba.config.NUMBA_NUM_THREADS
+    if not 1 <= n <= top:
+        raise ValueError(f"n must be in [1, {top}] (NUMBA_NUM_THREADS), got {n}")
+    numba.set_num_threads(int(n))
+
+
+def get_num_threads():
+    """The number of threads the engine uses now."""
+    return numba.get_num_threads()
 
 
 class Simulator:
@@ -32,139 +49,50 @@ class Simulator:
 
     def __init__(self, net, previous=None):
         self.net = net
-        pops = net.populations
-        lif = [p for p in pops if p.is_lif]
-        inputs = [p for p in pops if not p.is_lif]
-        self.gstart, g = {}, 0
-        for p in lif + inputs:
-            self.gstart[p] = g
-            g += p.size
-        self.n_lif = sum(p.size for p in lif)
-        self.n_total = g
-        self._build_neurons(lif)
-        self._build_projections(net.projections)
+        lif, inputs, self.gstart, self.n_lif, self.n_total = compiler.layout(net)
+        self.lif_pops = lif
+        bounds = compiler.partition_bounds(self.n_lif, get_num_threads())
+        self.neurons, self.state = compiler.compile_neurons(lif, self.gstart, net.dt, bounds)
+        self.projections = list(net.projections)
+        self.modulator_of = [self._modulator(pr) for pr in self.projections]
+        self.synapses = compiler.compile_synapses(self.projections, self._glo, self.n_lif,
+                                                  bounds)
+        self.plasticity = compiler.compile_plasticity(self.projections, self.modulator_of,
+                                                      net.dt, net.step)
         self._build_inputs(inputs, previous)
         self._carry_over(previous)
-        self.spikes = np.zeros(max(self.n_total, 1), np.int32)
         self.spike_monitors, self.state_monitors = [], []
         self.rate_monitors, self.weight_monitors = [], []
         self._monitor_arrays()
         for mon in net.monitors:
             self.add_monitor(mon)
 
-    # -- compilation ------------------------------------------------------------------
-    def _build_neurons(self, lif):
-        dt = self.net.dt
-        self.lif_pops = lif
-        self.pop_lo = np.array([self.gstart[p] for p in lif], np.int64)
-        self.pop_hi = self.pop_lo + np.array([p.size for p in lif], np.int64)
-        rows, kinds = [], []
-        for p in lif:
-            m = p.model
-            if p.is_loihi:
-                rows.append(loihi_kernel.coefficients(m))
-                kinds.append(loihi_kernel.kind(m))
-                continue
-            rows.append(lif_kernel.coefficients(dt, m.tau_m, m.tau_syn_exc, m.tau_syn_inh,
-                                                m.v_rest, m.v_reset, m.v_th,
-                                                int(round(m.t_ref / dt)), m.theta_plus,
-                                                m.tau_theta))
-            kinds.append(loihi_kernel.POP_LIF)
-        self.pop_coef = np.array(rows, np.float64).reshape(len(lif), lif_kernel.N_COEF)
-        self.pop_kind = np.array(kinds, np.int64)
-        self.state = {}
-        for name, dtype in (("v", np.float64), ("I_exc", np.float64), ("I_inh", np.float64),
-                            ("ref", np.int32), ("I_ext", np.float64), ("u", np.float64),
-                            ("theta", np.float64)):
-            # "u" (LoihiLIF current) and "theta" (adaptive threshold) may be absent: zeros
-            arr = np.concatenate([p.state.get(name, np.zeros(p.size)) for p in lif]
-                                 ).astype(dtype) if lif else np.zeros(0, dtype)
-            for p, lo in zip(lif, self.pop_lo):
-                p.state[name] = arr[lo:lo + p.size]
-            self.state[name] = arr
+    # -- names kept for the NumPy reference loop, io and tests --------------------------
+    pop_lo = property(lambda self: self.neurons.pop_lo)
+    pop_hi = property(lambda self: self.neurons.pop_hi)
+    pop_coef = property(lambda self: self.neurons.coef)
+    pop_kind = property(lambda self: self.neurons.kind)
+    pr_pre_lo = property(lambda self: self.synapses.pre_lo)
+    pr_pre_hi = property(lambda self: self.synapses.pre_hi)
+    pr_post_lo = property(lambda self: self.synapses.post_lo)
+    pr_dense = property(lambda self: self.synapses.dense)
+    ring_exc = property(lambda self: self.synapses.ring_exc)
+    ring_inh = property(lambda self: self.synapses.ring_inh)
+    pr_kind = property(lambda self: self.plasticity.kind)
+    pr_rule = property(lambda self: self.plasticity.rule)
+    pr_xpre_off = property(lambda self: self.plasticity.xpre_off)
+    pr_xpost_off = property(lambda self: self.plasticity.xpost_off)
+    x_pre = property(lambda self: self.plasticity.x_pre)
+    x_post = property(lambda self: self.plasticity.x_post)
+    x_pre2 = property(lambda self: self.plasticity.x_pre2)
+    x_post2 = property(lambda self: self.plasticity.x_post2)
+    elig = property(lambda self: self.plasticity.elig)
 
-    def _build_projections(self, projections):
-        self.projections = list(projections)
-        k = len(projections)
-        n_syn = [pr.n_synapses for pr in projections]
-        syn_off = np.concatenate([[0], np.cumsum(n_syn)]).astype(np.int64)
-        self.pr_pre_lo = np.array([self._glo(pr.pre) for pr in projections], np.int64)
-        self.pr_pre_hi = self.pr_pre_lo + np.array([pr.pre.size for pr in projections], np.int64)
-        self.pr_post_lo = np.array([self._glo(pr.post) for pr in projections], np.int64)
-        kinds = {RSTDP: RSTDP_KIND, TripletSTDP: TRIPLET_KIND}
-        self.pr_kind = np.array([STATIC if pr.plasticity is None else
-                                 kinds.get(type(pr.plasticity), STDP_KIND)
-                                 for pr in projections], np.int64)
-        self.modulator_of = [self._modulator(pr) for pr in projections]
-        # all-to-all in CSR order: synapse (j, i) sits at j * n_post + i (no index arrays)
-        self.pr_dense = np.array([pr.n_synapses == pr.pre.size * pr.post.size > 0
-                                  for pr in projections], bool)
-        self.pr_delay = np.array([pr.delay_steps[0] if pr.n_synapses and
-                                  np.all(pr.delay_steps == pr.delay_steps[0]) else -1
-                                  for pr in projections], np.int64)
-        self.pr_sign = np.zeros(k, np.int64)
-        self.pr_wconst = np.full(k, np.nan)
-        self.pr_rule = np.zeros((k, N_RULE))
-        rowptr, colptr, col_syn = [], [], []
-        rp_off, cp_off = [], []
-        xpre_n, xpost_n = [0], [0]
-        for i, pr in enumerate(projections):
-            rp_off.append(sum(len(r) for r in rowptr))
-            rowptr.append(np.searchsorted(pr.sources, np.arange(pr.pre.size + 1)) + syn_off[i])
-            order = np.argsort(pr.targets, kind="stable")
-            cp_off.append(sum(len(c) for c in colptr))
-            colptr.append(np.searchsorted(pr.targets[order], np.arange(pr.post.size + 1))
-                          + sum(len(c) for c in col_syn))
-            col_syn.append(order + syn_off[i])
-            plastic = pr.plasticity is not None
-            if plastic:
-                self.pr_rule[i, :9] = pr.plasticity.parameter_row(self.net.dt)
-                self.pr_rule[i, 13] = pr.plasticity.x_tar
-                self.pr_rule[i, 18] = float(pr.plasticity.clip_step)
-            if isinstance(pr.plasticity, TripletSTDP):
-                self.pr_rule[i, 14:18] = pr.plasticity.triplet_row(self.net.dt)
-            mod = self.modulator_of[i]
-            if mod is not None:
-                tau_d = np.inf if mod.phasic else mod.tau_dopamine
-                tau_e = pr.plasticity.tau_elig
-                tau_p = 1.0 / (1 / tau_d + 1 / tau_e)
-                self.pr_rule[i, 9:13] = tau_e, pr.plasticity.lr, tau_d, tau_p
-            xpre_n.append(pr.pre.size if plastic else 0)
-            xpost_n.append(pr.post.size if plastic else 0)
-
-        def cat(parts, dtype):
-            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
-
-        self.pr_rowptr_off = np.array(rp_off, np.int64)
-        self.pr_colptr_off = np.array(cp_off, np.int64)
-        self.rowptr, self.colptr = cat(rowptr, np.int64), cat(colptr, np.int64)
-        self.col_syn = cat(col_syn, np.int64)
-        syn_pre = cat([pr.sources for pr in projections], np.int32)
-        self.col_pre = syn_pre[self.col_syn]
-        self.syn_post = cat([pr.targets for pr in projections], np.int32)
-        self.syn_delay = cat([pr.delay_steps for pr in projections], np.int32)
-        self.syn_w = cat([pr.w for pr in projections], np.float64)
-        self.syn_off = syn_off
-        n_elig = [pr.n_synapses if kind == RSTDP_KIND else 0
-                  for pr, kind in zip(projections, self.pr_kind)]
-        elig_off = np.concatenate([[0], np.cumsum(n_elig)]).astype(np.int64)
-        self.pr_eshift = elig_off[:-1] - syn_off[:-1]
-        self.elig = np.zeros(elig_off[-1])
-        self.elig_step = np.full(elig_off[-1], self.net.step, np.int64)
-        self.pr_dop = np.zeros(k)
-        self.pr_dop_step = np.zeros(k, np.int64)
-        for i, pr in enumerate(projections):
-            pr.w = self.syn_w[syn_off[i]:syn_off[i + 1]]
-            pr.eligibility = self.elig[elig_off[i]:elig_off[i + 1]] if n_elig[i] else None
-        self.pr_xpre_off = np.cumsum(xpre_n).astype(np.int64)
-        self.pr_xpost_off = np.cumsum(xpost_n).astype(np.int64)
-        self.x_pre = np.zeros(self.pr_xpre_off[-1])
-        self.x_post = np.zeros(self.pr_xpost_off[-1])
-        self.x_pre2 = np.zeros(self.pr_xpre_off[-1])    # triplet rule's slow traces
-        self.x_post2 = np.zeros(self.pr_xpost_off[-1])
-        n_slots = int(self.syn_delay.max()) + 1 if self.syn_delay.size else 1
-        self.ring_exc = np.zeros((n_slots, self.n_lif))
-        self.ring_inh = np.zeros((n_slots, self.n_lif))
+    def elig_of(self, k):
+        """Projection ``k``'s ``(weights, eligibility, eligibility step)`` views."""
+        pl = self.plasticity
+        a, b = pl.eo_off[k], pl.eo_off[k + 1]
+        return self.projections[k].w, pl.elig[a:b], pl.elig_step[a:b]
 
     def _modulator(self, pr):
         """The reward signal driving an R-STDP projection (``None`` for other kinds)."""
@@ -214,10 +142,7 @@ class Simulator:
             if pr in previous.projections and self.pr_kind[i] == RSTDP_KIND:
                 previous.flush(u)
                 j = previous.projections.index(pr)
-                a, b = self.syn_off[i] + self.pr_eshift[i], self.syn_off[i + 1] + self.pr_eshift[i]
-                c, d = (previous.syn_off[j] + previous.pr_eshift[j],
-                        previous.syn_off[j + 1] + previous.pr_eshift[j])
-                self.elig[a:b] = previous.elig[c:d]
+                self.elig_of(i)[1][:] = previous.elig_of(j)[1]
             if pr in previous.projections and self.pr_kind[i] != STATIC:
                 j = previous.projections.index(pr)
                 for name, off in (("x_pre", "pr_xpre_off"), ("x_pre2", "pr_xpre_off"),
@@ -225,6 +150,10 @@ class Simulator:
                     new, old = getattr(self, off), getattr(previous, off)
                     getattr(self, name)[new[i]:new[i + 1]] = \
                         getattr(previous, name)[old[j]:old[j + 1]]
+                if self.pr_kind[i] != RSTDP_KIND:  # the triplet rule's pending amplitude
+                    new, old = self.pr_xpre_off, previous.pr_xpre_off
+                    self.plasticity.a_now[new[i]:new[i + 1]] = \
+                        previous.plasticity.a_now[old[j]:old[j + 1]]
 
     def add_monitor(self, mon):
         {SpikeMonitor: self.spike_monitors, StateMonitor: self.state_monitors,
@@ -235,6 +164,9 @@ class Simulator:
         return self.gstart[view.population] + view.start
 
     def _monitor_arrays(self):
+        self.buffers = Buffers(np.zeros(max(self.n_total, 1), np.int32),
+                               np.zeros(max(self.n_total, 1), np.int32),
+                               np.zeros(len(self.neurons.bounds) - 1, np.int64))
         self.rec_mask = np.zeros(max(self.n_total, 1), bool)
         for m in self.spike_monitors:
             lo = self._glo(m.target)
@@ -291,28 +223,12 @@ class Simulator:
         return np.array([np.any(i_ext[lo:hi] != 0) for lo, hi in zip(self.pop_lo, self.pop_hi)],
                         bool)
 
-    def _weight_summary(self):
-        """Per projection: does it feed only one current, are all its weights equal?
-
-        Recomputed at every run, since weights can be edited between runs.
-        """
-        for k, pr in enumerate(self.projections):
-            if pr.plasticity is not None:
-                lo, hi = pr.plasticity.w_min, pr.plasticity.w_max
-                self.pr_wconst[k] = np.nan  # the engine reads each weight
-            elif pr.n_synapses:
-                lo, hi = pr.w.min(), pr.w.max()
-                self.pr_wconst[k] = lo if lo == hi else np.nan
-            else:
-                lo = hi = 0.0
-            self.pr_sign[k] = 1 if lo >= 0 else (-1 if hi < 0 else 0)
-
     def _check_fixed_point_weights(self):
         """Weights into fixed-point LoihiLIF neurons must be Loihi's 8-bit integers."""
         for pr in self.projections:
             m = pr.post.population.model
             if getattr(m, "fixed_point", False) and pr.n_synapses:
-                w = pr.w
+                w = pr._weight_values()
                 if np.any(w != np.rint(w)) or np.abs(w).max() > 255:
                     raise ValueError(f"projection {pr.name!r} feeds fixed-point LoihiLIF "
                                      f"neurons: its weights must be integers in [-255, 255], "
@@ -328,9 +244,9 @@ class Simulator:
         for k in self._rstdp():
             r = self.pr_rule[k]
             mod = self.modulator_of[k]
-            catch_up_range(self.syn_off[k], self.syn_off[k + 1], self.pr_eshift[k], u,
-                           self.syn_w, self.elig, self.elig_step, mod._level,
-                           mod._level_step, r[11], r[10], r[9], r[12], dt, r[2], r[3])
+            w, elig, elig_step = self.elig_of(k)
+            catch_up_range(0, len(w), 0, u, w, elig, elig_step, mod._level, mod._level_step,
+                           r[11], r[10], r[9], r[12], dt, r[2], r[3])
 
     def _deliver_rewards(self, u):
         """Apply rewards delivered from Python since the last chunk, at step ``u``."""
@@ -343,17 +259,18 @@ class Simulator:
                 for k in self._rstdp():
                     if self.modulator_of[k] is mod:
                         r = self.pr_rule[k]
-                        phasic_reward(self.syn_off[k], self.syn_off[k + 1], self.pr_eshift[k],
-                                      self.syn_w, self.elig, mod._pending, r[10], r[2], r[3])
+                        w, elig, _ = self.elig_of(k)
+                        phasic_reward(0, len(w), 0, w, elig, mod._pending, r[10], r[2], r[3])
             else:
                 mod._level = mod.level_at(u) + mod._pending
                 mod._level_step = u
             mod._pending = 0.0
 
     def _modulator_state(self):
+        pl = self.plasticity
         for k in self._rstdp():
             mod = self.modulator_of[k]
-            self.pr_dop[k], self.pr_dop_step[k] = mod._level, mod._level_step
+            pl.dop[k], pl.dop_step[k] = mod._level, mod._level_step
 
     # -- running ----------------------------------------------------------------------
     def _snapshot_weights(self, u):
@@ -366,8 +283,8 @@ class Simulator:
 
     def run(self, n_steps, progress=False, callback=None, every=None):
         """Advance ``n_steps`` steps; ``callback(net)`` every ``every`` steps (see Network.run)."""
-        self._weight_summary()
         self._check_fixed_point_weights()
+        self._check_partitions()
         net = self.net
         u, u_end = net.step, net.step + n_steps
         next_call = u + every if callback is not None else None
@@ -397,51 +314,45 @@ class Simulator:
                     self.flush(u)
                     callback(net)
                     next_call += every
-                    self._weight_summary()
             self._snapshot_weights(u)
         finally:
             self.flush(net.step)
             if bar is not None:
                 bar.close()
 
+    def _check_partitions(self):
+        """Re-cut the neurons if the number of threads changed since the last run."""
+        n = get_num_threads()
+        if len(self.neurons.bounds) - 1 != n:
+            bounds = compiler.partition_bounds(self.n_lif, n)
+            self.neurons = self.neurons._replace(bounds=bounds)
+            self.synapses = compiler.repartition(self.synapses, bounds)
+            self._monitor_arrays()
+
     def _run_chunk(self, u0, u1):
         n = u1 - u0
         ptr, idx = self._inputs(u0, u1)
-        pop_ext = self._apply_currents(u0)
-        st = self.state
+        inp = Inputs(ptr, idx, self._apply_currents(u0))
         rows = [((u1 - 1) // e) - ((u0 - 1) // e) for e in self.sm_every]
         sizes = [r * len(m.record) for r, m in zip(rows, self.state_monitors)]
         sm_out_off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        sm_out = np.zeros(int(sm_out_off[-1]))
-        sm_row = np.zeros(len(self.state_monitors), np.int64)
-        rm_out = np.zeros((len(self.rate_monitors), n), np.int32)
-        count = np.zeros(1, np.int64)
+        rec = Recording(self.rec_mask, self.spk_step, self.spk_idx, np.zeros(1, np.int64),
+                        self.max_rec, self.sm_every, self.sm_ptr, self.sm_var, self.sm_idx,
+                        np.zeros(len(self.state_monitors), np.int64), sm_out_off,
+                        np.zeros(int(sm_out_off[-1])), self.rm_lo, self.rm_hi,
+                        np.zeros((len(self.rate_monitors), n), np.int32))
         s = 0
         while s < n:
-            s = run_steps(u0, s, n,
-                          self.pop_lo, self.pop_hi, self.pop_coef, self.pop_kind, pop_ext,
-                          st["v"], st["u"], st["I_exc"], st["I_inh"], st["ref"], st["I_ext"],
-                          st["theta"], self.n_lif,
-                          self.ring_exc, self.ring_inh, ptr, idx,
-                          self.pr_pre_lo, self.pr_pre_hi, self.pr_post_lo, self.pr_rowptr_off,
-                          self.pr_colptr_off, self.pr_sign, self.pr_delay, self.pr_wconst,
-                          self.pr_kind, self.pr_dense, self.pr_rule, self.pr_xpre_off,
-                          self.pr_xpost_off, self.rowptr, self.syn_post, self.syn_w,
-                          self.syn_delay, self.colptr, self.col_syn, self.col_pre, self.x_pre,
-                          self.x_post, self.x_pre2, self.x_post2, self.pr_eshift, self.elig,
-                          self.elig_step, self.pr_dop,
-                          self.pr_dop_step, self.net.dt, self.rec_mask, self.spk_step, self.spk_idx, count,
-                          self.max_rec, self.sm_every, self.sm_ptr, self.sm_var, self.sm_idx,
-                          sm_row, sm_out_off, sm_out, self.rm_lo, self.rm_hi, rm_out,
-                          self.spikes)
-            self._flush_spikes(count)
+            s = run_steps(u0, s, n, self.net.dt, self.neurons, self.synapses, self.plasticity,
+                          inp, rec, self.buffers)
+            self._flush_spikes(rec.spk_count)
         for m, off, r in zip(self.state_monitors, sm_out_off, rows):
             k = len(m.record)
             first = -(-u0 // m.every) * m.every
             m._record(np.arange(first, u1, m.every, dtype=np.int64)[:r],
-                      sm_out[off:off + r * k].reshape(r, k))
+                      rec.sm_out[off:off + r * k].reshape(r, k))
         for j, m in enumerate(self.rate_monitors):
-            m._record(np.arange(u0, u1, dtype=np.int64), rm_out[j].astype(np.int64))
+            m._record(np.arange(u0, u1, dtype=np.int64), rec.rm_out[j].astype(np.int64))
 
     def _flush_spikes(self, count):
         c = int(count[0])

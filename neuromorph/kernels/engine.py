@@ -1,11 +1,13 @@
 """The compiled simulation loop: every step of a chunk runs inside one numba call.
 
-Per step ``u`` (Brian2's schedule):
+The network arrives as named bundles (:mod:`.bundles`). Per step ``u`` (Brian2's
+schedule), for every neuron:
 
 1. record state monitors (values at the start of the step),
 2. decay the STDP traces of plastic projections,
-3. integrate neuron populations, threshold, reset, dispatched on ``pop_kind``:
-   continuous LIF (:func:`lif.lif_step`) or Loihi CUBA (:func:`loihi.loihi_step`),
+3. integrate neuron populations, threshold, reset, dispatched on the population's
+   kernel kind: continuous LIF (:func:`lif.lif_step`) or Loihi CUBA
+   (:func:`loihi.loihi_step`),
 4. append this step's input spikes (Poisson / spike sources, pre-drawn per chunk),
 5. pre spikes: walk CSR rows, deliver (STDP: then depress; R-STDP: bring the row up
    to date first, then tag eligibility) and bump ``x_pre``,
@@ -14,197 +16,278 @@ Per step ``u`` (Brian2's schedule):
 7. drain the ring-buffer slot of step ``u`` (delayed arrivals),
 8. record spikes and population spike counts.
 
-All arguments are NumPy arrays or scalars (see :mod:`neuromorph.simulator` for the
-layout); the loop returns early, at a step boundary, when the spike record buffer
-might overflow, so the caller can grow it and resume.
+Threads. The LIF neurons are split into ``n_parts`` contiguous ranges
+(``neurons.bounds``), one per numba thread. Everything a neuron owns -- its state,
+its post trace, the synapses that end on it (their weights and eligibility), its
+ring-buffer column -- is written only by its partition's thread, and every such
+write happens in the same order as in a single-threaded run (spikes in index order,
+each CSR row in target order). No float is ever summed across threads, so spikes
+and weights are bit-identical for any number of threads. A CSR row is cut between
+partitions at ``synapses.split[row]``.
+
+One parallel region per step does, for each partition, steps 5-7 of step ``u - 1``
+(the previous step's spikes reach this partition's targets) followed by steps 1-3
+of step ``u``; steps 4 and 8, the presynaptic traces (read by every partition) and
+the merging of the partitions' spike lists run on one thread in between.
 """
 from __future__ import annotations
 
-from numba import njit
+from numba import njit, prange
 
+from .eligibility import catch_up_range, tag_column, tag_row
 from .lif import lif_step
 from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step
-from .eligibility import catch_up_range, tag_column, tag_row
 from .propagate import drain_ring, propagate_row
 from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND, bump_trace, clip_column,
                    clip_row, potentiate_column, potentiate_strided)
 
 
 @njit(cache=True, nogil=True)
-def run_steps(step0, s_begin, n_steps,
-              pop_lo, pop_hi, pop_coef, pop_kind, pop_ext, v, u_cur, i_exc, i_inh, ref, i_ext,
-              theta,
-              n_lif,
-              ring_exc, ring_inh,
-              in_ptr, in_idx,
-              pr_pre_lo, pr_pre_hi, pr_post_lo, pr_rowptr_off, pr_colptr_off,
-              pr_sign, pr_delay, pr_wconst, pr_kind, pr_dense, pr_rule, pr_xpre_off,
-              pr_xpost_off,
-              rowptr, syn_post, syn_w, syn_delay, colptr, col_syn, col_pre, x_pre, x_post,
-              x_pre2, x_post2,
-              pr_eshift, elig, elig_step, pr_dop, pr_dop_step, dt,
-              rec_mask, spk_step, spk_idx, spk_count, max_rec_per_step,
-              sm_every, sm_ptr, sm_var, sm_idx, sm_row, sm_out_off, sm_out,
-              rm_lo, rm_hi, rm_out, spikes):
-    """Run steps ``s_begin .. n_steps-1`` of a chunk starting at absolute step ``step0``.
-
-    Returns the index of the first step not run (``n_steps`` when the chunk is done).
-    """
-    n_pops = pop_lo.shape[0]
-    n_proj = pr_pre_lo.shape[0]
-    n_sm = sm_every.shape[0]
-    n_rm = rm_lo.shape[0]
-    has_ring = ring_exc.shape[0] > 1
-    for s in range(s_begin, n_steps):
-        if spk_count[0] + max_rec_per_step > spk_step.shape[0]:
-            return s
-        u = step0 + s
-        # 1. state monitors: values at the start of the step
-        for m in range(n_sm):
-            if u % sm_every[m] == 0:
-                base = sm_out_off[m] + sm_row[m] * (sm_ptr[m + 1] - sm_ptr[m])
-                for e in range(sm_ptr[m], sm_ptr[m + 1]):
-                    j = sm_idx[e]
-                    var = sm_var[e]
-                    if var == 0:
-                        val = v[j]
-                    elif var == 1:
-                        val = i_exc[j]
-                    elif var == 2:
-                        val = i_inh[j]
-                    elif var == 3:
-                        val = u_cur[j]
-                    else:
-                        val = theta[j]
-                    sm_out[base + e - sm_ptr[m]] = val
-                sm_row[m] += 1
-        # 2. trace decay
-        for k in range(n_proj):
-            if pr_kind[k] != STATIC:
-                dpre, dpost = pr_rule[k, 4], pr_rule[k, 5]
-                for q in range(pr_xpre_off[k], pr_xpre_off[k + 1]):
-                    x_pre[q] *= dpre
-                for q in range(pr_xpost_off[k], pr_xpost_off[k + 1]):
-                    x_post[q] *= dpost
-                if pr_kind[k] == TRIPLET_KIND:
-                    dx, dy = pr_rule[k, 14], pr_rule[k, 15]
-                    for q in range(pr_xpre_off[k], pr_xpre_off[k + 1]):
-                        x_pre2[q] *= dx
-                    for q in range(pr_xpost_off[k], pr_xpost_off[k + 1]):
-                        x_post2[q] *= dy
-        # 3. neurons
-        n_spk = 0
-        for p in range(n_pops):
-            if pop_kind[p] == POP_LIF:
-                n_spk = lif_step(pop_coef[p], pop_lo[p], pop_hi[p], v, i_exc, i_inh, ref,
-                                 i_ext, pop_ext[p], theta, spikes, n_spk)
-            else:
-                n_spk = loihi_step(pop_coef[p], pop_lo[p], pop_hi[p],
-                                   pop_kind[p] == POP_LOIHI_FIXED, v, u_cur, i_exc, i_inh,
-                                   spikes, n_spk)
-        n_lif_spk = n_spk
-        # 4. input spikes
-        for q in range(in_ptr[s], in_ptr[s + 1]):
-            spikes[n_spk] = in_idx[q]
-            n_spk += 1
-        # 5. pre spikes
-        for k in range(n_proj):
-            lo, hi, post_lo = pr_pre_lo[k], pr_pre_hi[k], pr_post_lo[k]
-            roff = pr_rowptr_off[k]
-            kind = pr_kind[k]
-            a_minus, w_min, w_max = pr_rule[k, 1], pr_rule[k, 2], pr_rule[k, 3]
-            nearest, mu_minus = pr_rule[k, 6] != 0.0, pr_rule[k, 8]
-            tau_e, lr, tau_d, tau_p = pr_rule[k, 9], pr_rule[k, 10], pr_rule[k, 11], pr_rule[k, 12]
-            clip_each = pr_rule[k, 18] == 0.0
-            xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
-            xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
-            xpre2 = x_pre2[pr_xpre_off[k]:pr_xpre_off[k + 1]]
-            for q in range(n_spk):
-                j = spikes[q]
-                if j < lo or j >= hi:
-                    continue
-                r = roff + j - lo
-                a, b = rowptr[r], rowptr[r + 1]
-                if kind == TRIPLET_KIND:  # w += o1 (A2- + A3- r2(t - eps)), A- <= 0
-                    a_minus = pr_rule[k, 1] + pr_rule[k, 17] * xpre2[j - lo]
-                    xpre2[j - lo] += 1.0
-                if kind == RSTDP_KIND:
-                    catch_up_range(a, b, pr_eshift[k], u, syn_w, elig, elig_step, pr_dop[k],
-                                   pr_dop_step[k], tau_d, lr, tau_e, tau_p, dt, w_min, w_max)
-                propagate_row(a, b, syn_post, post_lo, syn_w, syn_delay, u, i_exc, i_inh,
-                              ring_exc, ring_inh, pr_sign[k], pr_delay[k], pr_wconst[k],
-                              kind == STDP_KIND or kind == TRIPLET_KIND, xpost, a_minus, w_min,
-                              w_max, mu_minus, clip_each)
-                if kind == RSTDP_KIND:
-                    tag_row(a, b, pr_eshift[k], syn_post, syn_w, elig, xpost, a_minus, w_min,
-                            w_max, mu_minus)
-                if kind != STATIC:
-                    xpre[j - lo] = bump_trace(xpre[j - lo], nearest)
-        # 6. post spikes of plastic projections
-        for k in range(n_proj):
-            kind = pr_kind[k]
-            if kind == STATIC:
-                continue
-            post_lo = pr_post_lo[k]
-            n_post = pr_xpost_off[k + 1] - pr_xpost_off[k]
-            a_plus, w_min, w_max = pr_rule[k, 0], pr_rule[k, 2], pr_rule[k, 3]
-            nearest, mu_plus, x_tar = pr_rule[k, 6] != 0.0, pr_rule[k, 7], pr_rule[k, 13]
-            tau_e, lr, tau_d, tau_p = pr_rule[k, 9], pr_rule[k, 10], pr_rule[k, 11], pr_rule[k, 12]
-            clip_each = pr_rule[k, 18] == 0.0
-            xpre = x_pre[pr_xpre_off[k]:pr_xpre_off[k + 1]]
-            xpost = x_post[pr_xpost_off[k]:pr_xpost_off[k + 1]]
-            xpost2 = x_post2[pr_xpost_off[k]:pr_xpost_off[k + 1]]
-            coff = pr_colptr_off[k]
-            for q in range(n_lif_spk):
-                i = spikes[q] - post_lo
-                if i < 0 or i >= n_post:
-                    continue
-                xpost[i] = bump_trace(xpost[i], nearest)
-                if kind == TRIPLET_KIND:  # w += r1 (A2+ + A3+ o2(t - eps))
-                    a_plus = pr_rule[k, 0] + pr_rule[k, 16] * xpost2[i]
-                    xpost2[i] += 1.0
-                a, b = colptr[coff + i], colptr[coff + i + 1]
-                pair = kind == STDP_KIND or kind == TRIPLET_KIND
-                if pair and pr_dense[k]:
-                    n_pre = pr_pre_hi[k] - pr_pre_lo[k]
-                    potentiate_strided(rowptr[pr_rowptr_off[k]] + i, n_post, n_pre, syn_w, xpre,
-                                       x_tar, a_plus, w_min, w_max, mu_plus, clip_each)
-                elif pair:
-                    potentiate_column(col_syn, col_pre, a, b, syn_w, xpre, x_tar, a_plus, w_min,
-                                      w_max, mu_plus, clip_each)
-                else:
-                    tag_column(col_syn, col_pre, a, b, pr_eshift[k], u, syn_w, elig, elig_step,
-                               xpre, x_tar, pr_dop[k], pr_dop_step[k], tau_d, lr, tau_e, tau_p,
-                               dt, a_plus, w_min, w_max, mu_plus)
-            # clip='step': the step's pre- and post-spike changes are in; clip them once
-            if pr_rule[k, 18] != 0.0:
-                for q in range(n_spk):
-                    j = spikes[q]
-                    if pr_pre_lo[k] <= j < pr_pre_hi[k]:
-                        r = pr_rowptr_off[k] + j - pr_pre_lo[k]
-                        clip_row(rowptr[r], rowptr[r + 1], syn_w, w_min, w_max)
-                for q in range(n_lif_spk):
-                    i = spikes[q] - post_lo
-                    if 0 <= i < n_post:
-                        clip_column(col_syn, colptr[coff + i], colptr[coff + i + 1], syn_w,
-                                    w_min, w_max)
-        # 7. delayed arrivals due at the end of this step
-        if has_ring:
-            drain_ring(u, 0, n_lif, i_exc, i_inh, ring_exc, ring_inh)
-        # 8. recording
-        c = spk_count[0]
+def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
+    """Partition ``t``: steps 5-7 of step ``u`` for the targets it owns."""
+    t0, t1 = neu.bounds[t], neu.bounds[t + 1]
+    n_proj = syn.pre_lo.shape[0]
+    i_exc, i_inh = neu.i_exc, neu.i_inh
+    for k in range(n_proj):
+        post_lo, n_post = syn.post_lo[k], syn.n_post[k]
+        if max(t0 - post_lo, 0) >= min(t1 - post_lo, n_post):
+            continue
+        lo, hi, rp = syn.pre_lo[k], syn.pre_hi[k], syn.rp_off[k]
+        kind = pl.kind[k]
+        rule = pl.rule[k]
+        post = syn.post[syn.so_off[k]:syn.so_off[k + 1]]
+        w = syn.w[syn.wo_off[k]:syn.wo_off[k + 1]]
+        delay = syn.delay[syn.do_off[k]:syn.do_off[k + 1]]
+        xpost = pl.x_post[pl.xpost_off[k]:pl.xpost_off[k + 1]]
+        a_now = pl.a_now[pl.xpre_off[k]:pl.xpre_off[k + 1]]
+        elig = pl.elig[pl.eo_off[k]:pl.eo_off[k + 1]]
+        elig_step = pl.elig_step[pl.eo_off[k]:pl.eo_off[k + 1]]
+        a_minus, w_min, w_max = rule[1], rule[2], rule[3]
+        mu_minus, tau_e, lr, tau_d, tau_p = rule[8], rule[9], rule[10], rule[11], rule[12]
+        clip_each = rule[18] == 0.0
+        pair = kind == STDP_KIND or kind == TRIPLET_KIND
         for q in range(n_spk):
             j = spikes[q]
-            if rec_mask[j]:
-                spk_step[c] = u
-                spk_idx[c] = j
-                c += 1
-        spk_count[0] = c
-        for m in range(n_rm):
-            cnt = 0
+            if j < lo or j >= hi:
+                continue
+            r = rp + j - lo
+            a, b = syn.split[r, t], syn.split[r, t + 1]
+            if a == b:
+                continue
+            if kind == TRIPLET_KIND:  # w += o1 (A2- + A3- r2(t - eps)), A- <= 0
+                a_minus = a_now[j - lo]
+            if kind == RSTDP_KIND:
+                catch_up_range(a, b, 0, u, w, elig, elig_step, pl.dop[k], pl.dop_step[k],
+                               tau_d, lr, tau_e, tau_p, dt, w_min, w_max)
+            propagate_row(a, b, post, post_lo, w, delay, u, i_exc, i_inh, syn.ring_exc,
+                          syn.ring_inh, syn.sign[k], syn.delay_const[k], syn.w_const[k], pair,
+                          xpost, a_minus, w_min, w_max, mu_minus, clip_each)
+            if kind == RSTDP_KIND:
+                tag_row(a, b, 0, post, w, elig, xpost, a_minus, w_min, w_max, mu_minus)
+    for k in range(n_proj):
+        kind = pl.kind[k]
+        if kind == STATIC:
+            continue
+        post_lo, n_post = syn.post_lo[k], syn.n_post[k]
+        i0, i1 = max(t0 - post_lo, 0), min(t1 - post_lo, n_post)
+        if i0 >= i1:
+            continue
+        lo, hi, rp = syn.pre_lo[k], syn.pre_hi[k], syn.rp_off[k]
+        rule = pl.rule[k]
+        a_plus, w_min, w_max = rule[0], rule[2], rule[3]
+        nearest, mu_plus, x_tar = rule[6] != 0.0, rule[7], rule[13]
+        tau_e, lr, tau_d, tau_p = rule[9], rule[10], rule[11], rule[12]
+        w = syn.w[syn.wo_off[k]:syn.wo_off[k + 1]]
+        xpre = pl.x_pre[pl.xpre_off[k]:pl.xpre_off[k + 1]]
+        xpost = pl.x_post[pl.xpost_off[k]:pl.xpost_off[k + 1]]
+        xpost2 = pl.x_post2[pl.xpost_off[k]:pl.xpost_off[k + 1]]
+        colptr = pl.colptr[pl.cp_off[k]:pl.cp_off[k] + n_post + 1]
+        col_syn = pl.col_syn[pl.co_off[k]:pl.co_off[k + 1]]
+        col_pre = pl.col_pre[pl.co_off[k]:pl.co_off[k + 1]]
+        elig = pl.elig[pl.eo_off[k]:pl.eo_off[k + 1]]
+        elig_step = pl.elig_step[pl.eo_off[k]:pl.eo_off[k + 1]]
+        pair = kind == STDP_KIND or kind == TRIPLET_KIND
+        clip_each = rule[18] == 0.0
+        for q in range(n_lif_spk):
+            i = spikes[q] - post_lo
+            if i < i0 or i >= i1:
+                continue
+            xpost[i] = bump_trace(xpost[i], nearest)
+            if kind == TRIPLET_KIND:  # w += r1 (A2+ + A3+ o2(t - eps))
+                a_plus = rule[0] + rule[16] * xpost2[i]
+                xpost2[i] += 1.0
+            if pair and syn.dense[k]:
+                potentiate_strided(i, n_post, hi - lo, w, xpre, x_tar, a_plus, w_min, w_max,
+                                   mu_plus, clip_each)
+            elif pair:
+                potentiate_column(col_syn, col_pre, colptr[i], colptr[i + 1], w, xpre, x_tar,
+                                  a_plus, w_min, w_max, mu_plus, clip_each)
+            else:
+                tag_column(col_syn, col_pre, colptr[i], colptr[i + 1], 0, u, w, elig,
+                           elig_step, xpre, x_tar, pl.dop[k], pl.dop_step[k], tau_d, lr,
+                           tau_e, tau_p, dt, a_plus, w_min, w_max, mu_plus)
+        # clip='step': the step's pre- and post-spike changes are in; clip them once
+        if not clip_each:
             for q in range(n_spk):
                 j = spikes[q]
-                if j >= rm_lo[m] and j < rm_hi[m]:
-                    cnt += 1
-            rm_out[m, s] = cnt
-    return n_steps
+                if lo <= j < hi:
+                    r = rp + j - lo
+                    clip_row(syn.split[r, t], syn.split[r, t + 1], w, w_min, w_max)
+            for q in range(n_lif_spk):
+                i = spikes[q] - post_lo
+                if i0 <= i < i1:
+                    clip_column(col_syn, colptr[i], colptr[i + 1], w, w_min, w_max)
+    if syn.ring_exc.shape[0] > 1:
+        drain_ring(u, t0, t1, i_exc, i_inh, syn.ring_exc, syn.ring_inh)
+
+
+@njit(cache=True, nogil=True)
+def _advance(t, u, neu, syn, pl, inp, rec, out):
+    """Partition ``t``: steps 1-3 of step ``u``; its spikes go to ``out[bounds[t]:]``.
+
+    Returns the number of spikes.
+    """
+    t0, t1 = neu.bounds[t], neu.bounds[t + 1]
+    for m in range(rec.sm_every.shape[0]):
+        if u % rec.sm_every[m] == 0:
+            base = rec.sm_out_off[m] + rec.sm_row[m] * (rec.sm_ptr[m + 1] - rec.sm_ptr[m])
+            for e in range(rec.sm_ptr[m], rec.sm_ptr[m + 1]):
+                j = rec.sm_idx[e]
+                if j < t0 or j >= t1:
+                    continue
+                var = rec.sm_var[e]
+                if var == 0:
+                    val = neu.v[j]
+                elif var == 1:
+                    val = neu.i_exc[j]
+                elif var == 2:
+                    val = neu.i_inh[j]
+                elif var == 3:
+                    val = neu.u[j]
+                else:
+                    val = neu.theta[j]
+                rec.sm_out[base + e - rec.sm_ptr[m]] = val
+    for k in range(pl.kind.shape[0]):
+        if pl.kind[k] == STATIC:
+            continue
+        post_lo = syn.post_lo[k]
+        i0, i1 = max(t0 - post_lo, 0), min(t1 - post_lo, syn.n_post[k])
+        off = pl.xpost_off[k]
+        dpost, dy = pl.rule[k, 5], pl.rule[k, 15]
+        for i in range(off + i0, off + i1):
+            pl.x_post[i] *= dpost
+        if pl.kind[k] == TRIPLET_KIND:
+            for i in range(off + i0, off + i1):
+                pl.x_post2[i] *= dy
+    n = t0
+    for p in range(neu.pop_lo.shape[0]):
+        lo, hi = max(neu.pop_lo[p], t0), min(neu.pop_hi[p], t1)
+        if lo >= hi:
+            continue
+        if neu.kind[p] == POP_LIF:
+            n = lif_step(neu.coef[p], lo, hi, neu.v, neu.i_exc, neu.i_inh, neu.ref, neu.i_ext,
+                         inp.pop_ext[p], neu.theta, out, n)
+        else:
+            n = loihi_step(neu.coef[p], lo, hi, neu.kind[p] == POP_LOIHI_FIXED, neu.v, neu.u,
+                           neu.i_exc, neu.i_inh, out, n)
+    return n - t0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _region(u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec, out,
+            part_n):
+    """One parallel region: per partition, deliver step ``u - 1``, then advance step ``u``."""
+    n_parts = part_n.shape[0]
+    for t in prange(n_parts):
+        if deliver:
+            _deliver(t, u - 1, prev, n_prev, n_prev_lif, dt, neu, syn, pl)
+        if advance:
+            part_n[t] = _advance(t, u, neu, syn, pl, inp, rec, out)
+
+
+@njit(cache=True, nogil=True)
+def _presynaptic(spikes, n_spk, syn, pl):
+    """Steps 2 and 5 for presynaptic traces (read by every partition): decay them to
+    this step, note the triplet rule's depression amplitude, bump them."""
+    for k in range(pl.kind.shape[0]):
+        kind = pl.kind[k]
+        if kind == STATIC:
+            continue
+        a, b = pl.xpre_off[k], pl.xpre_off[k + 1]
+        rule = pl.rule[k]
+        for q in range(a, b):
+            pl.x_pre[q] *= rule[4]
+        if kind == TRIPLET_KIND:
+            for q in range(a, b):
+                pl.x_pre2[q] *= rule[14]
+        lo, hi, nearest = syn.pre_lo[k], syn.pre_hi[k], rule[6] != 0.0
+        for q in range(n_spk):
+            j = spikes[q]
+            if j < lo or j >= hi:
+                continue
+            e = a + j - lo
+            if kind == TRIPLET_KIND:
+                pl.a_now[e] = rule[1] + rule[17] * pl.x_pre2[e]
+                pl.x_pre2[e] += 1.0
+            pl.x_pre[e] = bump_trace(pl.x_pre[e], nearest)
+
+
+@njit(cache=True, nogil=True)
+def _record(s, u, spikes, n_spk, rec):
+    """Step 8: spikes of monitored neurons and population counts."""
+    c = rec.spk_count[0]
+    for q in range(n_spk):
+        j = spikes[q]
+        if rec.rec_mask[j]:
+            rec.spk_step[c] = u
+            rec.spk_idx[c] = j
+            c += 1
+    rec.spk_count[0] = c
+    for m in range(rec.rm_lo.shape[0]):
+        cnt = 0
+        for q in range(n_spk):
+            j = spikes[q]
+            if j >= rec.rm_lo[m] and j < rec.rm_hi[m]:
+                cnt += 1
+        rec.rm_out[m, s] = cnt
+    for m in range(rec.sm_every.shape[0]):
+        if u % rec.sm_every[m] == 0:
+            rec.sm_row[m] += 1
+
+
+@njit(cache=True, nogil=True)
+def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf):
+    """Run steps ``s_begin .. n_steps-1`` of a chunk starting at absolute step ``step0``.
+
+    Returns the index of the first step not run (``n_steps`` when the chunk is done);
+    the loop stops early, at a step boundary with every spike delivered, when the
+    spike record might overflow, so that the caller can empty it and resume.
+    """
+    prev, out = buf.spikes_a, buf.spikes_b
+    n_prev, n_prev_lif = 0, 0
+    bounds, part_n = neu.bounds, buf.part_n
+    s = s_begin
+    while s < n_steps:
+        if rec.spk_count[0] + rec.max_rec > rec.spk_step.shape[0]:
+            break
+        u = step0 + s
+        _region(u, s > s_begin, True, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
+                out, part_n)
+        n = 0  # merge the partitions' spikes, in index order
+        for t in range(part_n.shape[0]):
+            for q in range(bounds[t], bounds[t] + part_n[t]):
+                out[n] = out[q]
+                n += 1
+        n_lif = n
+        for q in range(inp.ptr[s], inp.ptr[s + 1]):
+            out[n] = inp.idx[q]
+            n += 1
+        _presynaptic(out, n, syn, pl)
+        _record(s, u, out, n, rec)
+        prev, out = out, prev
+        n_prev, n_prev_lif = n, n_lif
+        s += 1
+    if s > s_begin:
+        _region(step0 + s, True, False, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
+                out, part_n)
+    return s

@@ -20,9 +20,11 @@ def propagate_row(lo, hi, post, post_lo, w, delay, step, i_exc, i_inh, ring_exc,
                   mu_minus, clip):
     """Deliver the synapses ``lo:hi`` of one spiking presynaptic neuron.
 
-    ``sign`` (+1: every weight >= 0, -1: every weight < 0, 0: mixed) and
+    ``sign`` (+1: every weight >= 0, -1: every weight < 0, 0: mixed or unknown) and
     ``const_delay`` (the delay in steps shared by all synapses of the projection, or
-    -1) let a whole row go to one destination array without per-synapse tests;
+    -1: read ``delay``) let a whole row go to one destination array without
+    per-synapse tests; indices ``lo:hi`` are local to the projection (``post``, ``w``
+    and ``delay`` are its own arrays; ``w``/``delay`` are empty when constant);
     a finite ``const_w`` (static projections whose weights are all equal, like
     Brian2's ``on_pre='ge += we'``) spares reading the weights.
 
@@ -53,11 +55,12 @@ def propagate_row(lo, hi, post, post_lo, w, delay, step, i_exc, i_inh, ring_exc,
                 w[s] = update_weight(ws, a_minus, x_post[p], w_min, w_max, mu_minus, False,
                                      clip)
         return
+    use_const = np.isfinite(const_w) and not plastic
     for s in range(lo, hi):
         p = post[s]
         tgt = post_lo + p
-        ws = w[s]
-        d = delay[s]
+        ws = const_w if use_const else w[s]
+        d = const_delay if const_delay >= 0 else delay[s]
         if d == 0:
             if ws >= 0.0:
                 i_exc[tgt] += ws

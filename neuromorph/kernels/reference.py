@@ -30,9 +30,7 @@ class _EagerRSTDP:
         self.acc = {k: np.zeros(sim.projections[k].n_synapses) for k in self.k}
 
     def elig(self, k):
-        pr = self.sim.projections[k]
-        lo = self.sim.syn_off[k] + self.sim.pr_eshift[k]
-        return self.sim.elig[lo:lo + pr.n_synapses]
+        return self.sim.elig_of(k)[1]
 
     def settle(self, k, mask=slice(None)):
         pr = self.sim.projections[k]

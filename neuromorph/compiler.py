@@ -1,0 +1,203 @@
+"""The compile step: a :class:`~neuromorph.network.Network` becomes the engine's bundles.
+
+Layout. LIF neurons get global indices ``0 .. n_lif-1`` (populations in creation
+order), input neurons follow. Per-synapse arrays of all projections are concatenated
+(:mod:`neuromorph.kernels.bundles` documents every field and its bytes per synapse);
+afterwards each projection's ``targets``, ``w`` and delays are views on them, so each
+synapse is stored once. Population state becomes views on the engine's state arrays,
+so ``P.v`` and ``proj.w`` always show the live values.
+
+Threads. The LIF neurons are cut into ``n_parts`` contiguous ranges of equal size
+(:func:`partition_bounds`), and every CSR row is split where each range's targets
+start (:func:`~neuromorph.kernels.layout.split_rows`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .kernels import lif as lif_kernel
+from .kernels import loihi as loihi_kernel
+from .kernels.bundles import Neurons, Plasticity, Synapses
+from .kernels.layout import column_index, split_rows
+from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND
+from .plasticity import RSTDP, TripletSTDP
+
+_KINDS = {RSTDP: RSTDP_KIND, TripletSTDP: TRIPLET_KIND}
+
+
+def _cat(parts, dtype):
+    """Concatenate ``parts``; a single part of the right dtype is used as is (no copy)."""
+    if len(parts) == 1 and parts[0].dtype == dtype and parts[0].flags.c_contiguous:
+        return parts[0]
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def _offsets(sizes):
+    return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
+
+
+def partition_bounds(n_lif, n_parts):
+    """``n_parts + 1`` boundaries cutting ``0 .. n_lif`` into nearly equal ranges."""
+    return np.array([n_lif * t // n_parts for t in range(n_parts + 1)], np.int64)
+
+
+def layout(net):
+    """Global index of each population: LIF first, then inputs.
+
+    Returns ``(lif, inputs, gstart, n_lif, n_total)``.
+    """
+    lif = [p for p in net.populations if p.is_lif]
+    inputs = [p for p in net.populations if not p.is_lif]
+    gstart, g = {}, 0
+    for p in lif + inputs:
+        gstart[p] = g
+        g += p.size
+    return lif, inputs, gstart, sum(p.size for p in lif), g
+
+
+def compile_neurons(lif, gstart, dt, bounds):
+    """The :class:`~neuromorph.kernels.bundles.Neurons` bundle; populations' ``state``
+    entries become views on its arrays."""
+    pop_lo = np.array([gstart[p] for p in lif], np.int64)
+    pop_hi = pop_lo + np.array([p.size for p in lif], np.int64)
+    rows, kinds = [], []
+    for p in lif:
+        m = p.model
+        if p.is_loihi:
+            rows.append(loihi_kernel.coefficients(m))
+            kinds.append(loihi_kernel.kind(m))
+            continue
+        rows.append(lif_kernel.coefficients(dt, m.tau_m, m.tau_syn_exc, m.tau_syn_inh,
+                                            m.v_rest, m.v_reset, m.v_th,
+                                            int(round(m.t_ref / dt)), m.theta_plus,
+                                            m.tau_theta))
+        kinds.append(loihi_kernel.POP_LIF)
+    state = {}
+    for name, dtype in (("v", np.float64), ("I_exc", np.float64), ("I_inh", np.float64),
+                        ("ref", np.int32), ("I_ext", np.float64), ("u", np.float64),
+                        ("theta", np.float64)):
+        # "u" (LoihiLIF current) and "theta" (adaptive threshold) may be absent: zeros
+        arr = np.concatenate([p.state.get(name, np.zeros(p.size)) for p in lif]
+                             ).astype(dtype) if lif else np.zeros(0, dtype)
+        for p, lo in zip(lif, pop_lo):
+            p.state[name] = arr[lo:lo + p.size]
+        state[name] = arr
+    neu = Neurons(pop_lo, pop_hi,
+                  np.array(rows, np.float64).reshape(len(lif), lif_kernel.N_COEF),
+                  np.array(kinds, np.int64), bounds, state["v"], state["u"], state["I_exc"],
+                  state["I_inh"], state["ref"], state["I_ext"], state["theta"])
+    return neu, state
+
+
+def _sign(pr):
+    """+1 if every weight is >= 0 for good, -1 if every weight is < 0, 0 if unknown.
+
+    Known only for a constant weight or a plastic projection's bounds: stored weight
+    arrays may be edited in place between runs, so the engine tests each of them.
+    """
+    if pr.plasticity is not None:
+        lo, hi = pr.plasticity.w_min, pr.plasticity.w_max
+    elif pr.w_const is not None:
+        lo = hi = pr.w_const
+    else:
+        return 0
+    return 1 if lo >= 0 else (-1 if hi < 0 else 0)
+
+
+def compile_synapses(projections, glo, n_lif, bounds):
+    """The :class:`~neuromorph.kernels.bundles.Synapses` bundle; projections' synapse
+    arrays become views on its arrays (the projections' own copies are released)."""
+    k = len(projections)
+    n_syn = [pr.n_synapses for pr in projections]
+    pre_lo = np.array([glo(pr.pre) for pr in projections], np.int64)
+    pre_hi = pre_lo + np.array([pr.pre.size for pr in projections], np.int64)
+    post_lo = np.array([glo(pr.post) for pr in projections], np.int64)
+    n_post = np.array([pr.post.size for pr in projections], np.int64)
+    rp_off = _offsets([pr.pre.size + 1 for pr in projections])
+    so_off = _offsets(n_syn)
+    with_w = [pr._w is not None for pr in projections]
+    with_d = [pr._delay is not None for pr in projections]
+    wo_off = _offsets([n if a else 0 for n, a in zip(n_syn, with_w)])
+    do_off = _offsets([n if a else 0 for n, a in zip(n_syn, with_d)])
+    rowptr = _cat([pr.rowptr for pr in projections], np.int64)
+    post = _cat([pr.targets for pr in projections], np.int32)
+    w = _cat([pr._w for pr, a in zip(projections, with_w) if a], np.float64)
+    delay = _cat([pr._delay for pr, a in zip(projections, with_d) if a], np.int32)
+    w_const = np.array([np.nan if a else pr.w_const for pr, a in zip(projections, with_w)],
+                       np.float64)
+    delay_const = np.array([-1 if a else pr.delay_const for pr, a in zip(projections, with_d)],
+                           np.int64)
+    for i, pr in enumerate(projections):
+        pr._targets = post[so_off[i]:so_off[i + 1]]
+        if with_w[i]:
+            pr._w = w[wo_off[i]:wo_off[i + 1]]
+        if with_d[i]:
+            pr._delay = delay[do_off[i]:do_off[i + 1]]
+    dense = np.array([n == pr.pre.size * pr.post.size > 0 for n, pr in zip(n_syn, projections)],
+                     bool)
+    d_max = max([int(delay.max()) if delay.size else 0] +
+                [int(d) for d in delay_const if d >= 0] + [0])
+    syn = Synapses(pre_lo, pre_hi, post_lo, n_post, rp_off[:-1], so_off, wo_off, do_off,
+                   np.array([_sign(pr) for pr in projections], np.int64), delay_const, w_const,
+                   dense, rowptr, np.zeros((0, 0), np.int64), post, w, delay,
+                   np.zeros((d_max + 1, n_lif)), np.zeros((d_max + 1, n_lif)))
+    return repartition(syn, bounds)
+
+
+def repartition(syn, bounds):
+    """``syn`` with its rows split for the partitions ``bounds``."""
+    split = np.empty((syn.rowptr.shape[0], bounds.shape[0]), np.int64)
+    for k in range(syn.pre_lo.shape[0]):
+        a = syn.rp_off[k]
+        b = a + syn.pre_hi[k] - syn.pre_lo[k] + 1
+        split_rows(syn.rowptr[a:b], syn.post[syn.so_off[k]:syn.so_off[k + 1]], syn.post_lo[k],
+                   bounds, split[a:b - 1])
+    return syn._replace(split=split)
+
+
+def compile_plasticity(projections, modulator_of, dt, step):
+    """The :class:`~neuromorph.kernels.bundles.Plasticity` bundle."""
+    k = len(projections)
+    kind = np.array([STATIC if pr.plasticity is None else
+                     _KINDS.get(type(pr.plasticity), STDP_KIND) for pr in projections], np.int64)
+    rule = np.zeros((k, N_RULE))
+    colptr, col_syn, col_pre = [], [], []
+    cp_off = np.zeros(k, np.int64)
+    for i, pr in enumerate(projections):
+        r = pr.plasticity
+        if r is None:
+            continue
+        rule[i, :9] = r.parameter_row(dt)
+        rule[i, 13] = r.x_tar
+        rule[i, 18] = float(r.clip_step)
+        if kind[i] == TRIPLET_KIND:
+            rule[i, 14:18] = r.triplet_row(dt)
+        mod = modulator_of[i]
+        if mod is not None:
+            tau_d = np.inf if mod.phasic else mod.tau_dopamine
+            tau_e = r.tau_elig
+            rule[i, 9:13] = tau_e, r.lr, tau_d, 1.0 / (1 / tau_d + 1 / tau_e)
+        cp_off[i] = sum(len(c) for c in colptr)
+        c, s, p = column_index(pr.rowptr, pr.targets, pr.post.size)
+        colptr.append(c)
+        col_syn.append(s)
+        col_pre.append(p)
+    plastic = kind != STATIC
+    xpre_off = _offsets([pr.pre.size if a else 0 for pr, a in zip(projections, plastic)])
+    xpost_off = _offsets([pr.post.size if a else 0 for pr, a in zip(projections, plastic)])
+    co_off = _offsets([pr.n_synapses if a else 0 for pr, a in zip(projections, plastic)])
+    eo_off = _offsets([pr.n_synapses if kd == RSTDP_KIND else 0
+                       for pr, kd in zip(projections, kind)])
+    n_pre, n_post = xpre_off[-1], xpost_off[-1]
+    pl = Plasticity(kind, rule, xpre_off, xpost_off, cp_off, co_off, eo_off, np.zeros(k),
+                    np.zeros(k, np.int64), np.zeros(n_pre), np.zeros(n_post), np.zeros(n_pre),
+                    np.zeros(n_post), np.zeros(n_pre), _cat(colptr, np.int64),
+                    _cat(col_syn, np.int32), _cat(col_pre, np.int32), np.zeros(eo_off[-1]),
+                    np.full(eo_off[-1], step, np.int64))
+    for i, pr in enumerate(projections):
+        pr.eligibility = pl.elig[eo_off[i]:eo_off[i + 1]] if kind[i] == RSTDP_KIND else None
+    return pl
+
+
+__all__ = ["layout", "partition_bounds", "compile_neurons", "compile_synapses", "repartition",
+           "compile_plasticity"]
