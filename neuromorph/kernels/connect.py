@@ -5,8 +5,8 @@ Every builder returns ``(rowptr, post)``: ``rowptr`` (int64, length ``n_pre + 1`
 synapses of pre neuron ``i`` are ``post[rowptr[i]:rowptr[i + 1]]``. Rows come out
 sorted, nothing sorts the whole network, and no int64 or float64 array of the size of
 the synapse set is made: the only array of that size is the int32 ``post`` itself
-(grown by amortised doubling-style steps only when the first, generous, guess of its
-size is exceeded).
+(grown by half only when the first, generous, guess of its size is exceeded, and
+trimmed at the end).
 
 Random connectivity (:func:`bernoulli_csr`) uses its own random stream so that a seed
 gives the same synapses whatever numpy or numba do with their generators:
@@ -450,9 +450,12 @@ def matrix_csr(matrix, n_pre, n_post):
         data = np.asarray(csr.data, dtype=np.float64)
         rowptr, post, values, ok = sparse_kernel(csr.indptr, csr.indices, data)
     else:
-        dense = _checks.finite_array("matrix", matrix, shape=(n_pre, n_post)) \
-            if not (isinstance(matrix, np.ndarray) and matrix.dtype == np.float64) \
-            else matrix
+        if np.iscomplexobj(matrix):
+            raise TypeError("matrix must hold real numbers, got complex values")
+        if isinstance(matrix, np.ndarray) and matrix.dtype == np.float64:
+            dense = matrix                    # finiteness is checked by the kernel
+        else:
+            dense = _checks.finite_array("matrix", matrix, shape=(n_pre, n_post))
         if dense.shape != (n_pre, n_post):
             raise ValueError(f"matrix must have shape {(n_pre, n_post)}, got {dense.shape}")
         rowptr, post, values, ok = dense_kernel(np.ascontiguousarray(dense))
@@ -483,8 +486,8 @@ def _check_csr(rowptr, post, n_post):
         raise TypeError(f"post must hold integers, got dtype {post.dtype}")
     if rowptr[0] != 0 or rowptr[-1] != post.shape[0] or np.any(np.diff(rowptr) < 0):
         raise ValueError("rowptr must start at 0, never decrease and end at len(post)")
-    if rowptr.shape[0] - 1 > MAX_INDEX + 1:
-        raise ValueError("n_pre must be <= 2**31 (pre indices are int32)")
+    if rowptr.shape[0] - 1 > MAX_INDEX:
+        raise ValueError(f"n_pre = len(rowptr) - 1 must be <= {MAX_INDEX} (int32 indices)")
     return rowptr, post, _size("n_post", n_post)
 
 
