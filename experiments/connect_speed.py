@@ -3,7 +3,8 @@
 For each ``N`` (``N x N`` pairs at ``p = 80 / N``, about ``80 N`` synapses) a fresh
 subprocess loads the compiled kernels (numba cache), then measures on one core:
 
-* ``bernoulli_csr`` build time (best of ``--repeat``) and its peak resident memory
+* ``bernoulli_csr`` build time (best of ``--repeat``, wall clock and thread CPU time,
+  the latter less sensitive to a busy machine) and its peak resident memory
   above the level before the call, in bytes per synapse (Linux: the peak is reset
   through ``/proc/self/clear_refs`` and read from ``VmHWM``; elsewhere the
   ``ru_maxrss`` increase, which can under-report);
@@ -58,20 +59,23 @@ def child(n, repeat):
     column_index(*bernoulli_csr(100, 100, 0.1, 1), 100)
     (rowptr, post), mem = _peak_during(lambda: bernoulli_csr(n, n, p, 1))
     n_syn = int(rowptr[-1])
-    times = []
+    times, cpu = [], []
     for r in range(repeat):
         del rowptr, post
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         rowptr, post = bernoulli_csr(n, n, p, 1 + r)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.thread_time() - c0)
     _, cmem = _peak_during(lambda: column_index(rowptr, post, n))
-    ctimes = []
+    ctimes, ccpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         column_index(rowptr, post, n)
         ctimes.append(time.perf_counter() - t0)
-    return dict(n=n, p=p, synapses=n_syn, build_s=min(times), build_bytes_per_syn=mem / n_syn,
-                column_s=min(ctimes), column_bytes_per_syn=cmem / n_syn)
+        ccpu.append(time.thread_time() - c0)
+    return dict(n=n, p=p, synapses=n_syn, build_s=min(times), build_cpu_s=min(cpu),
+                build_bytes_per_syn=mem / n_syn, column_s=min(ctimes), column_cpu_s=min(ccpu),
+                column_bytes_per_syn=cmem / n_syn)
 
 
 def main():
@@ -90,8 +94,9 @@ def main():
                              text=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         print(f"N={r['n']:>7} p={r['p']:.3g} synapses={r['synapses']:>10,}  "
-              f"bernoulli_csr {r['build_s']:.3f} s, {r['build_bytes_per_syn']:.2f} B/syn  |  "
-              f"column_index {r['column_s']:.3f} s, {r['column_bytes_per_syn']:.2f} B/syn")
+              f"bernoulli_csr {r['build_s']:.3f} s (cpu {r['build_cpu_s']:.3f} s), "
+              f"{r['build_bytes_per_syn']:.2f} B/syn  |  column_index {r['column_s']:.3f} s "
+              f"(cpu {r['column_cpu_s']:.3f} s), {r['column_bytes_per_syn']:.2f} B/syn")
 
 
 if __name__ == "__main__":
