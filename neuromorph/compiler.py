@@ -18,7 +18,8 @@ import numpy as np
 from .kernels import lif as lif_kernel
 from .kernels import loihi as loihi_kernel
 from .kernels.bundles import Neurons, Plasticity, Synapses
-from .kernels.layout import column_index, split_rows
+from .kernels.connect import column_index
+from .kernels.layout import split_rows
 from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND
 from .plasticity import RSTDP, TripletSTDP
 
@@ -107,7 +108,6 @@ def _sign(pr):
 def compile_synapses(projections, glo, n_lif, bounds):
     """The :class:`~neuromorph.kernels.bundles.Synapses` bundle; projections' synapse
     arrays become views on its arrays (the projections' own copies are released)."""
-    k = len(projections)
     n_syn = [pr.n_synapses for pr in projections]
     pre_lo = np.array([glo(pr.pre) for pr in projections], np.int64)
     pre_hi = pre_lo + np.array([pr.pre.size for pr in projections], np.int64)

@@ -564,8 +564,8 @@ class Network:
         name = self._name(name, "proj", self.projections)
         n_pre, n_post = pre.size, post.size
         rng = self._rng()
-        # a self pair joins pre neuron i to post neuron i + diag (same population)
-        diag = pre.start - post.start if not allow_self and pre.overlaps(post) else None
+        # overlapping views of one population without self pairs: their offsets
+        diag = (pre.start, post.start) if not allow_self and pre.overlaps(post) else None
         if matrix is not None:
             rowptr, tgt, wv = connectivity.csr_from_matrix(matrix, n_pre, n_post, diag)
         else:

@@ -10,7 +10,8 @@ from neuromorph import connectivity
 def test_fixed_probability_count_and_uniformity():
     rng = np.random.default_rng(0)
     n_pre, n_post, p = 700, 900, 0.02
-    pre, post = connectivity.fixed_probability(n_pre, n_post, p, rng)
+    rowptr, post = connectivity.csr_bernoulli(n_pre, n_post, p, rng)
+    pre = np.repeat(np.arange(n_pre), np.diff(rowptr))
     mean, sd = p * n_pre * n_post, np.sqrt(p * (1 - p) * n_pre * n_post)
     assert abs(len(pre) - mean) < 5 * sd
     assert len(set(zip(pre.tolist(), post.tolist()))) == len(pre)  # no duplicates
@@ -23,8 +24,9 @@ def test_fixed_probability_count_and_uniformity():
 
 def test_fixed_probability_huge_population_costs_only_synapses():
     rng = np.random.default_rng(1)
-    pre, post = connectivity.fixed_probability(64000, 64000, 80 / 64000, rng)
-    assert abs(len(pre) / 64000 - 80) < 1.0
+    rowptr, post = connectivity.csr_bernoulli(64000, 64000, 80 / 64000, rng)
+    assert abs(len(post) / 64000 - 80) < 1.0
+    assert rowptr.dtype == np.int64 and post.dtype == np.int32
     assert post.max() < 64000
 
 
