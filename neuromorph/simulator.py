@@ -13,6 +13,7 @@ engine uses; spikes and weights are bit-identical for any number (see
 from __future__ import annotations
 
 import numbers
+import os
 
 import numba
 import numpy as np
@@ -28,20 +29,33 @@ from .neurons import PoissonInput, SpikeTimes
 from .plasticity import RSTDP
 
 
+_threads = None  # set by set_num_threads
+
+
 def set_num_threads(n):
-    """Use ``n`` threads in the engine (1 .. the number numba was started with, which is
-    ``NUMBA_NUM_THREADS``, default: the number of cores). Results do not depend on it."""
+    """Use ``n`` threads in the engine (1 .. ``numba.config.NUMBA_NUM_THREADS``, the size of
+    numba's pool: the ``NUMBA_NUM_THREADS`` environment variable, default the number of
+    cores). Results do not depend on it."""
+    global _threads
     if not isinstance(n, numbers.Integral) or isinstance(n, bool):
         raise TypeError(f"n must be an integer number of threads, got {type(n).__name__}")
     top = numba.config.NUMBA_NUM_THREADS
     if not 1 <= n <= top:
         raise ValueError(f"n must be in [1, {top}] (NUMBA_NUM_THREADS), got {n}")
-    numba.set_num_threads(int(n))
+    _threads = int(n)
 
 
 def get_num_threads():
-    """The number of threads the engine uses now."""
-    return numba.get_num_threads()
+    """The number of threads the engine uses: the last :func:`set_num_threads`, else
+    ``NUMBA_NUM_THREADS`` if that environment variable is set, else 1.
+
+    One thread is the default because the engine synchronises its threads every step:
+    on a machine whose cores are busy with other work, more threads than free cores
+    make it slower, not faster.
+    """
+    if _threads is not None:
+        return _threads
+    return numba.config.NUMBA_NUM_THREADS if "NUMBA_NUM_THREADS" in os.environ else 1
 
 
 class Simulator:
@@ -323,6 +337,7 @@ class Simulator:
     def _check_partitions(self):
         """Re-cut the neurons if the number of threads changed since the last run."""
         n = get_num_threads()
+        numba.set_num_threads(n)
         if len(self.neurons.bounds) - 1 != n:
             bounds = compiler.partition_bounds(self.n_lif, n)
             self.neurons = self.neurons._replace(bounds=bounds)

@@ -197,12 +197,31 @@ def _advance(t, u, neu, syn, pl, inp, rec, out):
 def _region(u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec, out,
             part_n):
     """One parallel region: per partition, deliver step ``u - 1``, then advance step ``u``."""
-    n_parts = part_n.shape[0]
-    for t in prange(n_parts):
-        if deliver:
-            _deliver(t, u - 1, prev, n_prev, n_prev_lif, dt, neu, syn, pl)
-        if advance:
-            part_n[t] = _advance(t, u, neu, syn, pl, inp, rec, out)
+    for t in prange(part_n.shape[0]):
+        _partition(t, u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp,
+                   rec, out, part_n)
+
+
+@njit(cache=True, nogil=True)
+def _partition(t, u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
+               out, part_n):
+    """Partition ``t``'s share of :func:`_region`."""
+    if deliver:
+        _deliver(t, u - 1, prev, n_prev, n_prev_lif, dt, neu, syn, pl)
+    if advance:
+        part_n[t] = _advance(t, u, neu, syn, pl, inp, rec, out)
+
+
+@njit(cache=True, nogil=True)
+def _step(u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec, out,
+          part_n):
+    """:func:`_region`, on the calling thread when there is one partition."""
+    if part_n.shape[0] == 1:
+        _partition(0, u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp,
+                   rec, out, part_n)
+    else:
+        _region(u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
+                out, part_n)
 
 
 @njit(cache=True, nogil=True)
@@ -271,8 +290,8 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf):
         if rec.spk_count[0] + rec.max_rec > rec.spk_step.shape[0]:
             break
         u = step0 + s
-        _region(u, s > s_begin, True, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
-                out, part_n)
+        _step(u, s > s_begin, True, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
+              out, part_n)
         n = 0  # merge the partitions' spikes, in index order
         for t in range(part_n.shape[0]):
             for q in range(bounds[t], bounds[t] + part_n[t]):
@@ -288,6 +307,6 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf):
         n_prev, n_prev_lif = n, n_lif
         s += 1
     if s > s_begin:
-        _region(step0 + s, True, False, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
-                out, part_n)
+        _step(step0 + s, True, False, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
+              out, part_n)
     return s
