@@ -178,6 +178,8 @@ class NeuronDescription(Description):
     def from_file(self, params, get, n):
         """The model from what :meth:`to_file` stored; ``get(name, shape=None,
         kind=None)`` reads (and checks) one of its arrays; ``n`` is the size."""
+        if params is None:
+            raise KeyError("params")  # a file that lacks them is corrupt
         return self.cls(**params)
 
     def copy_into(self, net, pop):
