@@ -197,7 +197,8 @@ def load(path):
             tgt = f.get(f"proj{k}_targets", m, "iu").astype(np.int32)
             if m and len(src) and (src.max() >= pre.size or tgt.max() >= post.size):
                 raise ValueError(f"projection {e['name']!r}: synapse indices out of range")
-            rule_desc = by_file_kind(e["rule"], RuleDescription)
+            rule_desc = None if e["plasticity"] is None \
+                else by_file_kind(e["rule"], RuleDescription)
             if e["plasticity"] is not None and rule_desc is None:
                 raise ValueError(f"unknown plasticity rule {e['rule']!r}")
             rule = None if e["plasticity"] is None else rule_desc.from_file(e["plasticity"])
