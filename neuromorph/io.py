@@ -19,12 +19,9 @@ import zipfile
 
 import numpy as np
 
+from .descriptions import NeuronDescription, RuleDescription, by_file_kind, describe
 from .network import Network, Population, Projection
-from .neurons import LIF, LoihiLIF, PoissonInput, SpikeTimes
 from .modulation import RewardSignal
-from .plasticity import RSTDP, STDP, TripletSTDP
-
-_RULES = {"STDP": STDP, "RSTDP": RSTDP, "TripletSTDP": TripletSTDP}
 
 FORMAT = "neuromorph-network"
 VERSION = 1
@@ -45,32 +42,30 @@ def save(net, path):
     arrays, pops, projs, currents = {}, [], [], []
     for k, p in enumerate(net.populations):
         entry = {"name": p.name, "size": p.size}
-        if isinstance(p.model, LIF):
-            entry.update(kind="lif", params=p.model.as_dict())
-            for var in ("v", "I_exc", "I_inh", "ref", "theta"):
-                arrays[f"pop{k}_{var}"] = np.asarray(p.state[var])
-        elif isinstance(p.model, LoihiLIF):
-            entry.update(kind="loihi_lif", params=p.model.as_dict())
-            for var in ("v", "u", "I_exc", "I_inh"):  # I_exc/I_inh: input of the next step
-                arrays[f"pop{k}_{var}"] = np.asarray(p.state[var])
-        elif isinstance(p.model, PoissonInput):
-            entry.update(kind="poisson")
-            arrays[f"pop{k}_rate"] = np.asarray(p.model.rate)
+        desc = describe(p.model)
+        params, model_arrays = desc.to_file(p.model)
+        entry["kind"] = desc.file_kind
+        if params is not None:
+            entry["params"] = params
+        for var in desc.state:  # (LoihiLIF's I_exc/I_inh: input of the next step)
+            if var.saved:
+                arrays[f"pop{k}_{var.name}"] = np.asarray(p.state[var.name])
+        for name, arr in model_arrays.items():
+            arrays[f"pop{k}_{name}"] = arr
+        if desc.input_kind == "poisson":  # the generator's state lives in the engine
             gen = sim.poisson[p]
             entry["rng"] = gen.rng.bit_generator.state
             entry["block"] = int(gen.block)
             if gen.next is not None:
                 arrays[f"pop{k}_next"] = gen.next
                 arrays[f"pop{k}_bsteps"], arrays[f"pop{k}_bidx"] = gen.steps, gen.idx
-        else:
-            entry.update(kind="spike_source")
-            arrays[f"pop{k}_indices"] = p.model.indices
-            arrays[f"pop{k}_steps"] = p.model.steps
         pops.append(entry)
     for k, pr in enumerate(net.projections):
         projs.append({"name": pr.name, "pre": _view_ref(pr.pre), "post": _view_ref(pr.post),
-                      "plasticity": None if pr.plasticity is None else pr.plasticity.as_dict(),
-                      "rule": None if pr.plasticity is None else type(pr.plasticity).__name__,
+                      "plasticity": None if pr.plasticity is None
+                      else describe(pr.plasticity).to_file(pr.plasticity),
+                      "rule": None if pr.plasticity is None
+                      else describe(pr.plasticity).file_kind,
                       "modulator": None if pr.modulator is None else pr.modulator.name})
         arrays[f"proj{k}_sources"], arrays[f"proj{k}_targets"] = pr.sources, pr.targets
         arrays[f"proj{k}_w"], arrays[f"proj{k}_delay"] = pr._weight_values(), pr.delay_steps
@@ -137,6 +132,23 @@ class _File:
         return arr
 
 
+def _state_from_file(desc, get, n):
+    """A population's state: the saved variables (floats first, then integers, each
+    checked), zeros for the others."""
+    state = {}
+    for integer in (False, True):
+        for var in desc.state:
+            is_int = np.dtype(var.dtype).kind in "iu"
+            if var.saved and is_int == integer:
+                arr = get(var.name, (n,), "iu" if integer else "f")
+                state[var.name] = arr.astype(var.dtype) if integer \
+                    else arr.astype(float).copy()
+    for var in desc.state:
+        if not var.saved:
+            state[var.name] = np.zeros(n, var.dtype)
+    return state
+
+
 def load(path):
     """Rebuild the network saved in ``path``; it continues where the saved one stopped."""
     from .simulator import Simulator
@@ -148,25 +160,17 @@ def load(path):
         poisson_state = {}
         for k, e in enumerate(h["populations"]):
             n = int(e["size"])
-            if e["kind"] == "lif":
-                model = LIF(**e["params"])
-                state = {var: f.get(f"pop{k}_{var}", (n,), "f").astype(float).copy()
-                         for var in ("v", "I_exc", "I_inh", "theta")}
-                state["ref"] = f.get(f"pop{k}_ref", (n,), "iu").astype(np.int32)
-                state["I_ext"] = np.zeros(n)
-            elif e["kind"] == "loihi_lif":
-                model = LoihiLIF(**e["params"])
-                state = {var: f.get(f"pop{k}_{var}", (n,), "f").astype(float).copy()
-                         for var in ("v", "u", "I_exc", "I_inh")}
-                state["ref"], state["I_ext"] = np.zeros(n, np.int32), np.zeros(n)
-            elif e["kind"] == "poisson":
-                model, state = PoissonInput(f.get(f"pop{k}_rate", (n,), "f")), {}
-                poisson_state[k] = e
-            elif e["kind"] == "spike_source":
-                idx = f.get(f"pop{k}_indices", kind="iu")
-                model, state = SpikeTimes(idx, f.get(f"pop{k}_steps", idx.shape, "iu")), {}
-            else:
+            desc = by_file_kind(e["kind"], NeuronDescription)
+            if desc is None:
                 raise ValueError(f"unknown population kind {e['kind']!r}")
+
+            def get(name, shape=None, kind=None, k=k):
+                return f.get(f"pop{k}_{name}", shape, kind)
+
+            model = desc.from_file(e.get("params"), get, n)
+            state = _state_from_file(desc, get, n)
+            if desc.input_kind == "poisson":
+                poisson_state[k] = e
             pop = Population(e["name"], n, model, state)
             pop.network = net
             net.populations.append(pop)
@@ -193,9 +197,11 @@ def load(path):
             tgt = f.get(f"proj{k}_targets", m, "iu").astype(np.int32)
             if m and len(src) and (src.max() >= pre.size or tgt.max() >= post.size):
                 raise ValueError(f"projection {e['name']!r}: synapse indices out of range")
-            if e["plasticity"] is not None and e["rule"] not in _RULES:
+            rule_desc = None if e["plasticity"] is None \
+                else by_file_kind(e["rule"], RuleDescription)
+            if e["plasticity"] is not None and rule_desc is None:
                 raise ValueError(f"unknown plasticity rule {e['rule']!r}")
-            rule = None if e["plasticity"] is None else _RULES[e["rule"]](**e["plasticity"])
+            rule = None if e["plasticity"] is None else rule_desc.from_file(e["plasticity"])
             if e["modulator"] is not None and e["modulator"] not in mods:
                 raise ValueError(f"unknown modulator {e['modulator']!r}")
             net.projections.append(Projection.from_pairs(

@@ -56,10 +56,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _checks
+from .descriptions import current_gain as _current_gain, describe, hook
 from .errors import all_problems
-from .kernels.lif import _current_gain
 from .network import Network, check_network
-from .neurons import LIF, PoissonInput, SpikeTimes
 
 
 @dataclass
@@ -90,7 +89,7 @@ def _check(net):
                         "a constant bias only")
     for p in net.populations:
         m = p.model
-        if not isinstance(m, LIF):
+        if hook(m, "loihi") != "convert":
             continue
         if m.t_ref != 0:
             problems.append(f"population {p.name!r}: t_ref = {m.t_ref} ms, but Loihi neurons "
@@ -137,7 +136,7 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
     dt = net.dt
     gain, scale, v_rest = {}, {}, {}
     for p in net.populations:
-        if isinstance(p.model, LIF):
+        if hook(p.model, "loihi") == "convert":
             m = p.model
             gain[p.name] = _current_gain(dt, m.tau_m, m.tau_syn_exc)
             v_rest[p.name] = m.v_rest
@@ -153,7 +152,8 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
     out = Network(dt=dt, seed=net.seed)
     for p in net.populations:
         m = p.model
-        if isinstance(m, LIF):
+        form = hook(m, "loihi")
+        if form == "convert":
             e_m, e_s = np.exp(-dt / m.tau_m), np.exp(-dt / m.tau_syn_exc)
             s, c = scale[p.name], gain[p.name]
             v0 = (p.state["v"] - m.v_rest) * s
@@ -169,10 +169,8 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
             else:
                 out.loihi_lif(p.size, du=1 - e_s, dv=1 - e_m, vth=m.v_th - m.v_rest,
                               v_init=v0, u_init=u0, name=p.name)
-        elif isinstance(m, PoissonInput):
-            out.poisson(p.size, rate=np.array(m.rate), name=p.name)
-        elif isinstance(m, SpikeTimes):
-            out.spike_source(p.size, indices=m.indices, times=m.steps * dt, name=p.name)
+        elif form == "copy":
+            describe(m).copy_into(out, p)
         else:
             raise TypeError(f"population {p.name!r}: cannot convert {type(m).__name__}")
     pops = {p.name: p for p in out.populations}
@@ -252,9 +250,7 @@ def loihi_stdp_fixed(pre, post, w0, rule, n_steps, *, dt=1.0, trace_impulse=16, 
     ndarray (n_pre, n_post)
         The learned integer weights (float64).
     """
-    from .plasticity import STDP
-
-    if not isinstance(rule, STDP) or rule.weight_dependence != "additive" \
+    if hook(rule, "lava") != "stdp" or rule.weight_dependence != "additive" \
             or rule.pairing != "all_to_all" or rule.x_tar:
         raise ValueError("rule must be an additive, all-to-all STDP without x_tar")
     w0 = np.asarray(w0, dtype=float)

@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from . import _checks, connectivity
+from .descriptions import describe
 from .distributions import Distribution, draw
 from .modulation import RewardSignal
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
@@ -104,14 +105,21 @@ class Population(_Neurons):
         self.state = state
 
     @property
+    def description(self):
+        """The model's :class:`~neuromorph.descriptions.NeuronDescription`."""
+        return describe(self.model)
+
+    @property
     def is_lif(self):
-        """True for simulated neurons (LIF or LoihiLIF), False for inputs."""
-        return isinstance(self.model, (LIF, LoihiLIF))
+        """True for simulated neurons (LIF or LoihiLIF), False for inputs (the
+        description's ``simulated``)."""
+        return describe(self.model).simulated
 
     @property
     def is_loihi(self):
-        """True for :class:`~neuromorph.neurons.LoihiLIF` neurons."""
-        return isinstance(self.model, LoihiLIF)
+        """True for :class:`~neuromorph.neurons.LoihiLIF` neurons (the description's
+        ``loihi_semantics``)."""
+        return describe(self.model).loihi_semantics
 
     def __repr__(self):
         return f"Population({self.name!r}, {self.size}, {type(self.model).__name__})"
@@ -457,8 +465,8 @@ class Network:
         Use it between runs or in a run callback, e.g. to present a new image. Spike
         trains depend only on the seed and on the steps at which rates change.
         """
-        if not isinstance(population, Population) or not isinstance(population.model,
-                                                                     PoissonInput):
+        if not isinstance(population, Population) or \
+                describe(population.model).input_kind != "poisson":
             raise TypeError("set_rate needs a Poisson population (net.poisson(...)), got "
                             f"{population!r}")
         if population not in self.populations:
@@ -623,11 +631,13 @@ class Network:
         """
         _checks.no_extra("current", kwargs)
         target = self._own("target", target)
-        if not target.population.is_lif:
+        desc = describe(target.population.model)
+        if not desc.simulated:
             raise TypeError("current injection needs LIF neurons")
-        if target.population.is_loihi:
-            raise TypeError(f"current injection into LoihiLIF neurons ({target.population.name!r}) "
-                            f"is not supported: use their bias (bias_mant, bias_exp)")
+        if not desc.current_input:
+            raise TypeError(f"current injection into {desc.name} neurons "
+                            f"({target.population.name!r}) is not supported: "
+                            f"{desc.current_hint}")
         amp = _checks.finite_array("amplitude", amplitude)
         if amp.ndim != 0 and amp.shape != (target.size,):
             raise ValueError(f"amplitude must be a scalar or have shape ({target.size},), "
@@ -654,9 +664,10 @@ class Network:
         multiple of ``dt``; default every step).
         """
         target = self._own("target", target)
-        if not target.population.is_lif:
+        desc = describe(target.population.model)
+        if not desc.simulated:
             raise TypeError("state monitors need LIF neurons")
-        allowed = ("v", "u") if target.population.is_loihi else ("v", "I_exc", "I_inh", "theta")
+        allowed = desc.monitorable
         if var not in allowed:
             raise ValueError(f"var must be one of {list(allowed)} for "
                              f"{type(target.population.model).__name__} neurons, got {var!r}")

@@ -89,11 +89,10 @@ from brian2 import Hz, ms, mV
 from brian2.devices.device import reset_device
 
 from .. import _checks
+from ..descriptions import describe, hook
 from ..errors import UnsupportedFeature
 from ..monitors import SpikeMonitor
 from ..network import check_network
-from ..neurons import LIF, PoissonInput, SpikeTimes
-from ..plasticity import STDP
 
 __all__ = ["to_brian2", "run_brian2", "Brian2Model", "Brian2Result", "UnsupportedFeature",
            "TARGETS"]
@@ -225,14 +224,14 @@ def _check_network(net):
             "live in the engine, not in the description; build the Brian2 model from a "
             "network that has not been run yet")
     for pop in net.populations:
-        if not isinstance(pop.model, (LIF, PoissonInput, SpikeTimes)):
+        if hook(pop.model, "brian2") not in _GROUPS:
             raise UnsupportedFeature(f"population {pop.name!r}: model "
                                      f"{type(pop.model).__name__} has no Brian2 mapping")
     for proj in net.projections:
         rule = proj.plasticity
         if rule is None:
             continue
-        if not isinstance(rule, STDP):
+        if hook(rule, "brian2") not in _PLASTIC:
             raise UnsupportedFeature(f"projection {proj.name!r}: plasticity "
                                      f"{type(rule).__name__} has no Brian2 mapping")
         if rule.clip != "update":
@@ -255,14 +254,18 @@ def _check_target(target):
 
 
 # -- building --------------------------------------------------------------------------
-def _input_group(pop, clock, dt):
-    """``PoissonGroup`` or ``SpikeGeneratorGroup`` of an input population (``dt`` in ms)."""
+def _poisson_group(pop, clock, net):
+    """``PoissonGroup`` of a Poisson input population (no operations)."""
+    return b2.PoissonGroup(pop.size, rates=np.array(pop.model.rate, dtype=float) * Hz,
+                           clock=clock), []
+
+
+def _spike_generator_group(pop, clock, net):
+    """``SpikeGeneratorGroup`` of a spike source (no operations)."""
     model = pop.model
-    if isinstance(model, PoissonInput):
-        return b2.PoissonGroup(pop.size, rates=np.array(model.rate, dtype=float) * Hz,
-                               clock=clock)
     return b2.SpikeGeneratorGroup(pop.size, np.array(model.indices, dtype=np.int64),
-                                  np.array(model.steps, dtype=float) * dt * ms, clock=clock)
+                                  np.array(model.steps, dtype=float) * net.dt * ms,
+                                  clock=clock), []
 
 
 def _same_tau(tau_syn, tau_m):
@@ -305,12 +308,12 @@ def _current_terms(pop, currents, dt):
     return amplitudes, terms, gates
 
 
-def _lif_group(pop, clock, currents):
+def _lif_group(pop, clock, net):
     """``NeuronGroup`` of a LIF population and the operations it needs (a list).
 
-    ``currents`` are the network's step currents (those into ``pop`` are used).
+    The network's step currents into ``pop`` become ``I_ext``.
     """
-    m = pop.model
+    m, currents = pop.model, net.currents
     namespace = {"tau_m": m.tau_m * ms, "v_rest": m.v_rest * mV, "v_reset": m.v_reset * mV,
                  "v_th": m.v_th * mV, "tau_syn_exc": m.tau_syn_exc * ms,
                  "tau_syn_inh": m.tau_syn_inh * ms}
@@ -430,6 +433,14 @@ def _plastic_projection(proj, source, target, clock):
                       proj.w)]
 
 
+#: Each population's Brian2 group, by its description's ``brian2`` hook:
+#: ``builder(pop, clock, net) -> (group, operations)``.
+_GROUPS = {"lif": _lif_group, "poisson": _poisson_group,
+           "spike_times": _spike_generator_group}
+#: Each plastic projection's Brian2 synapses, by its rule description's ``brian2`` hook.
+_PLASTIC = {"stdp": _plastic_projection}
+
+
 def to_brian2(net):
     """Build the Brian2 equivalent of a network (on the active Brian2 device).
 
@@ -455,11 +466,8 @@ def to_brian2(net):
     clock = b2.Clock(dt=net.dt * ms)
     groups, extra = {}, []
     for pop in net.populations:
-        if pop.is_lif:
-            groups[pop.name], ops = _lif_group(pop, clock, net.currents)
-            extra += ops
-        else:
-            groups[pop.name] = _input_group(pop, clock, net.dt)
+        groups[pop.name], ops = _GROUPS[describe(pop.model).brian2](pop, clock, net)
+        extra += ops
     synapses, layout = {}, {}
     for proj in net.projections:
         source = groups[proj.pre.population.name]
@@ -473,7 +481,8 @@ def to_brian2(net):
             synapses[proj.name] = _static_projection(proj, source, target, clock)
             layout[proj.name] = (keys, np.array(proj.w, dtype=float), None)
         else:
-            synapses[proj.name] = _plastic_projection(proj, source, target, clock)
+            build = _PLASTIC[describe(proj.plasticity).brian2]
+            synapses[proj.name] = build(proj, source, target, clock)
             layout[proj.name] = (keys, None, synapses[proj.name][0])
     spike_mons, views = [], []
     for mon in net.monitors:

@@ -82,10 +82,9 @@ import warnings
 
 import numpy as np
 
+from ..descriptions import current_gain as _current_gain, hook
 from ..errors import UnsupportedFeature
-from ..kernels.lif import _current_gain
 from ..network import Network, check_network
-from ..neurons import LIF, PoissonInput, SpikeTimes
 
 _S = 1e-3  # seconds per ms
 
@@ -160,7 +159,8 @@ def to_nir(net, *, refractory="error", spike_representation="step"):
     nodes, edges, tau_syn = {}, [], {}
     for p in net.populations:
         m, n = p.model, p.size
-        if isinstance(m, LIF):
+        form = hook(m, "nir")
+        if form == "cuba_lif":
             meta = {}
             if m.t_ref != 0:
                 if refractory == "error":
@@ -176,7 +176,7 @@ def to_nir(net, *, refractory="error", spike_representation="step"):
                 v_reset=np.full(n, m.v_reset), w_in=np.ones(n), metadata=meta)
             nodes[f"{p.name}.out"] = nir.Output(np.array([n]))
             edges.append((p.name, f"{p.name}.out"))
-        elif isinstance(m, (SpikeTimes, PoissonInput)):
+        elif form == "input":
             nodes[p.name] = nir.Input(np.array([n]))
         else:
             raise UnsupportedFeature(f"population {p.name!r} ({type(m).__name__}) has no NIR "

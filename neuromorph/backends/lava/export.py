@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...descriptions import describe, hook
 from ...errors import UnsupportedFeature, all_problems
 from ...monitors import StateMonitor, WeightMonitor
 from ...network import Network, check_network
-from ...neurons import LIF, SpikeTimes
-from ...plasticity import RSTDP, TripletSTDP
 from ...encoders import PoissonBlocks
 
 from .compat import _lava
@@ -45,20 +44,24 @@ def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float
                         f"live in the engine; export a freshly built network")
     kinds = set()
     for p in net.populations:
-        if isinstance(p.model, LIF):
-            problems.append(f"population {p.name!r} is a continuous LIF: Lava runs Loihi's "
-                            f"CUBA neuron; convert the network with "
-                            f"neuromorph.loihi.to_loihi(net) first")
-        if p.is_loihi:
+        desc = describe(p.model, None)
+        form = getattr(desc, "lava", None)
+        if form is None:
+            hint = getattr(desc, "lava_hint", None)
+            problems.append(f"population {p.name!r} {hint}" if hint else
+                            f"population {p.name!r} ({type(p.model).__name__}) has no Lava "
+                            f"mapping")
+        if form == "lif":
             kinds.add(p.model.fixed_point)
     if len(kinds) > 1:
         problems.append("the network mixes fixed- and floating-point LoihiLIF populations; "
                         "Lava runs one precision at a time")
     for pr in net.projections:
-        if isinstance(pr.plasticity, RSTDP):
+        rule_form = hook(pr.plasticity, "lava")
+        if rule_form == "rstdp":
             check(rstdp_rule, pr, learning == "fixed")
             check(_modulator, net, pr)
-        elif isinstance(pr.plasticity, TripletSTDP):
+        elif rule_form == "triplet":
             check(triplet_rule, pr, learning == "fixed")
         elif pr.plasticity is not None:
             check(stdp_rule, pr, learning == "fixed", trace_impulse)
@@ -194,7 +197,7 @@ class LavaResult:
 
 def _input_spikes(net, pop, n_steps):
     """Steps and local indices of an input population's spikes in ``[0, n_steps)``."""
-    if isinstance(pop.model, SpikeTimes):
+    if describe(pop.model).input_kind == "spike_times":
         keep = pop.model.steps < n_steps
         return pop.model.steps[keep], pop.model.indices[keep]
     gen = PoissonBlocks(pop.model.rate, net.dt, net.seed, net.populations.index(pop))
@@ -300,7 +303,7 @@ def to_lava(net, duration, *, connection="dense", learning="float",
     # created by run(), removed after it: an unrun export leaves nothing on disk
     out._dir = os.path.join(tempfile.gettempdir(), f"neuromorph-lava-{uuid.uuid4().hex}")
     for p in net.populations:
-        if p.is_loihi:
+        if describe(p.model).lava == "lif":
             m = p.model
             cast = (lambda x: np.rint(x).astype(np.int32)) if fixed else (lambda x: x.copy())
             out.neurons[p.name] = L.LIF(shape=(p.size,), u=cast(p.state["u"]),
@@ -320,7 +323,8 @@ def to_lava(net, duration, *, connection="dense", learning="float",
             lif = out.neurons[pr.post.population.name]
             r = pr.plasticity
             (w, _), = _weight_blocks(pr, False)
-            if isinstance(r, RSTDP):
+            rule_form = describe(r).lava
+            if rule_form == "rstdp":
                 dt_str, dw_str = rstdp_rule(pr, learning == "fixed")
                 a_plus, a_minus = _rstdp_amplitudes(r)
                 rule = L.Loihi3FLearningRule(dt=dt_str, dw=dw_str, x1_impulse=a_plus,
@@ -338,7 +342,7 @@ def to_lava(net, duration, *, connection="dense", learning="float",
                 third.y2_out.connect(conn.s_in_y2)
                 third.y3_out.connect(conn.s_in_y3)
                 out.third_factors[pr.name] = third
-            elif isinstance(r, TripletSTDP):
+            elif rule_form == "triplet":
                 dw_str, imp = triplet_rule(pr, learning == "fixed")
                 _warn_clip_schedule(pr)
                 rule = L.Loihi2FLearningRule(
@@ -390,7 +394,7 @@ def to_lava(net, duration, *, connection="dense", learning="float",
     monitored = {}
     for m in net.monitors:
         pop = m.target.population
-        if pop.is_loihi:
+        if describe(pop.model).lava == "lif":
             monitored[pop.name] = monitored.get(pop.name, False) or isinstance(m, StateMonitor)
     for name, read_state in monitored.items():
         lif = out.neurons[name]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...descriptions import hook
 from ...errors import UnsupportedFeature
-from ...plasticity import RSTDP, STDP, TripletSTDP
 
 
 MAX_DELAY = 63  # Loihi 2: 6-bit synaptic delays
@@ -135,7 +135,7 @@ def stdp_rule(proj, fixed_point=False, trace_impulse=TRACE_IMPULSE):
     if not fixed_point:
         return _stdp_float(proj)[0]
     rule, name = proj.plasticity, proj.name
-    _check_pair_rule(proj, STDP)
+    _check_pair_rule(proj, "stdp")
     if rule.weight_dependence != "additive" or rule.x_tar:
         raise UnsupportedFeature(f"projection {name!r}: fixed-point learning exports "
                                  f"additive STDP without x_tar only, got "
@@ -200,7 +200,7 @@ def triplet_rule(proj, fixed_point=False):
         ``dw`` and the ``Loihi2FLearningRule`` impulse keywords.
     """
     rule, name = proj.plasticity, proj.name
-    if not isinstance(rule, TripletSTDP):
+    if hook(rule, "lava") != "triplet":
         raise UnsupportedFeature(f"projection {name!r}: {type(rule).__name__} is not "
                                  f"TripletSTDP")
     if fixed_point:
@@ -228,10 +228,11 @@ def triplet_rule(proj, fixed_point=False):
     return (" ".join(terms).lstrip("+ ") or "0*x0"), imp
 
 
-def _check_pair_rule(proj, kind):
-    """Pairing and weight dependence that Loihi's sum-of-products rules can express."""
+def _check_pair_rule(proj, form):
+    """Pairing and weight dependence that Loihi's sum-of-products rules can express
+    (``form``: the Lava hook of the rule the caller translates, 'stdp' or 'rstdp')."""
     rule, name = proj.plasticity, proj.name
-    if kind is STDP and (isinstance(rule, RSTDP) or not isinstance(rule, STDP)):
+    if form == "stdp" and hook(rule, "lava") != "stdp":
         raise UnsupportedFeature(f"projection {name!r}: {type(rule).__name__} is not "
                                  f"exported by stdp_rule (see lava_rule_support())")
     if rule.pairing != "all_to_all":
@@ -267,7 +268,7 @@ def _minus(var, k):
 def _stdp_float(proj):
     """``(dw, impulse keywords)`` of a floating-point STDP rule (see :func:`stdp_rule`)."""
     rule = proj.plasticity
-    _check_pair_rule(proj, STDP)
+    _check_pair_rule(proj, "stdp")
     a, b, xt = rule.a_plus, -rule.a_minus, rule.x_tar
     if rule.mu == 0.0:
         imp = dict(x1_impulse=a, y1_impulse=b, y2_impulse=b, y3_impulse=a * xt)
@@ -339,14 +340,14 @@ def rstdp_rule(proj, fixed_point=False):
     (str, str)
     """
     rule, name = proj.plasticity, proj.name
-    if not isinstance(rule, RSTDP):
+    if hook(rule, "lava") != "rstdp":
         raise UnsupportedFeature(f"projection {name!r}: {type(rule).__name__} is not R-STDP")
     if fixed_point:
         raise UnsupportedFeature(
             f"projection {name!r}: R-STDP is exported in floating point only: in fixed "
             f"point Loihi's eligibility tag and weights are 8-bit integers, so the tag's "
             f"per-step decay and every reward step would be rounded (not mapped)")
-    _check_pair_rule(proj, RSTDP)
+    _check_pair_rule(proj, "rstdp")
     pairing = _rstdp_pairing(proj)
     dt = " ".join(f"{sign} {term}" for sign, term in pairing).lstrip("+ ") + " - u0*t*y3"
     dw = "u0*t*y2 - u0*t*y3*y2 " + " ".join(f"{sign} {term}*y2" for sign, term in pairing)

@@ -14,6 +14,7 @@ from multiprocessing import resource_tracker
 
 import numpy as np
 
+from ...descriptions import describe
 from ...errors import LavaRuntimeError, UnsupportedFeature
 from ...monitors import RateMonitor, SpikeMonitor, StateMonitor
 
@@ -238,7 +239,7 @@ def _collect(model, build_s, wall_s, weights):
     out, state = [], {}
     for m in net.monitors:
         pop, lo = m.target.population, m.target.start
-        if pop.is_loihi:
+        if describe(pop.model).lava == "lif":  # recorded; inputs: the spikes they replayed
             steps, gidx = rec[pop.name]["steps"], rec[pop.name]["idx"]
         else:
             steps, gidx = model.input_spikes[pop.name]
