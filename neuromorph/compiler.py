@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import lif as lif_kernel
-from .kernels import loihi as loihi_kernel
+from .descriptions import describe
 from .kernels.bundles import Neurons, Plasticity, Synapses
 from .kernels.connect import column_index
 from .kernels.layout import split_rows
-from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND
-from .plasticity import RSTDP, TripletSTDP
-
-_KINDS = {RSTDP: RSTDP_KIND, TripletSTDP: TRIPLET_KIND}
+from .kernels.lif import N_COEF
+from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC
 
 
 def _cat(parts, dtype):
@@ -47,8 +44,8 @@ def layout(net):
 
     Returns ``(lif, inputs, gstart, n_lif, n_total)``.
     """
-    lif = [p for p in net.populations if p.is_lif]
-    inputs = [p for p in net.populations if not p.is_lif]
+    lif = [p for p in net.populations if describe(p.model).simulated]
+    inputs = [p for p in net.populations if not describe(p.model).simulated]
     gstart, g = {}, 0
     for p in lif + inputs:
         gstart[p] = g
@@ -61,18 +58,8 @@ def compile_neurons(lif, gstart, dt, bounds):
     entries become views on its arrays."""
     pop_lo = np.array([gstart[p] for p in lif], np.int64)
     pop_hi = pop_lo + np.array([p.size for p in lif], np.int64)
-    rows, kinds = [], []
-    for p in lif:
-        m = p.model
-        if p.is_loihi:
-            rows.append(loihi_kernel.coefficients(m))
-            kinds.append(loihi_kernel.kind(m))
-            continue
-        rows.append(lif_kernel.coefficients(dt, m.tau_m, m.tau_syn_exc, m.tau_syn_inh,
-                                            m.v_rest, m.v_reset, m.v_th,
-                                            int(round(m.t_ref / dt)), m.theta_plus,
-                                            m.tau_theta))
-        kinds.append(loihi_kernel.POP_LIF)
+    rows = [describe(p.model).engine_row(p.model, dt) for p in lif]
+    kinds = [describe(p.model).kernel_kind(p.model) for p in lif]
     state = {}
     for name, dtype in (("v", np.float64), ("I_exc", np.float64), ("I_inh", np.float64),
                         ("ref", np.int32), ("I_ext", np.float64), ("u", np.float64),
@@ -84,7 +71,7 @@ def compile_neurons(lif, gstart, dt, bounds):
             p.state[name] = arr[lo:lo + p.size]
         state[name] = arr
     neu = Neurons(pop_lo, pop_hi,
-                  np.array(rows, np.float64).reshape(len(lif), lif_kernel.N_COEF),
+                  np.array(rows, np.float64).reshape(len(lif), N_COEF),
                   np.array(kinds, np.int64), bounds, state["v"], state["u"], state["I_exc"],
                   state["I_inh"], state["ref"], state["I_ext"], state["theta"])
     return neu, state
@@ -158,8 +145,8 @@ def repartition(syn, bounds):
 def compile_plasticity(projections, modulator_of, dt, step):
     """The :class:`~neuromorph.kernels.bundles.Plasticity` bundle."""
     k = len(projections)
-    kind = np.array([STATIC if pr.plasticity is None else
-                     _KINDS.get(type(pr.plasticity), STDP_KIND) for pr in projections], np.int64)
+    kind = np.array([STATIC if pr.plasticity is None else describe(pr.plasticity).kernel_kind
+                     for pr in projections], np.int64)
     rule = np.zeros((k, N_RULE))
     colptr, col_syn, col_pre = [], [], []
     cp_off = np.zeros(k, np.int64)
@@ -167,16 +154,7 @@ def compile_plasticity(projections, modulator_of, dt, step):
         r = pr.plasticity
         if r is None:
             continue
-        rule[i, :9] = r.parameter_row(dt)
-        rule[i, 13] = r.x_tar
-        rule[i, 18] = float(r.clip_step)
-        if kind[i] == TRIPLET_KIND:
-            rule[i, 14:18] = r.triplet_row(dt)
-        mod = modulator_of[i]
-        if mod is not None:
-            tau_d = np.inf if mod.phasic else mod.tau_dopamine
-            tau_e = r.tau_elig
-            rule[i, 9:13] = tau_e, r.lr, tau_d, 1.0 / (1 / tau_d + 1 / tau_e)
+        rule[i] = describe(r).engine_row(r, dt, modulator_of[i])
         cp_off[i] = sum(len(c) for c in colptr)
         c, s, p = column_index(pr.rowptr, pr.targets, pr.post.size)
         colptr.append(c)

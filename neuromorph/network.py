@@ -15,14 +15,12 @@ import numbers
 import numpy as np
 
 from . import _checks, connectivity
-from .descriptions import describe
+from .descriptions import RuleDescription, describe, rules
 from .distributions import Distribution, draw
 from .modulation import RewardSignal
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from .neurons import LIF, LoihiLIF, PoissonInput, SpikeTimes
-from .plasticity import RSTDP, STDP, TripletSTDP
 
-_RULES = (STDP, RSTDP, TripletSTDP)
 
 
 def _state_view(name, doc):
@@ -539,19 +537,20 @@ class Network:
         """
         _checks.no_extra("connect", kwargs)
         pre, post = self._own("pre", pre), self._own("post", post)
-        if not post.population.is_lif:
+        if not describe(post.population.model).simulated:
             raise TypeError(f"post must be LIF neurons, got {type(post.population.model).__name__}")
         if plasticity is not None and getattr(post.population.model, "fixed_point", False):
             raise TypeError(f"plasticity onto fixed-point LoihiLIF neurons "
                             f"({post.population.name!r}) is not supported: the engine's "
                             f"STDP updates are real-valued")
-        if plasticity is not None and not isinstance(plasticity, _RULES):
-            raise TypeError(f"plasticity must be one of {[r.__name__ for r in _RULES]}, "
+        if plasticity is not None and not isinstance(describe(plasticity, None),
+                                                     RuleDescription):
+            raise TypeError(f"plasticity must be one of {[d.name for d in rules()]}, "
                             f"got {type(plasticity).__name__}")
         if not isinstance(allow_self, bool):
             raise TypeError("allow_self must be a bool")
         if modulator is not None:
-            if not isinstance(plasticity, RSTDP):
+            if not describe(plasticity).needs_modulator:
                 raise TypeError("modulator is only used with plasticity=RSTDP(...)")
             if not isinstance(modulator, RewardSignal) or modulator not in self.modulators:
                 raise TypeError("modulator must be a reward signal of this network "

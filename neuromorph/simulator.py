@@ -19,14 +19,13 @@ import numba
 import numpy as np
 
 from . import compiler
+from .descriptions import describe
 from .encoders import BLOCK, PoissonBlocks
 from .kernels.bundles import Buffers, Inputs, Recording
 from .kernels.eligibility import catch_up_range, phasic_reward
 from .kernels.engine import run_steps
 from .kernels.stdp import RSTDP_KIND, STATIC
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, STATE_VARIABLES, WeightMonitor
-from .neurons import PoissonInput, SpikeTimes
-from .plasticity import RSTDP
 
 
 _threads = None  # set by set_num_threads
@@ -110,7 +109,7 @@ class Simulator:
 
     def _modulator(self, pr):
         """The reward signal driving an R-STDP projection (``None`` for other kinds)."""
-        if not isinstance(pr.plasticity, RSTDP):
+        if pr.plasticity is None or not describe(pr.plasticity).needs_modulator:
             return None
         if pr.modulator is not None:
             return pr.modulator
@@ -126,10 +125,11 @@ class Simulator:
         old = previous.poisson if previous is not None else {}
         self.poisson, self.sources = {}, []
         for p in inputs:
-            if isinstance(p.model, PoissonInput):
+            kind = describe(p.model).input_kind
+            if kind == "poisson":
                 key = net.populations.index(p)
                 self.poisson[p] = old.get(p) or PoissonBlocks(p.model.rate, net.dt, net.seed, key)
-            elif isinstance(p.model, SpikeTimes):
+            elif kind == "spike_times":
                 self.sources.append(p)
         src_steps = [p.model.steps for p in self.sources]
         src_idx = [p.model.indices.astype(np.int64) + self.gstart[p] for p in self.sources]

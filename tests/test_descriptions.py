@@ -267,10 +267,7 @@ EXEMPT = ("neuromorph/descriptions/", "neuromorph/neurons.py", "neuromorph/plast
 #: Code that still asks for classes, by file -> qualified function names (None: all of
 #: it). Both are being rewritten for issue 16 (the engine compiles from descriptions,
 #: connect() builds the new projections); shrink this list, never grow it.
-ALLOWED = {
-    "neuromorph/simulator.py": None,
-    "neuromorph/network.py": {"Network.connect"},
-}
+ALLOWED = {}
 
 
 def _class_refs(node):
