@@ -82,12 +82,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[64000, 256000])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", default=None,
+                    help="folder for results.json (default: print only)")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.repeat)))
         return
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    records = []
     for n in args.sizes:
         out = subprocess.run([sys.executable, __file__, "--child", str(n), "--repeat",
                               str(args.repeat)], env=env, check=True, capture_output=True,
@@ -97,6 +100,11 @@ def main():
               f"bernoulli_csr {r['build_s']:.3f} s (cpu {r['build_cpu_s']:.3f} s), "
               f"{r['build_bytes_per_syn']:.2f} B/syn  |  column_index {r['column_s']:.3f} s "
               f"(cpu {r['column_cpu_s']:.3f} s), {r['column_bytes_per_syn']:.2f} B/syn")
+        records.append(r)
+    if args.out:
+        from pathlib import Path
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "results.json").write_text(json.dumps(records, indent=1))
 
 
 if __name__ == "__main__":

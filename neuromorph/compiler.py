@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from .descriptions import describe
-from .kernels.bundles import Neurons, Plasticity, Synapses
+from .kernels.bundles import Hooks, Neurons, Plasticity, Synapses
 from .kernels.connect import column_index
+from .kernels.hooks import CUSTOM_KIND, no_post, no_pre
 from .kernels.layout import split_rows
 from .kernels.lif import N_COEF
 from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC
@@ -84,7 +85,8 @@ def _sign(pr):
     arrays may be edited in place between runs, so the engine tests each of them.
     """
     if pr.plasticity is not None:
-        lo, hi = pr.plasticity.w_min, pr.plasticity.w_max
+        lo = getattr(pr.plasticity, "w_min", -np.inf)
+        hi = getattr(pr.plasticity, "w_max", np.inf)
     elif pr.w_const is not None:
         lo = hi = pr.w_const
     else:
@@ -143,10 +145,21 @@ def repartition(syn, bounds):
 
 
 def compile_plasticity(projections, modulator_of, dt, step):
-    """The :class:`~neuromorph.kernels.bundles.Plasticity` bundle."""
+    """The :class:`~neuromorph.kernels.bundles.Plasticity` and
+    :class:`~neuromorph.kernels.bundles.Hooks` bundles."""
     k = len(projections)
-    kind = np.array([STATIC if pr.plasticity is None else describe(pr.plasticity).kernel_kind
-                     for pr in projections], np.int64)
+    custom = []  # descriptions of rules with their own kernels, numbered in order of use
+    kind = np.zeros(k, np.int64)
+    for i, pr in enumerate(projections):
+        d = None if pr.plasticity is None else describe(pr.plasticity)
+        if d is None:
+            kind[i] = STATIC
+        elif d.engine_kernels is not None:
+            if d not in custom:
+                custom.append(d)
+            kind[i] = CUSTOM_KIND + custom.index(d)
+        else:
+            kind[i] = d.kernel_kind
     rule = np.zeros((k, N_RULE))
     colptr, col_syn, col_pre = [], [], []
     cp_off = np.zeros(k, np.int64)
@@ -172,9 +185,11 @@ def compile_plasticity(projections, modulator_of, dt, step):
                     np.zeros(n_post), np.zeros(n_pre), _cat(colptr, np.int64),
                     _cat(col_syn, np.int32), _cat(col_pre, np.int32), np.zeros(eo_off[-1]),
                     np.full(eo_off[-1], step, np.int64))
+    hooks = Hooks(tuple(d.engine_kernels[0] for d in custom) or (no_pre,),
+                  tuple(d.engine_kernels[1] for d in custom) or (no_post,))
     for i, pr in enumerate(projections):
         pr.eligibility = pl.elig[eo_off[i]:eo_off[i + 1]] if kind[i] == RSTDP_KIND else None
-    return pl
+    return pl, hooks
 
 
 __all__ = ["layout", "partition_bounds", "compile_neurons", "compile_synapses", "repartition",

@@ -220,6 +220,14 @@ class Projection:
                 self.network._stale = True
         return self._w
 
+    @w.setter
+    def w(self, value):
+        """Write weights into the stored array (``proj.w *= 2`` and ``proj.w = x`` keep
+        it a view on the engine's array)."""
+        target = self.w
+        if value is not target:
+            target[...] = value
+
     @property
     def delay_const(self):
         """The delay (steps) shared by every synapse when no delay array is stored, else

@@ -70,7 +70,7 @@ class Simulator:
         self.modulator_of = [self._modulator(pr) for pr in self.projections]
         self.synapses = compiler.compile_synapses(self.projections, self._glo, self.n_lif,
                                                   bounds)
-        self.plasticity = compiler.compile_plasticity(self.projections, self.modulator_of,
+        self.plasticity, self.hooks = compiler.compile_plasticity(self.projections, self.modulator_of,
                                                       net.dt, net.step)
         self._build_inputs(inputs, previous)
         self._carry_over(previous)
@@ -359,7 +359,7 @@ class Simulator:
         s = 0
         while s < n:
             s = run_steps(u0, s, n, self.net.dt, self.neurons, self.synapses, self.plasticity,
-                          inp, rec, self.buffers)
+                          inp, rec, self.buffers, self.hooks)
             self._flush_spikes(rec.spk_count)
         for m, off, r in zip(self.state_monitors, sm_out_off, rows):
             k = len(m.record)

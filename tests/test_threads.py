@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
@@ -18,6 +19,7 @@ TESTS = Path(__file__).parent
 
 SCRIPT = r"""
 import hashlib, json, sys
+import numba
 import numpy as np
 sys.path.insert(0, sys.argv[1])
 import neuromorph as nm
@@ -130,7 +132,7 @@ def test_changing_threads_between_runs_of_one_network_changes_nothing():
         mon = net.spike_monitor(net.populations[2])
         net.run(100.0)
         if switch:
-            nm.set_num_threads(nm.simulator.numba.config.NUMBA_NUM_THREADS)
+            nm.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         net.run(100.0)
         nm.set_num_threads(1)
         return mon.steps.copy(), mon.i.copy(), [pr.w.copy() for pr in net.projections]

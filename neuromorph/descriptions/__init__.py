@@ -27,7 +27,7 @@ instance, and tests; backends without a hook for it refuse it by themselves.
 This package imports numpy and the model and rule classes only: no engine (numba),
 no backend.
 """
-from .base import (BACKENDS, KERNEL_CONSTANTS, NEURON_COLUMNS, POP_LIF, POP_LOIHI_FIXED,
+from .base import (BACKENDS, CUSTOM_KIND, KERNEL_CONSTANTS, NEURON_COLUMNS, POP_LIF, POP_LOIHI_FIXED,
                    POP_LOIHI_FLOAT, RSTDP_KIND, RULE_COLUMNS, STATIC, STDP_KIND, TRIPLET_KIND,
                    Description, NeuronDescription, Parameter, RuleDescription, Variable,
                    by_file_kind, current_gain, describe, hook, neurons, register, rules,
@@ -36,6 +36,6 @@ from . import neuron_models, learning_rules  # noqa: F401  (register the built-i
 
 __all__ = ["describe", "hook", "register", "unregister", "neurons", "rules", "by_file_kind",
            "Description", "NeuronDescription", "RuleDescription", "Parameter", "Variable",
-           "current_gain", "BACKENDS", "KERNEL_CONSTANTS", "NEURON_COLUMNS", "RULE_COLUMNS",
+           "current_gain", "BACKENDS", "CUSTOM_KIND", "KERNEL_CONSTANTS", "NEURON_COLUMNS", "RULE_COLUMNS",
            "POP_LIF", "POP_LOIHI_FLOAT", "POP_LOIHI_FIXED", "STATIC", "STDP_KIND",
            "RSTDP_KIND", "TRIPLET_KIND"]

@@ -17,10 +17,14 @@ import numpy as np
 POP_LIF, POP_LOIHI_FLOAT, POP_LOIHI_FIXED = 0, 1, 2
 #: Projection kinds (``pr_kind``; :mod:`neuromorph.kernels.stdp` has the same values).
 STATIC, STDP_KIND, RSTDP_KIND, TRIPLET_KIND = 0, 1, 2, 3
+#: The kind of every rule that brings its own kernels (``engine_kernels``; the engine
+#: numbers them ``CUSTOM_KIND + i`` per network, :mod:`neuromorph.kernels.hooks`).
+CUSTOM_KIND = 16
 #: Kernel module -> names of the kind constants it defines with the values above.
 KERNEL_CONSTANTS = {
     "neuromorph.kernels.loihi": ("POP_LIF", "POP_LOIHI_FLOAT", "POP_LOIHI_FIXED"),
     "neuromorph.kernels.stdp": ("STATIC", "STDP_KIND", "RSTDP_KIND", "TRIPLET_KIND"),
+    "neuromorph.kernels.hooks": ("CUSTOM_KIND",),
 }
 #: Column order of a population's coefficient row (``kernels.lif.COEF_NAMES``; LoihiLIF
 #: rows use the first four columns for its own coefficients, see its description).
@@ -198,6 +202,12 @@ class RuleDescription(Description):
         Keeps a per-synapse eligibility trace (``proj.eligibility``).
     needs_modulator : bool
         Driven by a reward signal (``net.reward_signal``).
+    engine_kernels : tuple or None
+        ``(on_pre, on_post)``: the rule's own numba kernels (signatures in
+        :mod:`neuromorph.kernels.hooks`), with ``kernel_kind = CUSTOM_KIND``; None for
+        the rules the engine implements itself. The rule object needs ``w_min`` and
+        ``w_max`` (mV, the initial weights' range) and :meth:`engine_parameters` fills
+        the row its kernels read (traces: ``decay_pre``, ``decay_post``, ``nearest``).
     Backend hooks: ``brian2`` ('stdp'), ``lava`` ('stdp', 'rstdp', 'triplet': the
     translation in :mod:`neuromorph.backends.lava.rules`); ``nir`` and ``loihi`` are
     None (NIR has no learning rules; ``to_loihi`` converts static networks).
@@ -207,6 +217,7 @@ class RuleDescription(Description):
     kernel_kind_name = None
     eligibility = False
     needs_modulator = False
+    engine_kernels = None
 
     def engine_parameters(self, rule, dt, modulator=None):
         """Named kernel parameters (keys from :data:`RULE_COLUMNS`) for step ``dt`` (ms);

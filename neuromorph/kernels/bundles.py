@@ -51,6 +51,11 @@ Plasticity = namedtuple("Plasticity", "kind rule xpre_off xpost_off cp_off co_of
                                       "dop_step x_pre x_post x_pre2 x_post2 a_now colptr "
                                       "col_syn col_pre elig elig_step")
 
+#: Kernels of the rules with kind ``CUSTOM_KIND + i`` (tuples of first-class functions,
+#: :mod:`.hooks`), kept apart from :class:`Plasticity` because numba's parallel regions
+#: cannot take function values.
+Hooks = namedtuple("Hooks", "pre post")
+
 #: Inputs of one chunk: ``ptr`` (``n_steps + 1``) into ``idx`` (global indices of the
 #: input spikes of each step), ``pop_ext`` (per population: is ``i_ext`` non-zero).
 Inputs = namedtuple("Inputs", "ptr idx pop_ext")
@@ -68,4 +73,4 @@ Recording = namedtuple("Recording", "rec_mask spk_step spk_idx spk_count max_rec
 #: step's spikes are written into the other) and the spike count of each partition.
 Buffers = namedtuple("Buffers", "spikes_a spikes_b part_n")
 
-__all__ = ["Neurons", "Synapses", "Plasticity", "Inputs", "Recording", "Buffers"]
+__all__ = ["Neurons", "Synapses", "Plasticity", "Hooks", "Inputs", "Recording", "Buffers"]

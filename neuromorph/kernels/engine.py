@@ -13,6 +13,8 @@ schedule), for every neuron:
    to date first, then tag eligibility) and bump ``x_pre``,
 6. post spikes of plastic projections: bump ``x_post``, then potentiate (STDP) or tag
    eligibility (R-STDP, :mod:`.eligibility`) over the CSC column,
+
+(rules that bring their own kernels are called at 5 and 6 through :mod:`.hooks`)
 7. drain the ring-buffer slot of step ``u`` (delayed arrivals),
 8. record spikes and population spike counts.
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 from numba import njit, prange
 
 from .eligibility import catch_up_range, tag_column, tag_row
+from .hooks import CUSTOM_KIND
 from .lif import lif_step
 from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step
 from .propagate import drain_ring, propagate_row
@@ -86,7 +89,7 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
                 tag_row(a, b, 0, post, w, elig, xpost, a_minus, w_min, w_max, mu_minus)
     for k in range(n_proj):
         kind = pl.kind[k]
-        if kind == STATIC:
+        if kind == STATIC or kind >= CUSTOM_KIND:  # custom rules: see _custom_rules
             continue
         post_lo, n_post = syn.post_lo[k], syn.n_post[k]
         i0, i1 = max(t0 - post_lo, 0), min(t1 - post_lo, n_post)
@@ -168,7 +171,7 @@ def _advance(t, u, neu, syn, pl, inp, rec, out):
                     val = neu.theta[j]
                 rec.sm_out[base + e - rec.sm_ptr[m]] = val
     for k in range(pl.kind.shape[0]):
-        if pl.kind[k] == STATIC:
+        if pl.kind[k] == STATIC or pl.kind[k] >= CUSTOM_KIND:
             continue
         post_lo = syn.post_lo[k]
         i0, i1 = max(t0 - post_lo, 0), min(t1 - post_lo, syn.n_post[k])
@@ -252,6 +255,42 @@ def _presynaptic(spikes, n_spk, syn, pl):
 
 
 @njit(cache=True, nogil=True)
+def _custom_rules(u, spikes, n_spk, n_lif_spk, syn, pl, hooks):
+    """Plasticity of rules with their own kernels (:mod:`.hooks`), on one thread, after
+    the spikes of step ``u`` were delivered: pre-spike kernels over the spiking rows,
+    post traces bumped, post-spike kernels over the spiking neurons' columns, then the
+    post traces decayed to step ``u + 1``."""
+    for k in range(pl.kind.shape[0]):
+        kind = pl.kind[k]
+        if kind < CUSTOM_KIND:
+            continue
+        lo, hi, rp = syn.pre_lo[k], syn.pre_hi[k], syn.rp_off[k]
+        post_lo, n_post = syn.post_lo[k], syn.n_post[k]
+        rule = pl.rule[k]
+        post = syn.post[syn.so_off[k]:syn.so_off[k + 1]]
+        w = syn.w[syn.wo_off[k]:syn.wo_off[k + 1]]
+        xpre = pl.x_pre[pl.xpre_off[k]:pl.xpre_off[k + 1]]
+        xpost = pl.x_post[pl.xpost_off[k]:pl.xpost_off[k + 1]]
+        colptr = pl.colptr[pl.cp_off[k]:pl.cp_off[k] + n_post + 1]
+        col_syn = pl.col_syn[pl.co_off[k]:pl.co_off[k + 1]]
+        col_pre = pl.col_pre[pl.co_off[k]:pl.co_off[k + 1]]
+        on_pre, on_post = hooks.pre[kind - CUSTOM_KIND], hooks.post[kind - CUSTOM_KIND]
+        for q in range(n_spk):
+            j = spikes[q]
+            if lo <= j < hi:
+                r = rp + j - lo
+                on_pre(syn.rowptr[r], syn.rowptr[r + 1], u, w, post, xpost, rule)
+        nearest = rule[6] != 0.0
+        for q in range(n_lif_spk):
+            i = spikes[q] - post_lo
+            if 0 <= i < n_post:
+                xpost[i] = bump_trace(xpost[i], nearest)
+                on_post(colptr[i], colptr[i + 1], u, w, col_syn, col_pre, xpre, rule)
+        for i in range(n_post):
+            xpost[i] *= rule[5]
+
+
+@njit(cache=True, nogil=True)
 def _record(s, u, spikes, n_spk, rec):
     """Step 8: spikes of monitored neurons and population counts."""
     c = rec.spk_count[0]
@@ -275,7 +314,7 @@ def _record(s, u, spikes, n_spk, rec):
 
 
 @njit(cache=True, nogil=True)
-def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf):
+def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks):
     """Run steps ``s_begin .. n_steps-1`` of a chunk starting at absolute step ``step0``.
 
     Returns the index of the first step not run (``n_steps`` when the chunk is done);
@@ -285,6 +324,9 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf):
     prev, out = buf.spikes_a, buf.spikes_b
     n_prev, n_prev_lif = 0, 0
     bounds, part_n = neu.bounds, buf.part_n
+    custom = False
+    for k in range(pl.kind.shape[0]):
+        custom = custom or pl.kind[k] >= CUSTOM_KIND
     s = s_begin
     while s < n_steps:
         if rec.spk_count[0] + rec.max_rec > rec.spk_step.shape[0]:
@@ -292,6 +334,8 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf):
         u = step0 + s
         _step(u, s > s_begin, True, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
               out, part_n)
+        if s > s_begin and custom:
+            _custom_rules(u - 1, prev, n_prev, n_prev_lif, syn, pl, hooks)
         n = 0  # merge the partitions' spikes, in index order
         for t in range(part_n.shape[0]):
             for q in range(bounds[t], bounds[t] + part_n[t]):
@@ -309,4 +353,6 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf):
     if s > s_begin:
         _step(step0 + s, True, False, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
               out, part_n)
+        if custom:
+            _custom_rules(step0 + s - 1, prev, n_prev, n_prev_lif, syn, pl, hooks)
     return s
