@@ -39,12 +39,24 @@ What is timed:
 Each run prints one JSON line; after all repeats one ``"summary"`` line per size gives
 the minimum wall time of each simulator and ``speedup = brian_wall / neuromorph_wall``.
 
+``scale``
+    The CUBA network from 64k to 1M neurons (about 80 synapses per neuron): each size and
+    thread count in a fresh process with ``NUMBA_NUM_THREADS``, timing the engine load
+    (numba cache), ``connect``, the first one-step ``net.run`` (engine set-up) and the
+    ``net.run(duration)`` apart, with the peak resident memory per synapse; Brian2
+    ``cpp_standalone``'s ``device.run()`` (synapse creation + simulation, C++ build apart)
+    and its binary's peak memory on the identical network. Runs over ``--timeout`` or
+    ``--max-rss-gb`` are recorded with the reason. Prints a table after the JSON lines
+    (``neuromorph bench scale -h`` lists every field with its unit).
+
 Usage::
 
     python -m neuromorph.bench cuba --n 4000 16000 64000 --duration 1000 \\
         --compare brian2 --targets cython cpp_standalone --repeat 3
     python -m neuromorph.bench stdp --n-out 1 1000 --compare brian2
     python -m neuromorph.bench cuba --quick          # tiny smoke run
+    python -m neuromorph.bench scale --n 64000 256000 1000000 --threads 1 2 \\
+        --compare brian2 --out scale.json
 
 On a shared machine add ``--wait-quiet 0.5`` (wait, at most ``--wait-max`` s, until
 other processes use at most half a core before each run); every record carries
@@ -823,6 +835,7 @@ Brian2 cpp_standalone (--compare brian2; openmp_threads = threads, 0 for 1 threa
   bytes_per_synapse the binary's peak resident memory (ru_maxrss) per synapse (B)
   e2e ratio         Brian2 device_run_s / neuromorph end_to_end_s (> 1: neuromorph faster)
   run ratio         Brian2 sim_loop_s / neuromorph run_s
+  other load        CPU cores used by other processes while the run ran (background_cores)
 A run that exceeds --timeout or --max-rss-gb (or is predicted to exceed the memory limit
 from a smaller N's bytes per synapse) is recorded with an "error" instead of numbers.
 Prints one JSON line per run, one "summary" line per (N, threads), then a table.
@@ -958,7 +971,7 @@ def _scale_summary(n, t, dur, nm_rec, nm_one, b2_rec):
                    first_run_s=get("first_run_s"), build_s=get("build_s"), run_s=run_only,
                    end_to_end_s=e2e, bytes_per_synapse=get("bytes_per_synapse"),
                    build_run_ratio=get("build_run_ratio"), speedup_threads=speedup,
-                   rate_hz=get("rate_hz"),
+                   rate_hz=get("rate_hz"), threading_layer=get("threading_layer"),
                    brian2_device_run_s=b2get("device_run_s"),
                    brian2_sim_loop_s=b2get("sim_loop_s"),
                    brian2_cpp_build_s=b2get("cpp_build_s"),
@@ -966,7 +979,9 @@ def _scale_summary(n, t, dur, nm_rec, nm_one, b2_rec):
                    brian2_rate_hz=b2get("rate_hz"),
                    ratio_end_to_end=(b2get("device_run_s") / e2e)
                    if (b2_ok and e2e) else None,
-                   ratio_run=(b2get("sim_loop_s") / run_only) if (b2_ok and run_only) else None)
+                   ratio_run=(b2get("sim_loop_s") / run_only) if (b2_ok and run_only) else None,
+                   background_cores=get("background_cores"),
+                   brian2_background_cores=b2get("background_cores"))
     errors = {}
     if nm_rec is not None and "error" in nm_rec:
         errors["neuromorph"] = nm_rec["error"]
@@ -987,7 +1002,9 @@ _SCALE_COLUMNS = [
     ("brian2_device_run_s", "Brian2 device.run s"),
     ("brian2_sim_loop_s", "Brian2 loop s"), ("brian2_cpp_build_s", "Brian2 C++ build s"),
     ("brian2_bytes_per_synapse", "Brian2 B/synapse"),
-    ("ratio_end_to_end", "e2e Brian2/nm"), ("ratio_run", "run Brian2/nm")]
+    ("ratio_end_to_end", "e2e Brian2/nm"), ("ratio_run", "run Brian2/nm"),
+    ("background_cores", "other load, cores"),
+    ("brian2_background_cores", "Brian2: other load, cores")]
 
 
 def scale_table(summaries, brian2=True):
@@ -1000,6 +1017,12 @@ def scale_table(summaries, brian2=True):
     for s in summaries:
         for sim, err in s.get("errors", {}).items():
             lines.append(f"N={s['N']:,} threads={s['threads']} {sim}: {err}")
+    serial = sorted({s["threads"] for s in summaries if s["threads"] > 1
+                     and s.get("run_s") is not None and s.get("threading_layer") is None})
+    if serial:
+        lines.append(f"note: at threads={', '.join(map(str, serial))} neuromorph ran no "
+                     "parallel (numba threading) kernel: the thread count had no effect "
+                     "on it, differences are noise")
     return "\n".join(lines)
 
 
