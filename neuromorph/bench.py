@@ -558,6 +558,7 @@ def run_brian2_scale(spec):
     P, Ce, Ci, M = _b2_cuba_objects(b2, n, seed, P_nm, exc, inh)
     b2net = b2.Network(P, Ce, Ci, M)
     b2net.run(dur * b2.ms)
+    reused = os.path.exists(os.path.join(directory, "main"))  # incremental rebuild
     t1 = time.perf_counter()
     b2.device.build(directory=directory, compile=True, run=False, with_output=False)
     t2 = time.perf_counter()
@@ -578,7 +579,8 @@ def run_brian2_scale(spec):
     rec = dict(simulator="brian2", version=b2.__version__, target="cpp_standalone",
                bench="scale", N=n, threads=threads, duration_ms=dur, seed=seed, connect=mode,
                openmp_threads=int(b2.prefs.devices.cpp_standalone.openmp_threads),
-               setup_s=t1 - t0, cpp_build_s=t2 - t1, device_run_s=t3 - t2,
+               setup_s=t1 - t0, cpp_build_s=t2 - t1, cpp_build_reused=reused,
+               build_dir=directory, device_run_s=t3 - t2,
                binary_wall_s=binary.get("wall_s"),
                sim_loop_s=float(b2.device._last_run_time),
                synapses=n_syn, n_syn_exc=n_exc, n_syn_inh=n_inh, syn_per_neuron=n_syn / n,
@@ -831,7 +833,9 @@ NUMBA_NUM_THREADS=<threads>, and neuromorph.set_num_threads(<threads>) where it 
 Brian2 cpp_standalone (--compare brian2; openmp_threads = threads, 0 for 1 thread):
   device_run_s      device.run(): start the binary, create the synapses, simulate (s)
   sim_loop_s        Brian2's timer of the simulation loop alone (s)
-  cpp_build_s       code generation + C++ compilation, reported apart (s)
+  cpp_build_s       code generation + C++ compilation, reported apart (s); the build
+                    folder (temp dir, per N / duration / threads) is reused, so a repeat
+                    recompiles only what changed (cpp_build_reused: true)
   bytes_per_synapse the binary's peak resident memory (ru_maxrss) per synapse (B)
   e2e ratio         Brian2 device_run_s / neuromorph end_to_end_s (> 1: neuromorph faster)
   run ratio         Brian2 sim_loop_s / neuromorph run_s
@@ -975,6 +979,7 @@ def _scale_summary(n, t, dur, nm_rec, nm_one, b2_rec):
                    brian2_device_run_s=b2get("device_run_s"),
                    brian2_sim_loop_s=b2get("sim_loop_s"),
                    brian2_cpp_build_s=b2get("cpp_build_s"),
+                   brian2_cpp_build_reused=b2get("cpp_build_reused"),
                    brian2_bytes_per_synapse=b2get("bytes_per_synapse"),
                    brian2_rate_hz=b2get("rate_hz"),
                    ratio_end_to_end=(b2get("device_run_s") / e2e)
@@ -1017,6 +1022,11 @@ def scale_table(summaries, brian2=True):
     for s in summaries:
         for sim, err in s.get("errors", {}).items():
             lines.append(f"N={s['N']:,} threads={s['threads']} {sim}: {err}")
+    reused = [f"N={s['N']:,} threads={s['threads']}" for s in summaries
+              if s.get("brian2_cpp_build_reused")]
+    if reused:
+        lines.append("note: Brian2's C++ build reused its cached build folder (only changed "
+                     f"files recompiled) at {'; '.join(reused)}; a first build takes longer")
     serial = sorted({s["threads"] for s in summaries if s["threads"] > 1
                      and s.get("run_s") is not None and s.get("threading_layer") is None})
     if serial:
