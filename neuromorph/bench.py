@@ -39,12 +39,24 @@ What is timed:
 Each run prints one JSON line; after all repeats one ``"summary"`` line per size gives
 the minimum wall time of each simulator and ``speedup = brian_wall / neuromorph_wall``.
 
+``scale``
+    The CUBA network from 64k to 1M neurons (about 80 synapses per neuron): each size and
+    thread count in a fresh process with ``NUMBA_NUM_THREADS``, timing the engine load
+    (numba cache), ``connect``, the first one-step ``net.run`` (engine set-up) and the
+    ``net.run(duration)`` apart, with the peak resident memory per synapse; Brian2
+    ``cpp_standalone``'s ``device.run()`` (synapse creation + simulation, C++ build apart)
+    and its binary's peak memory on the identical network. Runs over ``--timeout`` or
+    ``--max-rss-gb`` are recorded with the reason. Prints a table after the JSON lines
+    (``neuromorph bench scale -h`` lists every field with its unit).
+
 Usage::
 
     python -m neuromorph.bench cuba --n 4000 16000 64000 --duration 1000 \\
         --compare brian2 --targets cython cpp_standalone --repeat 3
     python -m neuromorph.bench stdp --n-out 1 1000 --compare brian2
     python -m neuromorph.bench cuba --quick          # tiny smoke run
+    python -m neuromorph.bench scale --n 64000 256000 1000000 --threads 1 2 \\
+        --compare brian2 --out scale.json
 
 On a shared machine add ``--wait-quiet 0.5`` (wait, at most ``--wait-max`` s, until
 other processes use at most half a core before each run); every record carries
@@ -269,13 +281,13 @@ def _b2_time(b2, net, target, directory, dur):
     return t2 - t1, t3 - t2, None, WARMUP_MS
 
 
-def run_brian2_cuba(spec, target):
-    """The CUBA network in Brian2 with neuromorph's synapses and initial ``v``."""
-    import brian2 as b2
-    n, dur, seed = int(spec["n"]), float(spec["duration_ms"]), int(spec.get("seed", 1))
-    t0 = time.perf_counter()
-    net, P_nm, exc, inh = build_cuba(n, seed)
-    directory = _b2_device(b2, target, f"cuba_{n}_{dur:g}_{seed}")
+def _b2_cuba_objects(b2, n, seed, P_nm=None, exc=None, inh=None):
+    """Brian2's CUBA objects ``(P, Ce, Ci, M)`` after the device is selected.
+
+    With neuromorph's population and projections (``P_nm, exc, inh``) Brian2 gets the
+    identical synapses and initial ``v``; without them it draws its own (``connect(p=...)``
+    and ``v ~ U(v_reset, v_th)``, as Brian2's example does).
+    """
     b2.defaultclock.dt = CUBA["dt"] * b2.ms
     b2.seed(seed)
     c, ms, mV = CUBA, b2.ms, b2.mV
@@ -287,14 +299,30 @@ def run_brian2_cuba(spec, target):
              dgi/dt = -gi / taui : volt"""
     P = b2.NeuronGroup(n, eqs, threshold="v > Vt", reset="v = Vr",
                        refractory=c["t_ref"] * ms, method="exact", namespace=ns)
-    P.v = np.asarray(P_nm.v) * mV
     P.ge = P.gi = 0 * mV
-    ne = exc.pre.size
+    ne = int(n * c["frac_exc"])
     Ce = b2.Synapses(P[:ne], P, on_pre="ge += we", namespace=ns)
     Ci = b2.Synapses(P[ne:], P, on_pre="gi += wi", namespace=ns)
-    Ce.connect(i=exc.sources.astype(np.int32), j=exc.targets.astype(np.int32))
-    Ci.connect(i=inh.sources.astype(np.int32), j=inh.targets.astype(np.int32))
-    M = b2.SpikeMonitor(P)
+    if P_nm is None:
+        P.v = "Vr + rand() * (Vt - Vr)"
+        Ce.connect(p=cuba_p(n))
+        Ci.connect(p=cuba_p(n))
+    else:
+        P.v = np.asarray(P_nm.v) * mV
+        Ce.connect(i=exc.sources.astype(np.int32), j=exc.targets.astype(np.int32))
+        Ci.connect(i=inh.sources.astype(np.int32), j=inh.targets.astype(np.int32))
+    return P, Ce, Ci, b2.SpikeMonitor(P)
+
+
+def run_brian2_cuba(spec, target):
+    """The CUBA network in Brian2 with neuromorph's synapses and initial ``v``."""
+    import brian2 as b2
+    n, dur, seed = int(spec["n"]), float(spec["duration_ms"]), int(spec.get("seed", 1))
+    t0 = time.perf_counter()
+    net, P_nm, exc, inh = build_cuba(n, seed)
+    directory = _b2_device(b2, target, f"cuba_{n}_{dur:g}_{seed}")
+    P, Ce, Ci, M = _b2_cuba_objects(b2, n, seed, P_nm, exc, inh)
+    ms = b2.ms
     b2net = b2.Network(P, Ce, Ci, M)
     t_setup = time.perf_counter() - t0
     build, wall, process, warm = _b2_time(b2, b2net, target, directory, dur)
@@ -364,9 +392,215 @@ def run_brian2_stdp(spec, target):
     return _finish(rec, wall)
 
 
+# -- scale: build, memory and run time from 64k to 1M neurons ---------------------------------
+_MB = 1024.0 * 1024.0
+
+
+def _proc_status_bytes(*keys, pid="self"):
+    """Fields of ``/proc/<pid>/status`` given in kB (VmRSS, VmHWM), in bytes; {} off Linux."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key, _, val = line.partition(":")
+                if key in keys:
+                    out[key] = int(val.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
+def _rss_bytes():
+    """Resident memory of this process (bytes): VmRSS, or None where unknown."""
+    return _proc_status_bytes("VmRSS").get("VmRSS")
+
+
+def _peak_rss_bytes():
+    """Peak resident memory of this process (bytes): VmHWM, else ``ru_maxrss``."""
+    hwm = _proc_status_bytes("VmHWM").get("VmHWM")
+    if hwm is not None:
+        return hwm
+    ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return ru * (1 if sys.platform == "darwin" else 1024)
+
+
+def _reset_peak_rss():
+    """Reset VmHWM to the current RSS (Linux >= 4.0: ``/proc/self/clear_refs`` 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _mb(x):
+    return None if x is None else x / _MB
+
+
+def run_neuromorph_scale(spec):
+    """One ``scale`` run of neuromorph in this process (``NUMBA_NUM_THREADS`` set by the
+    caller); returns the JSON record. Phases, each timed on its own:
+
+    import -> engine load (a 10-neuron CUBA network run for 1 ms: numba's cache load or
+    compilation) -> baseline RSS -> connect (``build_cuba``: both ``connect`` calls) ->
+    first ``net.run`` of one step (engine set-up for this network) -> ``net.run(duration)``.
+    """
+    import gc
+    t0 = time.perf_counter()
+    import numba
+
+    import neuromorph as nm
+    n, dur, seed = int(spec["n"]), float(spec["duration_ms"]), int(spec.get("seed", 1))
+    threads = int(spec["threads"])
+    if hasattr(nm, "set_num_threads"):
+        nm.set_num_threads(threads)
+        threads_via = "neuromorph.set_num_threads"
+    else:
+        threads_via = "NUMBA_NUM_THREADS"
+    t1 = time.perf_counter()
+    tiny, tiny_p, _, _ = build_cuba(10, seed)
+    tiny.spike_monitor(tiny_p)
+    tiny.run(1.0)
+    t2 = time.perf_counter()
+    cache = _numba_cache_state()
+    del tiny, tiny_p
+    gc.collect()
+    rss0 = _rss_bytes()
+    peak_reset = _reset_peak_rss()
+    peak0 = _peak_rss_bytes()
+
+    t3 = time.perf_counter()
+    net, P, exc, inh = build_cuba(n, seed)
+    t4 = time.perf_counter()
+    peak_connect = _peak_rss_bytes()
+    mon = net.spike_monitor(P)
+    t5 = time.perf_counter()
+    net.run(CUBA["dt"])
+    t6 = time.perf_counter()
+    n0 = mon.num_spikes
+    t7 = time.perf_counter()
+    net.run(dur)
+    t8 = time.perf_counter()
+    peak, rss_end = _peak_rss_bytes(), _rss_bytes()
+
+    n_syn = exc.n_synapses + inh.n_synapses
+    connect_s, first_run_s, run_s = t4 - t3, t6 - t5, t8 - t7
+    build_s = connect_s + first_run_s
+    base = rss0 if (peak_reset or rss0 is None) else max(rss0, peak0)
+    growth = None if (peak is None or base is None) else peak - base
+    spikes = int(mon.num_spikes - n0)
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run
+        layer = None
+    rec = dict(simulator="neuromorph", version=nm.__version__, target="numba", bench="scale",
+               N=n, threads=threads, duration_ms=dur, seed=seed,
+               numba_threads=int(numba.get_num_threads()), threads_via=threads_via,
+               threading_layer=layer, host_cpus=os.cpu_count(),
+               import_s=t1 - t0, engine_load_s=t2 - t1, numba_cache=cache,
+               connect_s=connect_s, first_run_s=first_run_s, build_s=build_s, run_s=run_s,
+               end_to_end_s=build_s + run_s,
+               build_run_ratio=build_s / run_s if run_s > 0 else None,
+               synapses=int(n_syn), n_syn_exc=int(exc.n_synapses),
+               n_syn_inh=int(inh.n_synapses), syn_per_neuron=n_syn / n,
+               expected_synapses=n * n * cuba_p(n),
+               spikes=spikes, events=spikes * n_syn / n,
+               rate_hz=spikes / n / (dur * 1e-3),
+               rss_baseline_mb=_mb(rss0), peak_rss_mb=_mb(peak), rss_end_mb=_mb(rss_end),
+               peak_growth_mb=_mb(growth), peak_reset=peak_reset,
+               bytes_per_synapse=(growth / n_syn) if (growth is not None and n_syn) else None,
+               bytes_per_synapse_connect=((peak_connect - base) / n_syn)
+               if (peak_connect is not None and base is not None and n_syn) else None,
+               engine=engine_fingerprint())
+    return _finish(rec, run_s)
+
+
+#: Runs the standalone binary (argv[2:]) and writes its own peak RSS and wall time to
+#: argv[1]: Brian2 starts this instead of ``./main`` (``run_cmd_unix``), so the binary's
+#: memory is measured alone (the compilers are children of the same Python process).
+_B2_RUN_WRAPPER = """import json, os, sys, time
+t = time.perf_counter()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], dict(os.environ))
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t
+with open(sys.argv[1], "w") as f:
+    json.dump(dict(maxrss_kb=ru.ru_maxrss, wall_s=wall), f)
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 1)
+"""
+
+
+def run_brian2_scale(spec):
+    """One ``scale`` run of Brian2 ``cpp_standalone`` in this process; returns the record.
+
+    ``connect="copy"`` (default) runs neuromorph's synapses and initial ``v`` (the identical
+    network; the binary loads them from files), ``"native"`` lets the binary draw its own
+    (``connect(p=...)``). ``device_run_s`` is the whole ``device.run()``: start the binary,
+    create the synapses, simulate; the C++ build (code generation + compilation) is
+    ``cpp_build_s``; ``sim_loop_s`` is Brian2's own timer of the simulation loop.
+    """
+    import shutil
+
+    import brian2 as b2
+    n, dur, seed = int(spec["n"]), float(spec["duration_ms"]), int(spec.get("seed", 1))
+    threads, mode = int(spec["threads"]), spec.get("connect", "copy")
+    t0 = time.perf_counter()
+    P_nm = exc = inh = None
+    if mode == "copy":
+        _, P_nm, exc, inh = build_cuba(n, seed)
+    directory = _b2_device(b2, "cpp_standalone", f"scale_{n}_{dur:g}_{seed}_{mode}_t{threads}")
+    b2.prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
+    fd, rss_file = tempfile.mkstemp(prefix="neuromorph_b2_rss_", suffix=".json")
+    os.close(fd)
+    b2.prefs.devices.cpp_standalone.run_cmd_unix = [sys.executable, "-S", "-c",
+                                                    _B2_RUN_WRAPPER, rss_file, "./main"]
+    P, Ce, Ci, M = _b2_cuba_objects(b2, n, seed, P_nm, exc, inh)
+    b2net = b2.Network(P, Ce, Ci, M)
+    b2net.run(dur * b2.ms)
+    reused = os.path.exists(os.path.join(directory, "main"))  # incremental rebuild
+    t1 = time.perf_counter()
+    b2.device.build(directory=directory, compile=True, run=False, with_output=False)
+    t2 = time.perf_counter()
+    b2.device.run(directory=directory, with_output=False)
+    t3 = time.perf_counter()
+    try:
+        with open(rss_file) as f:
+            binary = json.load(f)
+    except (OSError, ValueError):
+        binary = {}
+    finally:
+        os.unlink(rss_file)
+    n_exc, n_inh = int(len(Ce)), int(len(Ci))
+    n_syn = n_exc + n_inh
+    spikes = int(M.num_spikes)
+    peak = binary.get("maxrss_kb")
+    peak = None if peak is None else peak * 1024
+    rec = dict(simulator="brian2", version=b2.__version__, target="cpp_standalone",
+               bench="scale", N=n, threads=threads, duration_ms=dur, seed=seed, connect=mode,
+               openmp_threads=int(b2.prefs.devices.cpp_standalone.openmp_threads),
+               setup_s=t1 - t0, cpp_build_s=t2 - t1, cpp_build_reused=reused,
+               build_dir=directory, device_run_s=t3 - t2,
+               binary_wall_s=binary.get("wall_s"),
+               sim_loop_s=float(b2.device._last_run_time),
+               synapses=n_syn, n_syn_exc=n_exc, n_syn_inh=n_inh, syn_per_neuron=n_syn / n,
+               spikes=spikes, events=spikes * n_syn / n, rate_hz=spikes / n / (dur * 1e-3),
+               binary_peak_rss_mb=_mb(peak),
+               bytes_per_synapse=(peak / n_syn) if (peak and n_syn) else None)
+    for sub in ("static_arrays", "results"):  # ~9 bytes per synapse each: don't keep them
+        shutil.rmtree(os.path.join(directory, sub), ignore_errors=True)
+    return _finish(rec, rec["device_run_s"])
+
+
 def run_spec(spec):
     """Run one simulator on one network in this process (``spec['simulator']``)."""
     sim = spec["simulator"]
+    if spec["bench"] == "scale":
+        if sim == "neuromorph":
+            return run_neuromorph_scale(spec)
+        if sim == "brian2":
+            return run_brian2_scale(spec)
+        raise ValueError(f"unknown simulator {sim!r}")
     if sim == "neuromorph":
         return run_neuromorph(spec)
     if sim == "brian2":
@@ -375,23 +609,82 @@ def run_spec(spec):
     raise ValueError(f"unknown simulator {sim!r}")
 
 
-def _spawn(spec):
-    """Run :func:`run_spec` in a fresh Python process; returns its record (or an error)."""
+def _tree_rss_bytes(pid):
+    """Resident memory of ``pid`` and all its descendants (Linux; None elsewhere)."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        rss = _proc_status_bytes("VmRSS", pid=p).get("VmRSS")
+        if rss is None and p == pid:
+            return None
+        total += rss or 0
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(x) for x in f.read().split()]
+        except (OSError, ValueError):
+            pass
+    return total
+
+
+def _spawn(spec, env=None, timeout=None, max_rss_bytes=None):
+    """Run :func:`run_spec` in a fresh Python process; returns its record (or an error).
+
+    ``env`` adds environment variables; ``timeout`` (s, default 3600) and
+    ``max_rss_bytes`` (resident memory of the process and its children, sampled every
+    0.2 s) stop the run and record why instead of a result.
+    """
+    import signal
     cmd = [sys.executable, "-m", "neuromorph.bench", "_worker", json.dumps(spec)]
-    env = dict(os.environ)
+    full_env = dict(os.environ)
+    full_env.update(env or {})
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    full_env["PYTHONPATH"] = root + os.pathsep + full_env.get("PYTHONPATH", "")
+    timeout = _TIMEOUT_S if timeout is None else timeout
     t0 = time.perf_counter()
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        return dict(spec, error=f"timed out after {_TIMEOUT_S} s")
-    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-    if out.returncode != 0 or not lines:
-        tail = (out.stderr or out.stdout).strip().splitlines()[-5:]
-        return dict(spec, error=f"exit {out.returncode}: " + " | ".join(tail))
+    peak_seen, error = 0, None
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=full_env,
+                                start_new_session=True)
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if time.perf_counter() - t0 > timeout:
+                    error = f"timed out after {timeout:g} s"
+                elif max_rss_bytes is not None:
+                    rss = _tree_rss_bytes(proc.pid) or 0
+                    peak_seen = max(peak_seen, rss)
+                    if rss > max_rss_bytes:
+                        error = (f"stopped: resident memory {rss / 2 ** 30:.2f} GiB exceeded "
+                                 f"the limit {max_rss_bytes / 2 ** 30:.2f} GiB (--max-rss-gb)")
+                if error:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    break
+        except BaseException:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            raise
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if error:
+        return dict(spec, error=error)
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (stderr or stdout).strip().splitlines()[-5:]
+        return dict(spec, error=f"exit {proc.returncode}: " + " | ".join(tail))
     rec = json.loads(lines[-1])
     rec["process_total_s"] = time.perf_counter() - t0
+    if max_rss_bytes is not None:
+        rec["tree_rss_sampled_peak_mb"] = _mb(peak_seen)
     return rec
 
 
@@ -434,7 +727,8 @@ def _parser():
         description="Time neuromorph (and Brian2 on the identical network) on the CUBA "
                     "network or the Song et al. STDP network; prints one JSON line per run.")
     sub = ap.add_subparsers(dest="bench", metavar="BENCHMARK",
-                            help="cuba (Brian2's CUBA network) or stdp (Song et al.)")
+                            help="cuba (Brian2's CUBA network), stdp (Song et al.) or scale "
+                                 "(CUBA from 64k to 1M neurons: build, memory, threads)")
 
     def common(p):
         p.add_argument("--duration", type=float, default=None,
@@ -467,7 +761,132 @@ def _parser():
                    help="output sizes (default 1 1000; quick: 1 10)")
     s.add_argument("--n-in", type=int, default=STDP_NET["n_in"], help="inputs (default 1000)")
     common(s)
+    _scale_parser(sub)
     return ap
+
+
+def _int_at_least(lo, unit):
+    def parse(text):
+        try:
+            val = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer number of {unit}, "
+                                             f"got {text!r}") from None
+        if val < lo:
+            raise argparse.ArgumentTypeError(f"must be >= {lo} {unit}, got {val}")
+        return val
+    return parse
+
+
+def _duration_ms(text):
+    try:
+        val = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a duration in ms, got {text!r}") from None
+    steps = val / CUBA["dt"]
+    if not (np.isfinite(val) and val > 0 and abs(steps - round(steps)) < 1e-6):
+        raise argparse.ArgumentTypeError(
+            f"must be a positive multiple of dt = {CUBA['dt']:g} ms, got {text}")
+    return val
+
+
+def _positive_float(unit):
+    def parse(text):
+        try:
+            val = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of {unit}, got {text!r}") \
+                from None
+        if not (np.isfinite(val) and val > 0):
+            raise argparse.ArgumentTypeError(f"must be > 0 {unit}, got {text}")
+        return val
+    return parse
+
+
+def _mem_available_bytes():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+_SCALE_EPILOG = """\
+What each run measures (one fresh Python process per N and thread count, with
+NUMBA_NUM_THREADS=<threads>, and neuromorph.set_num_threads(<threads>) where it exists):
+  import_s          importing neuromorph and numba (s)
+  engine_load_s     building and running a 10-neuron CUBA network for 1 ms: numba's cache
+                    load, or compilation on a cold cache (numba_cache: warm / cold) (s)
+  connect_s         build_cuba(N): the network and both connect calls (s)
+  first_run_s       the first net.run, one step (0.1 ms): the engine's set-up for this
+                    network (s)
+  build_s           connect_s + first_run_s (s)
+  run_s             net.run(--duration) (s)
+  end_to_end_s      build_s + run_s (s); build/run = build_s / run_s
+  bytes_per_synapse growth of peak resident memory (VmHWM, reset after the engine load)
+                    over the baseline (RSS after import + engine load), per synapse (B)
+  rate_hz           spikes per neuron per second of the timed run (CUBA: about 5-6 Hz)
+  speedup           run_s at 1 thread / run_s at this thread count (needs 1 in --threads)
+Brian2 cpp_standalone (--compare brian2; openmp_threads = threads, 0 for 1 thread):
+  device_run_s      device.run(): start the binary, create the synapses, simulate (s)
+  sim_loop_s        Brian2's timer of the simulation loop alone (s)
+  cpp_build_s       code generation + C++ compilation, reported apart (s); the build
+                    folder (temp dir, per N / duration / threads) is reused, so a repeat
+                    recompiles only what changed (cpp_build_reused: true)
+  bytes_per_synapse the binary's peak resident memory (ru_maxrss) per synapse (B)
+  e2e ratio         Brian2 device_run_s / neuromorph end_to_end_s (> 1: neuromorph faster)
+  run ratio         Brian2 sim_loop_s / neuromorph run_s
+  other load        CPU cores used by other processes while the run ran (background_cores)
+A run that exceeds --timeout or --max-rss-gb (or is predicted to exceed the memory limit
+from a smaller N's bytes per synapse) is recorded with an "error" instead of numbers.
+Prints one JSON line per run, one "summary" line per (N, threads), then a table.
+
+example:
+  python -m neuromorph.bench scale --n 64000 256000 1000000 --threads 1 2 \\
+      --compare brian2 --duration 1000 --out scale.json
+"""
+
+
+def _scale_parser(sub):
+    p = sub.add_parser(
+        "scale", help="CUBA at large N: build time, memory per synapse, threads",
+        description="Brian2's CUBA network (80 % excitatory, p = 0.02 * 4000 / N, about "
+                    "80 synapses per neuron, dt 0.1 ms) at large N: engine load, connect, "
+                    "first-run and run times, peak memory per synapse and thread speedup; "
+                    "optionally against Brian2 cpp_standalone on the identical network.",
+        epilog=_SCALE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=_int_at_least(10, "neurons"), nargs="+",
+                   default=[64000, 256000, 1000000], metavar="N",
+                   help="network sizes (neurons, >= 10; default 64000 256000 1000000)")
+    p.add_argument("--threads", type=_int_at_least(1, "threads"), nargs="+", default=[1],
+                   metavar="T", help="thread counts (NUMBA_NUM_THREADS; default 1)")
+    p.add_argument("--duration", type=_duration_ms, default=1000.0, metavar="MS",
+                   help="simulated time of the timed run (ms, a multiple of 0.1; "
+                        "default 1000)")
+    p.add_argument("--compare", nargs="*", default=[], choices=["brian2"],
+                   help="also run Brian2 cpp_standalone on each N")
+    p.add_argument("--brian2-threads", type=_int_at_least(1, "threads"), nargs="+",
+                   default=None, metavar="T",
+                   help="Brian2 thread counts (OpenMP; default: the same as --threads)")
+    p.add_argument("--brian2-connect", choices=["copy", "native"], default="copy",
+                   help="copy: Brian2 loads neuromorph's synapses and initial v (identical "
+                        "network, default); native: Brian2 draws its own (connect(p=...))")
+    p.add_argument("--seed", type=int, default=1, help="network seed (default 1)")
+    p.add_argument("--timeout", type=_positive_float("seconds"), default=float(_TIMEOUT_S),
+                   metavar="S", help=f"limit per run (s, default {_TIMEOUT_S})")
+    p.add_argument("--max-rss-gb", type=_positive_float("GiB"), default=None, metavar="GB",
+                   help="stop a run whose resident memory (process + children) exceeds "
+                        "this (GiB; default 80 %% of the memory available at start)")
+    p.add_argument("--out", default=None, help="also append the JSON lines to this file")
+    p.add_argument("--wait-quiet", type=float, default=None, metavar="CORES",
+                   help="before each run wait (up to --wait-max s) until other processes "
+                        "use at most CORES CPU cores (Linux; shared machines)")
+    p.add_argument("--wait-max", type=float, default=300.0, metavar="S",
+                   help="longest wait for a quiet machine per run (s, default 300)")
+    return p
 
 
 def _specs(a):
@@ -508,12 +927,182 @@ def _emit(rec, out):
             f.write(line + "\n")
 
 
+def _predicted_too_big(spec, ok, limit):
+    """A reason to skip ``spec`` if a smaller N of the same simulator and threads, scaled
+    by its bytes per synapse, predicts more resident memory than ``limit``; else None."""
+    if limit is None:
+        return None
+    n = spec["n"]
+    prev = [r for r in ok if r["N"] < n and r.get("bytes_per_synapse")]
+    if not prev:
+        return None
+    r = max(prev, key=lambda x: x["N"])
+    base = (r.get("rss_baseline_mb") or 0.0) * _MB
+    need = base + r["bytes_per_synapse"] * n * n * cuba_p(n)
+    if need <= limit:
+        return None
+    return (f"skipped: predicted {need / 2 ** 30:.1f} GiB (N={r['N']}: "
+            f"{r['bytes_per_synapse']:.1f} B/synapse) exceeds the limit "
+            f"{limit / 2 ** 30:.1f} GiB (--max-rss-gb)")
+
+
+def _fmt(x, digits=3):
+    if x is None:
+        return "-"
+    if isinstance(x, (int, np.integer)):
+        return f"{x:,}"
+    if not np.isfinite(x):
+        return "-"
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    return f"{x:.{digits}g}" if abs(x) < 1 else f"{x:.{digits - 1}f}" if abs(x) < 10 \
+        else f"{x:.1f}"
+
+
+def _scale_summary(n, t, dur, nm_rec, nm_one, b2_rec):
+    """The summary line of one (N, threads) row."""
+    ok = nm_rec is not None and "error" not in nm_rec
+    b2_ok = b2_rec is not None and "error" not in b2_rec
+    get = (lambda k: nm_rec.get(k)) if ok else (lambda k: None)
+    b2get = (lambda k: b2_rec.get(k)) if b2_ok else (lambda k: None)
+    one_ok = nm_one is not None and "error" not in nm_one
+    speedup = (nm_one["run_s"] / nm_rec["run_s"]) if (ok and one_ok and nm_rec["run_s"]) \
+        else None
+    e2e, run_only = get("end_to_end_s"), get("run_s")
+    summary = dict(summary=True, bench="scale", N=n, threads=t, duration_ms=dur,
+                   synapses=get("synapses") or b2get("synapses"),
+                   engine_load_s=get("engine_load_s"), connect_s=get("connect_s"),
+                   first_run_s=get("first_run_s"), build_s=get("build_s"), run_s=run_only,
+                   end_to_end_s=e2e, bytes_per_synapse=get("bytes_per_synapse"),
+                   build_run_ratio=get("build_run_ratio"), speedup_threads=speedup,
+                   rate_hz=get("rate_hz"), threading_layer=get("threading_layer"),
+                   brian2_device_run_s=b2get("device_run_s"),
+                   brian2_sim_loop_s=b2get("sim_loop_s"),
+                   brian2_cpp_build_s=b2get("cpp_build_s"),
+                   brian2_cpp_build_reused=b2get("cpp_build_reused"),
+                   brian2_bytes_per_synapse=b2get("bytes_per_synapse"),
+                   brian2_rate_hz=b2get("rate_hz"),
+                   ratio_end_to_end=(b2get("device_run_s") / e2e)
+                   if (b2_ok and e2e) else None,
+                   ratio_run=(b2get("sim_loop_s") / run_only) if (b2_ok and run_only) else None,
+                   background_cores=get("background_cores"),
+                   brian2_background_cores=b2get("background_cores"))
+    errors = {}
+    if nm_rec is not None and "error" in nm_rec:
+        errors["neuromorph"] = nm_rec["error"]
+    if b2_rec is not None and "error" in b2_rec:
+        errors["brian2"] = b2_rec["error"]
+    if errors:
+        summary["errors"] = errors
+    return summary
+
+
+_SCALE_COLUMNS = [
+    ("N", "N"), ("synapses", "synapses"), ("threads", "threads"),
+    ("engine_load_s", "engine load s"), ("connect_s", "connect s"),
+    ("first_run_s", "first run s"), ("build_s", "build s"), ("run_s", "run s"),
+    ("end_to_end_s", "end-to-end s"), ("bytes_per_synapse", "B/synapse"),
+    ("build_run_ratio", "build/run"), ("speedup_threads", "thread speedup"),
+    ("rate_hz", "rate Hz"),
+    ("brian2_device_run_s", "Brian2 device.run s"),
+    ("brian2_sim_loop_s", "Brian2 loop s"), ("brian2_cpp_build_s", "Brian2 C++ build s"),
+    ("brian2_bytes_per_synapse", "Brian2 B/synapse"),
+    ("ratio_end_to_end", "e2e Brian2/nm"), ("ratio_run", "run Brian2/nm"),
+    ("background_cores", "other load, cores"),
+    ("brian2_background_cores", "Brian2: other load, cores")]
+
+
+def scale_table(summaries, brian2=True):
+    """Markdown table of the ``scale`` summary records."""
+    cols = [c for c in _SCALE_COLUMNS if brian2 or not c[0].startswith(("brian2", "ratio"))]
+    lines = ["| " + " | ".join(h for _, h in cols) + " |",
+             "|" + "---|" * len(cols)]
+    for s in summaries:
+        lines.append("| " + " | ".join(_fmt(s.get(k)) for k, _ in cols) + " |")
+    for s in summaries:
+        for sim, err in s.get("errors", {}).items():
+            lines.append(f"N={s['N']:,} threads={s['threads']} {sim}: {err}")
+    reused = [f"N={s['N']:,} threads={s['threads']}" for s in summaries
+              if s.get("brian2_cpp_build_reused")]
+    if reused:
+        lines.append("note: Brian2's C++ build reused its cached build folder (only changed "
+                     f"files recompiled) at {'; '.join(reused)}; a first build takes longer")
+    serial = sorted({s["threads"] for s in summaries if s["threads"] > 1
+                     and s.get("run_s") is not None and s.get("threading_layer") is None})
+    if serial:
+        lines.append(f"note: at threads={', '.join(map(str, serial))} neuromorph ran no "
+                     "parallel (numba threading) kernel: the thread count had no effect "
+                     "on it, differences are noise")
+    return "\n".join(lines)
+
+
+def run_scale(a):
+    """The ``scale`` benchmark from parsed arguments; returns the records (runs, summaries)."""
+    avail = _mem_available_bytes()
+    limit = a.max_rss_gb * 2 ** 30 if a.max_rss_gb else (0.8 * avail if avail else None)
+    b2_threads = (a.brian2_threads or a.threads) if "brian2" in a.compare else []
+    machine = dict(host_cpus=os.cpu_count(), platform=platform.platform(),
+                   python=platform.python_version(),
+                   mem_available_gb=None if avail is None else avail / 2 ** 30,
+                   max_rss_gb=None if limit is None else limit / 2 ** 30,
+                   date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    records, by_key, first = [], {}, True
+    sizes = list(dict.fromkeys(a.n))
+    threads = list(dict.fromkeys(a.threads))
+    b2_threads = list(dict.fromkeys(b2_threads))
+    for n in sizes:
+        jobs = [("neuromorph", t) for t in threads] + [("brian2", t) for t in b2_threads]
+        for sim, t in jobs:
+            spec = dict(bench="scale", simulator=sim, n=n, threads=t, duration_ms=a.duration,
+                        seed=a.seed)
+            if sim == "brian2":
+                spec.update(target="cpp_standalone", connect=a.brian2_connect)
+            ok = [r for (s_, n_, t_), r in by_key.items()
+                  if s_ == sim and t_ == t and "error" not in r]
+            reason = _predicted_too_big(spec, ok, limit)
+            if reason:
+                rec = dict(spec, error=reason)
+            else:
+                before = None
+                if a.wait_quiet is not None:
+                    before = _wait_quiet(a.wait_quiet, a.wait_max)
+                env = {"NUMBA_NUM_THREADS": str(t), "OMP_NUM_THREADS": str(t)}
+                snap = _cpu_snapshot()
+                rec = _spawn(spec, env=env, timeout=a.timeout, max_rss_bytes=limit)
+                rec["background_cores"] = _others_cores(snap, _cpu_snapshot())
+                if before is not None:
+                    rec["background_cores_before"] = before
+            if first:
+                rec.update(machine)
+                first = False
+            by_key[(sim, n, t)] = rec
+            records.append(rec)
+            _emit(rec, a.out)
+    summaries = []
+    for n in sizes:
+        for t in sorted(set(threads) | set(b2_threads)):
+            nm_rec, b2_rec = by_key.get(("neuromorph", n, t)), by_key.get(("brian2", n, t))
+            if nm_rec is None and b2_rec is None:
+                continue
+            summary = _scale_summary(n, t, a.duration, nm_rec,
+                                     by_key.get(("neuromorph", n, 1)), b2_rec)
+            summaries.append(summary)
+            records.append(summary)
+            _emit(summary, a.out)
+    print(f"\nCUBA scale, {a.duration:g} ms simulated per run; times in s, memory in bytes "
+          "per synapse (peak RSS growth)", flush=True)
+    print(scale_table(summaries, brian2=bool(b2_threads)), flush=True)
+    return records
+
+
 def run(argv=None):
     """Run the benchmark described by command-line ``argv``; returns the printed records."""
     a = _parser().parse_args(argv)
     if a.bench is None:
-        raise SystemExit("neuromorph bench: name a benchmark, cuba or stdp "
+        raise SystemExit("neuromorph bench: name a benchmark, cuba, stdp or scale "
                          "(neuromorph bench -h)")
+    if a.bench == "scale":
+        return run_scale(a)
     repeat = a.repeat or 1
     if repeat < 1:
         raise SystemExit(f"--repeat must be >= 1, got {repeat}")
