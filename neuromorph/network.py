@@ -406,7 +406,7 @@ class Network:
         name = self._name(name, "lif", self.populations)
         v0 = draw("v_init", model.v_rest if v_init is None else v_init, self._rng(), n)
         state = {"v": v0, "I_exc": np.zeros(n), "I_inh": np.zeros(n),
-                 "ref": np.zeros(n, np.int32), "I_ext": np.zeros(n), "theta": np.zeros(n)}
+                 "ref": np.zeros(n, np.int64), "I_ext": np.zeros(n), "theta": np.zeros(n)}
         return self._commit(Population(name, n, model, state), self.populations)
 
     def loihi_lif(self, n, *, du=0, dv=0, vth=10, bias_mant=0, bias_exp=0,
@@ -435,7 +435,7 @@ class Network:
                          fixed_point=fixed_point)
         name = self._name(name, "loihi", self.populations)
         rng = self._rng()
-        state = {"I_exc": np.zeros(n), "I_inh": np.zeros(n), "ref": np.zeros(n, np.int32),
+        state = {"I_exc": np.zeros(n), "I_inh": np.zeros(n), "ref": np.zeros(n, np.int64),
                  "I_ext": np.zeros(n)}
         for var, spec in (("v", v_init), ("u", u_init)):
             x = draw(f"{var}_init", spec, rng, n)
@@ -558,7 +558,7 @@ class Network:
         if not isinstance(allow_self, bool):
             raise TypeError("allow_self must be a bool")
         if modulator is not None:
-            if not describe(plasticity).needs_modulator:
+            if plasticity is None or not describe(plasticity).needs_modulator:
                 raise TypeError("modulator is only used with plasticity=RSTDP(...)")
             if not isinstance(modulator, RewardSignal) or modulator not in self.modulators:
                 raise TypeError("modulator must be a reward signal of this network "

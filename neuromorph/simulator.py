@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 
 import numba
 import numpy as np
+from numba.core.errors import NumbaExperimentalFeatureWarning
 
 from . import compiler
 from .descriptions import describe
@@ -358,8 +360,10 @@ class Simulator:
                         np.zeros((len(self.rate_monitors), n), np.int32))
         s = 0
         while s < n:
-            s = run_steps(u0, s, n, self.net.dt, self.neurons, self.synapses, self.plasticity,
-                          inp, rec, self.buffers, self.hooks)
+            with warnings.catch_warnings():  # numba types the hooks as "experimental"
+                warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+                s = run_steps(u0, s, n, self.net.dt, self.neurons, self.synapses,
+                              self.plasticity, inp, rec, self.buffers, self.hooks)
             self._flush_spikes(rec.spk_count)
         for m, off, r in zip(self.state_monitors, sm_out_off, rows):
             k = len(m.record)

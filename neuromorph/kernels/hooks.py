@@ -21,10 +21,7 @@ weight from before ``on_pre`` (Brian2's ``on_pre`` order), thread partitioning.
 """
 from __future__ import annotations
 
-import warnings
-
 from numba import njit, types
-from numba.core.errors import NumbaExperimentalFeatureWarning
 
 #: Signature of a rule's ``on_pre`` kernel.
 PRE_SIGNATURE = types.void(types.int64, types.int64, types.int64, types.float64[:],
@@ -36,10 +33,6 @@ POST_SIGNATURE = types.void(types.int64, types.int64, types.int64, types.float64
 #: First engine kind number of rules with kernel hooks (``kind - CUSTOM_KIND`` indexes
 #: the hooks of the network's compiled plasticity bundle).
 CUSTOM_KIND = 16
-
-# numba calls first-class functions "experimental"; they are exactly what is needed here
-warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
-
 
 @njit(PRE_SIGNATURE, cache=True, nogil=True)
 def no_pre(a, b, step, w, post, x_post, params):

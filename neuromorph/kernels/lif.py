@@ -83,7 +83,7 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, theta, spikes, 
         Global index range of the population.
     v, i_exc, i_inh : float64[n]
         Membrane potential (mV) and synaptic currents (mV), updated in place.
-    ref : int32[n]
+    ref : int64[n]
         Refractory counter (see the module docstring), updated in place.
     i_ext : float64[n]
         External current (mV) held constant over the step; read only if ``use_ext``.
@@ -101,7 +101,7 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, theta, spikes, 
     e_m, e_e, e_i = coef[0], coef[1], coef[2]
     c_e, c_i = coef[3], coef[4]
     v_rest, v_reset, v_th = coef[5], coef[6], coef[7]
-    n_ref = np.int32(coef[8])
+    n_ref = np.int64(coef[8])
     e_theta, theta_plus = coef[9], coef[10]
     just_fired = n_ref + 1
     # Branch-free loops over 0-based views vectorise (numba skips negative-index
