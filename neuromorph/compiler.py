@@ -18,7 +18,7 @@ import numpy as np
 from .descriptions import describe
 from .kernels.bundles import Hooks, Neurons, Plasticity, Synapses
 from .kernels.connect import column_index
-from .kernels.hooks import CUSTOM_KIND, no_post, no_pre
+from .kernels.hooks import CUSTOM_KIND
 from .kernels.layout import split_rows
 from .kernels.lif import N_COEF
 from .kernels.stdp import N_RULE, RSTDP_KIND, STATIC
@@ -145,8 +145,9 @@ def repartition(syn, bounds):
 
 
 def compile_plasticity(projections, modulator_of, dt, step):
-    """The :class:`~neuromorph.kernels.bundles.Plasticity` and
-    :class:`~neuromorph.kernels.bundles.Hooks` bundles."""
+    """The :class:`~neuromorph.kernels.bundles.Plasticity` bundle, and the
+    :class:`~neuromorph.kernels.bundles.Hooks` of rules with their own kernels (None if
+    the network has none)."""
     k = len(projections)
     custom = []  # descriptions of rules with their own kernels, numbered in order of use
     kind = np.zeros(k, np.int64)
@@ -185,8 +186,8 @@ def compile_plasticity(projections, modulator_of, dt, step):
                     np.zeros(n_post), np.zeros(n_pre), _cat(colptr, np.int64),
                     _cat(col_syn, np.int32), _cat(col_pre, np.int32), np.zeros(eo_off[-1]),
                     np.full(eo_off[-1], step, np.int64))
-    hooks = Hooks(tuple(d.engine_kernels[0] for d in custom) or (no_pre,),
-                  tuple(d.engine_kernels[1] for d in custom) or (no_post,))
+    hooks = Hooks(tuple(d.engine_kernels[0] for d in custom),
+                  tuple(d.engine_kernels[1] for d in custom)) if custom else None
     for i, pr in enumerate(projections):
         pr.eligibility = pl.elig[eo_off[i]:eo_off[i + 1]] if kind[i] == RSTDP_KIND else None
     return pl, hooks

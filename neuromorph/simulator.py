@@ -360,10 +360,14 @@ class Simulator:
                         np.zeros((len(self.rate_monitors), n), np.int32))
         s = 0
         while s < n:
-            with warnings.catch_warnings():  # numba types the hooks as "experimental"
-                warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+            if self.hooks is None:
                 s = run_steps(u0, s, n, self.net.dt, self.neurons, self.synapses,
-                              self.plasticity, inp, rec, self.buffers, self.hooks)
+                              self.plasticity, inp, rec, self.buffers)
+            else:
+                with warnings.catch_warnings():  # numba calls the hooks "experimental"
+                    warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+                    s = run_steps(u0, s, n, self.net.dt, self.neurons, self.synapses,
+                                  self.plasticity, inp, rec, self.buffers, self.hooks)
             self._flush_spikes(rec.spk_count)
         for m, off, r in zip(self.state_monitors, sm_out_off, rows):
             k = len(m.record)

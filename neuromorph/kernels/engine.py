@@ -27,7 +27,9 @@ each CSR row in target order). No float is ever summed across threads, so spikes
 and weights are bit-identical for any number of threads. A CSR row is cut between
 partitions at ``synapses.split[row]``.
 
-One parallel region per step does, for each partition, steps 5-7 of step ``u - 1``
+The step's parts are inlined into the loop (numba reference-counts every array of a
+bundle at each call that is not inlined: microseconds per step). One parallel region
+per step does, for each partition, steps 5-7 of step ``u - 1``
 (the previous step's spikes reach this partition's targets) followed by steps 1-3
 of step ``u``; steps 4 and 8, the presynaptic traces (read by every partition) and
 the merging of the partitions' spike lists run on one thread in between.
@@ -45,7 +47,7 @@ from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND, bump_trace, clip
                    clip_row, potentiate_column, potentiate_strided)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
     """Partition ``t``: steps 5-7 of step ``u`` for the targets it owns."""
     t0, t1 = neu.bounds[t], neu.bounds[t + 1]
@@ -144,7 +146,7 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
         drain_ring(u, t0, t1, i_exc, i_inh, syn.ring_exc, syn.ring_inh)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _advance(t, u, neu, syn, pl, inp, rec, out):
     """Partition ``t``: steps 1-3 of step ``u``; its spikes go to ``out[bounds[t]:]``.
 
@@ -205,7 +207,7 @@ def _region(u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp
                    rec, out, part_n)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _partition(t, u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
                out, part_n):
     """Partition ``t``'s share of :func:`_region`."""
@@ -215,7 +217,7 @@ def _partition(t, u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, p
         part_n[t] = _advance(t, u, neu, syn, pl, inp, rec, out)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _step(u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec, out,
           part_n):
     """:func:`_region`, on the calling thread when there is one partition."""
@@ -227,7 +229,7 @@ def _step(u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, 
                 out, part_n)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _presynaptic(spikes, n_spk, syn, pl):
     """Steps 2 and 5 for presynaptic traces (read by every partition): decay them to
     this step, note the triplet rule's depression amplitude, bump them."""
@@ -290,7 +292,7 @@ def _custom_rules(u, spikes, n_spk, n_lif_spk, syn, pl, hooks):
             xpost[i] *= rule[5]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _record(s, u, spikes, n_spk, rec):
     """Step 8: spikes of monitored neurons and population counts."""
     c = rec.spk_count[0]
@@ -314,7 +316,7 @@ def _record(s, u, spikes, n_spk, rec):
 
 
 @njit(cache=True, nogil=True)
-def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks):
+def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks=None):
     """Run steps ``s_begin .. n_steps-1`` of a chunk starting at absolute step ``step0``.
 
     Returns the index of the first step not run (``n_steps`` when the chunk is done);
@@ -324,9 +326,10 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks):
     prev, out = buf.spikes_a, buf.spikes_b
     n_prev, n_prev_lif = 0, 0
     bounds, part_n = neu.bounds, buf.part_n
-    custom = False
-    for k in range(pl.kind.shape[0]):
-        custom = custom or pl.kind[k] >= CUSTOM_KIND
+    custom = False  # hooks=None (no rule with its own kernels): compiled without them
+    if hooks is not None:
+        for k in range(pl.kind.shape[0]):
+            custom = custom or pl.kind[k] >= CUSTOM_KIND
     s = s_begin
     while s < n_steps:
         if rec.spk_count[0] + rec.max_rec > rec.spk_step.shape[0]:
@@ -334,8 +337,9 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks):
         u = step0 + s
         _step(u, s > s_begin, True, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
               out, part_n)
-        if s > s_begin and custom:
-            _custom_rules(u - 1, prev, n_prev, n_prev_lif, syn, pl, hooks)
+        if hooks is not None:
+            if s > s_begin and custom:
+                _custom_rules(u - 1, prev, n_prev, n_prev_lif, syn, pl, hooks)
         n = 0  # merge the partitions' spikes, in index order
         for t in range(part_n.shape[0]):
             for q in range(bounds[t], bounds[t] + part_n[t]):
@@ -353,6 +357,7 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks):
     if s > s_begin:
         _step(step0 + s, True, False, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
               out, part_n)
-        if custom:
-            _custom_rules(step0 + s - 1, prev, n_prev, n_prev_lif, syn, pl, hooks)
+        if hooks is not None:
+            if custom:
+                _custom_rules(step0 + s - 1, prev, n_prev, n_prev_lif, syn, pl, hooks)
     return s

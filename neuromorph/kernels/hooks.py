@@ -21,7 +21,7 @@ weight from before ``on_pre`` (Brian2's ``on_pre`` order), thread partitioning.
 """
 from __future__ import annotations
 
-from numba import njit, types
+from numba import types
 
 #: Signature of a rule's ``on_pre`` kernel.
 PRE_SIGNATURE = types.void(types.int64, types.int64, types.int64, types.float64[:],
@@ -34,14 +34,4 @@ POST_SIGNATURE = types.void(types.int64, types.int64, types.int64, types.float64
 #: the hooks of the network's compiled plasticity bundle).
 CUSTOM_KIND = 16
 
-@njit(PRE_SIGNATURE, cache=True, nogil=True)
-def no_pre(a, b, step, w, post, x_post, params):
-    """The hook of a network with no such rule (never called)."""
-
-
-@njit(POST_SIGNATURE, cache=True, nogil=True)
-def no_post(lo, hi, step, w, col_syn, col_pre, x_pre, params):
-    """The hook of a network with no such rule (never called)."""
-
-
-__all__ = ["PRE_SIGNATURE", "POST_SIGNATURE", "CUSTOM_KIND", "no_pre", "no_post"]
+__all__ = ["PRE_SIGNATURE", "POST_SIGNATURE", "CUSTOM_KIND"]
