@@ -139,8 +139,15 @@ def test_lif_row_is_the_kernels_bit_for_bit(params, dt):
                                         fixed_point=True)])
 def test_loihi_row_and_kind_are_the_kernels(m):
     from neuromorph.kernels import loihi
-    np.testing.assert_array_equal(describe(m).engine_row(m, 1.0), loihi.coefficients(m))
-    assert describe(m).kernel_kind(m) == loihi.kind(m)
+    row = describe(m).engine_row(m, 1.0)
+    if m.fixed_point:  # Lava's integer decays (of 4096), threshold and bias << 6 / exp
+        want = [4095 - m.du, 4096 - m.dv, m.vth * 64, m.bias_mant * 2**m.bias_exp]
+        assert describe(m).kernel_kind(m) == loihi.POP_LOIHI_FIXED
+    else:
+        want = [1.0 - m.du, 1.0 - m.dv, m.vth, m.bias_mant]
+        assert describe(m).kernel_kind(m) == loihi.POP_LOIHI_FLOAT
+    np.testing.assert_array_equal(row[:4], want)
+    assert not row[4:].any()
 
 
 def test_inputs_have_no_engine_row():

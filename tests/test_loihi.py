@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import neuromorph as nm
+from neuromorph.descriptions import describe
 from neuromorph.kernels import loihi
 from neuromorph.kernels.reference import run_reference
 from neuromorph.simulator import Simulator
@@ -40,7 +41,7 @@ def test_loihi_step_matches_reference(fixed):
         model = nm.LoihiLIF(du=0.3, dv=0.01, vth=5.0, bias_mant=0.25)
         u, v = rng.normal(0, 3, n), rng.normal(3, 3, n)
         ie, ii = rng.uniform(0, 2, n), rng.uniform(-2, 0, n)
-    coef = loihi.coefficients(model)
+    coef = describe(model).engine_row(model, 1.0)
     exp_v, exp_u, exp_s = loihi.loihi_step_reference(coef, fixed, v, u, ie + ii)
     spikes = np.zeros(n, np.int32)
     k = loihi.loihi_step(coef, 0, n, fixed, v, u, ie, ii, spikes, 0)
@@ -56,7 +57,7 @@ def test_fixed_point_matches_scalar_lava_arithmetic():
     du, dv, vth, bias_mant, bias_exp = 4095, 17, 2000, 4095, 7
     model = nm.LoihiLIF(du=du, dv=dv, vth=vth, bias_mant=bias_mant, bias_exp=bias_exp,
                         fixed_point=True)
-    coef = loihi.coefficients(model)
+    coef = describe(model).engine_row(model, 1.0)
     u = rng.integers(-2**23 + 1, 2**23, 400)
     v = rng.integers(-2**23 + 1, 2**23, 400)
     a = rng.integers(-40000, 40000, 400)

@@ -48,6 +48,13 @@ from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND, bump_trace, clip
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _transpose(pl, k, n_post):
+    """Projection ``k``'s transpose index: ``(colptr, col_syn, col_pre)``."""
+    return (pl.colptr[pl.cp_off[k]:pl.cp_off[k] + n_post + 1],
+            pl.col_syn[pl.co_off[k]:pl.co_off[k + 1]], pl.col_pre[pl.co_off[k]:pl.co_off[k + 1]])
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
     """Partition ``t``: steps 5-7 of step ``u`` for the targets it owns."""
     t0, t1 = neu.bounds[t], neu.bounds[t + 1]
@@ -106,9 +113,7 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
         xpre = pl.x_pre[pl.xpre_off[k]:pl.xpre_off[k + 1]]
         xpost = pl.x_post[pl.xpost_off[k]:pl.xpost_off[k + 1]]
         xpost2 = pl.x_post2[pl.xpost_off[k]:pl.xpost_off[k + 1]]
-        colptr = pl.colptr[pl.cp_off[k]:pl.cp_off[k] + n_post + 1]
-        col_syn = pl.col_syn[pl.co_off[k]:pl.co_off[k + 1]]
-        col_pre = pl.col_pre[pl.co_off[k]:pl.co_off[k + 1]]
+        colptr, col_syn, col_pre = _transpose(pl, k, n_post)
         elig = pl.elig[pl.eo_off[k]:pl.eo_off[k + 1]]
         elig_step = pl.elig_step[pl.eo_off[k]:pl.eo_off[k + 1]]
         pair = kind == STDP_KIND or kind == TRIPLET_KIND
@@ -203,8 +208,8 @@ def _region(u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp
             part_n):
     """One parallel region: per partition, deliver step ``u - 1``, then advance step ``u``."""
     for t in prange(part_n.shape[0]):
-        _partition(t, u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp,
-                   rec, out, part_n)
+        _partition_call(t, u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, pl,
+                        inp, rec, out, part_n)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -215,6 +220,11 @@ def _partition(t, u, deliver, advance, prev, n_prev, n_prev_lif, dt, neu, syn, p
         _deliver(t, u - 1, prev, n_prev, n_prev_lif, dt, neu, syn, pl)
     if advance:
         part_n[t] = _advance(t, u, neu, syn, pl, inp, rec, out)
+
+
+#: :func:`_partition` as a call: the body of a parallel loop must not be inlined (numba's
+#: parfor analysis would treat the inlined locals as shared across iterations).
+_partition_call = njit(cache=True, nogil=True)(_partition.py_func)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -273,9 +283,7 @@ def _custom_rules(u, spikes, n_spk, n_lif_spk, syn, pl, hooks):
         w = syn.w[syn.wo_off[k]:syn.wo_off[k + 1]]
         xpre = pl.x_pre[pl.xpre_off[k]:pl.xpre_off[k + 1]]
         xpost = pl.x_post[pl.xpost_off[k]:pl.xpost_off[k + 1]]
-        colptr = pl.colptr[pl.cp_off[k]:pl.cp_off[k] + n_post + 1]
-        col_syn = pl.col_syn[pl.co_off[k]:pl.co_off[k + 1]]
-        col_pre = pl.col_pre[pl.co_off[k]:pl.co_off[k + 1]]
+        colptr, col_syn, col_pre = _transpose(pl, k, n_post)
         on_pre, on_post = hooks.pre[kind - CUSTOM_KIND], hooks.post[kind - CUSTOM_KIND]
         for q in range(n_spk):
             j = spikes[q]

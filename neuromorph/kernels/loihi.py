@@ -33,36 +33,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .lif import N_COEF
-
 #: Population kinds of the engine's per-population dispatch (``pop_kind``).
 POP_LIF, POP_LOIHI_FLOAT, POP_LOIHI_FIXED = 0, 1, 2
 
-_UNITY = 4096
 _HALF = 2**23
 _ACT_SHIFT = 6  # Loihi MSB-aligns synaptic input and threshold by 6 bits
-
-
-def coefficients(model):
-    """Coefficient row of a :class:`~neuromorph.neurons.LoihiLIF` population.
-
-    Returns a float64 array of length :data:`~neuromorph.kernels.lif.N_COEF` laid out
-    as ``(decay factor of u, decay factor of v, effective threshold, effective bias,
-    0, ...)``: ``(1 - du, 1 - dv, vth, bias_mant)`` in floating point,
-    ``(4095 - du, 4096 - dv, vth * 64, bias_mant * 2**bias_exp)`` in fixed point.
-    """
-    row = np.zeros(N_COEF)
-    if model.fixed_point:
-        row[:4] = (_UNITY - 1 - model.du, _UNITY - model.dv, model.vth << _ACT_SHIFT,
-                   model.bias)
-    else:
-        row[:4] = 1.0 - model.du, 1.0 - model.dv, model.vth, model.bias
-    return row
-
-
-def kind(model):
-    """The engine's population kind for a LoihiLIF model (:data:`POP_LOIHI_FIXED`, ...)."""
-    return POP_LOIHI_FIXED if model.fixed_point else POP_LOIHI_FLOAT
 
 
 @njit(cache=True, inline="always")
@@ -97,8 +72,8 @@ def loihi_step(coef, lo, hi, fixed, v, u, i_exc, i_inh, spikes, n_spikes):
     Parameters
     ----------
     coef, lo, hi
-        The population's row (:func:`coefficients`) and its global index range, as in
-        :func:`neuromorph.kernels.lif.lif_step`.
+        The population's row (``describe(model).engine_row``, :mod:`neuromorph.descriptions`)
+        and its global index range, as in :func:`neuromorph.kernels.lif.lif_step`.
     fixed : bool
         Fixed-point (bit-accurate) or floating-point arithmetic.
     v, u : float64[n]
@@ -158,5 +133,5 @@ def loihi_step_reference(coef, fixed, v, u, a_in):
             spiked)
 
 
-__all__ = ["POP_LIF", "POP_LOIHI_FLOAT", "POP_LOIHI_FIXED", "coefficients", "kind",
+__all__ = ["POP_LIF", "POP_LOIHI_FLOAT", "POP_LOIHI_FIXED",
            "loihi_step", "loihi_step_reference"]
