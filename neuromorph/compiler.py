@@ -45,8 +45,9 @@ def layout(net):
 
     Returns ``(lif, inputs, gstart, n_lif, n_total)``.
     """
-    lif = [p for p in net.populations if describe(p.model).simulated]
-    inputs = [p for p in net.populations if not describe(p.model).simulated]
+    simulated = [describe(p.model).simulated for p in net.populations]
+    lif = [p for p, s in zip(net.populations, simulated) if s]
+    inputs = [p for p, s in zip(net.populations, simulated) if not s]
     gstart, g = {}, 0
     for p in lif + inputs:
         gstart[p] = g
@@ -163,25 +164,24 @@ def compile_plasticity(projections, modulator_of, dt, step):
             kind[i] = d.kernel_kind
     rule = np.zeros((k, N_RULE))
     colptr, col_syn, col_pre = [], [], []
-    cp_off = np.zeros(k, np.int64)
+    plastic = kind != STATIC
+    cp_off = _offsets([pr.post.size + 1 if a else 0 for pr, a in zip(projections, plastic)])
     for i, pr in enumerate(projections):
         r = pr.plasticity
         if r is None:
             continue
         rule[i] = describe(r).engine_row(r, dt, modulator_of[i])
-        cp_off[i] = sum(len(c) for c in colptr)
         c, s, p = column_index(pr.rowptr, pr.targets, pr.post.size)
         colptr.append(c)
         col_syn.append(s)
         col_pre.append(p)
-    plastic = kind != STATIC
     xpre_off = _offsets([pr.pre.size if a else 0 for pr, a in zip(projections, plastic)])
     xpost_off = _offsets([pr.post.size if a else 0 for pr, a in zip(projections, plastic)])
     co_off = _offsets([pr.n_synapses if a else 0 for pr, a in zip(projections, plastic)])
     eo_off = _offsets([pr.n_synapses if kd == RSTDP_KIND else 0
                        for pr, kd in zip(projections, kind)])
     n_pre, n_post = xpre_off[-1], xpost_off[-1]
-    pl = Plasticity(kind, rule, xpre_off, xpost_off, cp_off, co_off, eo_off, np.zeros(k),
+    pl = Plasticity(kind, rule, xpre_off, xpost_off, cp_off[:-1], co_off, eo_off, np.zeros(k),
                     np.zeros(k, np.int64), np.zeros(n_pre), np.zeros(n_post), np.zeros(n_pre),
                     np.zeros(n_post), np.zeros(n_pre), _cat(colptr, np.int64),
                     _cat(col_syn, np.int32), _cat(col_pre, np.int32), np.zeros(eo_off[-1]),

@@ -72,10 +72,11 @@ class Simulator:
         self.modulator_of = [self._modulator(pr) for pr in self.projections]
         self.synapses = compiler.compile_synapses(self.projections, self._glo, self.n_lif,
                                                   bounds)
-        self.plasticity, self.hooks = compiler.compile_plasticity(self.projections, self.modulator_of,
-                                                      net.dt, net.step)
+        self.plasticity, self.hooks = compiler.compile_plasticity(
+            self.projections, self.modulator_of, net.dt, net.step)
         self._build_inputs(inputs, previous)
         self._carry_over(previous)
+        self._buffers()
         self.spike_monitors, self.state_monitors = [], []
         self.rate_monitors, self.weight_monitors = [], []
         self._monitor_arrays()
@@ -179,10 +180,13 @@ class Simulator:
     def _glo(self, view):
         return self.gstart[view.population] + view.start
 
-    def _monitor_arrays(self):
+    def _buffers(self):
+        """The engine's two spike lists and the partitions' spike counts."""
         self.buffers = Buffers(np.zeros(max(self.n_total, 1), np.int32),
                                np.zeros(max(self.n_total, 1), np.int32),
                                np.zeros(len(self.neurons.bounds) - 1, np.int64))
+
+    def _monitor_arrays(self):
         self.rec_mask = np.zeros(max(self.n_total, 1), bool)
         for m in self.spike_monitors:
             lo = self._glo(m.target)
@@ -344,7 +348,7 @@ class Simulator:
             bounds = compiler.partition_bounds(self.n_lif, n)
             self.neurons = self.neurons._replace(bounds=bounds)
             self.synapses = compiler.repartition(self.synapses, bounds)
-            self._monitor_arrays()
+            self._buffers()
 
     def _run_chunk(self, u0, u1):
         n = u1 - u0

@@ -136,42 +136,14 @@ def all_to_all_kernel(n_pre, n_post, self_shift, exclude_self):
 
 
 @njit(cache=True, nogil=True)
-def dense_kernel(a):
-    """CSR of the non-zeros of a C-contiguous 2-D float64 array.
+def nonzero_kernel(indptr, indices, data):
+    """CSR of the non-zero entries of a matrix stored by rows: row ``i`` is
+    ``data[indptr[i]:indptr[i + 1]]``, entry ``s`` in column ``indices[s]`` -- a canonical
+    scipy CSR matrix -- or, with ``indices=None``, in column ``s - indptr[i]`` (a dense
+    C-contiguous matrix, raveled).
 
     Returns ``(rowptr, post, values, ok)``; ``ok`` is False (and the arrays empty) if
-    ``a`` holds a NaN or an infinity.
-    """
-    n_pre, n_post = a.shape
-    rowptr = np.empty(n_pre + 1, np.int64)
-    rowptr[0] = 0
-    for i in range(n_pre):
-        c = 0
-        for j in range(n_post):
-            x = a[i, j]
-            if not math.isfinite(x):
-                return np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.float64), False
-            if x != 0.0:
-                c += 1
-        rowptr[i + 1] = rowptr[i] + c
-    post = np.empty(rowptr[n_pre], np.int32)
-    values = np.empty(rowptr[n_pre], np.float64)
-    k = 0
-    for i in range(n_pre):
-        for j in range(n_post):
-            x = a[i, j]
-            if x != 0.0:
-                post[k] = j
-                values[k] = x
-                k += 1
-    return rowptr, post, values, True
-
-
-@njit(cache=True, nogil=True)
-def sparse_kernel(indptr, indices, data):
-    """CSR of a canonical scipy CSR matrix without its stored zeros.
-
-    Returns ``(rowptr, post, values, ok)``, ``ok`` False if ``data`` is not finite.
+    ``data`` holds a NaN or an infinity.
     """
     n_pre = indptr.shape[0] - 1
     rowptr = np.empty(n_pre + 1, np.int64)
@@ -192,7 +164,10 @@ def sparse_kernel(indptr, indices, data):
         for s in range(indptr[i], indptr[i + 1]):
             x = data[s]
             if x != 0.0:
-                post[k] = indices[s]
+                if indices is None:
+                    post[k] = s - indptr[i]
+                else:
+                    post[k] = indices[s]
                 values[k] = x
                 k += 1
     return rowptr, post, values, True
@@ -448,7 +423,7 @@ def matrix_csr(matrix, n_pre, n_post):
                 csr = csr.copy()
             csr.sum_duplicates()
         data = np.asarray(csr.data, dtype=np.float64)
-        rowptr, post, values, ok = sparse_kernel(csr.indptr, csr.indices, data)
+        rowptr, post, values, ok = nonzero_kernel(csr.indptr, csr.indices, data)
     else:
         if np.iscomplexobj(matrix):
             raise TypeError("matrix must hold real numbers, got complex values")
@@ -458,7 +433,9 @@ def matrix_csr(matrix, n_pre, n_post):
             dense = _checks.finite_array("matrix", matrix, shape=(n_pre, n_post))
         if dense.shape != (n_pre, n_post):
             raise ValueError(f"matrix must have shape {(n_pre, n_post)}, got {dense.shape}")
-        rowptr, post, values, ok = dense_kernel(np.ascontiguousarray(dense))
+        rows = np.arange(n_pre + 1, dtype=np.int64) * n_post  # every row holds n_post
+        rowptr, post, values, ok = nonzero_kernel(rows, None,
+                                                  np.ascontiguousarray(dense).ravel())
     if not ok:
         raise ValueError("matrix must contain only finite values (no NaN or inf)")
     return rowptr, post, values

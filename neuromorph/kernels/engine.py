@@ -334,10 +334,8 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks=No
     prev, out = buf.spikes_a, buf.spikes_b
     n_prev, n_prev_lif = 0, 0
     bounds, part_n = neu.bounds, buf.part_n
-    custom = False  # hooks=None (no rule with its own kernels): compiled without them
-    if hooks is not None:
-        for k in range(pl.kind.shape[0]):
-            custom = custom or pl.kind[k] >= CUSTOM_KIND
+    # hooks: the kernels of the network's rules with their own kernels (None: it has none,
+    # and this is compiled without them)
     s = s_begin
     while s < n_steps:
         if rec.spk_count[0] + rec.max_rec > rec.spk_step.shape[0]:
@@ -345,8 +343,8 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks=No
         u = step0 + s
         _step(u, s > s_begin, True, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
               out, part_n)
-        if hooks is not None:
-            if s > s_begin and custom:
+        if hooks is not None:  # (a test numba prunes when hooks is None: keep it alone)
+            if s > s_begin:
                 _custom_rules(u - 1, prev, n_prev, n_prev_lif, syn, pl, hooks)
         n = 0  # merge the partitions' spikes, in index order
         for t in range(part_n.shape[0]):
@@ -366,6 +364,5 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks=No
         _step(step0 + s, True, False, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
               out, part_n)
         if hooks is not None:
-            if custom:
-                _custom_rules(step0 + s - 1, prev, n_prev, n_prev_lif, syn, pl, hooks)
+            _custom_rules(step0 + s - 1, prev, n_prev, n_prev_lif, syn, pl, hooks)
     return s

@@ -3,7 +3,7 @@
 A rule's description may bring its own kernels (``engine_kernels = (on_pre, on_post)``,
 see :class:`neuromorph.descriptions.RuleDescription`): numba functions compiled with
 the signatures below, which the engine receives as first-class function values in its
-plasticity bundle and calls on events -- so adding such a rule touches its
+``Hooks`` bundle and calls on events -- so adding such a rule touches its
 description, its kernels and its tests, never the engine. Everything else is the
 engine's: per-neuron traces ``x_pre``/``x_post`` decayed by the row's ``decay_pre`` /
 ``decay_post`` and bumped at spikes (``nearest``), the current delivered with the
@@ -31,7 +31,7 @@ POST_SIGNATURE = types.void(types.int64, types.int64, types.int64, types.float64
                             types.int32[:], types.int32[:], types.float64[:],
                             types.float64[:])
 #: First engine kind number of rules with kernel hooks (``kind - CUSTOM_KIND`` indexes
-#: the hooks of the network's compiled plasticity bundle).
+#: the network's compiled ``Hooks`` bundle).
 CUSTOM_KIND = 16
 
 __all__ = ["PRE_SIGNATURE", "POST_SIGNATURE", "CUSTOM_KIND"]
