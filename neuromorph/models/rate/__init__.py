@@ -6,6 +6,7 @@ Every family is a scikit-learn classifier built on the shared pieces of this pac
 backprop-problems checklist (:mod:`.metadata`). :func:`registry` lists them all.
 """
 from .alignment import DirectFeedbackAlignment, FeedbackAlignment, KolenPollack, SignSymmetry
+from .alignment import DirectRandomTargetProjection, IndirectFeedbackAlignment, WeightMirrors
 from .backprop import Backprop
 from .base import RateClassifier  # noqa: F401 (importable, but not a family: not in __all__)
 from .contrastive_hebbian import ContrastiveHebbian
@@ -51,6 +52,9 @@ _FAMILIES = (
     RecurrentForwardForward,
     PredictiveForwardForward,
     Pepita,
+    IndirectFeedbackAlignment,
+    DirectRandomTargetProjection,
+    WeightMirrors,
 )
 
 
