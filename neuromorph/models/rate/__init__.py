@@ -24,6 +24,7 @@ from .local_losses import LocalLosses
 from .pepita import Pepita
 from .perturbation import NodePerturbation, WeightPerturbation
 from .reinforce import Reinforce
+from .stochastic_search import HillClimbing, SimulatedAnnealing
 from .metadata import CHECKLIST_COLUMNS, Checklist, Family
 
 _FAMILIES = (
@@ -55,6 +56,8 @@ _FAMILIES = (
     IndirectFeedbackAlignment,
     DirectRandomTargetProjection,
     WeightMirrors,
+    HillClimbing,
+    SimulatedAnnealing,
 )
 
 
