@@ -13,6 +13,7 @@ from .contrastive_hebbian import ContrastiveHebbian
 from .equilibrium_propagation import EquilibriumPropagation
 from .forward_forward import ForwardForward
 from .hebbian import BCM, CompetitiveKWTA, Oja, SoftBoundHebbian
+from .hsic import HSICBottleneck
 from .lra import LocalRepresentationAlignment
 from .predictive_ff import PredictiveForwardForward
 from .recurrent_ff import RecurrentForwardForward
@@ -25,6 +26,7 @@ from .pepita import Pepita
 from .perturbation import NodePerturbation, WeightPerturbation
 from .reinforce import Reinforce
 from .stochastic_search import HillClimbing, SimulatedAnnealing
+from .three_factor import RewardModulatedHebbian
 from .metadata import CHECKLIST_COLUMNS, Checklist, Family
 
 _FAMILIES = (
@@ -56,8 +58,10 @@ _FAMILIES = (
     IndirectFeedbackAlignment,
     DirectRandomTargetProjection,
     WeightMirrors,
+    RewardModulatedHebbian,
     HillClimbing,
     SimulatedAnnealing,
+    HSICBottleneck,
 )
 
 
