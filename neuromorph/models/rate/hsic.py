@@ -78,6 +78,13 @@ class HSICBottleneck(
     trained alongside). A batch of one sample carries no HSIC estimate; the hidden
     layers skip it.
 
+    Defaults (one hidden layer of 256, s = 0.5, β = 100, batch 128): 93.1 % mean (min
+    91.1 %) on digits splits 101..105 (experiments/rate_defaults.py); on split 101 94.4 %,
+    where the same readout on the frozen random hidden layer reaches ~92 % (two hidden
+    layers of 256: 92.2 % frozen, 93.6 % HSIC-trained with η = 3e-3): on digits the
+    bottleneck adds a few points over random features. Narrower kernels (s = 0.3–0.5)
+    did better than s = 1 (85.8 %).
+
     Extra parameters
     ----------------
     beta : float > 0

@@ -72,7 +72,9 @@ class RewardModulatedHebbian(
     noise-free answer to the same stimulus (``baseline="clean"``: the network's own
     prediction of its reward) or a running mean r̄ ← r̄ + α (mean r − r̄) (``"running"``,
     S1's E[r(t)]). Dividing by σ² makes the expected update, for small σ, proportional
-    to the gradient of the expected reward, so η does not depend on σ.
+    to the gradient of the expected reward, so η does not depend on σ. At its defaults
+    (one hidden layer of 64, σ = 0.03, T = 2): 93.7 % mean (min 91.7 %) on digits splits
+    101..105 (experiments/rate_defaults.py).
 
     Extra parameters
     ----------------
