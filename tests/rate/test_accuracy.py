@@ -44,8 +44,8 @@ FAST = {
     "DirectRandomTargetProjection": (dict(learning_rate=3e-3), 8, 0.65),  # slow start
     "WeightMirrors": ({}, 8, 0.80),
     "RewardModulatedHebbian": ({}, 8, 0.65),
-    "HillClimbing": (dict(batch_size=32), 8, 0.65),  # 32: more moves in 8 epochs
-    "SimulatedAnnealing": (dict(batch_size=32), 8, 0.65),
+    "HillClimbing": (dict(batch_size=32), 8, 0.67),  # 32: more moves in 8 epochs
+    "SimulatedAnnealing": (dict(batch_size=32), 8, 0.68),
     "HSICBottleneck": (dict(batch_size=32, learning_rate=3e-3), 8, 0.80),
 }
 

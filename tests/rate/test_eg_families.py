@@ -259,6 +259,8 @@ def test_metropolis_acceptance_probability():
         q = np.exp(-delta / T)
         assert abs(p - q) < 4 * np.sqrt(q * (1 - q) / len(u)) + 1e-12
     assert metropolis_accept(-1e-9, 0.0, 0.999) and not metropolis_accept(1e-9, 0.0, 0.0)
+    # a tiny temperature: Δ/T would overflow; the move is simply refused
+    assert not metropolis_accept(np.float64(0.1), np.float64(1e-310), 0.5)
 
 
 def test_annealing_takes_uphill_moves_while_hot_and_improves_the_loss():

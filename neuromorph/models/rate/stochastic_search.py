@@ -6,7 +6,7 @@ one global scalar, the change of the batch loss it causes (S1 Fig. 8 left: a bin
 neuromodulator M ∈ {0, 1} gating a random synaptic change, ΔW = M ε). Neither needs
 derivatives, a differentiable network or a differentiable loss.
 """
-import numpy as np
+import math
 
 from ._validation import check_number, check_positive
 from .feedforward import FeedforwardClassifier
@@ -23,7 +23,10 @@ def metropolis_accept(delta, temperature, u):
         return True
     if temperature <= 0:
         return False
-    return bool(u < np.exp(-delta / temperature))
+    if u <= 0:
+        return True
+    # u < exp(−Δ/T)  ⇔  T log u < −Δ: no overflow of Δ/T at tiny temperatures
+    return bool(temperature * math.log(u) < -delta)
 
 
 class _StochasticSearch(
