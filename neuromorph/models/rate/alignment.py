@@ -165,6 +165,12 @@ class DirectRandomTargetProjection(
     directions; the output layer learns to read those projections. The checklist row is
     DFA's (spec §2.3 has no separate DRTP row).
 
+    Measured (tests/rate/test_eg_families.py): after warm-up the error signals δ̂^ℓ and
+    every single sample's update lie within 90° of backprop's, but a whole batch's
+    first-layer update need not: DRTP keeps pushing samples that are already right, and
+    on non-negative inputs (pixels) those terms leave the batch update near-orthogonal to
+    backprop's.
+
     Extra parameters
     ----------------
     feedback_scale : float > 0
@@ -181,7 +187,8 @@ class IndirectFeedbackAlignment(
     FeedforwardClassifier, family=Family.EG, checklist="ifa",
     algorithm="Indirect feedback alignment", spec_section="4.5",
 ):
-    """Indirect feedback alignment, IFA (Nøkland 2016; S1 Eq. 13; spec §4.5).
+    """Indirect feedback alignment, IFA (S1 Eq. 13; spec §4.5, which attributes it to
+    Nøkland 2016 [EXT?]).
 
     One fixed random matrix injects the output error into the first hidden layer; the
     signal then travels *upwards* through the unmodified forward weights::
