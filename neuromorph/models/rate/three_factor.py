@@ -67,7 +67,10 @@ class RewardModulatedHebbian(
         M = r − r̄
         ΔW^ℓ = M E^ℓ / σ²                                  ascent (batch mean over trials)
 
-    γ = exp(−Δt/τ_e) discretises S1 Eq. 14 with one step per Δt. The label reaches the
+    γ = exp(−Δt/τ_e) discretises S1 Eq. 14 with one step per Δt. S1 prints the Hebbian
+    term as W ⊙ (z^ℓ (z^{ℓ−1})^T) and multiplies it in again in Eq. 15; this is the
+    standard form (E driven by post × pre, ΔW = M E: Izhikevich 2007, Frémaux & Gerstner
+    2016), which spec §3.4 makes the default; the literal S1 variants are not offered. The label reaches the
     network only through the scalar r. The expected reward r̄ is either the reward of the
     noise-free answer to the same stimulus (``baseline="clean"``: the network's own
     prediction of its reward) or a running mean r̄ ← r̄ + α (mean r − r̄) (``"running"``,
