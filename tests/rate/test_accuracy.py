@@ -40,6 +40,13 @@ FAST = {
     "RecurrentForwardForward": ({}, 4, 0.20),
     "PredictiveForwardForward": (dict(learning_rate=1e-2), 4, 0.50),  # 4 epochs: the faster rate
     "Pepita": ({}, 8, 0.65),
+    "IndirectFeedbackAlignment": ({}, 8, 0.65),
+    "DirectRandomTargetProjection": (dict(learning_rate=3e-3), 8, 0.65),  # slow start
+    "WeightMirrors": ({}, 8, 0.80),
+    "RewardModulatedHebbian": ({}, 8, 0.65),
+    "HillClimbing": (dict(batch_size=32), 8, 0.67),  # 32: more moves in 8 epochs
+    "SimulatedAnnealing": (dict(batch_size=32), 8, 0.68),
+    "HSICBottleneck": (dict(batch_size=32, learning_rate=3e-3), 8, 0.80),
 }
 
 

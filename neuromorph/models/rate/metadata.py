@@ -65,11 +65,13 @@ def _row(source, cells):
 CHECKLISTS = {
     "backprop": _row("Backprop (reference)", "N N N N N N N N Y N Y"),
     "hebbian": _row("STDP / Hebbian 2F (T1)", "Y Y N N Y — Y Y Y Y N"),
+    "hebbian_3f": _row("R-STDP / rate 3F (T1 Hebbian 3F)", "Y Y N N Y — Y Y Y N Y"),
     "pc": _row("Spiking PC, rate PC (T1 PC/NGC)", "Y Y Y N Y Y Y N N Y Y"),
     "ep": _row("EqSpike, rate EqProp (T1 EProp)", "Y N Y N Y Y Y N N N N"),
     "rff": _row("CSDP, RFF, PFF (T1 RFF/PFF)", "Y Y Y N Y Y Y Y N N N"),
     "fa": _row("FA (RFA)", "N Y N N N N N N P N P"),
     "dfa": _row("DFA", "P Y N N P N P N P N P"),
+    "ifa": _row("IFA", "P Y N N P N P N P N N"),
     "sign_symmetry": _row("Sign symmetry", "N P N N N N N N Y N P"),
     "kp": _row("KP / weight mirrors", "N Y N N N N N N Y N P"),
     "perturbation": _row("Hill-climbing / WP / NP / REINFORCE", "Y Y N Y Y N P P Y P Y"),
@@ -80,5 +82,9 @@ CHECKLISTS = {
     "lra": _row("LRA / rec-LRA", "Y Y P Y Y N P N P P N"),
     "chl": _row("CHL / GeneRec", "Y N Y P Y P N N N N N"),
     "ff": _row("FF (feed-forward form)", "Y Y N Y Y N Y Y Y N N"),
+    # spec §2.3 has no HSIC row: this project's assessment from §4.10 (layer-local objective,
+    # no feedback synapses; kernels over a batch of stored activities, differentiable layers)
+    "hsic": _row("HSIC bottleneck (not in spec §2.3: assessed from §4.10)",
+                 "Y Y N N P N Y N P N N"),
     "pepita": _row("SigProp / EFP / PEPITA", "Y Y N P Y N P Y Y N N"),
 }
