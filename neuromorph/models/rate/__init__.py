@@ -23,6 +23,7 @@ from .local_losses import LocalLosses
 from .pepita import Pepita
 from .perturbation import NodePerturbation, WeightPerturbation
 from .reinforce import Reinforce
+from .temporal import BPTT, RTRL, UORO
 from .metadata import CHECKLIST_COLUMNS, Checklist, Family
 
 _FAMILIES = (
@@ -51,6 +52,9 @@ _FAMILIES = (
     RecurrentForwardForward,
     PredictiveForwardForward,
     Pepita,
+    BPTT,
+    RTRL,
+    UORO,
 )
 
 
