@@ -8,8 +8,10 @@ sequence tasks, 5 seeds each (the split seeds 101..105 of experiments/rate_defau
   each row for their ``steps_per_row`` simulation steps);
 * ``mnist1d`` -- :func:`neuromorph.datasets.make_mnist1d_like` (2000 signals of 40
   points drawn with the seed, stratified 80/20 split with the seed), read as T = 10
-  steps of 4 consecutive points; min-max scaled to [0, 1] with the training set's
-  extremes (test values clipped), so rate and spiking learners see the same inputs.
+  steps of 4 consecutive points. Rate learners get the signal as generated (roughly
+  zero-mean); the spiking learners, which take inputs in [0, 1] as currents, get it
+  min-max scaled with the training set's extremes (test values clipped). (Rate
+  learners on the scaled signal learn far slower: BPTT 59.8 % vs 76.8 % on split 101.)
 
 The spiking learners are included when :func:`neuromorph.models.spiking.registry` has
 them. Writes ``results.md`` (mean / min test accuracy and wall time per fit, per task)
@@ -50,8 +52,9 @@ def learners():
     return out
 
 
-def load_task(task, seed, quick=False):
-    """``(Xtr, Xte, ytr, yte)`` of a task for one split seed."""
+def load_task(task, seed, quick=False, unit_range=False):
+    """``(Xtr, Xte, ytr, yte)`` of a task for one split seed; ``unit_range``: MNIST-1D
+    min-max scaled to [0, 1] (the spiking learners' input range)."""
     if task == "digits":
         Xtr, Xte, ytr, yte = load_digits_split(random_state=seed)
         if quick:
@@ -61,6 +64,8 @@ def load_task(task, seed, quick=False):
 
     X, y = make_mnist1d_like(n_samples=500 if quick else 2000, length=40, random_state=seed)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=seed, stratify=y)
+    if not unit_range:
+        return Xtr, Xte, ytr, yte
     lo, hi = Xtr.min(), Xtr.max()
     return (Xtr - lo) / (hi - lo), np.clip((Xte - lo) / (hi - lo), 0.0, 1.0), ytr, yte
 
@@ -70,7 +75,7 @@ def run_one(name, task, seed, quick=False):
     params = dict(random_state=seed, n_steps=STEPS[task])
     if quick:
         params["max_iter"] = QUICK_EPOCHS
-    Xtr, Xte, ytr, yte = load_task(task, seed, quick)
+    Xtr, Xte, ytr, yte = load_task(task, seed, quick, unit_range=kind == "spike")
     t0 = time.perf_counter()
     est = cls(**params).fit(Xtr, ytr)
     wall = time.perf_counter() - t0

@@ -190,3 +190,25 @@ def test_make_mnist1d_like():
         make_mnist1d_like(length=5)
     with pytest.raises((ValueError, TypeError), match="n_samples"):
         make_mnist1d_like(n_samples=0)
+
+
+def test_experiment_script_quick_run(tmp_path):
+    """experiments/temporal_learners.py end to end on one learner and task (smoke)."""
+    import importlib.util
+    import json
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "experiments",
+                        "temporal_learners.py")
+    spec = importlib.util.spec_from_file_location("temporal_learners", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert {"BPTT", "RTRL", "UORO"} <= set(mod.learners())
+    mod.main(["--quick", "--learners", "BPTT", "--tasks", "digits", "--out", str(tmp_path)])
+    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert [(r["learner"], r["task"], r["seed"], r["epochs"]) for r in runs] == [
+        ("BPTT", "digits", 101, mod.QUICK_EPOCHS)]
+    assert 0.5 < runs[0]["test_accuracy"] <= 1.0  # 2 epochs on 400 digits, well above chance
+    assert "| BPTT | rate | BP | 2 |" in (tmp_path / "results.md").read_text()
+    with pytest.raises(SystemExit):
+        mod.main(["--learners", "Nope", "--out", str(tmp_path)])

@@ -154,29 +154,9 @@ def uoro_gradients(net, xs, Y, rng, loss=SoftmaxCrossEntropy, epsilon=1e-7):
 
 
 class _RecurrentClassifier(RateClassifier):
-    """Shared estimator of the temporal learners (not used directly).
-
-    Parameters (beside the common ones of :class:`~.base.RateClassifier`)
-    ---------------------------------------------------------------------
-    hidden_layer_sizes : tuple of one int, default (64,)
-        (J,): width of the single recurrent layer.
-    n_steps : int >= 1 or "auto", default "auto"
-        How a row of X forms a sequence: ``n_steps`` steps of ``n_features / n_steps``
-        inputs (features ``[t·I, (t+1)·I)`` are step t). ``"auto"``: the largest divisor
-        of n_features not above √n_features, i.e. 8×8 digits read row by row (8 steps
-        of 8 pixels). Use ``n_steps=n_features`` for a 1-D signal read one sample per
-        step (e.g. :func:`neuromorph.datasets.make_mnist1d_like`, ``n_steps=40``).
-        A value that does not divide n_features raises ValueError at ``fit`` with the
-        expected shape.
-    recurrent_scale : float > 0, default 1
-        Factor on the Glorot-uniform initial W_rec.
-
-    Attributes
-    ----------
-    net_ : RecurrentNet
-    n_steps_ : int
-        Steps T the fitted model reads (``n_features_in_ = T · I``).
-    """
+    """Shared estimator of the temporal learners (not used directly): the network of
+    :mod:`.recurrent`, the sequence layout (``n_steps``) and the training step; a rule
+    supplies :meth:`_gradients`. Parameters and attributes: see :class:`BPTT`."""
 
     _params = dict(hidden_layer_sizes=(64,), n_steps="auto", recurrent_scale=1.0,
                    learning_rate=3e-3, max_iter=30)
@@ -238,17 +218,42 @@ class BPTT(
 
     Elman network, one recurrent layer, readout after the last step (rows are samples)::
 
-        h_t = x_t W_inᵀ + z_{t−1} W_recᵀ + b,  z_t = φ(h_t),  o = z_T W_outᵀ + b_out
-        δ_T-error e_T = (softmax(o) − y) W_out
-        δ_t = e_t ⊙ φ'(h_t),  e_{t−1} = δ_t W_rec
-        ΔW_in = Σ_t δ_tᵀ x_t / B,  ΔW_rec = Σ_t δ_tᵀ z_{t−1} / B     descent
+        h_t = x_t W_inᵀ + z_{t−1} W_recᵀ + b,  z_t = φ(h_t),  z_0 = 0,  o = z_T W_outᵀ + b_out
+        e_T = ∂L/∂z_T = (softmax(o) − y) W_out
+        δ_t = e_t ⊙ φ'(h_t),  e_{t−1} = δ_t W_rec                    t = T..1
+        ΔW_in = Σ_t δ_tᵀ x_t / B,  ΔW_rec = Σ_t δ_tᵀ z_{t−1} / B,  Δb = Σ_t mean(δ_t)   descent
 
     It stores the whole trajectory and runs a backward pass through time (spec §2.3:
     the backprop row, "Time: N (BPTT)").
 
-    Parameters: those of :class:`~.base.RateClassifier` (one hidden width) plus
-    ``n_steps`` and ``recurrent_scale`` (see ``_RecurrentClassifier``). At the defaults
-    (J = 64, Adam 3e-3, 30 epochs) on digits read row by row: see
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of one int, default (64,)
+        (J,): width of the single recurrent layer.
+    n_steps : int >= 1 or "auto", default "auto"
+        How a row of X forms a sequence: T = ``n_steps`` steps of I = n_features / T
+        inputs (features ``[t·I, (t+1)·I)`` are step t). ``"auto"``: the largest divisor
+        of n_features not above √n_features -- 8×8 digits are read row by row, 8 steps
+        of 8 pixels. ``n_steps=n_features`` reads a 1-D signal one value per step. A
+        value that does not divide n_features raises ValueError at ``fit``, giving the
+        expected shape of X.
+    recurrent_scale : float > 0, default 1
+        Factor on the Glorot-uniform initial W_rec (1: spectral radius ≈ 1).
+    activation, learning_rate, optimizer, momentum, batch_size, max_iter,
+    validation_fraction, random_state
+        As for every rate family (:class:`~.base.RateClassifier`); defaults tanh,
+        Adam 3e-3, batch 32, 30 epochs.
+
+    Attributes
+    ----------
+    net_ : :class:`~.recurrent.RecurrentNet`
+        W_in, W_rec, b, W_out, b_out.
+    n_steps_ : int
+        Steps T the fitted model reads (n_features_in_ = T · I).
+    classes_, n_features_in_, n_iter_, history_
+        As for every rate family.
+
+    At the defaults on digits read row by row: see
     experiments/results/temporal_learners/results.md.
     """
 
@@ -272,7 +277,7 @@ class RTRL(
     (to rounding), computed online without storing the past, at O(J³(I + J)) operations
     per step and sample instead of BPTT's O(J(I + J)).
 
-    Parameters as :class:`BPTT`, with smaller defaults because of that cost: J = 24,
+    Parameters and attributes as :class:`BPTT`, with smaller defaults because of that cost: J = 24,
     Adam 1e-2, 15 epochs (BPTT with these settings trains the very same model, to
     rounding). At the defaults on digits read row by row: see
     experiments/results/temporal_learners/results.md.
@@ -300,8 +305,8 @@ class UORO(
     ρ₀, ρ₁ are the variance-minimising scales (see :func:`uoro_traces`). Memory and time
     per step O(J(I + J)), as for the forward pass; the price is the estimate's variance.
 
-    Extra parameters
-    ----------------
+    Parameters and attributes as :class:`BPTT`, plus
+
     epsilon : float > 0, default 1e-7
         ε of the ρ scales (guards 0/0 at the first step).
 
