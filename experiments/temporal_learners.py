@@ -13,7 +13,9 @@ sequence tasks, 5 seeds each (the split seeds 101..105 of experiments/rate_defau
   min-max scaled with the training set's extremes (test values clipped). (Rate
   learners on the scaled signal learn far slower: BPTT 59.8 % vs 76.8 % on split 101.)
 
-The spiking learners are included when :func:`neuromorph.models.spiking.registry` has
+A control, ``ReadoutOnly`` (the network at UORO's settings with the recurrent weights
+frozen at their initial values, only the readout trained), shows what the recurrent
+learning of UORO adds to a random reservoir. The spiking learners are included when :func:`neuromorph.models.spiking.registry` has
 them. Writes ``results.md`` (mean / min test accuracy and wall time per fit, per task)
 and ``results.json`` (every run) to ``--out``, rewritten after every learner.
 
@@ -30,21 +32,36 @@ import numpy as np
 
 from neuromorph.datasets import load_digits_split, make_mnist1d_like
 from neuromorph.models.rate import registry
+from neuromorph.models.rate.temporal import BPTT
 
 SPLIT_SEEDS = (101, 102, 103, 104, 105)  # as experiments/rate_defaults.py
 RATE = ("BPTT", "RTRL", "UORO")
 SPIKING = ("SurrogateBPTT", "EProp")
 TASKS = {
     "digits": "8×8 digits read row by row: 8 steps of 8 pixels, 1437/360 split",
-    "mnist1d": "MNIST-1D-like (2000 signals of 40 points): 10 steps of 4 points, 1600/400 split",
+    "mnist1d": ("MNIST-1D-like (2000 signals of 40 points): 10 steps of 4 points, 1600/400 "
+                "split (spiking learners: min-max scaled to [0, 1])"),
 }
 STEPS = {"digits": 8, "mnist1d": 10}
 QUICK_EPOCHS = 2
 
 
+class ReadoutOnly(BPTT):
+    """Control: W_in, W_rec, b frozen at initialisation, W_out and b_out trained exactly,
+    at UORO's defaults (J = 64, Adam 1e-3, 50 epochs) = ΔW_out = (softmax(o) − y)ᵀ z_T / B."""
+
+    _params = dict(learning_rate=1e-3, max_iter=50)
+
+    def _gradients(self, xs, Y):
+        grads, out = super()._gradients(xs, Y)
+        return [np.zeros_like(g) for g in grads[:3]] + grads[3:], out
+
+
 def learners():
-    """``{name: (class, kind)}``: the rate learners, then the spiking ones present."""
+    """``{name: (class, kind)}``: the rate learners, the control, then the spiking ones
+    present."""
     out = {name: (registry()[name], "rate") for name in RATE}
+    out["ReadoutOnly"] = (ReadoutOnly, "control")
     from neuromorph.models import spiking
 
     found = spiking.registry()
@@ -118,7 +135,10 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=None, help="run this one split seed only")
     ap.add_argument("--tasks", nargs="*", default=list(TASKS), choices=list(TASKS))
     ap.add_argument("--learners", nargs="*", default=None,
-                    help=f"subset of {', '.join(RATE + SPIKING)} (default: all present)")
+                    help=f"subset of {', '.join(RATE + ('ReadoutOnly',) + SPIKING)} "
+                         "(default: all present)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the runs of other learners already in --out/results.json")
     ap.add_argument("--quick", action="store_true",
                     help=f"smoke run: 1 seed, {QUICK_EPOCHS} epochs, fewer training samples")
     args = ap.parse_args(argv)
@@ -133,7 +153,13 @@ def main(argv=None):
              else list(SPLIT_SEEDS[:1 if args.quick else args.seeds]))
     meta = dict(mode="quick" if args.quick else "full", seeds=seeds, machine=platform.machine(),
                 cpus=os.cpu_count())
-    runs = []
+    runs, order = [], list(names)
+    previous = os.path.join(args.out or "", "results.json")
+    if args.merge and args.out and os.path.exists(previous):
+        with open(previous, encoding="utf-8") as f:
+            kept = [r for r in json.load(f)["runs"] if r["learner"] not in names]
+        runs += kept
+        order = [n for n in available if n in {r["learner"] for r in kept} | set(names)]
     for name in names:
         for task in args.tasks:
             for s in seeds:
@@ -144,10 +170,10 @@ def main(argv=None):
         if args.out:  # rewritten after every learner: a cut run keeps what it measured
             os.makedirs(args.out, exist_ok=True)
             with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as f:
-                f.write(markdown(runs, names, args.tasks, meta))
+                f.write(markdown(runs, order, args.tasks, meta))
             with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
                 json.dump(dict(meta=meta, runs=runs), f, indent=1)
-    print(markdown(runs, names, args.tasks, meta))
+    print(markdown(runs, order, args.tasks, meta))
     return runs
 
 
