@@ -277,9 +277,10 @@ class RTRL(
     (to rounding), computed online without storing the past, at O(J³(I + J)) operations
     per step and sample instead of BPTT's O(J(I + J)).
 
-    Parameters and attributes as :class:`BPTT`, with smaller defaults because of that cost: J = 24,
-    Adam 1e-2, 15 epochs (BPTT with these settings trains the very same model, to
-    rounding). At the defaults on digits read row by row: see
+    Parameters and attributes as :class:`BPTT`, with smaller defaults because of that
+    cost: J = 24, Adam 1e-2, 15 epochs (BPTT with these settings follows the same
+    training trajectory: equal gradients, equal batches; differences at rounding level).
+    At the defaults on digits read row by row: see
     experiments/results/temporal_learners/results.md.
     """
 
