@@ -15,11 +15,12 @@ sequence tasks, 5 seeds each (the split seeds 101..105 of experiments/rate_defau
 
 A control, ``ReadoutOnly`` (the network at UORO's settings with the recurrent weights
 frozen at their initial values, only the readout trained), shows what the recurrent
-learning of UORO adds to a random reservoir. The spiking learners are included when :func:`neuromorph.models.spiking.registry` has
-them. Writes ``results.md`` (mean / min test accuracy and wall time per fit, per task)
+learning of UORO adds to a random reservoir. The spiking learners are included when
+:func:`neuromorph.models.spiking.registry` has them. Writes ``results.md`` (mean / min test accuracy and wall time per fit, per task)
 and ``results.json`` (every run) to ``--out``, rewritten after every learner.
 
     nice -n 10 python experiments/temporal_learners.py --out experiments/results/temporal_learners
+    python experiments/temporal_learners.py --out DIR --learners EProp --merge  # add one
     python experiments/temporal_learners.py --out /tmp/tl --quick          # smoke run
 """
 import argparse
@@ -112,7 +113,8 @@ def markdown(runs, names, tasks, meta):
             "jobs).", ""]
     head += [f"- `{t}`: {TASKS[t]}" for t in tasks] + [""]
     cols = "".join(f" {t} mean | {t} min | {t} s/fit |" for t in tasks)
-    lines = [f"| learner | kind | tag | epochs |{cols}", "|---|---|---|---|" + "---|" * 3 * len(tasks)]
+    lines = [f"| learner | kind | tag | epochs |{cols}",
+             "|---|---|---|---|" + "---|" * 3 * len(tasks)]
     for name in names:
         mine = [r for r in runs if r["learner"] == name]
         if not mine:
