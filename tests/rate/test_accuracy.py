@@ -47,6 +47,9 @@ FAST = {
     "HillClimbing": (dict(batch_size=32), 8, 0.67),  # 32: more moves in 8 epochs
     "SimulatedAnnealing": (dict(batch_size=32), 8, 0.68),
     "HSICBottleneck": (dict(batch_size=32, learning_rate=3e-3), 8, 0.80),
+    "BPTT": ({}, 4, 0.80),
+    "RTRL": (dict(hidden_layer_sizes=(16,)), 4, 0.70),  # J=16: RTRL costs O(J^4) per step
+    "UORO": ({}, 8, 0.60),
 }
 
 
@@ -60,7 +63,8 @@ def test_learns_small_digits(name, small_digits):
     params, epochs, bound = FAST[name]
     one_layer = len(FAMILIES[name]._all_params["hidden_layer_sizes"]) == 1
     width = (64,) if one_layer else (64, 64)
-    est = FAMILIES[name](**params, hidden_layer_sizes=width, max_iter=epochs, random_state=0)
+    est = FAMILIES[name](**{"hidden_layer_sizes": width, **params}, max_iter=epochs,
+                         random_state=0)
     est.fit(Xtr, ytr)
     assert est.score(Xte, yte) >= bound
 

@@ -27,6 +27,7 @@ from .perturbation import NodePerturbation, WeightPerturbation
 from .reinforce import Reinforce
 from .stochastic_search import HillClimbing, SimulatedAnnealing
 from .three_factor import RewardModulatedHebbian
+from .temporal import BPTT, RTRL, UORO
 from .metadata import CHECKLIST_COLUMNS, Checklist, Family
 
 _FAMILIES = (
@@ -62,6 +63,9 @@ _FAMILIES = (
     HillClimbing,
     SimulatedAnnealing,
     HSICBottleneck,
+    BPTT,
+    RTRL,
+    UORO,
 )
 
 

@@ -87,4 +87,11 @@ CHECKLISTS = {
     "hsic": _row("HSIC bottleneck (not in spec §2.3: assessed from §4.10)",
                  "Y Y N N P N Y N P N N"),
     "pepita": _row("SigProp / EFP / PEPITA", "Y Y N P Y N P Y Y N N"),
+    # temporal learners (spec §4.24 has no §2.3 row: [IMPL] assessment). Both carry the
+    # readout error to the recurrent layer through W_outᵀ (P1 P, P2 N), need φ' (P4 N),
+    # learn online without unrolling (Time Y); RTRL's sensitivity tensor couples every
+    # synapse with every unit (LP N), UORO's trace θ̃ is per synapse up to two global
+    # scales ρ₀, ρ₁ and a broadcast scalar (LP P)
+    "rtrl": _row("RTRL [IMPL]", "P N N N N N P P Y Y Y"),
+    "uoro": _row("UORO [IMPL]", "P N N N P N P P Y Y Y"),
 }
