@@ -81,4 +81,12 @@ CHECKLISTS = {
     "chl": _row("CHL / GeneRec", "Y N Y P Y P N N N N N"),
     "ff": _row("FF (feed-forward form)", "Y Y N Y Y N Y Y Y N N"),
     "pepita": _row("SigProp / EFP / PEPITA", "Y Y N P Y N P Y Y N N"),
+    # Not in spec §2.3 (e-prop is named only in §4.24): this project's assessment. e-prop:
+    # the error reaches every neuron in one hop (P1); symmetric feedback transports W_out^T,
+    # random feedback does not (P2 "P"); spiking units via a pseudo-derivative (P4 "P");
+    # eligibility traces + a broadcast learning signal are local and online (LP, UL, P6,
+    # Time); reward-based e-prop exists (Ctrl "P"). Surrogate-gradient BPTT: backprop
+    # through time on the same network (only P4 partly: spikes via the surrogate).
+    "eprop": _row("e-prop (Bellec et al. 2020) [IMPL]", "Y P N P Y Y Y Y P Y P"),
+    "surrogate_bptt": _row("Surrogate-gradient BPTT [IMPL]", "N N N P N N N N Y N Y"),
 }
