@@ -13,7 +13,7 @@ steps of ``dt`` (digits: 8 rows of 8 pixels, 10 steps each = 80 ms). Per step ``
     ṽ^t    = α v^{t-1} + (1 - α) I^t,      α = exp(-dt / τ_m)    (membrane before the reset)
     z^t    = H(ṽ^t - v_th),                v^t = ṽ^t (1 - z^t)  (the kernel's step)
     y^t    = κ y^{t-1} + z^t W_out + b,    κ = exp(-dt / τ_out)  (readout)
-    E      = (1 / |𝒲|) Σ_{t∈𝒲} CE(softmax(y^t), y*)           (𝒲: the last ``readout_steps``)
+    E      = (1 / |𝒲|) Σ_{t∈𝒲} CE(softmax(y^t), y*)        (𝒲: the last ``readout_steps``)
 
 Class scores are the readout averaged over 𝒲. The spike's derivative is replaced by the
 pseudo-derivative (Bellec et al. 2020, Eq. 6 with their dampening factor γ)::
@@ -126,9 +126,9 @@ class RecurrentLIFClassifier(MiniBatchEpochs, SpikingClassifier):
     Subclasses implement :meth:`_hidden_gradients`."""
 
     _params = dict(
-        n_hidden=128, n_steps=8, steps_per_row=10, readout_steps=None, dt=1.0, tau_m=20.0,
-        tau_out=20.0, v_th=1.0, resistance=10.0, surrogate_scale=0.3, weight_scale=1.0,
-        learning_rate=2e-3, optimizer="adam", momentum=0.9, batch_size=32, max_iter=20,
+        n_hidden=128, n_steps=8, steps_per_row=10, readout_steps=10, dt=1.0, tau_m=10.0,
+        tau_out=80.0, v_th=1.0, resistance=10.0, surrogate_scale=0.3, weight_scale=1.0,
+        learning_rate=4e-3, optimizer="adam", momentum=0.9, batch_size=32, max_iter=20,
         validation_fraction=None, verbose=False, random_state=None)
     _batch_stats = ("loss", "hits", "rate_hidden")
     _tuple_params = ()
