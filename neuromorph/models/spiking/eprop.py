@@ -158,7 +158,7 @@ class EProp(RecurrentLIFClassifier, family=Family.SEL_FO, checklist="eprop",
                 forward_filter(traj.z_prev, self._alpha, gain))
 
     def _hidden_gradients(self, traj, dy, g):
-        learning = g @ self.feedback_                   # L̂^t (T, B, n): reverse κ-filtered
+        learning = g @ np.ascontiguousarray(self.feedback_)  # L̂^t (T, B, n)
         post = self.pseudo_derivative(traj) * learning  # ψ^t ⊙ L̂^t
         n = self.n_hidden
         post = post.reshape(-1, n)
