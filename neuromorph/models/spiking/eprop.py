@@ -37,6 +37,11 @@ rule ``ΔW_out = −η Σ_t F_κ(z)^t{}^T δy^t`` (computed as its equal ``Σ_t 
 
 Lava / Loihi 2 (``lava_rule_support``): see :data:`LAVA_RULE_SUPPORT`.
 
+Results (``experiments/eprop_digits.py``; digits read row by row, 8 rows of 8 pixels, each
+row held 10 steps of 1 ms; defaults, 20 epochs; 5 splits, seeds 101-105): e-prop
+89.7 ± 2.3 % (min 86.9 %), surrogate-gradient BPTT on the same network 92.3 ± 2.2 %,
+2.6 points apart. <search result>
+
 References: Bellec, Scherr, Subramoney, Hajek, Salaj, Legenstein & Maass (2020), "A solution
 to the learning dilemma for recurrent networks of spiking neurons", Nat. Commun. 11:3625.
 """

@@ -18,6 +18,9 @@ gradient is e-prop's, which tests/test_eprop.py checks). ``"none"`` is not the d
 because it trains unstably through the recurrence: on row-wise digits (γ = 0.3,
 lr 5.7e-3, τ_m = 10 ms) its training loss rose from 0.89 to 5.7 in the fifth epoch,
 while ``"zero"`` decreased steadily (0.46 after six epochs).
+
+Results (``experiments/eprop_digits.py``; row-wise digits, 8 rows x 10 steps; defaults,
+20 epochs; 5 splits, seeds 101-105): 92.3 ± 2.2 % (min 89.7 %); e-prop 89.7 ± 2.3 %.
 """
 from __future__ import annotations
 
