@@ -285,6 +285,6 @@ def test_registered_with_metadata():
 @pytest.mark.parametrize("cls", [EProp, SurrogateBPTT])
 def test_learns_row_wise_digits_above_chance(cls):
     Xtr, Xte, ytr, yte = load_digits_split()
-    m = cls(n_hidden=32, max_iter=4, random_state=0).fit(Xtr[:400], ytr[:400])
-    assert m.history_["loss"][-1] < m.history_["loss"][0]
-    assert m.score(Xte, yte) > 0.5                            # chance: 0.1
+    m = cls(n_hidden=64, max_iter=4, random_state=0).fit(Xtr[:600], ytr[:600])
+    assert m.history_["loss"][-1] < 0.5 * m.history_["loss"][0]
+    assert m.score(Xte, yte) > 0.55     # chance 0.1; 20 epochs on all data: ~0.9 (experiment)
