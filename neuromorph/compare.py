@@ -2,7 +2,7 @@
 
 Every rate family of :func:`neuromorph.models.rate.registry` and every spiking classifier
 of :func:`neuromorph.models.spiking.registry` (CSDP, SpikingPC, EqSpike,
-RSTDPClassifier, STDPClassifier) is trained on
+RSTDPClassifier, STDPClassifier, EProp, SurrogateBPTT) is trained on
 scikit-learn digits (the project's fixed split, :func:`neuromorph.datasets.load_digits_split`)
 with several seeds; :func:`build_report` writes the table (mean ± std test accuracy,
 training wall time per fit) and each family's row of the survey's plausibility checklist.
@@ -50,6 +50,14 @@ SPIKING_CONFIGS = {
     "STDPClassifier": {
         False: (dict(n_neurons=100), 2, None),
         True: (dict(n_neurons=100), 1, None),
+    },
+    "EProp": {  # digits read row by row (8 rows x 10 steps), experiments/eprop_digits.py
+        False: ({}, 20, None),
+        True: (dict(n_hidden=32), 2, None),
+    },
+    "SurrogateBPTT": {
+        False: ({}, 20, None),
+        True: (dict(n_hidden=32), 2, None),
     },
 }
 

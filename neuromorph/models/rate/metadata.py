@@ -94,4 +94,12 @@ CHECKLISTS = {
     # scales ρ₀, ρ₁ and a broadcast scalar (LP P)
     "rtrl": _row("RTRL [IMPL]", "P N N N N N P P Y Y Y"),
     "uoro": _row("UORO [IMPL]", "P N N N P N P P Y Y Y"),
+    # Not in spec §2.3 (e-prop is named only in §4.24): this project's assessment. e-prop:
+    # the error reaches every neuron in one hop (P1); symmetric feedback transports W_out^T,
+    # random feedback does not (P2 "P"); spiking units via a pseudo-derivative (P4 "P");
+    # eligibility traces + a broadcast learning signal are local and online (LP, UL, P6,
+    # Time); reward-based e-prop exists (Ctrl "P"). Surrogate-gradient BPTT: backprop
+    # through time on the same network (only P4 partly: spikes via the surrogate).
+    "eprop": _row("e-prop (Bellec et al. 2020) [IMPL]", "Y P N P Y Y Y Y P Y P"),
+    "surrogate_bptt": _row("Surrogate-gradient BPTT [IMPL]", "N N N P N N N N Y N Y"),
 }
