@@ -105,6 +105,11 @@ def markdown(rows, tasks, meta):
         "mnist1d: procedural MNIST-1D-like task, 1600/400, 40 features.",
         "Network: 64-256-256-10 (mnist1d: 40-256-256-10) except the one-layer Imp feature "
         "learners and EP/CHL (one hidden layer of 256).",
+    ]
+    if meta.get("merged"):
+        lines.append(f"Merged from {len(meta['merged'])} runs (`--merge`); families added "
+                     "later were run with `--families` on the same split and seeds.")
+    lines += [
         "",
         head,
         sep,
