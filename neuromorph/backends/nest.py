@@ -161,8 +161,15 @@ _RECORDABLE = {"v": "V_m", "I_exc": "I_syn_ex", "I_inh": "I_syn_in"}
 
 
 def _nest():
-    """The ``nest`` module, imported quietly (no banner, errors only)."""
+    """The ``nest`` module, imported quietly (no banner, errors only).
+
+    OpenMP threads wait passively unless ``OMP_WAIT_POLICY`` says otherwise: NEST
+    synchronises its threads every ``min_delay`` (here often one step), and spinning
+    threads on a shared machine slow a 2-thread run by 100x (measured here: 38 s
+    instead of 0.2 s). On a dedicated node ``OMP_WAIT_POLICY=ACTIVE`` may be faster.
+    """
     os.environ.setdefault("PYNEST_QUIET", "1")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import nest
     nest.verbosity = nest.VerbosityLevel.ERROR
     return nest
@@ -319,7 +326,8 @@ def _check_network(net, connectivity, zero_delay):
                            "threshold), spike sources and Poisson inputs, static, STDP and "
                            "triplet-STDP projections (w_min = 0) and spike, rate and state "
                            "monitors.")
-    return post_params
+    return {pop: {key: value for key, (value, _) in params.items()}
+            for pop, params in post_params.items()}
 
 
 def _rule_of(pr):
@@ -383,8 +391,7 @@ class NestNetwork:
         self._run = True
         nest = _nest()
         try:
-            wall = _simulate(nest, self)
-            return _collect(nest, self, wall)
+            return _result(self.net, self.n_steps, _raw(nest, self, _simulate(nest, self)))
         except _nest_errors(nest) as err:
             raise NestError(f"NEST failed while running: {err}") from err
 
@@ -513,12 +520,16 @@ def _build_projections(nest, model, zero_delay):
                         delay=np.ascontiguousarray(np.round(D[sel] * dt, 9)))
             nest.Connect(pre_ids[sel], post_ids[sel], "one_to_one", syn_spec=spec)
     if raised and zero_delay == "warn":
-        warnings.warn(f"projections {sorted(raised)} join LIF neurons with delay 0; NEST's "
-                      f"minimum delay is one step, so they run with delay dt = {dt} ms and "
-                      f"their spikes arrive one step later than in neuromorph "
-                      f"(zero_delay='one_step' silences this, 'error' refuses)",
-                      UserWarning, stacklevel=4)
+        _warn_zero_delay(net, raised)
     model.zero_delay = sorted(raised)
+
+
+def _warn_zero_delay(net, projections):
+    names = sorted(getattr(p, "name", p) for p in projections)
+    warnings.warn(f"projections {names} join LIF neurons with delay 0; NEST's minimum "
+                  f"delay is one step, so they run with delay dt = {net.dt} ms and their "
+                  f"spikes arrive one step later than in neuromorph (zero_delay='one_step' "
+                  f"silences this, 'error' refuses)", UserWarning, stacklevel=4)
 
 
 def _build_monitors(nest, model):
@@ -635,7 +646,7 @@ def _simulate(nest, model):
     return time.perf_counter() - t0
 
 
-def _recorded(nest, model, pop):
+def _recorded(model, pop):
     """``(steps, local indices)`` of a population's spikes in ``[0, n_steps)``."""
     if pop.name in model._input_trains:
         steps, idx = model._input_trains[pop.name]
@@ -652,70 +663,152 @@ def _recorded(nest, model, pop):
     return steps[order], idx[order]
 
 
-def _collect(nest, model, wall):
-    net, dt, n = model.net, model.net.dt, model.n_steps
+def _state_series(model, m):
+    """``(n_steps, n_recorded)`` values (mV) of a state monitor at the start of each step."""
+    pop, lo, n, dt = m.target.population, m.target.start, model.n_steps, model.net.dt
+    meter, ids = model._meters[id(m)]
+    ev = meter.get("events")
+    stamp = np.rint(np.asarray(ev["times"]) / dt).astype(np.int64)
+    step = stamp - OFFSET  # the value at the end of NEST step L is the start of L + 1
+    series = np.zeros((n, len(ids)))
+    series[0] = pop.state[m.var][lo + m.record]
+    ok = (step >= 1) & (step < n)
+    scale = 1.0 if m.var == "v" else 1.0 / _gain(pop)
+    senders = np.asarray(ev["senders"], dtype=np.int64)[ok]
+    vals = np.asarray(ev[_RECORDABLE[m.var]], dtype=float)[ok] * scale
+    for j, g in enumerate(ids.tolist()):  # a neuron recorded twice: both columns
+        sel = senders == g
+        series[step[ok][sel], j] = vals[sel]
+    return series
+
+
+def _weights(nest, model, pr):
+    """A plastic projection's NEST weights (mV) in neuromorph's synapse order."""
+    pre_ids = _source_ids(model, pr.pre.population)
+    post_ids = _source_ids(model, pr.post.population)
+    src, tgt, w = [], [], []
+    for name in model.synapse_models[pr.name]:
+        got = nest.GetConnections(synapse_model=name).get(["source", "target", "weight"])
+        src.append(np.atleast_1d(np.asarray(got["source"], np.int64)))
+        tgt.append(np.atleast_1d(np.asarray(got["target"], np.int64)))
+        w.append(np.atleast_1d(np.asarray(got["weight"], float)))
+    src, tgt, w = np.concatenate(src), np.concatenate(tgt), np.concatenate(w)
+    n_post = pr.post.population.size
+    got_keys = (src - pre_ids[0]) * n_post + (tgt - post_ids[0])
+    want = (pr.sources + pr.pre.start).astype(np.int64) * n_post + pr.targets + pr.post.start
+    order = np.argsort(got_keys, kind="stable")
+    return w[order[np.searchsorted(got_keys[order], want)]] / _gain(pr.post.population)
+
+
+def _raw(nest, model, wall):
+    """What a run produced, as plain arrays (picklable: the isolated run sends them)."""
+    spikes, states = {}, {}
+    for k, m in enumerate(model.net.monitors):
+        if isinstance(m, StateMonitor):
+            states[k] = _state_series(model, m)
+        elif m.target.population.name not in spikes:
+            spikes[m.target.population.name] = _recorded(model, m.target.population)
+    weights = {pr.name: _weights(nest, model, pr) for pr in model.net.projections
+               if pr.name in model.synapse_models}
+    return {"spikes": spikes, "states": states, "weights": weights, "wall_s": wall,
+            "build_s": model.build_s, "threads": model.threads,
+            "zero_delay": list(model.zero_delay)}
+
+
+def _result(net, n, raw):
+    """A :class:`NestResult` of ``net``'s monitors filled from :func:`_raw`'s arrays."""
     out = []
-    for m in net.monitors:
-        pop, lo = m.target.population, m.target.start
-        if isinstance(m, SpikeMonitor):
-            steps, gidx = _recorded(nest, model, pop)
-            new = SpikeMonitor(net, m.target)
-            new._record(steps, gidx, lo)
-        elif isinstance(m, RateMonitor):
-            steps, gidx = _recorded(nest, model, pop)
-            keep = (gidx >= lo) & (gidx < m.target.stop)
-            new = RateMonitor(net, m.target)
-            new._record(np.arange(n, dtype=np.int64),
-                        np.bincount(steps[keep], minlength=n).astype(np.int64))
-        else:
+    for k, m in enumerate(net.monitors):
+        lo = m.target.start
+        if isinstance(m, StateMonitor):
             new = StateMonitor(net, m.target, m.var, m.record, m.every)
-            meter, ids = model._meters[id(m)]
-            ev = meter.get("events")
-            rec = _RECORDABLE[m.var]
-            stamp = np.rint(np.asarray(ev["times"]) / dt).astype(np.int64)
-            step = stamp - OFFSET  # value at the end of NEST step L: start of step L + 1
-            series = np.zeros((n, len(ids)))
-            series[0] = pop.state[m.var][lo + m.record]
-            ok = (step >= 1) & (step < n)
-            scale = 1.0 if m.var == "v" else 1.0 / _gain(pop)
-            senders = np.asarray(ev["senders"], dtype=np.int64)[ok]
-            vals = np.asarray(ev[rec], dtype=float)[ok] * scale
-            for j, g in enumerate(ids.tolist()):  # a neuron recorded twice: both columns
-                sel = senders == g
-                series[step[ok][sel], j] = vals[sel]
             at = np.arange(0, n, m.every)
-            new._record(at.astype(np.int64), series[at])
+            new._record(at.astype(np.int64), raw["states"][k][at])
+        else:
+            steps, gidx = raw["spikes"][m.target.population.name]
+            if isinstance(m, SpikeMonitor):
+                new = SpikeMonitor(net, m.target)
+                new._record(steps, gidx, lo)
+            else:
+                keep = (gidx >= lo) & (gidx < m.target.stop)
+                new = RateMonitor(net, m.target)
+                new._record(np.arange(n, dtype=np.int64),
+                            np.bincount(steps[keep], minlength=n).astype(np.int64))
         new._start_step = 0
         out.append(new)
-    weights = {}
-    for pr in net.projections:
-        if pr.name not in model.synapse_models:
-            continue
-        pre_ids = _source_ids(model, pr.pre.population)
-        post_ids = _source_ids(model, pr.post.population)
-        src, tgt, w = [], [], []
-        for name in model.synapse_models[pr.name]:
-            conns = nest.GetConnections(synapse_model=name)
-            got = conns.get(["source", "target", "weight"])
-            src.append(np.atleast_1d(np.asarray(got["source"], np.int64)))
-            tgt.append(np.atleast_1d(np.asarray(got["target"], np.int64)))
-            w.append(np.atleast_1d(np.asarray(got["weight"], float)))
-        src, tgt, w = np.concatenate(src), np.concatenate(tgt), np.concatenate(w)
-        n_post = pr.post.population.size
-        got_keys = (src - pre_ids[0]) * n_post + (tgt - post_ids[0])
-        want = ((pr.sources + pr.pre.start).astype(np.int64) * n_post
-                + pr.targets + pr.post.start)
-        order = np.argsort(got_keys, kind="stable")
-        pos = order[np.searchsorted(got_keys[order], want)]
-        weights[pr.name] = w[pos] / _gain(pr.post.population)
-    return NestResult(out, weights, wall, model.build_s, model.threads, model.zero_delay)
+    return NestResult(out, raw["weights"], raw["wall_s"], raw["build_s"], raw["threads"],
+                      raw["zero_delay"])
+
+
+def _child_main():
+    """Entry point of the isolated NEST process (``python -m neuromorph.backends.nest
+    RESULT_FILE``): reads ``(net, duration, kwargs)`` pickled on stdin, writes
+    ``('ok', raw)`` or ``('error', exception name, message)`` pickled to RESULT_FILE."""
+    import pickle
+    import sys
+    net, duration, kwargs = pickle.load(sys.stdin.buffer)
+    try:
+        model = to_nest(net, duration, **kwargs)
+        nest = _nest()
+        try:
+            msg = ("ok", _raw(nest, model, _simulate(nest, model)))
+        except _nest_errors(nest) as err:
+            raise NestError(f"NEST failed while running: {err}") from err
+    except Exception as err:  # noqa: BLE001 - everything goes back to the parent
+        import traceback
+        msg = ("error", type(err).__name__, str(err), traceback.format_exc())
+    with open(sys.argv[1], "wb") as f:
+        pickle.dump(msg, f)
+
+
+def _run_isolated(net, duration, kwargs):
+    """Run in a fresh Python process (no ``__main__`` re-import, unlike multiprocessing's
+    spawn, so it works from scripts without a main guard, notebooks and the REPL)."""
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+    import neuromorph
+    root = os.path.dirname(os.path.dirname(os.path.abspath(neuromorph.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    fd, path = tempfile.mkstemp(prefix="neuromorph-nest-", suffix=".pkl")
+    os.close(fd)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "neuromorph.backends.nest", path],
+                              input=pickle.dumps((net, duration, kwargs)), env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            with open(path, "rb") as f:
+                msg = pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            tail = proc.stderr.decode(errors="replace")[-2000:]
+            raise NestError(f"the NEST process died (exit code {proc.returncode}) without a "
+                            f"result:\n{tail}") from None
+    finally:
+        os.unlink(path)
+    if msg[0] == "error":
+        known = {"NestError": NestError, "UnsupportedFeature": UnsupportedFeature,
+                 "ValueError": ValueError, "TypeError": TypeError}
+        if msg[1] in known:
+            raise known[msg[1]](msg[2])
+        raise NestError(f"{msg[1]} in the NEST process: {msg[2]}\n{msg[3]}")
+    return msg[1]
 
 
 def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit",
-             zero_delay="warn"):
+             zero_delay="warn", isolate=True):
     """Run ``net`` for ``duration`` ms on NEST and read the results back.
 
-    Parameters are those of :func:`to_nest`.
+    Parameters are those of :func:`to_nest`, and
+
+    isolate : bool
+        Run NEST in a fresh child Python process (default). NEST's wheel brings its own
+        OpenMP runtime, and once neuromorph's engine has run its numba threads (another
+        OpenMP runtime) in the same process, NEST's ``ResetKernel`` crashes
+        (segmentation fault, measured here); the child also keeps NEST's global kernel
+        out of the caller. ``False``: run in this process (what an MPI job does, where
+        every rank must run NEST itself; do not run neuromorph's engine in it first).
 
     Returns
     -------
@@ -732,5 +825,21 @@ def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explici
     NestError
         When NEST fails, with NEST's message; ``net`` is unchanged.
     """
-    return to_nest(net, duration, threads=threads, poisson=poisson,
-                   connectivity=connectivity, zero_delay=zero_delay).run()
+    kwargs = dict(threads=threads, poisson=poisson, connectivity=connectivity,
+                  zero_delay=zero_delay)
+    if not isinstance(isolate, bool):
+        raise TypeError(f"isolate must be a bool, got {isolate!r}")
+    if not isolate:
+        return to_nest(net, duration, **kwargs).run()
+    # every check (and the zero-delay warning) here, before a process is started
+    _check_args(threads, poisson, connectivity, zero_delay)
+    _check_network(net, connectivity, zero_delay)
+    n_steps = _checks.steps("duration", duration, net.dt, minimum=1)
+    if zero_delay == "warn" and _zero_delay_projections(net):
+        _warn_zero_delay(net, _zero_delay_projections(net))
+        kwargs["zero_delay"] = "one_step"
+    return _result(net, n_steps, _run_isolated(net, duration, kwargs))
+
+
+if __name__ == "__main__":
+    _child_main()
