@@ -62,6 +62,19 @@ def _compare(args):
     return 0
 
 
+def _nest(args):
+    from .nest_cli import run_saved_network
+    try:
+        summary = run_saved_network(args.network, args.out, duration=args.duration,
+                                    threads=args.threads, poisson=args.poisson,
+                                    zero_delay=args.zero_delay)
+    except (OSError, ValueError, TypeError, RuntimeError) as e:
+        print(f"neuromorph: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="neuromorph",
@@ -99,6 +112,17 @@ def build_parser():
     c.add_argument("--families", nargs="+", default=None, metavar="NAME",
                    help="subset of families (default: all)")
     c.set_defaults(func=_compare)
+    n = sub.add_parser("nest", help="run a saved network (net.save) on NEST and write its "
+                                    "spikes and learned weights to an .npz file")
+    n.add_argument("network", metavar="NETWORK_FILE", help="file written by net.save(...)")
+    n.add_argument("--duration", type=float, required=True, help="simulated time in ms")
+    n.add_argument("--threads", type=int, default=1, help="NEST threads (default 1)")
+    n.add_argument("--out", default="spikes.npz", help="output file (default spikes.npz)")
+    n.add_argument("--poisson", choices=("exact", "generator"), default="exact",
+                   help="Poisson inputs: neuromorph's own trains or NEST's generators")
+    n.add_argument("--zero-delay", choices=("warn", "one_step", "error"), default="warn",
+                   help="delay-0 synapses between LIF neurons (NEST's minimum is one step)")
+    n.set_defaults(func=_nest)
     return p
 
 

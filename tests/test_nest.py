@@ -4,6 +4,8 @@ Independent reference: neuromorph's own engine (``net.run``) on an identical net
 NEST (nest-simulator 3.10, ``iaf_psc_exp`` / ``stdp_synapse``) is the system under test.
 """
 import copy
+import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -121,15 +123,19 @@ def teacher_forced(dependence, seed=0, n_pre=30, n_post=4, duration=400.0, k=2):
                                times=teach * DT)
     post = net.lif(n_post, tau_m=20.0, v_rest=-65.0, v_reset=-65.0, v_th=-50.0, t_ref=5.0,
                    tau_syn_exc=0.5, tau_syn_inh=5.0)
-    rule = nm.STDP(tau_pre=17.0, tau_post=34.0, a_plus=0.02, a_minus=-0.021, w_min=0.0,
-                   w_max=0.5, weight_dependence=dependence)
+    if dependence == "triplet":  # Pfister & Gerstner's minimal model, scaled to w_max
+        rule = nm.TripletSTDP(a2_plus=0.0, a3_plus=0.02, a2_minus=-0.01, a3_minus=-0.002,
+                              w_max=0.5)
+    else:
+        rule = nm.STDP(tau_pre=17.0, tau_post=34.0, a_plus=0.02, a_minus=-0.021,
+                       w_min=0.0, w_max=0.5, weight_dependence=dependence)
     proj = net.connect(src, post, w=nm.uniform(0.1, 0.4), plasticity=rule)
     net.connect(teacher, post, connectivity_rule="one_to_one", w=6000.0)
     mon = net.spike_monitor(post)
     return net, proj, mon
 
 
-@pytest.mark.parametrize("dependence", ["additive", "multiplicative"])
+@pytest.mark.parametrize("dependence", ["additive", "multiplicative", "triplet"])
 def test_stdp_weights_teacher_forced_match_within_1e6(dependence):
     net, proj, mon = teacher_forced(dependence)
     w0 = proj.w.copy()
@@ -215,3 +221,65 @@ def test_nest_failure_carries_nests_message_and_leaves_the_network_unchanged():
     assert np.array_equal(P.v, before[0]) and np.array_equal(pr.w, before[1])
     assert (net.step, len(net.monitors)) == before[2:]
     net.run(0.01)                                 # and neuromorph still runs it
+
+
+@pytest.mark.slow
+def test_song_free_running_stdp_matches_in_distribution():
+    """Song, Miller & Abbott (2000): 1000 Poisson inputs at 15 Hz -> 1 LIF neuron,
+    additive STDP, 100 s, the same input trains (poisson='exact'). Free-running, the
+    pair-timing differences (module notes) change individual spikes, so the criterion is
+    the distribution: mean weight within 5 %, Kolmogorov-Smirnov distance < 0.1."""
+    from scipy.stats import ks_2samp
+    net = nm.Network(dt=DT, seed=2)
+    inp = net.poisson(1000, rate=15.0)
+    post = net.lif(1, tau_m=10.0, v_rest=-74.0, v_reset=-60.0, v_th=-54.0, tau_syn_exc=5.0,
+                   v_init=-60.0)
+    proj = net.connect(inp, post, w=nm.uniform(0.0, 0.6),
+                       plasticity=nm.STDP(tau_pre=20.0, tau_post=20.0, a_plus=0.006,
+                                          a_minus=-0.0063, w_min=0.0, w_max=0.6))
+    res = run_nest(copy.deepcopy(net), 100_000.0, threads=2)
+    net.run(100_000.0)
+    w_nm, w_nest = proj.w, res.weights[proj.name]
+    assert abs(w_nest.mean() / w_nm.mean() - 1) < 0.05
+    assert ks_2samp(w_nm, w_nest).statistic < 0.1
+    assert np.mean(w_nm < 0.06) > 0.18                      # the bimodal end state
+
+
+# -- the command line ---------------------------------------------------------------------
+def test_cli_runs_a_saved_network_on_nest(tmp_path, capsys):
+    from neuromorph.cli import main
+    net = deterministic_network(duration=100.0)
+    path = tmp_path / "net.npz"
+    net.save(path)
+    out = tmp_path / "spikes.npz"
+    assert main(["nest", str(path), "--threads", "2", "--duration", "100",
+                 "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    ref = nm.Network.load(path)
+    mons = [ref.spike_monitor(p) for p in ref.populations[2:]]
+    ref.run(100.0)
+    with np.load(out) as f:
+        for pop, mon in zip(ref.populations[2:], mons):
+            got = SimpleNamespace(steps=np.rint(f[f"{pop.name}.t"] / DT).astype(int),
+                                  i=f[f"{pop.name}.i"])
+            assert mon.num_spikes > 20 and _identical(mon, got) >= 0.99
+        assert json.loads(str(f["meta"]))["threads"] == 2
+    assert abs(summary["spikes"]["lif2"] - mons[0].num_spikes) <= 0.01 * mons[0].num_spikes
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--threads", "0"], "threads must be >= 1"),
+    (["--duration", "-5"], "duration must be"),
+    (["--out", "x.txt"], "out must be an .npz"),
+])
+def test_cli_bad_arguments_are_clear_errors(tmp_path, capsys, args, message):
+    from neuromorph.cli import main
+    argv = ["nest", str(tmp_path / "missing.npz"), "--duration", "10", *args]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_missing_file(tmp_path, capsys):
+    from neuromorph.cli import main
+    assert main(["nest", str(tmp_path / "missing.npz"), "--duration", "10"]) == 2
+    assert "does not exist" in capsys.readouterr().err
