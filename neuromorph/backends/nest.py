@@ -646,12 +646,22 @@ def _simulate(nest, model):
     return time.perf_counter() - t0
 
 
+def _everywhere(events, keys):
+    """A recorder's events as arrays; under MPI (several NEST processes) those of every
+    rank, gathered on every rank (:func:`~neuromorph.backends.nest_mpi.gather_events`)."""
+    ev = {k: np.atleast_1d(np.asarray(events[k])) for k in keys}
+    if _nest().num_processes > 1:
+        from .nest_mpi import gather_events
+        ev = gather_events(ev, all=True)
+    return ev
+
+
 def _recorded(model, pop):
     """``(steps, local indices)`` of a population's spikes in ``[0, n_steps)``."""
     if pop.name in model._input_trains:
         steps, idx = model._input_trains[pop.name]
     else:
-        ev = model._recorders[pop.name].get("events")
+        ev = _everywhere(model._recorders[pop.name].get("events"), ("senders", "times"))
         first = _nodes(model, pop)[0].global_id
         stamp = np.rint(np.asarray(ev["times"]) / model.net.dt).astype(np.int64)
         lag = 1 if pop.name in model.neurons else 0  # LIF stamps: end of the step
@@ -667,7 +677,7 @@ def _state_series(model, m):
     """``(n_steps, n_recorded)`` values (mV) of a state monitor at the start of each step."""
     pop, lo, n, dt = m.target.population, m.target.start, model.n_steps, model.net.dt
     meter, ids = model._meters[id(m)]
-    ev = meter.get("events")
+    ev = _everywhere(meter.get("events"), ("senders", "times", _RECORDABLE[m.var]))
     stamp = np.rint(np.asarray(ev["times"]) / dt).astype(np.int64)
     step = stamp - OFFSET  # the value at the end of NEST step L is the start of L + 1
     series = np.zeros((n, len(ids)))
@@ -688,7 +698,8 @@ def _weights(nest, model, pr):
     post_ids = _source_ids(model, pr.post.population)
     src, tgt, w = [], [], []
     for name in model.synapse_models[pr.name]:
-        got = nest.GetConnections(synapse_model=name).get(["source", "target", "weight"])
+        got = _everywhere(nest.GetConnections(synapse_model=name).get(
+            ["source", "target", "weight"]), ("source", "target", "weight"))
         src.append(np.atleast_1d(np.asarray(got["source"], np.int64)))
         tgt.append(np.atleast_1d(np.asarray(got["target"], np.int64)))
         w.append(np.atleast_1d(np.asarray(got["weight"], float)))
