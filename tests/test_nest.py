@@ -283,3 +283,35 @@ def test_cli_missing_file(tmp_path, capsys):
     from neuromorph.cli import main
     assert main(["nest", str(tmp_path / "missing.npz"), "--duration", "10"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_rules_mode_lets_nest_draw_the_synapses():
+    """connectivity='rules': NEST's pairwise_bernoulli draws its own synapses (its own
+    random numbers): the synapse count follows the binomial law and the network's rate
+    is close to neuromorph's on the same (statistically equal) network."""
+    net = nm.Network(dt=DT, seed=4)
+    n, p = 1000, 0.05
+    P = net.lif(n, tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_th=-50.0, t_ref=5.0,
+                tau_syn_exc=5.0, tau_syn_inh=10.0, v_init=nm.uniform(-60.0, -50.0))
+    net.connect(P[:800], P, p=p, w=1.62 * 80 / (n * p), delay=DT)
+    net.connect(P[800:], P, p=p, w=-9.0 * 80 / (n * p), delay=DT)
+    mon = net.spike_monitor(P)
+    res = run_nest(net, 300.0, connectivity="rules", threads=2)
+    syn = res.connections - n                                 # minus the recorder's
+    mean, sd = n * n * p, np.sqrt(n * n * p * (1 - p))
+    assert abs(syn - mean) < 5 * sd
+    assert syn != sum(pr.n_synapses for pr in net.projections)  # NEST's own draw
+    net.run(300.0)
+    rate_nm = mon.num_spikes / n / 0.3
+    rate_nest = res.monitors[0].num_spikes / n / 0.3
+    assert rate_nm > 5.0 and abs(rate_nest / rate_nm - 1) < 0.25
+
+
+def test_rules_mode_refuses_what_it_cannot_draw(monkeypatch):
+    _refuse_nest(monkeypatch)
+    net = deterministic_network(duration=20.0)
+    with pytest.raises(UnsupportedFeature) as err:
+        run_nest(net, 10.0, connectivity="rules")
+    assert "projection 'proj0' was not drawn from a connectivity rule" in str(err.value)
+    assert "projection 'proj1': connectivity='rules' maps static projections with one " \
+           "weight" in str(err.value)

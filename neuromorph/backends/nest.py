@@ -311,9 +311,16 @@ def _check_network(net, connectivity, zero_delay):
                      f"minimum delay is one step (zero_delay='one_step' maps it to dt)"
                      for pr in _zero_delay_projections(net)]
     if connectivity == "rules":
-        problems += [f"projection {pr.name!r} was not drawn from a connectivity rule "
-                     f"(connectivity='rules' needs net.connect(..., p=...) or all-to-all / "
-                     f"one-to-one)" for pr in net.projections if _rule_of(pr) is None]
+        for pr in net.projections:
+            if _rule_of(pr) is None:
+                problems.append(f"projection {pr.name!r} was not drawn from a connectivity "
+                                f"rule (connectivity='rules' needs net.connect(..., p=...), "
+                                f"all-to-all or one-to-one)")
+            elif pr.w_const is None or pr.delay_const is None or pr.plasticity is not None:
+                problems.append(f"projection {pr.name!r}: connectivity='rules' maps static "
+                                f"projections with one weight and one delay (NEST draws "
+                                f"the synapses, so per-synapse values and learned weights "
+                                f"have no counterpart in neuromorph's synapse order)")
     for m in net.monitors:
         if isinstance(m, WeightMonitor):
             problems.append(f"weight monitor of projection {m.target.name!r}: NEST's weights "
@@ -417,6 +424,8 @@ class NestResult:
         NEST threads used.
     zero_delay : list of str
         Projections whose delay-0 synapses ran with one step.
+    connections : int
+        Connections NEST created (including the generator -> parrot and recorder ones).
     """
 
     monitors: list
@@ -425,6 +434,7 @@ class NestResult:
     build_s: float
     threads: int
     zero_delay: list = field(default_factory=list)
+    connections: int = 0
 
 
 # -- building ----------------------------------------------------------------------------
@@ -489,10 +499,32 @@ def _source_ids(model, pop):
     return np.asarray(nodes.tolist(), dtype=np.int64)
 
 
-def _build_projections(nest, model, zero_delay):
+def _rule_projection(nest, model, pr):
+    """A projection drawn by NEST's own connection rule (``connectivity='rules'``): each
+    MPI rank creates only the synapses onto its own neurons."""
+    net, dt = model.net, model.net.dt
+    spec = dict(_rule_of(pr))
+    rule = spec.pop("rule")
+    conn = {"rule": rule, "allow_autapses": spec["allow_autapses"]}
+    if rule == "pairwise_bernoulli":
+        conn["p"] = spec["p"]
+    D, _ = _shift(pr, net) if pr.n_synapses else \
+        (np.array([max(pr.delay_const, 1)]), None)
+    model._max_delay = max(model._max_delay, int(D.max()))
+    pre = _nodes(model, pr.pre.population)[pr.pre.start:pr.pre.stop]
+    post = _nodes(model, pr.post.population)[pr.post.start:pr.post.stop]
+    nest.Connect(pre, post, conn, syn_spec={"synapse_model": "static_synapse",
+                                            "weight": pr.w_const * _gain(pr.post.population),
+                                            "delay": float(np.round(D[0] * dt, 9))})
+
+
+def _build_projections(nest, model, zero_delay, connectivity="explicit"):
     net, dt = model.net, model.net.dt
     raised = {pr.name for pr in _zero_delay_projections(net)}
     for k, pr in enumerate(net.projections):
+        if connectivity == "rules":
+            _rule_projection(nest, model, pr)
+            continue
         if pr.n_synapses == 0:
             continue
         post = pr.post.population
@@ -595,7 +627,7 @@ def to_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit
         nest.set(resolution=net.dt, local_num_threads=int(threads),
                  rng_seed=int(net.seed % (2**31 - 2)) + 1)
         _build_populations(nest, model, post_params, poisson)
-        _build_projections(nest, model, zero_delay)
+        _build_projections(nest, model, zero_delay, connectivity)
         _build_monitors(nest, model)
     except _nest_errors(nest) as err:
         raise NestError(f"NEST failed while building the network: {err}") from err
@@ -723,7 +755,8 @@ def _raw(nest, model, wall):
                if pr.name in model.synapse_models}
     return {"spikes": spikes, "states": states, "weights": weights, "wall_s": wall,
             "build_s": model.build_s, "threads": model.threads,
-            "zero_delay": list(model.zero_delay)}
+            "zero_delay": list(model.zero_delay),
+            "connections": int(_nest().num_connections)}
 
 
 def _result(net, n, raw):
@@ -748,7 +781,7 @@ def _result(net, n, raw):
         new._start_step = 0
         out.append(new)
     return NestResult(out, raw["weights"], raw["wall_s"], raw["build_s"], raw["threads"],
-                      raw["zero_delay"])
+                      raw["zero_delay"], raw["connections"])
 
 
 def _child_main():
