@@ -169,7 +169,7 @@ def test_unmappable_parts_raise_before_nest_is_touched(monkeypatch):
     _refuse_nest(monkeypatch)
     net = nm.Network(dt=DT, seed=0)
     src = net.spike_source(2, indices=np.array([0]), times=np.array([1.0]))
-    loihi = net.loihi_lif(3, name="chip")
+    net.loihi_lif(3, name="chip")
     adaptive = net.lif(3, theta_plus=0.5, tau_theta=50.0, name="homeo")
     plain = net.lif(3, name="plain")
     net.connect(src, plain, w=1.0, plasticity=nm.STDP(w_min=-1.0), name="signed")
@@ -315,3 +315,21 @@ def test_rules_mode_refuses_what_it_cannot_draw(monkeypatch):
     assert "projection 'proj0' was not drawn from a connectivity rule" in str(err.value)
     assert "projection 'proj1': connectivity='rules' maps static projections with one " \
            "weight" in str(err.value)
+
+
+def test_poisson_generator_mode_draws_nests_own_trains_at_the_rates():
+    net = nm.Network(dt=DT, seed=5)
+    rates = np.repeat([20.0, 80.0], 50)
+    inp = net.poisson(100, rate=rates)
+    P = net.lif(10)
+    net.connect(inp, P, p=0.5, w=1.0)
+    mon = net.spike_monitor(inp)
+    exact = run_nest(net, 1000.0).monitors[0]
+    own = run_nest(net, 1000.0, poisson="generator").monitors[0]
+    counts = own.count
+    for lo, rate in ((0, 20.0), (50, 80.0)):                 # Poisson counts, 5 sigma
+        total, mean = counts[lo:lo + 50].sum(), 50 * rate
+        assert abs(total - mean) < 5 * np.sqrt(mean)
+    assert _identical(exact, own) < 0.1                      # not neuromorph's trains
+    net.run(1000.0)
+    assert _identical(exact, mon) == 1.0                     # ... which 'exact' replays
