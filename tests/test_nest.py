@@ -333,3 +333,13 @@ def test_poisson_generator_mode_draws_nests_own_trains_at_the_rates():
     assert _identical(exact, own) < 0.1                      # not neuromorph's trains
     net.run(1000.0)
     assert _identical(exact, mon) == 1.0                     # ... which 'exact' replays
+
+
+def test_mpi_launch_is_detected_so_scripts_run_unchanged(monkeypatch):
+    for key in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS"):
+        monkeypatch.delenv(key, raising=False)
+    assert not nb.under_mpi()
+    monkeypatch.setenv("PMI_SIZE", "1")           # a single-rank launch: isolate as usual
+    assert not nb.under_mpi()
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")
+    assert nb.under_mpi()

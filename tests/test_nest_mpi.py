@@ -149,3 +149,21 @@ def test_gather_under_mpiexec_two_ranks(nest_output):
             np.testing.assert_allclose(g["times"], times, atol=5e-4)
     merged = merge_files(str(folder / "ranks" / "spikes-rank*.npz"))
     np.testing.assert_array_equal(merged["senders"], senders)
+
+
+def test_run_nest_sees_the_mpi_launch(tmp_path):
+    """Under ``mpiexec -n 2`` every rank knows it is one of several, so ``run_nest``
+    runs NEST in place there (the same script runs unchanged); a plain run isolates."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(neuromorph.__file__)))
+    code = ("from neuromorph.backends.nest import under_mpi; import sys; "
+            "open(sys.argv[1] + '/rank' + __import__('os').environ['PMI_RANK'], 'w')"
+            ".write(str(under_mpi()))")
+    out = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", code, str(tmp_path)],
+                         capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, PYTHONPATH=root))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert [(tmp_path / f"rank{r}").read_text() for r in (0, 1)] == ["True", "True"]
+    alone = subprocess.run([sys.executable, "-c", code.replace(
+        "__import__('os').environ['PMI_RANK']", "'0'"), str(tmp_path)],
+        capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=root))
+    assert alone.returncode == 0 and (tmp_path / "rank0").read_text() == "False"

@@ -146,8 +146,8 @@ from ..monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from ..network import check_network
 from ._inputs import input_spikes
 
-__all__ = ["to_nest", "run_nest", "NestNetwork", "NestResult", "UnsupportedFeature",
-           "NestError", "C_M", "OFFSET"]
+__all__ = ["to_nest", "run_nest", "under_mpi", "NestNetwork", "NestResult",
+           "UnsupportedFeature", "NestError", "C_M", "OFFSET"]
 
 #: Membrane capacitance (pF) of every ``iaf_psc_exp`` neuron: x mV = x * C_M / tau_m pA.
 C_M = 250.0
@@ -840,14 +840,30 @@ def _run_isolated(net, duration, kwargs):
     return msg[1]
 
 
+def under_mpi():
+    """Whether this process was started by an MPI launcher with more than one rank
+    (``mpirun``/``mpiexec``/``srun``: MPICH/Hydra's ``PMI_SIZE``, Open MPI's
+    ``OMPI_COMM_WORLD_SIZE``, Slurm's ``PMI_SIZE`` / ``SLURM_NTASKS`` with ``PMI_RANK``)."""
+    for key in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS"):
+        try:
+            if int(os.environ.get(key, "1")) > 1:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit",
-             zero_delay="warn", isolate=True):
+             zero_delay="warn", isolate=None):
     """Run ``net`` for ``duration`` ms on NEST and read the results back.
 
     Parameters are those of :func:`to_nest`, and
 
-    isolate : bool
-        Run NEST in a fresh child Python process (default). NEST's wheel brings its own
+    isolate : bool or None
+        Run NEST in a fresh child Python process. Default (None): yes, unless the
+        process was started by an MPI launcher with several ranks (:func:`under_mpi`),
+        where every rank must run NEST itself -- so the same script runs unchanged
+        under ``mpirun -n K``. NEST's wheel brings its own
         OpenMP runtime, and once neuromorph's engine has run its numba threads (another
         OpenMP runtime) in the same process, NEST's ``ResetKernel`` crashes
         (segmentation fault, measured here); the child also keeps NEST's global kernel
@@ -871,8 +887,10 @@ def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explici
     """
     kwargs = dict(threads=threads, poisson=poisson, connectivity=connectivity,
                   zero_delay=zero_delay)
+    if isolate is None:
+        isolate = not under_mpi()
     if not isinstance(isolate, bool):
-        raise TypeError(f"isolate must be a bool, got {isolate!r}")
+        raise TypeError(f"isolate must be a bool or None, got {isolate!r}")
     if not isolate:
         return to_nest(net, duration, **kwargs).run()
     # every check (and the zero-delay warning) here, before a process is started
