@@ -596,6 +596,42 @@ def run_brian2_scale(spec):
     return _finish(rec, rec["device_run_s"])
 
 
+def run_nest_scale(spec):
+    """One ``scale`` run of NEST (``iaf_psc_exp``, :mod:`neuromorph.backends.nest`) in this
+    process; returns the record.
+
+    ``connectivity='explicit'``: NEST gets neuromorph's synapses (the identical network;
+    drawing them in neuromorph is not timed); ``'rules'``: NEST draws its own
+    (``pairwise_bernoulli``). ``build_s``: creating and connecting the nodes;
+    ``run_s``: ``Simulate``. CUBA's delay-0 recurrent synapses run with NEST's minimum
+    delay, one step (``zero_delay='one_step'``).
+    """
+    from .backends.nest import _nest, to_nest
+    n, dur, seed = int(spec["n"]), float(spec["duration_ms"]), int(spec.get("seed", 1))
+    threads, mode = int(spec["threads"]), spec.get("connectivity", "explicit")
+    t0 = time.perf_counter()
+    net, P, exc, inh = build_cuba(n, seed)
+    net.spike_monitor(P)
+    t1 = time.perf_counter()
+    rss0 = _rss_bytes()
+    model = to_nest(net, dur, threads=threads, connectivity=mode, zero_delay="one_step")
+    result = model.run()
+    nest = _nest()
+    peak = _peak_rss_bytes()
+    spikes = int(result.monitors[0].num_spikes)
+    n_syn = int(result.connections) - n  # the spike recorder's connections
+    rec = dict(simulator="nest", version=nest.__version__, target=f"nest-{mode}",
+               bench="scale", N=n, threads=threads, duration_ms=dur, seed=seed,
+               connectivity=mode, neuromorph_build_s=t1 - t0, build_s=result.build_s,
+               run_s=result.wall_s, end_to_end_s=result.build_s + result.wall_s,
+               synapses=n_syn, syn_per_neuron=n_syn / n, spikes=spikes,
+               events=spikes * n_syn / n, rate_hz=spikes / n / (dur * 1e-3),
+               peak_rss_mb=_mb(peak),
+               bytes_per_synapse=((peak - rss0) / n_syn) if (peak and rss0 and n_syn)
+               else None)
+    return _finish(rec, result.wall_s)
+
+
 def run_spec(spec):
     """Run one simulator on one network in this process (``spec['simulator']``)."""
     sim = spec["simulator"]
@@ -604,6 +640,8 @@ def run_spec(spec):
             return run_neuromorph_scale(spec)
         if sim == "brian2":
             return run_brian2_scale(spec)
+        if sim == "nest":
+            return run_nest_scale(spec)
         raise ValueError(f"unknown simulator {sim!r}")
     if sim == "neuromorph":
         return run_neuromorph(spec)
@@ -874,8 +912,10 @@ def _scale_parser(sub):
     p.add_argument("--duration", type=_duration_ms, default=1000.0, metavar="MS",
                    help="simulated time of the timed run (ms, a multiple of 0.1; "
                         "default 1000)")
-    p.add_argument("--compare", nargs="*", default=[], choices=["brian2"],
-                   help="also run Brian2 cpp_standalone on each N")
+    p.add_argument("--compare", nargs="*", default=[], choices=["brian2", "nest"],
+                   help="also run Brian2 cpp_standalone and/or NEST (iaf_psc_exp; both "
+                        "connectivity modes: explicit = neuromorph's synapses, rules = "
+                        "NEST's pairwise_bernoulli) on each N")
     p.add_argument("--brian2-threads", type=_int_at_least(1, "threads"), nargs="+",
                    default=None, metavar="T",
                    help="Brian2 thread counts (OpenMP; default: the same as --threads)")
@@ -1017,12 +1057,17 @@ _SCALE_COLUMNS = [
     ("brian2_bytes_per_synapse", "Brian2 B/synapse"),
     ("ratio_end_to_end", "e2e Brian2/nm"), ("ratio_run", "run Brian2/nm"),
     ("background_cores", "other load, cores"),
-    ("brian2_background_cores", "Brian2: other load, cores")]
+    ("brian2_background_cores", "Brian2: other load, cores"),
+    ("nest_explicit_build_s", "NEST explicit build s"),
+    ("nest_explicit_run_s", "NEST explicit run s"),
+    ("nest_rules_build_s", "NEST rules build s"), ("nest_rules_run_s", "NEST rules run s"),
+    ("nest_explicit_rate_hz", "NEST rate Hz")]
 
 
-def scale_table(summaries, brian2=True):
+def scale_table(summaries, brian2=True, nest=False):
     """Markdown table of the ``scale`` summary records."""
-    cols = [c for c in _SCALE_COLUMNS if brian2 or not c[0].startswith(("brian2", "ratio"))]
+    cols = [c for c in _SCALE_COLUMNS if (brian2 or not c[0].startswith(("brian2", "ratio")))
+            and (nest or not c[0].startswith("nest"))]
     lines = ["| " + " | ".join(h for _, h in cols) + " |",
              "|" + "---|" * len(cols)]
     for s in summaries:
@@ -1058,13 +1103,17 @@ def run_scale(a):
     sizes = list(dict.fromkeys(a.n))
     threads = list(dict.fromkeys(a.threads))
     b2_threads = list(dict.fromkeys(b2_threads))
+    nest_modes = ("explicit", "rules") if "nest" in a.compare else ()
     for n in sizes:
-        jobs = [("neuromorph", t) for t in threads] + [("brian2", t) for t in b2_threads]
+        jobs = [("neuromorph", t) for t in threads] + [("brian2", t) for t in b2_threads] \
+            + [(f"nest-{m}", t) for m in nest_modes for t in threads]
         for sim, t in jobs:
             spec = dict(bench="scale", simulator=sim, n=n, threads=t, duration_ms=a.duration,
                         seed=a.seed)
             if sim == "brian2":
                 spec.update(target="cpp_standalone", connect=a.brian2_connect)
+            if sim.startswith("nest-"):
+                spec.update(simulator="nest", connectivity=sim[len("nest-"):])
             ok = [r for (s_, n_, t_), r in by_key.items()
                   if s_ == sim and t_ == t and "error" not in r]
             reason = _predicted_too_big(spec, ok, limit)
@@ -1094,12 +1143,19 @@ def run_scale(a):
                 continue
             summary = _scale_summary(n, t, a.duration, nm_rec,
                                      by_key.get(("neuromorph", n, 1)), b2_rec)
+            for m in nest_modes:
+                nest_rec = by_key.get((f"nest-{m}", n, t))
+                good = nest_rec is not None and "error" not in nest_rec
+                for k in ("build_s", "run_s", "rate_hz"):
+                    summary[f"nest_{m}_{k}"] = nest_rec.get(k) if good else None
+                if nest_rec is not None and not good:
+                    summary.setdefault("errors", {})[f"nest-{m}"] = nest_rec["error"]
             summaries.append(summary)
             records.append(summary)
             _emit(summary, a.out)
     print(f"\nCUBA scale, {a.duration:g} ms simulated per run; times in s, memory in bytes "
           "per synapse (peak RSS growth)", flush=True)
-    print(scale_table(summaries, brian2=bool(b2_threads)), flush=True)
+    print(scale_table(summaries, brian2=bool(b2_threads), nest=bool(nest_modes)), flush=True)
     return records
 
 
