@@ -1,0 +1,128 @@
+"""Inference networks of the five spiking learners (each learner's ``deploy_spec``
+calls one of these; :mod:`neuromorph.deploy.api` knows no learner class).
+
+Each builder returns a spec with ``run(X) -> (scores, spikes, network)`` that runs the
+samples back to back in one simulation of the core and reads the learner's answer
+off the recorded spikes on the host (label-layer spike counts, a learned readout of
+spike counts, ...), and ``build()`` for the network itself.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..models.spiking.layers import count_scores
+from .layered import Edge, Layer, LayeredSpec, batched_stream, traces
+
+
+def _hidden_layer(model, name, layer, **extra):
+    """A :class:`Layer` from a learner's :class:`~neuromorph.models.spiking.layers.LIFLayer`."""
+    coef = layer.coef
+    v_th = float(model.v_th)
+    theta0 = layer.v_th0 - v_th
+    tau_theta = np.inf if layer.e_theta == 1.0 else -model.dt / np.log(layer.e_theta)
+    return Layer(name, layer.n, tau_m=float(model.tau_m), v_th=v_th, v_rest=float(coef[5]),
+                 v_reset=float(coef[6]), t_ref=float(coef[8]) * model.dt,
+                 theta0=theta0 if np.any(theta0 != 0) else None,
+                 theta_plus=float(layer.theta_plus), tau_theta=float(tau_theta), **extra)
+
+
+def csdp_spec(model):
+    """CSDP (label-free inference window): hidden layers z1..zL driven by held currents
+    ``R s W + R s_prev V - R_inh s_prev M`` (the label input Y is zero at inference),
+    a LIF label layer driven by the traces of every hidden layer through ``R_y C``;
+    answer: label-layer spike counts (tie-break: the summed label drive, computed on
+    the host from the recorded hidden spikes)."""
+    L = len(model.layers_)
+    layers, edges = [], []
+    for l, layer in enumerate(model.layers_):
+        layers.append(_hidden_layer(model, f"z{l + 1}", layer))
+    for l, into in enumerate(model.syn_):
+        for name, (syn, pre) in into.items():
+            if pre == ("label",):
+                continue  # zero at inference
+            src = "input" if pre == ("layer", 0) else f"z{pre[1]}"
+            edges.append(Edge(src, f"z{l + 1}", syn.sign * syn.resistance * syn.W,
+                              lag=0 if name == "W" else 1))
+    zy = model.label_layer_
+    layers.append(Layer("label", zy.n, tau_m=float(model.tau_m), v_th=float(model.v_th),
+                        tau_trace=float(model.tau_trace)))
+    for l, syn in enumerate(model.readout_):
+        edges.append(Edge(f"z{l + 1}", "label", syn.sign * syn.resistance * syn.W, lag=0))
+    e_tr = model.layers_[0].e_trace
+
+    def readout(X, rec):
+        xs = [traces(rec[f"z{l + 1}"], e_tr) for l in range(L)]
+        drive = np.zeros((len(X), zy.n))
+        for t in range(model.n_steps):  # the learner's arithmetic, step by step
+            i_y = 0.0
+            for x, syn in zip(xs, model.readout_):
+                i_y = i_y + syn.current(x[:, t])
+            drive += i_y
+        counts = rec["label"].sum(axis=1).astype(float)
+        return count_scores(counts, drive)
+
+    return LayeredSpec(dt=float(model.dt), n_steps=int(model.n_steps),
+                       n_inputs=int(model.n_features_in_), layers=layers, edges=edges,
+                       readout=readout,
+                       input_spikes=lambda X: batched_stream(model, X, model.n_steps,
+                                                             model._encoder))
+
+
+def eqspike_spec(model):
+    """EqSpike's free phase: LIF layers h1..hL coupled both ways by the same matrices
+    (``W`` up, ``W^T`` down), every layer driven by the traces of its neighbours
+    (normalised rates ``ρ = x (1 - E_tr) / (f_max dt)``, previous step) plus a held
+    bias ``R b``; rate-coded inputs (``input_encoding="rate"``) are the held current
+    ``R x W^1``, Bernoulli inputs a spike source whose trace drives layer 1. Answer: the
+    output rates averaged over the second half of the free phase (tie-break: the output
+    drive), computed on the host from the recorded spikes."""
+    L = len(model.layers_)
+    R = float(model.resistance)
+    norm = model._norm
+    rate_input = model.input_encoding == "rate"
+    names = [f"h{l + 1}" for l in range(L - 1)] + ["output"]
+    layers = [_hidden_layer(model, name, layer, tau_trace=float(model.tau_trace))
+              for name, layer in zip(names, model.layers_)]
+    edges = []
+    for l, syn in enumerate(model.up_):
+        if l == 0 and rate_input:
+            continue
+        pre = "input" if l == 0 else names[l - 1]
+        edges.append(Edge(pre, names[l], syn.resistance * norm * syn.W, lag=0 if l == 0 else 1))
+        if l > 0:  # the same matrix, down (W^{l+1})^T from layer l+1 into layer l
+            edges.append(Edge(names[l], names[l - 1], syn.resistance * norm * syn.W.T, lag=1))
+    half = model.n_free // 2
+
+    def currents(X):
+        out = {}
+        for l, name in enumerate(names):
+            bias = R * model.b_[l]
+            out[name] = (model.up_[0].current(X) + bias if (l == 0 and rate_input)
+                         else np.broadcast_to(bias, (len(X), len(bias))))
+        return out
+
+    def readout(X, rec):
+        rates = [traces(rec[name], model._e_trace) * norm for name in names]
+        acc = np.zeros((len(X), model.layers_[-1].n))
+        drive = np.zeros_like(acc)
+        pre = rates[-2] if L > 1 else (traces(rec["input"], model._e_trace) * norm
+                                       if not rate_input else None)
+        for t in range(model.n_free - half, model.n_free):
+            acc += rates[-1][:, t]
+            if L > 1:  # the output's drive used the previous step's rates
+                r_prev = pre[:, t - 1] if t > 0 else np.zeros_like(pre[:, 0])
+                drive += model.up_[-1].current(r_prev) + R * model.b_[-1]
+            elif rate_input:
+                drive += model.up_[0].current(X) + R * model.b_[0]
+            else:
+                drive += model.up_[0].current(pre[:, t]) + R * model.b_[0]
+        from ..models.spiking.eqspike import _scores
+        return _scores(acc / half, drive / half)
+
+    def spikes(X):
+        return batched_stream(model, X, model.n_free, model._encoder)
+
+    return LayeredSpec(dt=float(model.dt), n_steps=int(model.n_free),
+                       n_inputs=int(model.n_features_in_), layers=layers, edges=edges,
+                       readout=readout, input_spikes=None if rate_input else spikes,
+                       input_currents=currents)
