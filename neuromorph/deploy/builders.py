@@ -126,3 +126,93 @@ def eqspike_spec(model):
                        n_inputs=int(model.n_features_in_), layers=layers, edges=edges,
                        readout=readout, input_spikes=None if rate_input else spikes,
                        input_currents=currents)
+
+
+class CoreSpec:
+    """A learner that already infers with a core :class:`~neuromorph.Network`
+    (STDPClassifier, RSTDPClassifier): its own network builder and presentation loop.
+
+    ``build()`` returns the inference network (no samples wired in); ``run(X)`` returns
+    ``(scores, recorded spikes {population: (n, T, size)}, network)``.
+    """
+
+    exact = True
+    notes = ()
+
+    def __init__(self, build, run, description):
+        self._build, self._run, self.description = build, run, description
+
+    def network(self):
+        return self._build()
+
+    def run(self, X):
+        return self._run(X)
+
+
+def stdp_spec(model):
+    """Diehl & Cook's readout network (``build_network(learn=False)``: frozen input
+    weights, no threshold adaptation, the inhibitory loop), samples shown back to back
+    in one simulation (``t_readout`` ms each, then ``t_rest`` ms of silence, shown again
+    at a higher rate if the layer fired fewer than ``min_spikes``: the learner's
+    ``_present``). Answer on the host: the mean spike count of each class's labelled
+    neurons (``neuron_labels_``)."""
+    n_in = int(model.n_features_in_)
+
+    def build():
+        return model.build_network(n_in, model.eval_seed_, weights=model.weights_,
+                                   theta=model.theta_, learn=False)[0]
+
+    def run(X):
+        net, inp, exc, _, spikes = model.build_network(n_in, model.eval_seed_,
+                                                       weights=model.weights_,
+                                                       theta=model.theta_, learn=False)
+        R = np.zeros((len(X), model.n_neurons))
+        for k, x in enumerate(X):
+            R[k], _ = model._present(net, inp, spikes, x, model.t_readout)
+        return model._votes(R), {"exc_counts": R}, net
+
+    return CoreSpec(build, run, "Diehl & Cook readout network")
+
+
+def rstdp_spec(model):
+    """The R-STDP classifier's network without plasticity (``_build(plastic=False)``):
+    input spike trains of the evaluation stream, outputs with their homeostatic bias
+    currents, urgency ramp, winner-take-all inhibition; trials back to back, outputs
+    put back to rest by a run callback. Answer on the host: spike count per class plus
+    the earliest first spike (``_class_scores``)."""
+
+    def build():
+        X = np.zeros((1, int(model.n_features_in_)))
+        return model._build(X, model._eval_rng(), plastic=False)[0]
+
+    def run(X):
+        rng = model._eval_rng()
+        net, _, _, mon = model._build(X, rng, plastic=False)
+        per = int(round(model._period / model.dt))
+        out = mon.target
+        net.run(len(X) * per * model.dt,
+                callback=lambda net: model._reset(out, rng, explore=False),
+                every=per * model.dt)
+        return (model._class_scores(mon.steps, mon.i, len(X), per),
+                {"output_steps": mon.steps, "output_i": mon.i}, net)
+
+    return CoreSpec(build, run, "R-STDP classifier network without plasticity")
+
+
+def spiking_pc_spec(model):
+    """Spiking PC cannot be deployed on the core yet: raises
+    :class:`~neuromorph.errors.UnsupportedFeature` naming the first hidden level.
+
+    Its hidden levels are driven by the state current ``j``, which (at inference, with
+    the label error zero) is the prediction ``z̃`` filtered once more with ``τ_j``:
+    the input spikes filtered twice (a second-order, repeated-pole synapse), held over
+    the step, and the error units are real-valued, not spiking. The core's LIF has one
+    first-order current per sign, so no weight scaling reproduces it.
+    """
+    from ..errors import UnsupportedFeature
+
+    raise UnsupportedFeature(
+        f"SpikingPC cannot be deployed: hidden level 1 ({model.layers_[0].n} neurons) is "
+        f"driven by the state current j = the input spikes filtered twice with tau_j = "
+        f"{model.tau_j} ms (a second-order synapse) through real-valued error units; the "
+        f"core's LIF has one first-order synaptic current per sign")

@@ -204,6 +204,10 @@ class LayeredSpec:
                             stop=(start + self.n_steps) * self.dt)
         return net, pops, theta0s
 
+    def network(self):
+        """The inference network (no samples wired in)."""
+        return self.build()[0]
+
     # -- running -----------------------------------------------------------------------
     def run(self, X):
         """Scores of ``X`` ((n, n_features) checked by the learner) and the recorded

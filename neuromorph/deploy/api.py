@@ -1,0 +1,114 @@
+"""``nm.deploy``: a trained spiking learner as an inference network on a backend.
+
+>>> import neuromorph as nm                                           # doctest: +SKIP
+>>> clf = nm.models.spiking.CSDP(random_state=0).fit(X_train, y_train)
+>>> dep = nm.deploy(clf)                      # backend "neuromorph": the core, float64
+>>> dep.network                               # a neuromorph Network
+>>> dep.predict(X_test), dep.score(X_test, y_test)
+
+Every learner says how it deploys through its ``deploy_spec()`` method (builders in
+:mod:`neuromorph.deploy.builders`); this module knows no learner class.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _checks
+
+#: Backends :func:`deploy` accepts.
+BACKENDS = ("neuromorph",)
+
+
+def _check_backend(backend):
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    return backend
+
+
+def deploy(model, backend="neuromorph"):
+    """Deploy a fitted spiking learner.
+
+    Parameters
+    ----------
+    model : CSDP, SpikingPC, EqSpike, STDPClassifier or RSTDPClassifier
+        A fitted learner (one with a ``deploy_spec`` method).
+    backend : {"neuromorph"}
+        ``"neuromorph"``: the core engine in float64.
+
+    Returns
+    -------
+    Deployment
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a spiking learner.
+    sklearn.exceptions.NotFittedError
+        ``model`` was not fitted.
+    ValueError
+        Unknown ``backend`` (the message lists the choices).
+    """
+    if not callable(getattr(model, "deploy_spec", None)):
+        raise TypeError(f"model must be a spiking learner of neuromorph.models.spiking "
+                        f"(one with deploy_spec()), got {type(model).__name__}")
+    from sklearn.utils.validation import check_is_fitted
+
+    _check_backend(backend)
+    check_is_fitted(model, "classes_")
+    return Deployment(model, model.deploy_spec(), backend)
+
+
+class Deployment:
+    """A learner's inference network on a backend (made by :func:`deploy`).
+
+    Attributes
+    ----------
+    model : the learner
+    backend : str
+    spec : the learner's inference spec (``exact``: whether the network reproduces the
+        learner's inference step for step; ``notes``: where it does not)
+    """
+
+    def __init__(self, model, spec, backend):
+        self.model, self.spec, self.backend = model, spec, backend
+        self._network = None
+
+    def __repr__(self):
+        return f"Deployment({type(self.model).__name__}, backend={self.backend!r})"
+
+    @property
+    def network(self):
+        """The inference network (a :class:`neuromorph.Network`, no samples wired in)."""
+        if self._network is None:
+            self._network = self.spec.network()
+        return self._network
+
+    def _check_X(self, X):
+        X = self.model._validated(X)
+        return _checks.unit_interval("X", X)
+
+    def run(self, X):
+        """Run ``X`` back to back in one simulation.
+
+        Returns
+        -------
+        scores : ndarray (n, n_classes)
+            The learner's class scores (read off the recorded spikes on the host).
+        spikes : dict
+            Recorded activity per population.
+        """
+        X = self._check_X(X)
+        scores, spikes, _ = self.spec.run(X)
+        return scores, spikes
+
+    def decision_scores(self, X):
+        """Class scores, as the learner's ``decision_scores``."""
+        return self.run(X)[0]
+
+    def predict(self, X):
+        """Predicted labels: arg-max of the class scores."""
+        return self.model.classes_[np.argmax(self.decision_scores(X), axis=1)]
+
+    def score(self, X, y):
+        """Accuracy of :meth:`predict` on ``(X, y)``."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
