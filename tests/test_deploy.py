@@ -30,7 +30,9 @@ def _agreement(clf, X):
     lambda: EqSpike(hidden_layer_sizes=(32,), max_iter=1, random_state=0),
     lambda: EqSpike(hidden_layer_sizes=(24, 16), input_encoding="bernoulli", max_iter=1,
                     random_state=1),
-], ids=["CSDP", "EqSpike", "EqSpike-bernoulli-2layers"])
+    lambda: SpikingPC(hidden_layer_sizes=(32,), n_steps=30, burn_in=10.0, max_iter=2,
+                      random_state=0),
+], ids=["CSDP", "EqSpike", "EqSpike-bernoulli-2layers", "SpikingPC"])
 def test_layered_float_matches_predict(digits, make):
     X_tr, X_te, y_tr, y_te = digits
     clf = make().fit(X_tr[:300], y_tr[:300])
@@ -51,6 +53,20 @@ def test_csdp_spikes_bit_identical(digits):
     assert np.array_equal(rec["z1"], ref["spikes"][1].transpose(1, 0, 2))
     assert np.array_equal(rec["label"], ref["spikes"][2].transpose(1, 0, 2))
     assert rec["z1"].any() and rec["label"].any()
+
+
+def test_spiking_pc_hidden_spikes_bit_identical(digits):
+    """The second-order state current, as delayed copies of the input projection into a
+    first-order held current, gives the learner's hidden spikes exactly."""
+    X_tr, X_te, y_tr, _ = digits
+    clf = SpikingPC(hidden_layer_sizes=(24,), n_steps=25, burn_in=5.0, max_iter=1,
+                    random_state=3).fit(X_tr[:100], y_tr[:100])
+    X = X_te[:40]
+    _, rec = nm.deploy(clf).run(X)
+    ref = clf.simulate(X, record=True)
+    assert np.array_equal(rec["hidden"], ref["spikes"][1].transpose(1, 0, 2))
+    assert np.array_equal(rec["label"], ref["spikes"][2].transpose(1, 0, 2))
+    assert rec["hidden"].any()
 
 
 def test_csdp_two_layers_top_down_late(digits):
@@ -104,7 +120,7 @@ def test_bad_input(digits):
         nm.deploy(object())
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         nm.deploy(clf).predict(X_tr[:3] * 2.0)
-    pc = SpikingPC(hidden_layer_sizes=(8,), n_steps=10, burn_in=2.0, max_iter=1,
+    pc = SpikingPC(hidden_layer_sizes=(8, 8), n_steps=10, burn_in=2.0, max_iter=1,
                    random_state=0).fit(X_tr[:40], y_tr[:40])
-    with pytest.raises(UnsupportedFeature, match="hidden level 1"):
+    with pytest.raises(UnsupportedFeature, match="hidden level 2"):
         nm.deploy(pc)

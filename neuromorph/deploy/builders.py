@@ -200,19 +200,64 @@ def rstdp_spec(model):
 
 
 def spiking_pc_spec(model):
-    """Spiking PC cannot be deployed on the core yet: raises
-    :class:`~neuromorph.errors.UnsupportedFeature` naming the first hidden level.
+    """Spiking PC's free inference window (supervised layout, one hidden level).
 
-    Its hidden levels are driven by the state current ``j``, which (at inference, with
-    the label error zero) is the prediction ``z̃`` filtered once more with ``τ_j``:
-    the input spikes filtered twice (a second-order, repeated-pole synapse), held over
-    the step, and the error units are real-valued, not spiking. The core's LIF has one
-    first-order current per sign, so no weight scaling reproduces it.
+    At inference the label error is 0, so the hidden level's input is
+    ``I = z̃^1 - j`` and its state current ``j <- j + g (I - κ j)`` (``g = dt/τ_j``) is
+    the prediction ``z̃^1 <- z̃^1 + g (s_in W - z̃^1)`` filtered once more: an input
+    spike at step τ adds ``g² Σ_{i<k} r^i r_j^{k-1-i} W`` to ``j`` at step τ + k
+    (``r = 1 - g``, ``r_j = 1 - g (1 + κ)``), a second-order synapse. The core's
+    synaptic current is first order; the exact equivalent is a held current decaying by
+    ``r_j`` fed by copies of the input projection delayed by ``m = 1 .. T-1`` steps with
+    weights ``g² r^{m-1} W`` (longer delays never reach the window). The label layer is
+    driven by ``R_y z̃^y``, the hidden spikes of the previous step through a held
+    current decaying by ``r`` with weight ``R_y g W^1``. Answer: label-layer spike
+    counts (tie-break: the summed prediction, recomputed on the host).
+
+    Other layouts (unsupervised, several hidden levels, ``state_variable="trace"``,
+    ``presynaptic="trace"``) couple real-valued error units to the state:
+    :class:`~neuromorph.errors.UnsupportedFeature` naming the level.
     """
     from ..errors import UnsupportedFeature
 
-    raise UnsupportedFeature(
-        f"SpikingPC cannot be deployed: hidden level 1 ({model.layers_[0].n} neurons) is "
-        f"driven by the state current j = the input spikes filtered twice with tau_j = "
-        f"{model.tau_j} ms (a second-order synapse) through real-valued error units; the "
-        f"core's LIF has one first-order synaptic current per sign")
+    problems = []
+    if model.mode != "supervised":
+        problems.append("mode='unsupervised': the leaf error x - z̃^0 is a real-valued unit")
+    if len(model.layers_) != 1:
+        problems.append(f"hidden level 2: with {len(model.layers_)} hidden levels the "
+                        f"errors j - z̃ of a level are real-valued units feeding the next")
+    if model.state_variable != "current" or model.presynaptic != "spikes":
+        problems.append("hidden level 1: state_variable='trace' / presynaptic='trace' make "
+                        "its input a filter of traces (only 'current' and 'spikes' deploy)")
+    if problems:
+        raise UnsupportedFeature("SpikingPC cannot be deployed on the core: "
+                                 + "; ".join(problems))
+    T = int(model.n_steps)
+    g = model.dt / model.tau_j
+    r, r_j = 1.0 - g, 1.0 - g * (1.0 + model.kappa_j)
+    hid = model.layers_[0]
+    zy = model.label_layer_
+    tau_of = (lambda e: float(-model.dt / np.log(e)))
+    W_in, W_lab = model.W_[1].W, model.W_[0].W   # input -> hidden, hidden -> label
+    layers = [_hidden_layer(model, "hidden", hid, tau_trace=tau_of(r_j)),
+              Layer("label", zy.n, tau_m=float(model.tau_m), v_th=float(model.v_th),
+                    tau_trace=tau_of(r))]
+    edges = [Edge("input", "hidden", (g * g * r ** (m - 1)) * W_in, lag=m)
+             for m in range(1, T)]
+    edges.append(Edge("hidden", "label", float(model.readout_resistance) * g * W_lab, lag=1))
+
+    def readout(X, rec):
+        s = rec["hidden"].astype(float)
+        zbar = np.zeros((len(X), zy.n))
+        drive = np.zeros_like(zbar)
+        prev = np.zeros((len(X), hid.n))
+        for t in range(T):  # the learner's in-place update of z̃^0
+            zbar += g * (prev @ W_lab - zbar)
+            drive += zbar
+            prev = s[:, t]
+        counts = rec["label"].sum(axis=1).astype(float)
+        return count_scores(counts, drive)
+
+    return LayeredSpec(dt=float(model.dt), n_steps=T, n_inputs=int(model.n_features_in_),
+                       layers=layers, edges=edges, readout=readout,
+                       input_spikes=lambda X: batched_stream(model, X, T, model._encoder))

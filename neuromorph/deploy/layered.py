@@ -193,9 +193,9 @@ class LayeredSpec:
             pops[layer.name] = P
         for e, D in zip(self.edges, self.delays):
             W = np.asarray(e.W, float) * (gains[e.post] * scales[e.post])[None, :]
+            name = f"{e.pre}->{e.post}" + (f"@{D}" if D else "")
             if np.any(W != 0):
-                net.connect(pops[e.pre], pops[e.post], matrix=W, delay=D * self.dt,
-                            name=f"{e.pre}->{e.post}")
+                net.connect(pops[e.pre], pops[e.post], matrix=W, delay=D * self.dt, name=name)
         for name, amps in (currents or {}).items():  # held over each sample's window
             d = self.offsets[name]
             for k, amp in enumerate(amps):
