@@ -124,3 +124,35 @@ def test_bad_input(digits):
                    random_state=0).fit(X_tr[:40], y_tr[:40])
     with pytest.raises(UnsupportedFeature, match="hidden level 2"):
         nm.deploy(pc)
+
+
+def test_estimate_loihi_within_2x_of_davies(digits):
+    """SANA-FE's Loihi energy of the replayed activity vs an independent count with
+    Davies et al. 2018's constants (23.6 + 3.5 pJ per synaptic op, 81 pJ per update)."""
+    from neuromorph.deploy.energy import davies_estimate
+
+    X_tr, X_te, y_tr, _ = digits
+    clf = CSDP(hidden_layer_sizes=(32,), max_iter=1, random_state=0).fit(X_tr[:200], y_tr[:200])
+    dep = nm.deploy(clf)
+    X = X_te[:6]
+    est = dep.estimate(X, hardware="loihi")
+    # independent count from the recorded spikes and the learned matrices
+    _, rec = dep.run(X)
+    W, M, C = (clf.weights_[k] for k in ("W1", "M1", "C1"))
+    ops = (sum(rec["input"][:, :, i].sum() * np.count_nonzero(W[i]) for i in range(W.shape[0]))
+           + sum(rec["z1"][:, :, j].sum() * (np.count_nonzero(M[j]) + np.count_nonzero(C[j]))
+                 for j in range(M.shape[0])))
+    assert est.synaptic_ops == pytest.approx(ops / len(X))
+    period = dep.spec.period
+    assert est.neuron_updates == (32 + 10) * period
+    ref = davies_estimate(ops / len(X), (32 + 10) * period)
+    assert 0.5 * ref <= est.energy_j <= 2.0 * ref
+    assert est.latency_s > 0 and est.cores >= 2
+    assert "Loihi" in est.table() and "uJ" in est.table()
+
+
+def test_estimate_bad_hardware(digits):
+    X_tr, _, y_tr, _ = digits
+    clf = EqSpike(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X_tr[:40], y_tr[:40])
+    with pytest.raises(ValueError, match=r"hardware must be one of \['loihi', 'truenorth'\]"):
+        nm.deploy(clf).estimate(X_tr[:2], hardware="spinnaker")

@@ -101,6 +101,30 @@ class Deployment:
         scores, spikes, _ = self.spec.run(X)
         return scores, spikes
 
+    def estimate(self, X, hardware="loihi"):
+        """Energy and latency per inference of ``X``'s activity on neuromorphic hardware
+        (SANA-FE; :mod:`neuromorph.deploy.energy` says which chip each number describes).
+
+        Parameters
+        ----------
+        X : array (n, n_features) in [0, 1]
+        hardware : {"loihi", "truenorth"}
+            SANA-FE's architectures.
+
+        Returns
+        -------
+        neuromorph.deploy.energy.Estimate
+            ``energy_j``, ``latency_s``, ``synaptic_ops``, ``neuron_updates`` (per
+            inference), ``cores``, ``table()``.
+        """
+        from . import energy
+
+        energy._check_hardware(hardware)
+        X = self._check_X(X)
+        _, _, net = self.spec.run(X)
+        spikes, _ = energy.activity(net)
+        return energy.estimate(net, spikes, len(X), hardware)
+
     def decision_scores(self, X):
         """Class scores, as the learner's ``decision_scores``."""
         return self.run(X)[0]

@@ -166,6 +166,8 @@ def stdp_spec(model):
         net, inp, exc, _, spikes = model.build_network(n_in, model.eval_seed_,
                                                        weights=model.weights_,
                                                        theta=model.theta_, learn=False)
+        for p in net.populations:  # every population's activity (energy estimates)
+            net.spike_monitor(p)
         R = np.zeros((len(X), model.n_neurons))
         for k, x in enumerate(X):
             R[k], _ = model._present(net, inp, spikes, x, model.t_readout)
@@ -188,6 +190,8 @@ def rstdp_spec(model):
     def run(X):
         rng = model._eval_rng()
         net, _, _, mon = model._build(X, rng, plastic=False)
+        for p in net.populations:  # every population's activity (energy estimates)
+            net.spike_monitor(p)
         per = int(round(model._period / model.dt))
         out = mon.target
         net.run(len(X) * per * model.dt,

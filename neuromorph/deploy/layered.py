@@ -216,7 +216,7 @@ class LayeredSpec:
         spikes = self.input_spikes(X) if self.input_spikes is not None else None
         cur = self.input_currents(X) if self.input_currents is not None else {}
         net, pops, theta0s = self.build(spikes, cur)
-        mons = {name: net.spike_monitor(p) for name, p in pops.items() if name != "input"}
+        mons = {name: net.spike_monitor(p) for name, p in pops.items()}
 
         def rest(net):
             for layer in self.layers:
