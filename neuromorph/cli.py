@@ -62,6 +62,33 @@ def _compare(args):
     return 0
 
 
+def _deploy(args):
+    import time
+
+    import neuromorph as nm
+    from .datasets import load_digits_split
+    from .deploy.api import load_learner
+
+    try:
+        model = load_learner(args.checkpoint)
+        dep = nm.deploy(model, backend=args.backend)
+    except (ValueError, TypeError) as e:
+        print(f"neuromorph: {e}", file=sys.stderr)
+        return 2
+    _, X, _, y = load_digits_split()
+    X, y = X[:args.samples], y[:args.samples]
+    t0 = time.perf_counter()
+    acc = dep.score(X, y)
+    wall = time.perf_counter() - t0
+    print(f"{type(model).__name__} on {len(X)} digits test samples")
+    print(f"  learner predict accuracy: {model.score(X, y):.4f}")
+    print(f"  deployed ({args.backend}) accuracy: {acc:.4f}  ({wall:.1f} s)")
+    if args.estimate:
+        est = dep.estimate(X[:args.estimate_samples], hardware=args.estimate)
+        print(est.table())
+    return 0
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="neuromorph",
@@ -99,6 +126,19 @@ def build_parser():
     c.add_argument("--families", nargs="+", default=None, metavar="NAME",
                    help="subset of families (default: all)")
     c.set_defaults(func=_compare)
+    from .deploy import BACKENDS
+    from .deploy.energy import HARDWARE
+    dp = sub.add_parser("deploy", help="deploy a saved spiking learner; print accuracies "
+                                       "and an energy table")
+    dp.add_argument("checkpoint", help="a learner's save() file (.npz)")
+    dp.add_argument("--backend", default="neuromorph", choices=BACKENDS)
+    dp.add_argument("--samples", type=int, default=100,
+                    help="digits test samples scored (default 100)")
+    dp.add_argument("--estimate", default=None, choices=sorted(HARDWARE),
+                    help="energy and latency per inference on this SANA-FE hardware")
+    dp.add_argument("--estimate-samples", type=int, default=10,
+                    help="samples of the energy estimate (default 10)")
+    dp.set_defaults(func=_deploy)
     return p
 
 

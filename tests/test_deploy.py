@@ -154,5 +154,27 @@ def test_estimate_loihi_within_2x_of_davies(digits):
 def test_estimate_bad_hardware(digits):
     X_tr, _, y_tr, _ = digits
     clf = EqSpike(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X_tr[:40], y_tr[:40])
-    with pytest.raises(ValueError, match=r"hardware must be one of \['loihi', 'truenorth'\]"):
+    with pytest.raises(ValueError, match=r"hardware must be one of \['loihi'\]"):
         nm.deploy(clf).estimate(X_tr[:2], hardware="spinnaker")
+
+
+def test_cli_deploy(digits, tmp_path, capsys):
+    """``neuromorph deploy CHECKPOINT``: the checkpoint's learner, its class read from
+    the file, scores the same on the core as its own predict."""
+    from neuromorph.cli import main
+
+    X_tr, X_te, y_tr, y_te = digits
+    clf = EqSpike(hidden_layer_sizes=(12,), max_iter=1, random_state=0).fit(X_tr[:60],
+                                                                          y_tr[:60])
+    path = tmp_path / "eqspike.npz"
+    clf.save(path)
+    assert main(["deploy", str(path), "--samples", "15", "--estimate", "loihi",
+                 "--estimate-samples", "2"]) == 0
+    out = capsys.readouterr().out
+    acc = clf.score(X_te[:15], y_te[:15])
+    assert f"learner predict accuracy: {acc:.4f}" in out
+    assert f"deployed (neuromorph) accuracy: {acc:.4f}" in out
+    assert "energy per inference" in out
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a checkpoint")
+    assert main(["deploy", str(bad)]) == 2

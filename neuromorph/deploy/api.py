@@ -108,8 +108,8 @@ class Deployment:
         Parameters
         ----------
         X : array (n, n_features) in [0, 1]
-        hardware : {"loihi", "truenorth"}
-            SANA-FE's architectures.
+        hardware : {"loihi"}
+            SANA-FE's architecture (first-generation Loihi).
 
         Returns
         -------
@@ -136,3 +136,24 @@ class Deployment:
     def score(self, X, y):
         """Accuracy of :meth:`predict` on ``(X, y)``."""
         return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+def load_learner(path):
+    """The spiking learner saved at ``path`` (any of the five; its class is read from the
+    checkpoint's format tag, :mod:`neuromorph.models.spiking.checkpoints`)."""
+    import json
+    import os
+    import zipfile
+
+    from ..models.spiking import registry
+
+    try:
+        with np.load(os.fspath(path)) as f:
+            fmt = json.loads(bytes(f["meta"]).decode()).get("format")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path}: not a spiking-learner checkpoint ({err})") from err
+    for cls in registry().values():
+        if cls._checkpoint_format == fmt:
+            return cls.load(path)
+    known = [cls._checkpoint_format for cls in registry().values()]
+    raise ValueError(f"{path}: checkpoint format {fmt!r} is none of {known}")

@@ -4,7 +4,8 @@ SANA-FE (``pip install sanafe==2.2.9``; Boyle et al., "SANA-FE: Simulating Advan
 Neuromorphic Architectures for Fast Exploration") simulates spiking chips from
 per-event energy and latency tables. ``sanafe.load_loihi()`` is calibrated against
 measurements of the **first Loihi chip** (Davies et al. 2018; 128 cores of at most
-1024 neurons); ``sanafe.load_truenorth()`` describes IBM's TrueNorth. (Lava's
+1024 neurons); ``sanafe.load_truenorth()`` describes IBM's TrueNorth, but it has no
+input units to replay spike trains on, so it is not offered here. (Lava's
 bit-accurate models simulate Loihi **2**'s neuron; no Loihi 2 table ships with
 SANA-FE, so energy and latency here describe Loihi 1 running the same network.)
 
@@ -37,11 +38,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: hardware name -> SANA-FE loader name
-HARDWARE = {"loihi": "load_loihi", "truenorth": "load_truenorth"}
+#: hardware name -> SANA-FE loader name. (SANA-FE's TrueNorth description has no input
+#: units, which the replay needs, so it is not offered.)
+HARDWARE = {"loihi": "load_loihi"}
 #: What each hardware name describes.
-CHIPS = {"loihi": "Intel Loihi (first generation, Davies et al. 2018), SANA-FE's calibration",
-         "truenorth": "IBM TrueNorth, SANA-FE's model"}
+CHIPS = {"loihi": "Intel Loihi (first generation, Davies et al. 2018), SANA-FE's calibration"}
 #: keras-spiking ModelEnergy constants (J per operation / update), Davies et al. 2018.
 DAVIES = {"loihi": {"synop": 23.6e-12 + 3.5e-12, "neuron": 81e-12},
           "cpu": {"synop": 8.6e-9, "neuron": 8.6e-9},
@@ -191,8 +192,7 @@ def _sanafe_run(arch_loader, net, spikes, n_steps, with_projections):
 
 
 def _soma_names(arch_loader):
-    return {"load_loihi": {"input": "loihi_inputs", "lif": "loihi_lif"},
-            "load_truenorth": {"input": "input", "lif": "core_soma"}}[arch_loader]
+    return {"load_loihi": {"input": "loihi_inputs", "lif": "loihi_lif"}}[arch_loader]
 
 
 def estimate(net, spikes, n_samples, hardware="loihi"):
@@ -206,7 +206,7 @@ def estimate(net, spikes, n_samples, hardware="loihi"):
         ``{population: (steps, indices)}`` (:func:`activity`).
     n_samples : int
         Samples the run presented.
-    hardware : {"loihi", "truenorth"}
+    hardware : {"loihi"}
 
     Returns
     -------
