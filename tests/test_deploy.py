@@ -178,3 +178,39 @@ def test_cli_deploy(digits, tmp_path, capsys):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a checkpoint")
     assert main(["deploy", str(bad)]) == 2
+
+
+def test_loihi_fixed_point_costs_little(digits):
+    """CSDP in Loihi fixed point (8-bit weights per layer, CUBA neurons, adaptive
+    threshold dropped) scores within a few points of float on the digits test split."""
+    X_tr, X_te, y_tr, y_te = digits
+    clf = CSDP(hidden_layer_sizes=(64,), max_iter=2, random_state=0).fit(X_tr[:600], y_tr[:600])
+    dep = nm.deploy(clf, backend="loihi")
+    assert any("adaptive threshold" in note for note in dep.spec.notes)
+    pops = {p.name: p for p in dep.network.populations}
+    assert pops["z1"].model.fixed_point and pops["z1"].model.du == 4095
+    w = np.concatenate([pr.weights.ravel() for pr in dep.network.projections])
+    assert np.all(w == np.rint(w)) and np.abs(w).max() == 255
+    f = nm.deploy(clf).score(X_te, y_te)
+    assert f > 0.5
+    assert dep.score(X_te, y_te) >= f - 0.05
+
+
+def test_lava_spikes_equal_loihi(digits):
+    """Lava's bit-accurate Loihi 2 simulation fires exactly the spikes of the core's
+    fixed-point network; with the rest period the core equals its reset version."""
+    X_tr, X_te, y_tr, _ = digits
+    clf = CSDP(hidden_layer_sizes=(16,), n_steps=12, max_iter=1, random_state=0).fit(
+        X_tr[:100], y_tr[:100])
+    X = X_te[:2]
+    loihi = nm.deploy(clf, backend="loihi")
+    lava = nm.deploy(clf, backend="lava")
+    assert lava.spec.rest > 0
+    s_reset, rec_reset = loihi.run(X)
+    s_rest, rec_rest, _ = lava.spec.run(X)  # the core, rest period instead of resets
+    s_lava, rec_lava = lava.run(X)
+    for name in ("z1", "label"):
+        assert np.array_equal(rec_rest[name], rec_reset[name])
+        assert np.array_equal(rec_lava[name], rec_rest[name])
+    assert rec_lava["z1"].any()
+    assert np.array_equal(s_lava, s_reset)

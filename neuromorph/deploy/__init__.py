@@ -4,7 +4,9 @@
 
 * :mod:`.api` -- :func:`deploy` and :class:`Deployment`;
 * :mod:`.layered` -- the layered learners' layers as LIF populations and projections;
-* :mod:`.builders` -- each learner's inference network (called by its ``deploy_spec``).
+* :mod:`.builders` -- each learner's inference network (called by its ``deploy_spec``);
+* :mod:`.quantize` -- Loihi fixed point (8-bit weights, CUBA neurons) of those networks;
+* :mod:`.energy` -- energy and latency per inference on Loihi (SANA-FE).
 """
 import sys as _sys
 import types as _types

@@ -15,8 +15,9 @@ import numpy as np
 
 from .. import _checks
 
-#: Backends :func:`deploy` accepts.
-BACKENDS = ("neuromorph",)
+#: Backends :func:`deploy` accepts: the core in float64, the core with Loihi's
+#: fixed-point CUBA neurons and 8-bit weights (:mod:`.quantize`).
+BACKENDS = ("neuromorph", "loihi", "lava")
 
 
 def _check_backend(backend):
@@ -32,8 +33,13 @@ def deploy(model, backend="neuromorph"):
     ----------
     model : CSDP, SpikingPC, EqSpike, STDPClassifier or RSTDPClassifier
         A fitted learner (one with a ``deploy_spec`` method).
-    backend : {"neuromorph"}
-        ``"neuromorph"``: the core engine in float64.
+    backend : {"neuromorph", "loihi"}
+        ``"neuromorph"``: the core engine in float64; ``"loihi"``: the core with Loihi's
+        bit-accurate CUBA neurons and 8-bit weights, one scale per layer
+        (:mod:`neuromorph.deploy.quantize`; the layered learners); ``"lava"``: that
+        fixed-point network in Lava's bit-accurate simulation of Loihi 2, samples
+        separated by a rest period after which every neuron is back at exactly 0
+        (Lava has no reset between samples), so its spikes equal ``"loihi"``'s.
 
     Returns
     -------
@@ -47,6 +53,8 @@ def deploy(model, backend="neuromorph"):
         ``model`` was not fitted.
     ValueError
         Unknown ``backend`` (the message lists the choices).
+    neuromorph.UnsupportedFeature
+        A layer the backend cannot map (named), raised before any network is built.
     """
     if not callable(getattr(model, "deploy_spec", None)):
         raise TypeError(f"model must be a spiking learner of neuromorph.models.spiking "
@@ -55,7 +63,12 @@ def deploy(model, backend="neuromorph"):
 
     _check_backend(backend)
     check_is_fitted(model, "classes_")
-    return Deployment(model, model.deploy_spec(), backend)
+    spec = model.deploy_spec()
+    if backend in ("loihi", "lava"):
+        spec = spec.fixed_point()
+    if backend == "lava":
+        spec = spec.with_rest(spec.rest_steps())
+    return Deployment(model, spec, backend)
 
 
 class Deployment:
@@ -98,7 +111,10 @@ class Deployment:
             Recorded activity per population.
         """
         X = self._check_X(X)
-        scores, spikes, _ = self.spec.run(X)
+        if self.backend == "lava":
+            scores, spikes, _ = self.spec.run(X, engine="lava")
+        else:
+            scores, spikes, _ = self.spec.run(X)
         return scores, spikes
 
     def estimate(self, X, hardware="loihi"):

@@ -145,6 +145,14 @@ class CoreSpec:
     def network(self):
         return self._build()
 
+    def fixed_point(self):
+        """Not mapped yet: raises :class:`~neuromorph.errors.UnsupportedFeature`."""
+        from ..errors import UnsupportedFeature
+        raise UnsupportedFeature(f"the {self.description} is not mapped to Loihi fixed point "
+                                 f"yet (refractory periods, v_reset != v_rest, two synaptic "
+                                 f"time constants, step currents need their nearest Loihi "
+                                 f"constructs)")
+
     def run(self, X):
         return self._run(X)
 

@@ -145,7 +145,15 @@ class LayeredSpec:
                                   f"than in the learner (a causal network cannot deliver it "
                                   f"earlier)")
             self.delays.append(max(D, 0))
-        self.period = self.n_steps + max(self.offsets.values()) + 1
+
+    #: Extra silent steps after every window (0: the state is reset by a run callback;
+    #: > 0: no callback, the state decays back to rest -- for Lava, which has none).
+    rest = 0
+
+    @property
+    def period(self):
+        """Steps per sample: the window, the deepest layer's lag, one step, ``rest``."""
+        return self.n_steps + max(self.offsets.values()) + 1 + self.rest
 
     # -- the network -------------------------------------------------------------------
     def _core_layer(self, layer):
@@ -166,6 +174,20 @@ class LayeredSpec:
                       theta_plus=layer.theta_plus, tau_theta=layer.tau_theta)
         return kwargs, gain, scale, theta0
 
+    def fixed_point(self):
+        """A copy of this spec that builds Loihi fixed-point neurons
+        (:mod:`.quantize`; raises ``UnsupportedFeature`` naming a layer it cannot map)."""
+        import copy
+
+        from .quantize import loihi_layers
+        loihi, notes = loihi_layers(self)
+        out = copy.copy(self)
+        out.loihi = loihi
+        out.notes = list(self.notes) + notes
+        return out
+
+    loihi = None
+
     def build(self, spikes=None, currents=None):
         """The core :class:`~neuromorph.Network` for samples shown back to back, with
         input spikes ``spikes`` ((n, T, n_inputs) or None) and held input currents
@@ -185,14 +207,22 @@ class LayeredSpec:
             pops["input"] = net.spike_source(self.n_inputs, indices=np.zeros(0, np.int64),
                                              times=np.zeros(0), name="input")
         for layer in self.layers:
+            if self.loihi is not None:
+                pops[layer.name] = net.loihi_lif(layer.n, name=layer.name,
+                                                 **self.loihi[layer.name][0])
+                theta0s[layer.name] = None
+                continue
             kwargs, gains[layer.name], scales[layer.name], theta0s[layer.name] = \
                 self._core_layer(layer)
             P = net.lif(layer.n, name=layer.name, **kwargs)
             if theta0s[layer.name] is not None:
                 P.theta[:] = theta0s[layer.name]
             pops[layer.name] = P
-        for e, D in zip(self.edges, self.delays):
-            W = np.asarray(e.W, float) * (gains[e.post] * scales[e.post])[None, :]
+        for i, (e, D) in enumerate(zip(self.edges, self.delays)):
+            if self.loihi is not None:
+                W = self.loihi[e.post][1][i]
+            else:
+                W = np.asarray(e.W, float) * (gains[e.post] * scales[e.post])[None, :]
             name = f"{e.pre}->{e.post}" + (f"@{D}" if D else "")
             if np.any(W != 0):
                 net.connect(pops[e.pre], pops[e.post], matrix=W, delay=D * self.dt, name=name)
@@ -208,10 +238,22 @@ class LayeredSpec:
         """The inference network (no samples wired in)."""
         return self.build()[0]
 
+    def with_rest(self, rest):
+        """A copy whose samples are separated by ``rest`` silent steps instead of a reset."""
+        import copy
+
+        out = copy.copy(self)
+        out.rest = int(rest)
+        return out
+
     # -- running -----------------------------------------------------------------------
-    def run(self, X):
+    def run(self, X, engine="core"):
         """Scores of ``X`` ((n, n_features) checked by the learner) and the recorded
-        spikes, all samples back to back in one simulation of the core."""
+        spikes, all samples back to back in one simulation: of the core (``engine=
+        "core"``; reset by a run callback unless :attr:`rest` > 0) or of Lava
+        (``engine="lava"``, Loihi fixed point with ``rest`` > 0 only)."""
+        if engine == "lava":
+            return self._run_lava(X)
         n = len(X)
         spikes = self.input_spikes(X) if self.input_spikes is not None else None
         cur = self.input_currents(X) if self.input_currents is not None else {}
@@ -225,19 +267,60 @@ class LayeredSpec:
                 p.I_exc[:] = 0.0
                 p.I_inh[:] = 0.0
                 p.population.state["ref"][:] = 0
+                p.population.state["u"][:] = 0.0
                 if theta0s[layer.name] is not None:
                     p.theta[:] = theta0s[layer.name]
             sim = net._sim
             sim.ring_exc[:] = 0.0
             sim.ring_inh[:] = 0.0
 
-        if n:
+        if n and self.rest:
+            net.run(n * self.period * self.dt)
+        elif n:
             net.run(n * self.period * self.dt, callback=rest, every=self.period * self.dt)
+        return self._read(X, spikes, {name: (m.steps, m.i) for name, m in mons.items()}, net)
+
+    def _read(self, X, spikes, trains, net):
+        n = len(X)
         rec = {"input": spikes if spikes is not None else np.zeros((n, self.n_steps, 0))}
         for layer in self.layers:
-            m = mons[layer.name]
-            rec[layer.name] = self.windows(m.steps, m.i, n, layer.n, self.offsets[layer.name])
+            steps, idx = trains[layer.name]
+            rec[layer.name] = self.windows(steps, idx, n, layer.n, self.offsets[layer.name])
         return self.readout(X, rec), rec, net
+
+    def _run_lava(self, X):
+        """The same network in Lava's bit-accurate simulation of Loihi 2."""
+        from ..backends.lava import run_lava
+
+        if self.loihi is None or not self.rest:
+            raise ValueError("Lava runs the fixed-point network with a rest period "
+                             "(spec.fixed_point().with_rest(spec.rest_steps()))")
+        spikes = self.input_spikes(X) if self.input_spikes is not None else None
+        net, pops, _ = self.build(spikes, None)
+        for name, p in pops.items():
+            net.spike_monitor(p)
+        res = run_lava(net, len(X) * self.period * self.dt, fixed_point=True)
+        trains = {m.target.name: (m.steps, m.i) for m in res.monitors}
+        return self._read(X, spikes, trains, net)
+
+    def rest_steps(self):
+        """Silent steps after which every fixed-point neuron is back at exactly 0 from
+        any state (Loihi's truncating decays reach 0 in finitely many steps)."""
+        if self.loihi is None:
+            raise ValueError("rest_steps needs the fixed-point spec (fixed_point())")
+
+        def steps_to_zero(factor):
+            x, k = 2**23 - 1, 0
+            while x and k < 100000:
+                x = (x * factor) >> 12
+                k += 1
+            return k
+
+        worst = 0
+        for kwargs, _, _ in self.loihi.values():
+            worst = max(worst, steps_to_zero(4095 - kwargs["du"])
+                        + steps_to_zero(4096 - kwargs["dv"]) + 1)
+        return worst
 
     def windows(self, steps, idx, n, size, offset):
         """Spikes ``(n, T, size)`` of each sample's window (learner time) from core steps."""

@@ -1,0 +1,90 @@
+r"""Loihi fixed point for the layered inference networks (:mod:`.layered`).
+
+Each layer becomes a population of Loihi CUBA neurons (:class:`~neuromorph.neurons.LoihiLIF`,
+bit-accurate, Lava's arithmetic)::
+
+    u <- trunc(u (4095 - du) / 4096) + 64 a_in          a_in: summed 8-bit weights
+    v <- trunc(v (4096 - dv) / 4096) + u,   spike when v > 64 vth, then v <- 0
+
+The learner's layer (``v <- v E_m + I (1 - E_m)``, ``I`` held over the step and
+decaying by ``E`` from step to step) maps onto it with ``dv = round(4096 (1 - E_m))``,
+``du = round(4095 - 4096 E)`` (``E = 0``: ``du = 4095``, the current lasts one step)
+and ``u = s I (1 - E_m)``: a layer's voltages are in Lava units, ``s`` per mV, one scale
+per layer (the largest that keeps every incoming weight within 8 bits, ``|w| <= 255``,
+and the threshold within 17 bits)::
+
+    w_int = round(s W (1 - E_m) k_j / 64),   vth = round(s v_th / 64)
+
+with ``k_j = v_th / v_th0_j`` folding neuron ``j``'s own threshold (``threshold_jitter``)
+into its incoming weights (exact since these layers rest and reset at 0).
+
+Nearest constructs for what Loihi's CUBA neuron lacks (each noted in
+:attr:`LayeredSpec.notes <neuromorph.deploy.layered.LayeredSpec>`):
+
+* an adaptive threshold (CSDP's ``theta_plus``, reset every window): dropped, the
+  per-neuron base thresholds kept (Loihi 1's threshold adaptation is not in Lava's
+  LIF model);
+* a refractory period of more than one step: dropped (Loihi resets and integrates on
+  the next step); ``t_ref = dt`` is no refractoriness at all in the core's convention,
+  so nothing is lost there;
+* ``v_reset != v_rest`` and two synaptic time constants do not occur in these layers.
+
+Not mappable (:class:`~neuromorph.errors.UnsupportedFeature`, naming the layer, raised
+before any network is built): held input currents (rate-coded inputs and biases;
+neuromorph's LoihiLIF takes one bias per population), and a layer whose weights all
+round to 0 at the largest admissible scale.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import UnsupportedFeature
+
+MAX_WEIGHT = 255
+VTH_MAX = 2**17 - 1
+
+
+def loihi_layers(spec):
+    """Per layer: ``(loihi_lif kwargs, {edge index: integer weight matrix}, scale s)``,
+    and the list of mapping notes. Raises :class:`UnsupportedFeature` naming a layer
+    that cannot be mapped."""
+    dt = spec.dt
+    if spec.input_currents is not None:
+        names = list(spec.input_currents(np.zeros((0, spec.n_inputs))))
+        raise UnsupportedFeature(f"layer {names[0]!r} takes held input currents (rate-coded "
+                                 f"input or biases); Loihi neurons here take one bias per "
+                                 f"population, so it cannot be mapped to fixed point")
+    out, notes = {}, []
+    for layer in spec.layers:
+        e_m = math.exp(-dt / layer.tau_m)
+        decay = 0.0 if layer.tau_trace is None else math.exp(-dt / layer.tau_trace)
+        k = np.ones(layer.n)
+        if layer.theta0 is not None:
+            k = layer.v_th / (layer.v_th + np.asarray(layer.theta0, float))
+        if layer.theta_plus > 0:
+            notes.append(f"layer {layer.name!r}: adaptive threshold (theta_plus = "
+                         f"{layer.theta_plus:g} mV) dropped on Loihi")
+        if layer.t_ref > dt * (1 + 1e-9):
+            notes.append(f"layer {layer.name!r}: refractory period {layer.t_ref:g} ms "
+                         f"dropped on Loihi")
+        if layer.v_reset != layer.v_rest or layer.v_rest != 0.0:
+            raise UnsupportedFeature(f"layer {layer.name!r}: rest and reset must be 0 for "
+                                     f"Loihi, got {layer.v_rest} and {layer.v_reset} mV")
+        incoming = {i: np.asarray(e.W, float) * ((1.0 - e_m) * k)[None, :]
+                    for i, e in enumerate(spec.edges) if e.post == layer.name}
+        w_max = max([np.abs(W).max() for W in incoming.values()] + [0.0])
+        s = min(MAX_WEIGHT * 64 / w_max if w_max > 0 else np.inf, VTH_MAX * 64 / layer.v_th)
+        if not np.isfinite(s):
+            s = 64.0
+        ints = {i: np.rint(s * W / 64) for i, W in incoming.items()}
+        if incoming and not any(np.any(W != 0) for W in ints.values()):
+            raise UnsupportedFeature(f"layer {layer.name!r}: every incoming weight rounds "
+                                     f"to 0 in 8 bits at the largest admissible scale")
+        kwargs = dict(du=int(np.clip(np.rint(4095 - 4096 * decay), 0, 4095)),
+                      dv=int(np.clip(np.rint(4096 * (1 - e_m)), 0, 4095)),
+                      vth=int(np.clip(np.rint(s * layer.v_th / 64), 1, VTH_MAX)),
+                      fixed_point=True)
+        out[layer.name] = (kwargs, ints, s)
+    return out, notes
