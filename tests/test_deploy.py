@@ -124,6 +124,8 @@ def test_bad_input(digits):
                    random_state=0).fit(X_tr[:40], y_tr[:40])
     with pytest.raises(UnsupportedFeature, match="hidden level 2"):
         nm.deploy(pc)
+    with pytest.raises(UnsupportedFeature, match="layer 'h1' takes held input currents"):
+        nm.deploy(clf, backend="loihi")
 
 
 def test_estimate_loihi_within_2x_of_davies(digits):
@@ -172,8 +174,8 @@ def test_cli_deploy(digits, tmp_path, capsys):
                  "--estimate-samples", "2"]) == 0
     out = capsys.readouterr().out
     acc = clf.score(X_te[:15], y_te[:15])
-    assert f"learner predict accuracy: {acc:.4f}" in out
-    assert f"deployed (neuromorph) accuracy: {acc:.4f}" in out
+    assert f"learner predict        accuracy {acc:.4f}" in out
+    assert f"float (core)           accuracy {acc:.4f}" in out
     assert "energy per inference" in out
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a checkpoint")
