@@ -12,10 +12,16 @@ synaptic op and 81 pJ per neuron update; 8.6 nJ per operation for a CPU, 0.3 nJ 
 GPU, keras-spiking's ModelEnergy). Writes ``results.json`` and ``results.md`` to
 ``--out``.
 
+``--fixed-point-seeds N`` also measures, for seeds 0..N-1, the accuracy of the Loihi
+fixed-point deployment (``backend="loihi"``: 8-bit weights per layer, CUBA neurons) vs
+float on the whole test split, for every learner that maps (the others are listed with
+the reason), into ``fixed_point.json`` / ``fixed_point.md``.
+
 Usage::
 
     python experiments/deploy_learners.py                       # moderate training
     python experiments/deploy_learners.py --quick --out /tmp/d  # smoke run (~1 min)
+    python experiments/deploy_learners.py --fixed-point-seeds 5 # + quantisation cost
 
 Training budgets are small (the point is deployment fidelity, not accuracy): see
 ``CONFIGS``; wall times are on the machine that ran the script.
@@ -80,6 +86,26 @@ def run(name, params, data, seed, n_energy, n_test):
     }
 
 
+def fixed_point_cost(name, params, data, seeds):
+    """Float and Loihi fixed-point test accuracy for ``seeds`` (None if not mappable)."""
+    from neuromorph.errors import UnsupportedFeature
+
+    X_tr, X_te, y_tr, y_te = data
+    rows = []
+    for seed in range(seeds):
+        clf = registry()[name](random_state=seed, **params).fit(X_tr, y_tr)
+        try:
+            dep = nm.deploy(clf, backend="loihi")
+        except UnsupportedFeature as err:
+            return {"mapped": False, "reason": str(err)}
+        rows.append({"seed": seed, "float": nm.deploy(clf).score(X_te, y_te),
+                     "fixed": dep.score(X_te, y_te), "notes": dep.spec.notes})
+        print(name, rows[-1], flush=True)
+    drops = [100 * (r["float"] - r["fixed"]) for r in rows]
+    return {"mapped": True, "runs": rows, "drop_points_mean": float(np.mean(drops)),
+            "drop_points_std": float(np.std(drops)), "drop_points_max": float(np.max(drops))}
+
+
 def table(results):
     head = ("| learner | learner acc | deployed acc (float) | agreement | Loihi uJ/inf "
             "(SANA-FE) | Loihi uJ (Davies) | CPU uJ | GPU uJ | latency ms | cores |\n"
@@ -97,12 +123,38 @@ def main():
                                                   "deploy"))
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny models, 60 samples")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fixed-point-seeds", type=int, default=0,
+                    help="also measure the fixed-point accuracy drop over this many seeds")
+    ap.add_argument("--only-fixed-point", action="store_true",
+                    help="skip the float/energy table")
     args = ap.parse_args()
     data = load_digits_split()
     if args.quick:
         data = (data[0][:200], data[1], data[2][:200], data[3])
     configs = QUICK if args.quick else CONFIGS
     n_test = 60 if args.quick else len(data[1])
+    if args.fixed_point_seeds:
+        cost = {name: fixed_point_cost(name, params, data, args.fixed_point_seeds)
+                for name, params in configs.items()}
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "fixed_point.json"), "w") as f:
+            json.dump(cost, f, indent=2)
+        lines = ["| learner | float acc (mean) | fixed acc (mean) | drop, points (mean +- std, "
+                 "max) |", "|---|---|---|---|"]
+        for name, c in cost.items():
+            if not c["mapped"]:
+                lines.append(f"| {name} | | | not mapped: {c['reason'].splitlines()[0]} |")
+                continue
+            fl = np.mean([r["float"] for r in c["runs"]])
+            fx = np.mean([r["fixed"] for r in c["runs"]])
+            lines.append(f"| {name} | {fl:.3f} | {fx:.3f} | {c['drop_points_mean']:.2f} +- "
+                         f"{c['drop_points_std']:.2f}, {c['drop_points_max']:.2f} |")
+        with open(os.path.join(args.out, "fixed_point.md"), "w") as f:
+            f.write(f"Loihi fixed point vs float, digits test split, seeds "
+                    f"0..{args.fixed_point_seeds - 1}.\n\n" + "\n".join(lines) + "\n")
+        print("\n".join(lines))
+        if args.only_fixed_point:
+            return
     results = {}
     for name, params in configs.items():
         results[name] = run(name, params, data, args.seed, 3 if args.quick else 10, n_test)
