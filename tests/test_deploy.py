@@ -216,3 +216,23 @@ def test_lava_spikes_equal_loihi(digits):
         assert np.array_equal(rec_lava[name], rec_rest[name])
     assert rec_lava["z1"].any()
     assert np.array_equal(s_lava, s_reset)
+
+
+def test_nir_round_trip_same_predictions(digits, tmp_path):
+    """SpikingPC's inference network written to NIR and read back (nir.read, from_nir)
+    answers as the deployed network does."""
+    import nir
+
+    X_tr, X_te, y_tr, _ = digits
+    clf = SpikingPC(hidden_layer_sizes=(16,), n_steps=20, burn_in=5.0, max_iter=1,
+                    random_state=0).fit(X_tr[:100], y_tr[:100])
+    dep = nm.deploy(clf)
+    path = tmp_path / "pc.nir"
+    dep.to_nir(path)
+    graph = nir.read(path)
+    assert {"input", "hidden", "label"} <= set(graph.nodes)
+    X = X_te[:40]
+    assert np.mean(dep.predict_nir(X, path) == dep.predict(X)) >= 0.99
+    csdp = CSDP(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X_tr[:40], y_tr[:40])
+    with pytest.raises(UnsupportedFeature, match="layer 'z1' has an adaptive threshold"):
+        nm.deploy(csdp).to_nir(tmp_path / "csdp.nir")

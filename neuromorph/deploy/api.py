@@ -141,6 +141,44 @@ class Deployment:
         spikes, _ = energy.activity(net)
         return energy.estimate(net, spikes, len(X), hardware)
 
+    def to_nir(self, path):
+        """Write the inference network as a NIR graph (:func:`neuromorph.backends.nir.to_nir`,
+        refractory periods in the nodes' metadata, ``spike_representation="dirac"``:
+        the held-current synapses have time constants far below ``dt``) to ``path``.
+
+        Returns the ``nir.NIRGraph``. Raises ``UnsupportedFeature`` naming a layer NIR
+        cannot describe (adaptive thresholds, held input currents)."""
+        import nir
+
+        from ..backends.nir import to_nir
+
+        if self.backend != "neuromorph":
+            raise ValueError(f"to_nir writes the float network (backend 'neuromorph'); "
+                             f"this deployment's backend is {self.backend!r}")
+        check = getattr(self.spec, "check_nir", None)
+        if check is not None:
+            check()
+        graph = to_nir(self.network, refractory="metadata", spike_representation="dirac")
+        nir.write(path, graph)
+        return graph
+
+    def predict_nir(self, X, path):
+        """Predictions of the network read back from the NIR file ``path`` (``nir.read``,
+        then :func:`neuromorph.backends.nir.from_nir`), with this deployment's inputs,
+        resets and readout."""
+        from ..backends.nir import from_nir, read
+
+        X = self._check_X(X)
+        graph = read(path)
+
+        def rebuild(net):
+            src = next(p for p in net.populations if p.name == "input")
+            inputs = {"input": (src.model.indices, src.model.steps * net.dt)}
+            return from_nir(graph, dt=net.dt, inputs=inputs)
+
+        scores, _, _ = self.spec.run(X, rebuild=rebuild)
+        return self.model.classes_[np.argmax(scores, axis=1)]
+
     def decision_scores(self, X):
         """Class scores, as the learner's ``decision_scores``."""
         return self.run(X)[0]

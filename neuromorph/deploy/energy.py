@@ -127,8 +127,9 @@ def _sanafe_run(arch_loader, net, spikes, n_steps, with_projections):
     snn = sanafe.Network()
     groups, next_core, used = {}, [0, 0], set()
 
-    def place(neuron, hw=None):
-        """Map ``neuron`` onto the next free slot (``hw``: replicated unit name)."""
+    def place(neuron, hw=None, teacher=False):
+        """Map ``neuron`` onto the next free slot (``hw``: replicated unit name); cores
+        holding only teachers are not counted as used by the network."""
         if next_core[1] >= cap:
             next_core[0], next_core[1] = next_core[0] + 1, 0
         if next_core[0] >= len(cores):
@@ -138,7 +139,8 @@ def _sanafe_run(arch_loader, net, spikes, n_steps, with_projections):
         if hw is not None:
             neuron.set_attributes(soma_hw_name=f"{hw}[{next_core[1]}]")
         neuron.map_to_core(cores[next_core[0]])
-        used.add(next_core[0])
+        if not teacher:
+            used.add(next_core[0])
         next_core[1] += 1
 
     def trains(name, size):
@@ -174,7 +176,7 @@ def _sanafe_run(arch_loader, net, spikes, n_steps, with_projections):
         s = np.concatenate([s[:, 1:], np.zeros((p.size, 1), bool)], axis=1)
         for i in range(p.size):
             t[i].set_attributes(model_attributes={"spikes": s[i].tolist()})
-            place(t[i], soma["input"])
+            place(t[i], soma["input"], teacher=True)
         pairs = [(i, i) for i in range(p.size)]
         t.connect_neurons_sparse(g, {"weight": [1.0] * p.size}, pairs)
         next_core[0], next_core[1] = next_core[0] + 1, 0

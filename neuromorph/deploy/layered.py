@@ -247,17 +247,37 @@ class LayeredSpec:
         return out
 
     # -- running -----------------------------------------------------------------------
-    def run(self, X, engine="core"):
+    def check_nir(self):
+        """Raise :class:`~neuromorph.errors.UnsupportedFeature` naming the first layer NIR
+        cannot describe: NIR 1.0.8 neurons have no adaptive threshold, and held input
+        currents have no NIR node."""
+        from ..errors import UnsupportedFeature
+
+        for layer in self.layers:
+            if layer.theta_plus > 0:  # (fixed per-neuron thresholds are in the weights)
+                raise UnsupportedFeature(f"layer {layer.name!r} has an adaptive threshold "
+                                         f"(theta_plus = {layer.theta_plus:g} mV), which "
+                                         f"NIR neurons lack")
+        if self.input_currents is not None:
+            name = next(iter(self.input_currents(np.zeros((0, self.n_inputs)))))
+            raise UnsupportedFeature(f"layer {name!r} takes held input currents, which "
+                                     f"have no NIR node")
+
+    def run(self, X, engine="core", rebuild=None):
         """Scores of ``X`` ((n, n_features) checked by the learner) and the recorded
         spikes, all samples back to back in one simulation: of the core (``engine=
         "core"``; reset by a run callback unless :attr:`rest` > 0) or of Lava
-        (``engine="lava"``, Loihi fixed point with ``rest`` > 0 only)."""
+        (``engine="lava"``, Loihi fixed point with ``rest`` > 0 only). ``rebuild(net)``
+        may replace the built network by an equivalent one (same population names)."""
         if engine == "lava":
             return self._run_lava(X)
         n = len(X)
         spikes = self.input_spikes(X) if self.input_spikes is not None else None
         cur = self.input_currents(X) if self.input_currents is not None else {}
         net, pops, theta0s = self.build(spikes, cur)
+        if rebuild is not None:  # e.g. the network read back from a NIR file
+            net = rebuild(net)
+            pops = {p.name: p for p in net.populations}
         mons = {name: net.spike_monitor(p) for name, p in pops.items()}
 
         def rest(net):
