@@ -38,6 +38,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..descriptions import describe
+
+
+def _simulated(p):
+    """True for simulated neurons (LIF, LoihiLIF), False for inputs (its description)."""
+    return describe(p.model).simulated
+
 #: hardware name -> SANA-FE loader name. (SANA-FE's TrueNorth description has no input
 #: units, which the replay needs, so it is not offered.)
 HARDWARE = {"loihi": "load_loihi"}
@@ -104,7 +111,7 @@ def operation_counts(net, spikes):
         keep = (local >= 0) & (local < pr.pre.size)
         fan = np.diff(pr.rowptr)
         syn += int(fan[local[keep]].sum())
-    updates = sum(p.size for p in net.populations if p.is_lif) * net.step
+    updates = sum(p.size for p in net.populations if _simulated(p)) * net.step
     return syn, updates
 
 
@@ -151,7 +158,7 @@ def _sanafe_run(arch_loader, net, spikes, n_steps, with_projections):
 
     soma = _soma_names(arch_loader)
     for p in net.populations:
-        if p.is_lif:
+        if _simulated(p):
             continue
         g = snn.create_neuron_group(p.name, p.size, {})
         s = trains(p.name, p.size)
@@ -161,7 +168,7 @@ def _sanafe_run(arch_loader, net, spikes, n_steps, with_projections):
         groups[p.name] = g
     next_core[0], next_core[1] = next_core[0] + 1, 0
     for p in net.populations:
-        if not p.is_lif:
+        if not _simulated(p):
             continue
         g = snn.create_neuron_group(p.name, p.size, {"threshold": 0.5, "leak_decay": 0.0,
                                                      "reset": 0.0},
@@ -221,8 +228,8 @@ def estimate(net, spikes, n_samples, hardware="loihi"):
     teach, _ = _sanafe_run(loader, net, spikes, n_steps, False)
     e = {k: full["energy"][k] - (teach["energy"][k] if k in ("synapse", "network") else 0.0)
          for k in ("synapse", "dendrite", "soma", "network")}
-    n_lif = sum(len(spikes[p.name][0]) for p in net.populations if p.is_lif)
-    n_in = sum(len(spikes[p.name][0]) for p in net.populations if not p.is_lif)
+    n_lif = sum(len(spikes[p.name][0]) for p in net.populations if _simulated(p))
+    n_in = sum(len(spikes[p.name][0]) for p in net.populations if not _simulated(p))
     if full["neurons_fired"] != n_in + 2 * n_lif:  # teachers and their pupils fire alike
         raise RuntimeError(f"SANA-FE did not replay the activity: {full['neurons_fired']} "
                            f"neurons fired, expected {n_in + 2 * n_lif}")
