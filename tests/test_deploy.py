@@ -234,3 +234,22 @@ def test_nir_round_trip_same_predictions(digits, tmp_path):
     csdp = CSDP(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X_tr[:40], y_tr[:40])
     with pytest.raises(UnsupportedFeature, match="layer 'z1' has an adaptive threshold"):
         nm.deploy(csdp).to_nir(tmp_path / "csdp.nir")
+
+
+def test_stdp_loihi_nearest_constructs(digits):
+    """Diehl & Cook on Loihi fixed point: refractoriness dropped, inhibitory neurons reset
+    to rest, one synaptic time constant -- noted, and the network is LoihiLIF with 8-bit
+    weights; R-STDP's per-output step currents are refused naming the population."""
+    X_tr, X_te, y_tr, y_te = digits
+    clf = STDPClassifier(n_neurons=20, max_iter=1, random_state=0).fit(X_tr[:100], y_tr[:100])
+    dep = nm.deploy(clf, backend="loihi")
+    notes = " ".join(dep.spec.notes)
+    assert "refractory" in notes and "resets to rest" in notes
+    assert all(p.model.fixed_point for p in dep.network.populations[1:])
+    for pr in dep.network.projections:
+        assert np.abs(pr.w).max() <= 255 and np.all(pr.w == np.rint(pr.w))
+    X, y = X_te[:40], y_te[:40]
+    assert dep.score(X, y) >= nm.deploy(clf).score(X, y) - 0.15
+    rs = RSTDPClassifier(max_iter=1, random_state=0).fit(X_tr[:60], y_tr[:60])
+    with pytest.raises(UnsupportedFeature, match="population 'output' takes step currents"):
+        nm.deploy(rs, backend="loihi")

@@ -132,29 +132,28 @@ class CoreSpec:
     """A learner that already infers with a core :class:`~neuromorph.Network`
     (STDPClassifier, RSTDPClassifier): its own network builder and presentation loop.
 
-    ``build()`` returns the inference network (no samples wired in); ``run(X)`` returns
-    ``(scores, recorded spikes {population: (n, T, size)}, network)``.
+    ``network()`` returns the inference network (no samples wired in); ``run(X)``
+    returns ``(scores, recorded spikes, network)``. ``fixed_point()`` maps the network to
+    Loihi's constructs (:func:`.quantize.nearest_loihi`) before it runs.
     """
 
     exact = True
-    notes = ()
 
-    def __init__(self, build, run, description):
+    def __init__(self, build, run, description, convert=None, notes=()):
         self._build, self._run, self.description = build, run, description
+        self.convert, self.notes = convert, list(notes)
 
     def network(self):
-        return self._build()
+        net = self._build()
+        return net if self.convert is None else self.convert(net)[0]
 
     def fixed_point(self):
-        """Not mapped yet: raises :class:`~neuromorph.errors.UnsupportedFeature`."""
-        from ..errors import UnsupportedFeature
-        raise UnsupportedFeature(f"the {self.description} is not mapped to Loihi fixed point "
-                                 f"yet (refractory periods, v_reset != v_rest, two synaptic "
-                                 f"time constants, step currents need their nearest Loihi "
-                                 f"constructs)")
+        from .quantize import nearest_loihi
+        notes = nearest_loihi(self._build())[1]  # raises UnsupportedFeature before any run
+        return CoreSpec(self._build, self._run, self.description, nearest_loihi, notes)
 
     def run(self, X):
-        return self._run(X)
+        return self._run(X, self.convert)
 
 
 def stdp_spec(model):
@@ -170,10 +169,14 @@ def stdp_spec(model):
         return model.build_network(n_in, model.eval_seed_, weights=model.weights_,
                                    theta=model.theta_, learn=False)[0]
 
-    def run(X):
-        net, inp, exc, _, spikes = model.build_network(n_in, model.eval_seed_,
-                                                       weights=model.weights_,
-                                                       theta=model.theta_, learn=False)
+    def run(X, convert=None):
+        net = model.build_network(n_in, model.eval_seed_, weights=model.weights_,
+                                  theta=model.theta_, learn=False)[0]
+        if convert is not None:
+            net = convert(net)[0]
+        pops = {p.name: p for p in net.populations}
+        inp = pops["input"]
+        spikes = net.spike_monitor(pops["exc"])
         for p in net.populations:  # every population's activity (energy estimates)
             net.spike_monitor(p)
         R = np.zeros((len(X), model.n_neurons))
@@ -195,9 +198,11 @@ def rstdp_spec(model):
         X = np.zeros((1, int(model.n_features_in_)))
         return model._build(X, model._eval_rng(), plastic=False)[0]
 
-    def run(X):
+    def run(X, convert=None):
         rng = model._eval_rng()
         net, _, _, mon = model._build(X, rng, plastic=False)
+        if convert is not None:
+            net = convert(net)[0]  # (raises for its step currents)
         for p in net.populations:  # every population's activity (energy estimates)
             net.spike_monitor(p)
         per = int(round(model._period / model.dt))

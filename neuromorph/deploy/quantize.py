@@ -88,3 +88,51 @@ def loihi_layers(spec):
                       fixed_point=True)
         out[layer.name] = (kwargs, ints, s)
     return out, notes
+
+
+def nearest_loihi(net):
+    """A float copy of a core network with Loihi's constructs only, then its fixed-point
+    conversion (:func:`neuromorph.loihi.to_loihi`): ``(converted Network, notes)``.
+
+    Nearest constructs, each noted: a refractory period is dropped (Loihi integrates on
+    the next step); ``v_reset != v_rest`` resets to rest (Loihi resets to 0 = rest); two
+    synaptic time constants become the excitatory one (Loihi has one current). Step
+    currents (per-neuron biases that change between samples) raise
+    :class:`UnsupportedFeature` naming the population.
+    """
+    from ..descriptions import describe
+    from ..loihi import to_loihi
+    from ..network import Network
+
+    if net.currents:
+        c = net.currents[0]
+        raise UnsupportedFeature(f"population {c.target.population.name!r} takes step "
+                                 f"currents (per-neuron biases), which Loihi neurons here "
+                                 f"lack (one bias per population)")
+    out, notes, pops = Network(dt=net.dt, seed=net.seed), [], {}
+    for p in net.populations:
+        if not describe(p.model).simulated:
+            pops[p.name] = describe(p.model).copy_into(out, p)
+            continue
+        m = p.model
+        if m.t_ref > 0:
+            notes.append(f"population {p.name!r}: refractory period {m.t_ref:g} ms dropped")
+        if m.v_reset != m.v_rest:
+            notes.append(f"population {p.name!r}: resets to rest ({m.v_rest:g} mV) instead "
+                         f"of {m.v_reset:g} mV")
+        if m.tau_syn_inh != m.tau_syn_exc:
+            notes.append(f"population {p.name!r}: inhibitory current decays with "
+                         f"tau_syn_exc = {m.tau_syn_exc:g} ms instead of {m.tau_syn_inh:g} ms")
+        if m.theta_plus > 0:
+            notes.append(f"population {p.name!r}: adaptive threshold dropped")
+        pops[p.name] = out.lif(p.size, tau_m=m.tau_m, v_rest=m.v_rest, v_reset=m.v_rest,
+                               v_th=m.v_th, t_ref=0.0, tau_syn_exc=m.tau_syn_exc,
+                               tau_syn_inh=m.tau_syn_exc, v_init=p.state["v"].copy(),
+                               name=p.name)
+    for pr in net.projections:
+        pre = pops[pr.pre.population.name][pr.pre.start:pr.pre.stop]
+        post = pops[pr.post.population.name][pr.post.start:pr.post.stop]
+        delay = np.zeros((pr.pre.size, pr.post.size))
+        delay[pr.sources, pr.targets] = pr.delay_steps * net.dt
+        out.connect(pre, post, matrix=pr.to_sparse(), delay=delay, name=pr.name)
+    return to_loihi(out, fixed_point=True).net, notes
