@@ -127,17 +127,25 @@ def main():
                     help="also measure the fixed-point accuracy drop over this many seeds")
     ap.add_argument("--only-fixed-point", action="store_true",
                     help="skip the float/energy table")
+    ap.add_argument("--learners", nargs="+", default=None, metavar="NAME",
+                    help="subset of learners (default: all five)")
+    ap.add_argument("--tag", default="", help="suffix of the output file names")
     args = ap.parse_args()
     data = load_digits_split()
     if args.quick:
         data = (data[0][:200], data[1], data[2][:200], data[3])
     configs = QUICK if args.quick else CONFIGS
+    if args.learners:
+        unknown = sorted(set(args.learners) - set(configs))
+        if unknown:
+            ap.error(f"unknown learners {unknown}; choose from {list(configs)}")
+        configs = {k: v for k, v in configs.items() if k in args.learners}
     n_test = 60 if args.quick else len(data[1])
     if args.fixed_point_seeds:
         cost = {name: fixed_point_cost(name, params, data, args.fixed_point_seeds)
                 for name, params in configs.items()}
         os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "fixed_point.json"), "w") as f:
+        with open(os.path.join(args.out, f"fixed_point{args.tag}.json"), "w") as f:
             json.dump(cost, f, indent=2)
         lines = ["| learner | float acc (mean) | fixed acc (mean) | drop, points (mean +- std, "
                  "max) |", "|---|---|---|---|"]
@@ -149,7 +157,7 @@ def main():
             fx = np.mean([r["fixed"] for r in c["runs"]])
             lines.append(f"| {name} | {fl:.3f} | {fx:.3f} | {c['drop_points_mean']:.2f} +- "
                          f"{c['drop_points_std']:.2f}, {c['drop_points_max']:.2f} |")
-        with open(os.path.join(args.out, "fixed_point.md"), "w") as f:
+        with open(os.path.join(args.out, f"fixed_point{args.tag}.md"), "w") as f:
             f.write(f"Loihi fixed point vs float, digits test split, seeds "
                     f"0..{args.fixed_point_seeds - 1}.\n\n" + "\n".join(lines) + "\n")
         print("\n".join(lines))
@@ -162,9 +170,9 @@ def main():
                                                    "agreement", "loihi_sanafe_uJ")},
               flush=True)
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "results.json"), "w") as f:
+    with open(os.path.join(args.out, f"results{args.tag}.json"), "w") as f:
         json.dump({"seed": args.seed, "quick": args.quick, "results": results}, f, indent=2)
-    with open(os.path.join(args.out, "results.md"), "w") as f:
+    with open(os.path.join(args.out, f"results{args.tag}.md"), "w") as f:
         f.write(f"Digits test split ({n_test} samples), seed {args.seed}; energy on the "
                 f"first {results[next(iter(results))]['energy_samples']} samples. Loihi = "
                 f"first-generation Loihi (SANA-FE's calibration).\n\n" + table(results))
