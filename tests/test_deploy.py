@@ -116,6 +116,8 @@ def test_bad_input(digits):
     clf = EqSpike(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X_tr[:40], y_tr[:40])
     with pytest.raises(ValueError, match=r"backend must be one of \['neuromorph'"):
         nm.deploy(clf, backend="spinnaker")
+    with pytest.raises(ValueError, match="fixed_point=True does not go with backend"):
+        nm.deploy(clf, fixed_point=True)
     with pytest.raises(TypeError, match="spiking learner"):
         nm.deploy(object())
     with pytest.raises(ValueError, match=r"\[0, 1\]"):

@@ -26,7 +26,7 @@ def _check_backend(backend):
     return backend
 
 
-def deploy(model, backend="neuromorph"):
+def deploy(model, backend="neuromorph", fixed_point=None):
     """Deploy a fitted spiking learner.
 
     Parameters
@@ -40,6 +40,9 @@ def deploy(model, backend="neuromorph"):
         fixed-point network in Lava's bit-accurate simulation of Loihi 2, samples
         separated by a rest period after which every neuron is back at exactly 0
         (Lava has no reset between samples), so its spikes equal ``"loihi"``'s.
+    fixed_point : bool or None
+        ``None``: what the backend runs; ``True`` is allowed with ``"loihi"`` and
+        ``"lava"`` (their only arithmetic here), ``False`` with ``"neuromorph"``.
 
     Returns
     -------
@@ -62,6 +65,14 @@ def deploy(model, backend="neuromorph"):
     from sklearn.utils.validation import check_is_fitted
 
     _check_backend(backend)
+    if fixed_point is not None:
+        if not isinstance(fixed_point, bool):
+            raise TypeError(f"fixed_point must be a bool or None, got "
+                            f"{type(fixed_point).__name__}")
+        if fixed_point != (backend != "neuromorph"):
+            raise ValueError(f"fixed_point={fixed_point} does not go with backend "
+                             f"{backend!r}: 'neuromorph' runs float64, 'loihi' and 'lava' "
+                             f"Loihi fixed point")
     check_is_fitted(model, "classes_")
     spec = model.deploy_spec()
     if backend in ("loihi", "lava"):
