@@ -122,6 +122,10 @@ def test_bad_input(digits):
         nm.deploy(object())
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         nm.deploy(clf).predict(X_tr[:3] * 2.0)
+    pc1 = SpikingPC(hidden_layer_sizes=(8,), n_steps=70, burn_in=2.0, max_iter=1,
+                    random_state=0).fit(X_tr[:20], y_tr[:20])
+    with pytest.raises(UnsupportedFeature, match="layer 'hidden'.*delay of 64 steps"):
+        nm.deploy(pc1, backend="lava")
     pc = SpikingPC(hidden_layer_sizes=(8, 8), n_steps=10, burn_in=2.0, max_iter=1,
                    random_state=0).fit(X_tr[:40], y_tr[:40])
     with pytest.raises(UnsupportedFeature, match="hidden level 2"):
@@ -255,3 +259,5 @@ def test_stdp_loihi_nearest_constructs(digits):
     rs = RSTDPClassifier(max_iter=1, random_state=0).fit(X_tr[:60], y_tr[:60])
     with pytest.raises(UnsupportedFeature, match="population 'output' takes step currents"):
         nm.deploy(rs, backend="loihi")
+    with pytest.raises(UnsupportedFeature, match="host control"):
+        nm.deploy(clf, backend="lava")

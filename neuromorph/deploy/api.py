@@ -78,6 +78,7 @@ def deploy(model, backend="neuromorph", fixed_point=None):
     if backend in ("loihi", "lava"):
         spec = spec.fixed_point()
     if backend == "lava":
+        spec.check_lava()
         spec = spec.with_rest(spec.rest_steps())
     return Deployment(model, spec, backend)
 

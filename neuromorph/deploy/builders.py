@@ -155,6 +155,14 @@ class CoreSpec:
     def run(self, X):
         return self._run(X, self.convert)
 
+    def check_lava(self):
+        """Lava runs a network from start to end without host control; these learners
+        change inputs (rates, resets) between samples from Python: not offered yet."""
+        from ..errors import UnsupportedFeature
+        raise UnsupportedFeature(f"the {self.description} presents samples under host "
+                                 f"control (input rates and resets between samples), which "
+                                 f"a Lava run has no place for; use backend 'loihi'")
+
 
 def stdp_spec(model):
     """Diehl & Cook's readout network (``build_network(learn=False)``: frozen input

@@ -263,6 +263,18 @@ class LayeredSpec:
             raise UnsupportedFeature(f"layer {name!r} takes held input currents, which "
                                      f"have no NIR node")
 
+    def check_lava(self):
+        """Raise :class:`~neuromorph.errors.UnsupportedFeature` naming the layer whose
+        synaptic delays exceed Loihi 2's 6 bits (0-63 steps)."""
+        from ..backends.lava.rules import MAX_DELAY
+        from ..errors import UnsupportedFeature
+
+        for e, D in zip(self.edges, self.delays):
+            if D > MAX_DELAY:
+                raise UnsupportedFeature(f"layer {e.post!r}: its input from {e.pre!r} needs "
+                                         f"a delay of {D} steps; Loihi 2 (Lava) allows "
+                                         f"0-{MAX_DELAY} (use n_steps <= {MAX_DELAY + 1})")
+
     def run(self, X, engine="core", rebuild=None):
         """Scores of ``X`` ((n, n_features) checked by the learner) and the recorded
         spikes, all samples back to back in one simulation: of the core (``engine=
