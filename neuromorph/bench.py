@@ -54,6 +54,7 @@ Usage::
     python -m neuromorph.bench cuba --n 4000 16000 64000 --duration 1000 \\
         --compare brian2 --targets cython cpp_standalone --repeat 3
     python -m neuromorph.bench stdp --n-out 1 1000 --compare brian2
+    python -m neuromorph.bench stdp --n-out 1000 --threads 1 2 --repeat 3
     python -m neuromorph.bench cuba --quick          # tiny smoke run
     python -m neuromorph.bench scale --n 64000 256000 1000000 --threads 1 2 \\
         --compare brian2 --out scale.json
@@ -216,6 +217,8 @@ def run_neuromorph(spec):
     """Build, warm up and time one network in this process; returns the JSON record."""
     import neuromorph as nm
     bench, dur, seed = spec["bench"], float(spec["duration_ms"]), int(spec.get("seed", 1))
+    threads = int(spec.get("threads", 1))
+    nm.set_num_threads(threads)
     t0 = time.perf_counter()
     if bench == "cuba":
         net, P, exc, inh = build_cuba(int(spec["n"]), seed)
@@ -231,7 +234,8 @@ def run_neuromorph(spec):
     t3 = time.perf_counter()
     net.run(dur)
     wall = time.perf_counter() - t3
-    rec = dict(simulator="neuromorph", version=nm.__version__, target="numba", bench=bench)
+    rec = dict(simulator="neuromorph", version=nm.__version__, target="numba", bench=bench,
+               threads=threads)
     if bench == "cuba":
         n = int(spec["n"])
         m = mons[0]
@@ -744,6 +748,10 @@ def _parser():
                        help="runs per simulator and size, interleaved; the minimum wall time "
                             "is summarised (default 1)")
         p.add_argument("--seed", type=int, default=1, help="network seed (default 1)")
+        p.add_argument("--threads", type=_int_at_least(1, "threads"), nargs="+", default=[1],
+                       help="neuromorph thread counts, each run in its own process "
+                            "(NUMBA_NUM_THREADS); the summary gives each count's speedup "
+                            "over the first (default 1)")
         p.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
         p.add_argument("--out", default=None, help="also append the JSON lines to this file")
         p.add_argument("--wait-quiet", type=float, default=None, metavar="CORES",
@@ -1112,46 +1120,60 @@ def run(argv=None):
     machine = dict(host_cpus=os.cpu_count(), platform=platform.platform(),
                    python=platform.python_version(),
                    date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    threads = list(dict.fromkeys(a.threads))
     records = []
-    runs = {}  # (size, simulator/target) -> list of records
+    runs = {}  # (size, simulator/target, threads) -> list of records
     for r in range(repeat):
         for spec in specs:
             nm_rec = None
-            for sim, target in [("neuromorph", "numba")] + [("brian2", t) for t in targets]:
+            jobs = [("neuromorph", "numba", t) for t in threads] + \
+                [("brian2", tg, 1) for tg in targets]
+            for sim, target, t in jobs:
                 job = dict(spec, simulator=sim)
+                env = None
                 if sim == "brian2":
                     job["target"] = target
+                else:
+                    job["threads"] = t
+                    env = {"NUMBA_NUM_THREADS": str(t)}
                 before = None
                 if a.wait_quiet is not None:
                     before = _wait_quiet(a.wait_quiet, a.wait_max)
                 snap = _cpu_snapshot()
-                rec = _spawn(job)
+                rec = _spawn(job, env=env)
                 rec.update(repeat=r, background_cores=_others_cores(snap, _cpu_snapshot()),
                            **({} if r else machine))
                 if before is not None:
                     rec["background_cores_before"] = before
                 if sim == "neuromorph":
-                    nm_rec = rec
+                    nm_rec = nm_rec or rec  # Brian2's speedup: against the first count
                 elif nm_rec and "wall_s" in rec and "wall_s" in nm_rec:
                     rec["speedup"] = rec["wall_s"] / nm_rec["wall_s"]
-                runs.setdefault((_size_key(spec), target), []).append(rec)
+                runs.setdefault((_size_key(spec), target, t), []).append(rec)
                 records.append(rec)
                 _emit(rec, a.out)
     for spec in specs:
         key = _size_key(spec)
-        ok = {t: [x for x in runs.get((key, t), []) if "wall_s" in x]
-              for t in ["numba"] + targets}
+        ok = {(tg, t): [x for x in runs.get((key, tg, t), []) if "wall_s" in x]
+              for tg, t in [("numba", t) for t in threads] + [(tg, 1) for tg in targets]}
         summary = dict(summary=True, bench=spec["bench"], duration_ms=spec["duration_ms"],
                        repeats=repeat)
         summary[key[0]] = key[1]
-        nm_min = min((x["wall_s"] for x in ok["numba"]), default=None)
+        walls = {t: min((x["wall_s"] for x in ok[("numba", t)]), default=None)
+                 for t in threads}
+        nm_min = walls[threads[0]]
         summary["neuromorph_wall_s"] = nm_min
+        if len(threads) > 1:
+            summary["threads"] = threads
+            summary["neuromorph_wall_s_by_threads"] = {str(t): w for t, w in walls.items()}
+            summary["speedup_threads"] = {str(t): (nm_min / w) if (nm_min and w) else None
+                                          for t, w in walls.items()}
         for t in targets:
-            b_min = min((x["wall_s"] for x in ok[t]), default=None)
+            b_min = min((x["wall_s"] for x in ok[(t, 1)]), default=None)
             summary[f"brian2_{t}_wall_s"] = b_min
             summary[f"speedup_vs_{t}"] = (b_min / nm_min) if (b_min and nm_min) else None
-            if t == "cpp_standalone" and ok[t]:
-                summary["brian2_cpp_standalone_build_s"] = max(x["build_s"] for x in ok[t])
+            if t == "cpp_standalone" and ok[(t, 1)]:
+                summary["brian2_cpp_standalone_build_s"] = max(x["build_s"] for x in ok[(t, 1)])
         records.append(summary)
         _emit(summary, a.out)
     return records
