@@ -12,9 +12,10 @@ from .plasticity import RSTDP, STDP, TripletSTDP
 
 __version__ = "0.1.0"
 
+
 __all__ = ["Network", "Population", "PopulationView", "Projection", "LIF", "LoihiLIF", "STDP",
            "RSTDP", "TripletSTDP", "RewardSignal", "UnsupportedFeature", "errors", "uniform",
-           "normal", "set_num_threads", "get_num_threads", "__version__"]
+           "normal", "deploy", "set_num_threads", "get_num_threads", "__version__"]
 
 
 def set_num_threads(n):
@@ -30,3 +31,6 @@ def get_num_threads():
     """The number of numba threads the engine uses."""
     from .simulator import get_num_threads as _get
     return _get()
+
+
+from . import deploy  # noqa: E402  (a callable package: nm.deploy(model, backend=...))

@@ -107,6 +107,39 @@ def _nest(args):
     return 0
 
 
+def _deploy(args):
+    import time
+
+    import neuromorph as nm
+    from .datasets import load_digits_split
+    from .deploy.api import load_learner
+
+    try:
+        model = load_learner(args.checkpoint)
+        backends = {"neuromorph": ["neuromorph"], "loihi": ["neuromorph", "loihi"],
+                    "lava": ["neuromorph", "loihi", "lava"]}[args.backend]
+        deps = {b: nm.deploy(model, backend=b) for b in backends}  # all checks first
+    except (ValueError, TypeError) as e:
+        print(f"neuromorph: {e}", file=sys.stderr)
+        return 2
+    _, X, _, y = load_digits_split()
+    X, y = X[:args.samples], y[:args.samples]
+    print(f"{type(model).__name__} on {len(X)} digits test samples")
+    print(f"  learner predict        accuracy {model.score(X, y):.4f}")
+    names = {"neuromorph": "float (core)", "loihi": "fixed point (core)",
+             "lava": "Lava (Loihi 2 sim)"}
+    for b, dep in deps.items():
+        t0 = time.perf_counter()
+        acc = dep.score(X, y)
+        print(f"  {names[b]:<22} accuracy {acc:.4f}  ({time.perf_counter() - t0:.1f} s)")
+    for note in deps[args.backend].spec.notes:
+        print(f"  note: {note}")
+    if args.estimate:
+        est = deps[args.backend].estimate(X[:args.estimate_samples], hardware=args.estimate)
+        print(est.table())
+    return 0
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="neuromorph",
@@ -162,6 +195,21 @@ def build_parser():
     n.add_argument("--zero-delay", choices=("warn", "one_step", "error"), default="warn",
                    help="delay-0 synapses between LIF neurons (NEST's minimum is one step)")
     n.set_defaults(func=_nest)
+    from .deploy import BACKENDS
+    from .deploy.energy import HARDWARE
+    dp = sub.add_parser("deploy", help="deploy a saved spiking learner; print accuracies "
+                                       "and an energy table")
+    dp.add_argument("checkpoint", help="a learner's save() file (.npz)")
+    dp.add_argument("--backend", default="neuromorph", choices=BACKENDS,
+                    help="loihi: also the fixed-point network; lava: also Lava "
+                         "(fixed point; about 5 ms per step)")
+    dp.add_argument("--samples", type=int, default=100,
+                    help="digits test samples scored (default 100)")
+    dp.add_argument("--estimate", default=None, choices=sorted(HARDWARE),
+                    help="energy and latency per inference on this SANA-FE hardware")
+    dp.add_argument("--estimate-samples", type=int, default=10,
+                    help="samples of the energy estimate (default 10)")
+    dp.set_defaults(func=_deploy)
     return p
 
 

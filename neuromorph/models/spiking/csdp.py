@@ -433,6 +433,13 @@ class CSDP(MiniBatchEpochs, SpikingClassifier, family=Family.SEL_FO, checklist="
             acc += self.layers_[0].x @ self.recon_
         return acc / self.n_steps
 
+    # ------------------------------------------------------------------ deployment
+    def deploy_spec(self):
+        """The inference network of ``nm.deploy``: CSDP's label-free inference window on the core
+        (:func:`neuromorph.deploy.builders.csdp_spec`)."""
+        from ...deploy.builders import csdp_spec
+        return csdp_spec(self)
+
     # ------------------------------------------------------------------ checkpoints
     _checkpoint_format = _FORMAT
     _fitted_attr = "syn_"

@@ -421,6 +421,13 @@ class EqSpike(MiniBatchEpochs, SpikingClassifier, family=Family.SEL_EB, checklis
             parts.append(_scores(rho0[-1], drive))
         return np.vstack(parts)
 
+    # ------------------------------------------------------------------ deployment
+    def deploy_spec(self):
+        """The inference network of ``nm.deploy``: EqSpike's free phase on the core
+        (:func:`neuromorph.deploy.builders.eqspike_spec`)."""
+        from ...deploy.builders import eqspike_spec
+        return eqspike_spec(self)
+
     # ------------------------------------------------------------------ checkpoints
     _checkpoint_format = _FORMAT
     _fitted_attr = "up_"

@@ -491,6 +491,13 @@ class RSTDPClassifier(SpikingClassifier, family=Family.EG, checklist="perturbati
         check_is_fitted(self, "_weights")
         return self._weights
 
+    # ------------------------------------------------------------------ deployment
+    def deploy_spec(self):
+        """The inference network of ``nm.deploy``: the R-STDP network without plasticity on the core
+        (:func:`neuromorph.deploy.builders.rstdp_spec`)."""
+        from ...deploy.builders import rstdp_spec
+        return rstdp_spec(self)
+
     # ------------------------------------------------------------------ checkpoints
     def _checkpoint_meta(self):
         return {"w_max": self._w_max, "w_total": self._w_total, "r_bar": self._r_bar}

@@ -481,6 +481,13 @@ class SpikingPC(MiniBatchEpochs, SpikingClassifier, family=Family.SEL_DR, checkl
                              "predicts labels, not inputs)")
         return self._window(self._check_X(X), rng=self._eval_rng())["reconstruction"]
 
+    # ------------------------------------------------------------------ deployment
+    def deploy_spec(self):
+        """The inference network of ``nm.deploy``: spiking PC's free inference window on the core
+        (:func:`neuromorph.deploy.builders.spiking_pc_spec`)."""
+        from ...deploy.builders import spiking_pc_spec
+        return spiking_pc_spec(self)
+
     # ------------------------------------------------------------------ checkpoints
     _checkpoint_format = _FORMAT
     _fitted_attr = "W_"

@@ -409,6 +409,13 @@ class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
         (the same as :meth:`decision_scores`)."""
         return self.decision_scores(X)
 
+    # ------------------------------------------------------------------ deployment
+    def deploy_spec(self):
+        """The inference network of ``nm.deploy``: the Diehl & Cook readout network on the core
+        (:func:`neuromorph.deploy.builders.stdp_spec`)."""
+        from ...deploy.builders import stdp_spec
+        return stdp_spec(self)
+
     # ------------------------------------------------------------------ checkpoints
     def _state_arrays(self):
         return {"weights": self.weights_, "theta": self.theta_,

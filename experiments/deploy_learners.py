@@ -1,0 +1,183 @@
+"""Deploying the five spiking learners on the core: float fidelity and Loihi energy per inference.
+
+Trains CSDP, SpikingPC, EqSpike, RSTDPClassifier and STDPClassifier on the project's
+fixed digits split (:func:`neuromorph.datasets.load_digits_split`), deploys each with
+``nm.deploy(model, backend="neuromorph")`` (the core engine, float64) and reports on the
+whole test split: the learner's own ``predict`` accuracy, the deployed network's, and
+their agreement (the fraction of samples with the same answer; same input spike
+stream). Then ``dep.estimate(X[:n], hardware="loihi")``: SANA-FE's first-generation
+Loihi energy and latency per inference of the deployed network's activity, next to the
+independent count with Davies et al. 2018's constants (Loihi 23.6 + 3.5 pJ per
+synaptic op and 81 pJ per neuron update; 8.6 nJ per operation for a CPU, 0.3 nJ for a
+GPU, keras-spiking's ModelEnergy). Writes ``results.json`` and ``results.md`` to
+``--out``.
+
+``--fixed-point-seeds N`` also measures, for seeds 0..N-1, the accuracy of the Loihi
+fixed-point deployment (``backend="loihi"``: 8-bit weights per layer, CUBA neurons) vs
+float on the whole test split, for every learner that maps (the others are listed with
+the reason), into ``fixed_point.json`` / ``fixed_point.md``.
+
+Usage::
+
+    python experiments/deploy_learners.py                       # moderate training
+    python experiments/deploy_learners.py --quick --out /tmp/d  # smoke run (~1 min)
+    python experiments/deploy_learners.py --fixed-point-seeds 5 # + quantisation cost
+
+Training budgets are small (the point is deployment fidelity, not accuracy): see
+``CONFIGS``; wall times are on the machine that ran the script.
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+import neuromorph as nm
+from neuromorph.datasets import load_digits_split
+from neuromorph.deploy.energy import davies_estimate
+from neuromorph.models.spiking import registry
+
+CONFIGS = {
+    "CSDP": dict(hidden_layer_sizes=(128,), max_iter=3),
+    "SpikingPC": dict(max_iter=3),
+    "EqSpike": dict(max_iter=3),
+    "RSTDPClassifier": dict(max_iter=3),
+    "STDPClassifier": dict(n_neurons=100, max_iter=1),
+}
+QUICK = {
+    "CSDP": dict(hidden_layer_sizes=(32,), max_iter=1),
+    "SpikingPC": dict(hidden_layer_sizes=(32,), n_steps=30, burn_in=10.0, max_iter=1),
+    "EqSpike": dict(hidden_layer_sizes=(32,), max_iter=1),
+    "RSTDPClassifier": dict(max_iter=1),
+    "STDPClassifier": dict(n_neurons=20, max_iter=1),
+}
+
+
+def run(name, params, data, seed, n_energy, n_test):
+    X_tr, X_te, y_tr, y_te = data
+    X_te, y_te = X_te[:n_test], y_te[:n_test]
+    t0 = time.perf_counter()
+    clf = registry()[name](random_state=seed, **params).fit(X_tr, y_tr)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    p_learner = clf.predict(X_te)
+    learner_s = time.perf_counter() - t0
+    dep = nm.deploy(clf, backend="neuromorph")
+    t0 = time.perf_counter()
+    p_dep = dep.predict(X_te)
+    deploy_s = time.perf_counter() - t0
+    est = dep.estimate(X_te[:n_energy], hardware="loihi")
+    return {
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+        "exact": bool(getattr(dep.spec, "exact", True)),
+        "learner_accuracy": float(np.mean(p_learner == y_te)),
+        "deployed_accuracy": float(np.mean(p_dep == y_te)),
+        "agreement": float(np.mean(p_learner == p_dep)),
+        "fit_s": fit_s, "learner_predict_s": learner_s, "deployed_predict_s": deploy_s,
+        "energy_samples": n_energy,
+        "loihi_sanafe_uJ": est.energy_j * 1e6,
+        "loihi_latency_ms": est.latency_s * 1e3,
+        "synaptic_ops": est.synaptic_ops, "neuron_updates": est.neuron_updates,
+        "cores": est.cores,
+        "loihi_davies_uJ": davies_estimate(est.synaptic_ops, est.neuron_updates) * 1e6,
+        "cpu_uJ": davies_estimate(est.synaptic_ops, est.neuron_updates, "cpu") * 1e6,
+        "gpu_uJ": davies_estimate(est.synaptic_ops, est.neuron_updates, "gpu") * 1e6,
+    }
+
+
+def fixed_point_cost(name, params, data, seeds):
+    """Float and Loihi fixed-point test accuracy for ``seeds`` (None if not mappable)."""
+    from neuromorph.errors import UnsupportedFeature
+
+    X_tr, X_te, y_tr, y_te = data
+    rows = []
+    for seed in range(seeds):
+        clf = registry()[name](random_state=seed, **params).fit(X_tr, y_tr)
+        try:
+            dep = nm.deploy(clf, backend="loihi")
+        except UnsupportedFeature as err:
+            return {"mapped": False, "reason": str(err)}
+        rows.append({"seed": seed, "float": nm.deploy(clf).score(X_te, y_te),
+                     "fixed": dep.score(X_te, y_te), "notes": dep.spec.notes})
+        print(name, rows[-1], flush=True)
+    drops = [100 * (r["float"] - r["fixed"]) for r in rows]
+    return {"mapped": True, "runs": rows, "drop_points_mean": float(np.mean(drops)),
+            "drop_points_std": float(np.std(drops)), "drop_points_max": float(np.max(drops))}
+
+
+def table(results):
+    head = ("| learner | learner acc | deployed acc (float) | agreement | Loihi uJ/inf "
+            "(SANA-FE) | Loihi uJ (Davies) | CPU uJ | GPU uJ | latency ms | cores |\n"
+            "|---|---|---|---|---|---|---|---|---|---|\n")
+    rows = [f"| {n} | {r['learner_accuracy']:.3f} | {r['deployed_accuracy']:.3f} | "
+            f"{r['agreement']:.3f} | {r['loihi_sanafe_uJ']:.3g} | {r['loihi_davies_uJ']:.3g} | "
+            f"{r['cpu_uJ']:.3g} | {r['gpu_uJ']:.3g} | {r['loihi_latency_ms']:.3g} | "
+            f"{r['cores']} |" for n, r in results.items()]
+    return head + "\n".join(rows) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
+                                                  "deploy"))
+    ap.add_argument("--quick", action="store_true", help="smoke run: tiny models, 60 samples")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fixed-point-seeds", type=int, default=0,
+                    help="also measure the fixed-point accuracy drop over this many seeds")
+    ap.add_argument("--only-fixed-point", action="store_true",
+                    help="skip the float/energy table")
+    ap.add_argument("--learners", nargs="+", default=None, metavar="NAME",
+                    help="subset of learners (default: all five)")
+    ap.add_argument("--tag", default="", help="suffix of the output file names")
+    args = ap.parse_args()
+    data = load_digits_split()
+    if args.quick:
+        data = (data[0][:200], data[1], data[2][:200], data[3])
+    configs = QUICK if args.quick else CONFIGS
+    if args.learners:
+        unknown = sorted(set(args.learners) - set(configs))
+        if unknown:
+            ap.error(f"unknown learners {unknown}; choose from {list(configs)}")
+        configs = {k: v for k, v in configs.items() if k in args.learners}
+    n_test = 60 if args.quick else len(data[1])
+    if args.fixed_point_seeds:
+        cost = {name: fixed_point_cost(name, params, data, args.fixed_point_seeds)
+                for name, params in configs.items()}
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, f"fixed_point{args.tag}.json"), "w") as f:
+            json.dump(cost, f, indent=2)
+        lines = ["| learner | float acc (mean) | fixed acc (mean) | drop, points (mean +- std, "
+                 "max) |", "|---|---|---|---|"]
+        for name, c in cost.items():
+            if not c["mapped"]:
+                lines.append(f"| {name} | | | not mapped: {c['reason'].splitlines()[0]} |")
+                continue
+            fl = np.mean([r["float"] for r in c["runs"]])
+            fx = np.mean([r["fixed"] for r in c["runs"]])
+            lines.append(f"| {name} | {fl:.3f} | {fx:.3f} | {c['drop_points_mean']:.2f} +- "
+                         f"{c['drop_points_std']:.2f}, {c['drop_points_max']:.2f} |")
+        with open(os.path.join(args.out, f"fixed_point{args.tag}.md"), "w") as f:
+            f.write(f"Loihi fixed point vs float, digits test split, seeds "
+                    f"0..{args.fixed_point_seeds - 1}.\n\n" + "\n".join(lines) + "\n")
+        print("\n".join(lines))
+        if args.only_fixed_point:
+            return
+    results = {}
+    for name, params in configs.items():
+        results[name] = run(name, params, data, args.seed, 3 if args.quick else 10, n_test)
+        print(name, {k: results[name][k] for k in ("learner_accuracy", "deployed_accuracy",
+                                                   "agreement", "loihi_sanafe_uJ")},
+              flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, f"results{args.tag}.json"), "w") as f:
+        json.dump({"seed": args.seed, "quick": args.quick, "results": results}, f, indent=2)
+    with open(os.path.join(args.out, f"results{args.tag}.md"), "w") as f:
+        f.write(f"Digits test split ({n_test} samples), seed {args.seed}; energy on the "
+                f"first {results[next(iter(results))]['energy_samples']} samples. Loihi = "
+                f"first-generation Loihi (SANA-FE's calibration).\n\n" + table(results))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""Inference networks of the five spiking learners (each learner's ``deploy_spec``
+calls one of these; :mod:`neuromorph.deploy.api` knows no learner class).
+
+Each builder returns a spec with ``run(X) -> (scores, spikes, network)`` that runs the
+samples back to back in one simulation of the core and reads the learner's answer
+off the recorded spikes on the host (label-layer spike counts, a learned readout of
+spike counts, ...), and ``build()`` for the network itself.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..models.spiking.layers import count_scores
+from .layered import Edge, Layer, LayeredSpec, batched_stream, traces
+
+
+def _hidden_layer(model, name, layer, **extra):
+    """A :class:`Layer` from a learner's :class:`~neuromorph.models.spiking.layers.LIFLayer`."""
+    coef = layer.coef
+    v_th = float(model.v_th)
+    theta0 = layer.v_th0 - v_th
+    tau_theta = np.inf if layer.e_theta == 1.0 else -model.dt / np.log(layer.e_theta)
+    return Layer(name, layer.n, tau_m=float(model.tau_m), v_th=v_th, v_rest=float(coef[5]),
+                 v_reset=float(coef[6]), t_ref=float(coef[8]) * model.dt,
+                 theta0=theta0 if np.any(theta0 != 0) else None,
+                 theta_plus=float(layer.theta_plus), tau_theta=float(tau_theta), **extra)
+
+
+def csdp_spec(model):
+    """CSDP (label-free inference window): hidden layers z1..zL driven by held currents
+    ``R s W + R s_prev V - R_inh s_prev M`` (the label input Y is zero at inference),
+    a LIF label layer driven by the traces of every hidden layer through ``R_y C``;
+    answer: label-layer spike counts (tie-break: the summed label drive, computed on
+    the host from the recorded hidden spikes)."""
+    L = len(model.layers_)
+    layers, edges = [], []
+    for l, layer in enumerate(model.layers_):
+        layers.append(_hidden_layer(model, f"z{l + 1}", layer))
+    for l, into in enumerate(model.syn_):
+        for name, (syn, pre) in into.items():
+            if pre == ("label",):
+                continue  # zero at inference
+            src = "input" if pre == ("layer", 0) else f"z{pre[1]}"
+            edges.append(Edge(src, f"z{l + 1}", syn.sign * syn.resistance * syn.W,
+                              lag=0 if name == "W" else 1))
+    zy = model.label_layer_
+    layers.append(Layer("label", zy.n, tau_m=float(model.tau_m), v_th=float(model.v_th),
+                        tau_trace=float(model.tau_trace)))
+    for l, syn in enumerate(model.readout_):
+        edges.append(Edge(f"z{l + 1}", "label", syn.sign * syn.resistance * syn.W, lag=0))
+    e_tr = model.layers_[0].e_trace
+
+    def readout(X, rec):
+        xs = [traces(rec[f"z{l + 1}"], e_tr) for l in range(L)]
+        drive = np.zeros((len(X), zy.n))
+        for t in range(model.n_steps):  # the learner's arithmetic, step by step
+            i_y = 0.0
+            for x, syn in zip(xs, model.readout_):
+                i_y = i_y + syn.current(x[:, t])
+            drive += i_y
+        counts = rec["label"].sum(axis=1).astype(float)
+        return count_scores(counts, drive)
+
+    return LayeredSpec(dt=float(model.dt), n_steps=int(model.n_steps),
+                       n_inputs=int(model.n_features_in_), layers=layers, edges=edges,
+                       readout=readout,
+                       input_spikes=lambda X: batched_stream(model, X, model.n_steps,
+                                                             model._encoder))
+
+
+def eqspike_spec(model):
+    """EqSpike's free phase: LIF layers h1..hL coupled both ways by the same matrices
+    (``W`` up, ``W^T`` down), every layer driven by the traces of its neighbours
+    (normalised rates ``ρ = x (1 - E_tr) / (f_max dt)``, previous step) plus a held
+    bias ``R b``; rate-coded inputs (``input_encoding="rate"``) are the held current
+    ``R x W^1``, Bernoulli inputs a spike source whose trace drives layer 1. Answer: the
+    output rates averaged over the second half of the free phase (tie-break: the output
+    drive), computed on the host from the recorded spikes."""
+    L = len(model.layers_)
+    R = float(model.resistance)
+    norm = model._norm
+    rate_input = model.input_encoding == "rate"
+    names = [f"h{l + 1}" for l in range(L - 1)] + ["output"]
+    layers = [_hidden_layer(model, name, layer, tau_trace=float(model.tau_trace))
+              for name, layer in zip(names, model.layers_)]
+    edges = []
+    for l, syn in enumerate(model.up_):
+        if l == 0 and rate_input:
+            continue
+        pre = "input" if l == 0 else names[l - 1]
+        edges.append(Edge(pre, names[l], syn.resistance * norm * syn.W, lag=0 if l == 0 else 1))
+        if l > 0:  # the same matrix, down (W^{l+1})^T from layer l+1 into layer l
+            edges.append(Edge(names[l], names[l - 1], syn.resistance * norm * syn.W.T, lag=1))
+    half = model.n_free // 2
+
+    def currents(X):
+        out = {}
+        for l, name in enumerate(names):
+            bias = R * model.b_[l]
+            out[name] = (model.up_[0].current(X) + bias if (l == 0 and rate_input)
+                         else np.broadcast_to(bias, (len(X), len(bias))))
+        return out
+
+    def readout(X, rec):
+        rates = [traces(rec[name], model._e_trace) * norm for name in names]
+        acc = np.zeros((len(X), model.layers_[-1].n))
+        drive = np.zeros_like(acc)
+        pre = rates[-2] if L > 1 else (traces(rec["input"], model._e_trace) * norm
+                                       if not rate_input else None)
+        for t in range(model.n_free - half, model.n_free):
+            acc += rates[-1][:, t]
+            if L > 1:  # the output's drive used the previous step's rates
+                r_prev = pre[:, t - 1] if t > 0 else np.zeros_like(pre[:, 0])
+                drive += model.up_[-1].current(r_prev) + R * model.b_[-1]
+            elif rate_input:
+                drive += model.up_[0].current(X) + R * model.b_[0]
+            else:
+                drive += model.up_[0].current(pre[:, t]) + R * model.b_[0]
+        from ..models.spiking.eqspike import _scores
+        return _scores(acc / half, drive / half)
+
+    def spikes(X):
+        return batched_stream(model, X, model.n_free, model._encoder)
+
+    return LayeredSpec(dt=float(model.dt), n_steps=int(model.n_free),
+                       n_inputs=int(model.n_features_in_), layers=layers, edges=edges,
+                       readout=readout, input_spikes=None if rate_input else spikes,
+                       input_currents=currents)
+
+
+class CoreSpec:
+    """A learner that already infers with a core :class:`~neuromorph.Network`
+    (STDPClassifier, RSTDPClassifier): its own network builder and presentation loop.
+
+    ``network()`` returns the inference network (no samples wired in); ``run(X)``
+    returns ``(scores, recorded spikes, network)``. ``fixed_point()`` maps the network to
+    Loihi's constructs (:func:`.quantize.nearest_loihi`) before it runs.
+    """
+
+    exact = True
+
+    def __init__(self, build, run, description, convert=None, notes=()):
+        self._build, self._run, self.description = build, run, description
+        self.convert, self.notes = convert, list(notes)
+
+    def network(self):
+        net = self._build()
+        return net if self.convert is None else self.convert(net)[0]
+
+    def fixed_point(self):
+        from .quantize import nearest_loihi
+        notes = nearest_loihi(self._build())[1]  # raises UnsupportedFeature before any run
+        return CoreSpec(self._build, self._run, self.description, nearest_loihi, notes)
+
+    def run(self, X):
+        return self._run(X, self.convert)
+
+    def check_lava(self):
+        """Lava runs a network from start to end without host control; these learners
+        change inputs (rates, resets) between samples from Python: not offered yet."""
+        from ..errors import UnsupportedFeature
+        raise UnsupportedFeature(f"the {self.description} presents samples under host "
+                                 f"control (input rates and resets between samples), which "
+                                 f"a Lava run has no place for; use backend 'loihi'")
+
+
+def stdp_spec(model):
+    """Diehl & Cook's readout network (``build_network(learn=False)``: frozen input
+    weights, no threshold adaptation, the inhibitory loop), samples shown back to back
+    in one simulation (``t_readout`` ms each, then ``t_rest`` ms of silence, shown again
+    at a higher rate if the layer fired fewer than ``min_spikes``: the learner's
+    ``_present``). Answer on the host: the mean spike count of each class's labelled
+    neurons (``neuron_labels_``)."""
+    n_in = int(model.n_features_in_)
+
+    def build():
+        return model.build_network(n_in, model.eval_seed_, weights=model.weights_,
+                                   theta=model.theta_, learn=False)[0]
+
+    def run(X, convert=None):
+        net = model.build_network(n_in, model.eval_seed_, weights=model.weights_,
+                                  theta=model.theta_, learn=False)[0]
+        if convert is not None:
+            net = convert(net)[0]
+        pops = {p.name: p for p in net.populations}
+        inp = pops["input"]
+        spikes = net.spike_monitor(pops["exc"])
+        for p in net.populations:  # every population's activity (energy estimates)
+            net.spike_monitor(p)
+        R = np.zeros((len(X), model.n_neurons))
+        for k, x in enumerate(X):
+            R[k], _ = model._present(net, inp, spikes, x, model.t_readout)
+        return model._votes(R), {"exc_counts": R}, net
+
+    return CoreSpec(build, run, "Diehl & Cook readout network")
+
+
+def rstdp_spec(model):
+    """The R-STDP classifier's network without plasticity (``_build(plastic=False)``):
+    input spike trains of the evaluation stream, outputs with their homeostatic bias
+    currents, urgency ramp, winner-take-all inhibition; trials back to back, outputs
+    put back to rest by a run callback. Answer on the host: spike count per class plus
+    the earliest first spike (``_class_scores``)."""
+
+    def build():
+        X = np.zeros((1, int(model.n_features_in_)))
+        return model._build(X, model._eval_rng(), plastic=False)[0]
+
+    def run(X, convert=None):
+        rng = model._eval_rng()
+        net, _, _, mon = model._build(X, rng, plastic=False)
+        if convert is not None:
+            net = convert(net)[0]  # (raises for its step currents)
+        for p in net.populations:  # every population's activity (energy estimates)
+            net.spike_monitor(p)
+        per = int(round(model._period / model.dt))
+        out = mon.target
+        net.run(len(X) * per * model.dt,
+                callback=lambda net: model._reset(out, rng, explore=False),
+                every=per * model.dt)
+        return (model._class_scores(mon.steps, mon.i, len(X), per),
+                {"output_steps": mon.steps, "output_i": mon.i}, net)
+
+    return CoreSpec(build, run, "R-STDP classifier network without plasticity")
+
+
+def spiking_pc_spec(model):
+    """Spiking PC's free inference window (supervised layout, one hidden level).
+
+    At inference the label error is 0, so the hidden level's input is
+    ``I = z̃^1 - j`` and its state current ``j <- j + g (I - κ j)`` (``g = dt/τ_j``) is
+    the prediction ``z̃^1 <- z̃^1 + g (s_in W - z̃^1)`` filtered once more: an input
+    spike at step τ adds ``g² Σ_{i<k} r^i r_j^{k-1-i} W`` to ``j`` at step τ + k
+    (``r = 1 - g``, ``r_j = 1 - g (1 + κ)``), a second-order synapse. The core's
+    synaptic current is first order; the exact equivalent is a held current decaying by
+    ``r_j`` fed by copies of the input projection delayed by ``m = 1 .. T-1`` steps with
+    weights ``g² r^{m-1} W`` (longer delays never reach the window). The label layer is
+    driven by ``R_y z̃^y``, the hidden spikes of the previous step through a held
+    current decaying by ``r`` with weight ``R_y g W^1``. Answer: label-layer spike
+    counts (tie-break: the summed prediction, recomputed on the host).
+
+    Other layouts (unsupervised, several hidden levels, ``state_variable="trace"``,
+    ``presynaptic="trace"``) couple real-valued error units to the state:
+    :class:`~neuromorph.errors.UnsupportedFeature` naming the level.
+    """
+    from ..errors import UnsupportedFeature
+
+    problems = []
+    if model.mode != "supervised":
+        problems.append("mode='unsupervised': the leaf error x - z̃^0 is a real-valued unit")
+    if len(model.layers_) != 1:
+        problems.append(f"hidden level 2: with {len(model.layers_)} hidden levels the "
+                        f"errors j - z̃ of a level are real-valued units feeding the next")
+    if model.state_variable != "current" or model.presynaptic != "spikes":
+        problems.append("hidden level 1: state_variable='trace' / presynaptic='trace' make "
+                        "its input a filter of traces (only 'current' and 'spikes' deploy)")
+    if problems:
+        raise UnsupportedFeature("SpikingPC cannot be deployed on the core: "
+                                 + "; ".join(problems))
+    T = int(model.n_steps)
+    g = model.dt / model.tau_j
+    r, r_j = 1.0 - g, 1.0 - g * (1.0 + model.kappa_j)
+    hid = model.layers_[0]
+    zy = model.label_layer_
+    tau_of = (lambda e: float(-model.dt / np.log(e)))
+    W_in, W_lab = model.W_[1].W, model.W_[0].W   # input -> hidden, hidden -> label
+    layers = [_hidden_layer(model, "hidden", hid, tau_trace=tau_of(r_j)),
+              Layer("label", zy.n, tau_m=float(model.tau_m), v_th=float(model.v_th),
+                    tau_trace=tau_of(r))]
+    edges = [Edge("input", "hidden", (g * g * r ** (m - 1)) * W_in, lag=m)
+             for m in range(1, T)]
+    edges.append(Edge("hidden", "label", float(model.readout_resistance) * g * W_lab, lag=1))
+
+    def readout(X, rec):
+        s = rec["hidden"].astype(float)
+        zbar = np.zeros((len(X), zy.n))
+        drive = np.zeros_like(zbar)
+        prev = np.zeros((len(X), hid.n))
+        for t in range(T):  # the learner's in-place update of z̃^0
+            zbar += g * (prev @ W_lab - zbar)
+            drive += zbar
+            prev = s[:, t]
+        counts = rec["label"].sum(axis=1).astype(float)
+        return count_scores(counts, drive)
+
+    return LayeredSpec(dt=float(model.dt), n_steps=T, n_inputs=int(model.n_features_in_),
+                       layers=layers, edges=edges, readout=readout,
+                       input_spikes=lambda X: batched_stream(model, X, T, model._encoder))
