@@ -36,6 +36,8 @@ PROBES = {
     6: "_probe['lava'] = [int(mon.num_spikes), type(res.monitors[0]) is type(mon), "
        "bool(np.array_equal(res.monitors[0].steps, mon.steps)), "
        "bool(np.array_equal(res.monitors[0].i, mon.i))]",
+    7: "_probe['deploy'] = [float(dep.score(X_test, y_test)), float(clf.score(X_test, y_test)), "
+       "float(fix.score(X_test, y_test)), float(est.energy_j), int(est.synaptic_ops)]",
 }
 
 
@@ -58,7 +60,7 @@ def readme_run(tmp_path_factory):
 def test_readme_blocks_run_top_to_bottom_in_a_fresh_interpreter(readme_run):
     probe, cwd = readme_run
     assert set(probe) == {"cuba_rate", "cuba_tmax", "w_same", "d_same", "song", "rstdp",
-                          "dc_score", "learners", "lava"}
+                          "dc_score", "learners", "lava", "deploy"}
     assert {p.name for p in cwd.iterdir()} == {"eqspike.npz"}  # the checkpoint it writes
 
 
@@ -95,3 +97,11 @@ def test_learner_blocks_reach_their_stated_scores(readme_run):
 def test_lava_block_gives_the_spikes_neuromorph_predicted(readme_run):
     n_spikes, same_type, same_steps, same_idx = readme_run[0]["lava"]
     assert n_spikes > 50 and same_type and same_steps and same_idx
+
+
+def test_deploy_block_keeps_the_learners_answer(readme_run):
+    deployed, learner, fixed, energy_j, syn_ops = readme_run[0]["deploy"]
+    assert deployed == learner                      # float deployment: the same answers
+    assert learner == pytest.approx(0.92, abs=0.03)  # README: ~0.92
+    assert abs(fixed - learner) <= 0.02              # issue 17: <= 2 points for fixed point
+    assert 1e-6 < energy_j < 2e-5 and syn_ops > 0    # README: ~4 uJ per inference
