@@ -23,6 +23,11 @@ from .local_losses import LocalLosses
 from .pepita import Pepita
 from .perturbation import NodePerturbation, WeightPerturbation
 from .reinforce import Reinforce
+from .recirculation import Recirculation
+from .generec import GeneRec
+from .rbm import RBM
+from .wake_sleep import WakeSleep
+from .sigprop import SigProp
 from .metadata import CHECKLIST_COLUMNS, Checklist, Family
 
 _FAMILIES = (
@@ -51,6 +56,11 @@ _FAMILIES = (
     RecurrentForwardForward,
     PredictiveForwardForward,
     Pepita,
+    Recirculation,
+    GeneRec,
+    RBM,
+    WakeSleep,
+    SigProp,
 )
 
 
