@@ -201,22 +201,25 @@ def test_cd_k_update_approaches_exact_gradient_as_k_grows():
 
 @pytest.mark.parametrize("sampling", ["cd", "pcd"])
 def test_exact_log_likelihood_rises_during_training(sampling):
-    est = RBM(hidden_layer_sizes=(3,), sampling=sampling, feature_learning_rate=0.1,
+    """Mean exact log p(v) of 4 training patterns (optimum log 1/4 = −1.39 nats, uniform
+    model −2.77) rises steadily under CD-1 and PCD-1 (small α: PCD's chains must keep up)."""
+    est = RBM(hidden_layer_sizes=(3,), sampling=sampling, feature_learning_rate=0.05,
               batch_size=4, random_state=0)
     X, y = np.tile(DATA, (10, 1)), np.tile([0, 1, 0, 1], 10)
+    rows = [np.flatnonzero((V_ALL == d).all(axis=1))[0] for d in DATA]
     ll = []
-    for _ in range(150):
+    for _ in range(200):
         est.partial_fit(X, y)
         logp = rbm_exact(est.components_, est.intercept_visible_, est.intercept_hidden_)[0]
-        rows = [np.flatnonzero((V_ALL == d).all(axis=1))[0] for d in DATA]
         ll.append(logp[rows].mean())
-    assert ll[-1] > ll[0] + 0.8                           # uniform model: −2.77 nats
-    assert ll[-1] > ll[75] > ll[0]
+    checkpoints = [np.mean(ll[i:i + 10]) for i in range(0, 200, 50)]
+    assert all(a < b for a, b in zip(checkpoints, checkpoints[1:])), checkpoints
+    assert ll[-1] > ll[0] + 0.7
 
 
 def test_pseudo_likelihood_matches_sklearn_estimate(digits):
     """Our exact Σ_i log p(v_i|v_−i) against the mean of scikit-learn's unbiased
-    one-flip estimator on the same parameters."""
+    one-flip estimator on the same parameters (averaged over 100 draws of the flips)."""
     from sklearn.neural_network import BernoulliRBM
 
     Xtr, Xte = digits[0], digits[1]
@@ -225,7 +228,11 @@ def test_pseudo_likelihood_matches_sklearn_estimate(digits):
     est.components_ = sk.components_
     est.intercept_visible_, est.intercept_hidden_ = sk.intercept_visible_, sk.intercept_hidden_
     ours = est.score_samples(Xte).mean()
-    theirs = np.mean([sk.score_samples(Xte).mean() for _ in range(40)])
+    theirs = []
+    for seed in range(100):            # score_samples draws its flips from random_state
+        sk.random_state = seed
+        theirs.append(sk.score_samples(Xte).mean())
+    theirs = np.mean(theirs)
     assert abs(ours - theirs) < 0.02 * abs(ours)
 
 
@@ -237,7 +244,7 @@ def test_persistent_cd_pseudo_likelihood_matches_sklearn(digits):
     Xtr, Xte, ytr, _ = digits
     kw = dict(learning_rate=0.1, batch_size=10)
     sk = BernoulliRBM(n_components=64, n_iter=10, random_state=0, **kw).fit(Xtr)
-    est = RBM(hidden_layer_sizes=(64,), sampling="pcd", cd_steps=1, max_iter=10,
+    est = RBM(hidden_layer_sizes=(64,), sampling="pcd", cd_steps=1, max_iter=10, init_scale=0.01,
               feature_learning_rate=kw["learning_rate"], batch_size=kw["batch_size"],
               random_state=0).fit(Xtr, ytr)
     est_sk = RBM(hidden_layer_sizes=(64,), max_iter=1, random_state=0).fit(Xte[:40],

@@ -134,6 +134,10 @@ class RBM(
     feature_learning_rate : float > 0
         α of the CD update (plain SGD on the batch means, as scikit-learn's
         ``learning_rate``).
+    init_scale : float > 0
+        Standard deviation of the initial weights W ~ N(0, init_scale²) (scikit-learn:
+        0.01; 0.1 gives informative features from the first epochs, e.g. 0.93 instead
+        of 0.76 training accuracy on scikit-learn's 3-blob check).
 
     Attributes
     ----------
@@ -148,8 +152,10 @@ class RBM(
     (experiments/eb_families.py, experiments/results/eb_families/).
     """
 
+    # defaults from the search of experiments/eb_families.py (36 configurations)
     _params = dict(hidden_layer_sizes=(256,), activation="sigmoid", sampling="pcd", cd_steps=1,
-                   feature_learning_rate=0.05, max_iter=20)
+                   feature_learning_rate=0.1, batch_size=10, learning_rate=3e-2, max_iter=40,
+                   init_scale=0.1)
     _activations = ("sigmoid",)
     _history_keys = FeatureReadoutClassifier._history_keys + ("pseudo_likelihood",)
 
@@ -157,10 +163,11 @@ class RBM(
         self._check_single_layer()
         check_choice("sampling", self.sampling, ("cd", "pcd"))
         check_positive("cd_steps", self.cd_steps, integer=True)
+        check_positive("init_scale", self.init_scale)
 
     def _init_features(self, n_features):
         J = self._hidden[0]
-        self.components_ = self._rng.normal(0.0, 0.01, size=(J, n_features))
+        self.components_ = self._rng.normal(0.0, self.init_scale, size=(J, n_features))
         self.intercept_visible_ = np.zeros(n_features)
         self.intercept_hidden_ = np.zeros(J)
         self.chains_ = np.zeros((self.batch_size, J))  # persistent hidden states (PCD)

@@ -12,6 +12,7 @@ the readout, the epoch metrics of the feature learner and ``transform``; a famil
 the feature learner.
 """
 import numpy as np
+from sklearn.base import TransformerMixin
 
 from ._validation import check_positive
 from .activations import softmax
@@ -31,8 +32,9 @@ def readout_step(optimizer, readout, z, Y):
     return SoftmaxCrossEntropy.per_sample(h, Y).mean()
 
 
-class FeatureReadoutClassifier(RateClassifier):
-    """Unsupervised feature learner + softmax readout (abstract).
+class FeatureReadoutClassifier(TransformerMixin, RateClassifier):
+    """Unsupervised feature learner + softmax readout (abstract): a classifier and a
+    transformer (``fit_transform`` = ``fit(X, y).transform(X)``).
 
     A family implements ``_init_features(n_features)`` (returns the feature width),
     ``_features(X)`` (the deterministic features the readout sees; also ``transform``),

@@ -69,10 +69,18 @@ class Recirculation(
     ----------
     encoders_ : list [W^1..W^L, b^1..b^L]
     decoders_ : list [V^1..V^L, d^0..d^{L−1}]
+
+    Notes
+    -----
+    At the defaults (256 sigmoid units, β_d = 0.75, α = 0.5, readout Adam η = 1e-2,
+    20 epochs) the readout reaches 0.938 mean / 0.919 min test accuracy on digits splits
+    101..105, a logistic-regression probe of the same features 0.961
+    (experiments/results/eb_families/defaults.md).
     """
 
     _params = dict(hidden_layer_sizes=(256,), activation="sigmoid", regression=0.75,
-                   presynaptic="input", feature_learning_rate=0.5, max_iter=20)
+                   presynaptic="input", feature_learning_rate=0.5, learning_rate=1e-2,
+                   max_iter=20)
 
     def _check_rule_params(self):
         check_number("regression", self.regression, low=0, high=1, high_open=True)

@@ -97,6 +97,12 @@ class SigProp(
         W^ℓ, b^ℓ (no output layer: the top hidden layer is compared with contexts).
     context_ : ndarray (J_1, C)
         C^1.
+
+    Notes
+    -----
+    At the defaults (64-256-256, tanh, cosine contrast τ = 0.1, Adam η = 1e-3, 30
+    epochs): 0.969 mean / 0.961 min test accuracy on digits splits 101..105
+    (experiments/results/eb_families/defaults.md).
     """
 
     _params = dict(loss="cosine", temperature=0.1, learn_context=True,

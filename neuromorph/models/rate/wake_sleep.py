@@ -146,8 +146,8 @@ class WakeSleep(
         g^L is the top prior's bias.
     """
 
-    _params = dict(hidden_layer_sizes=(256,), activation="sigmoid", feature_learning_rate=0.05,
-                   max_iter=20)
+    _params = dict(hidden_layer_sizes=(256,), activation="sigmoid", feature_learning_rate=0.1,
+                   batch_size=10, learning_rate=3e-2, max_iter=40)
     _activations = ("sigmoid",)
 
     def _init_features(self, n_features):
