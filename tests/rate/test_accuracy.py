@@ -40,6 +40,11 @@ FAST = {
     "RecurrentForwardForward": ({}, 4, 0.20),
     "PredictiveForwardForward": (dict(learning_rate=1e-2), 4, 0.50),  # 4 epochs: the faster rate
     "Pepita": ({}, 8, 0.65),
+    "Recirculation": ({}, 8, 0.75),
+    "GeneRec": (dict(learning_rate=1e-3), 4, 0.65),  # 4 epochs: the faster rate (as CHL)
+    "RBM": ({}, 8, 0.72),
+    "WakeSleep": ({}, 8, 0.50),
+    "SigProp": ({}, 8, 0.82),
 }
 
 
