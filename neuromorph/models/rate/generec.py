@@ -57,6 +57,12 @@ class GeneRec(ContrastiveHebbian, algorithm="GeneRec", spec_section="4.17"):
     ----------------
     variant : {"basic", "symmetric", "midpoint", "symmetric_midpoint"}
         Presynaptic term, see :func:`generec_products`.
+
+    Notes
+    -----
+    At CHL's defaults (one hidden layer of 256, γ = 0.2, η = 3e-4, 20 epochs) the basic
+    rule reaches 0.942 mean / 0.928 min test accuracy on digits splits 101..105
+    (experiments/results/eb_families/defaults.md).
     """
 
     _params = dict(variant="basic")
