@@ -42,7 +42,7 @@ GRIDS = {
     "RBM": dict(feature_learning_rate=[0.05, 0.1, 0.3], batch_size=[10, 32],
                 learning_rate=[1e-2, 3e-2], sampling=["pcd"]),
     "WakeSleep": dict(feature_learning_rate=[0.01, 0.03, 0.1], batch_size=[10, 32],
-                      learning_rate=[1e-2, 3e-2]),
+                      learning_rate=[3e-3, 1e-2, 3e-2]),
 }
 
 

@@ -149,14 +149,14 @@ class WakeSleep(
     -----
     The concurrently trained readout stays below 90 % on digits: the defaults (256
     units, α = 0.01, batch 10, readout Adam η = 1e-2, 20 epochs) are the best of a
-    36-configuration search on a validation split (experiments/results/eb_families/
+    54-configuration search on a validation split (experiments/results/eb_families/
     wakesleep_search.md) and reach 0.868 mean / 0.842 min test accuracy on splits
     101..105; the readout fluctuates while the features drift. A logistic-regression
     probe of the same learned features reaches 0.922 mean / 0.911 min
     (experiments/results/eb_families/defaults.md).
     """
 
-    # the best of the 36-configuration search of experiments/eb_families.py
+    # the best of the 54-configuration search of experiments/eb_families.py
     _params = dict(hidden_layer_sizes=(256,), activation="sigmoid", feature_learning_rate=0.01,
                    batch_size=10, learning_rate=1e-2, max_iter=20)
     _activations = ("sigmoid",)
