@@ -48,9 +48,11 @@ def _reconstruction(est, X):
     return sigmoid(sigmoid(X @ W.T + b) @ V.T + d)
 
 
-def test_recirculation_reduces_reconstruction_error_on_toy_autoencoder():
+@pytest.mark.parametrize("presynaptic", ["input", "reconstruction"])
+def test_recirculation_reduces_reconstruction_error_on_toy_autoencoder(presynaptic):
     X, y = _toy_autoencoder_data()
-    kw = dict(hidden_layer_sizes=(4,), feature_learning_rate=1.0, batch_size=20, random_state=0)
+    kw = dict(hidden_layer_sizes=(4,), feature_learning_rate=1.0, batch_size=20,
+              presynaptic=presynaptic, random_state=0)
     start = Recirculation(max_iter=1, **kw).fit(X, y)
     trained = Recirculation(max_iter=150, **kw).fit(X, y)
     err = [((X - _reconstruction(m, X)) ** 2).sum(axis=1).mean() for m in (start, trained)]
@@ -60,6 +62,19 @@ def test_recirculation_reduces_reconstruction_error_on_toy_autoencoder():
     assert np.isclose(trained.reconstruction_error(X).mean(), err[1])
     curve = trained.history_["reconstruction_error"]
     assert curve[-1] < curve[0]
+
+
+def test_deep_recirculation_stack_reduces_end_to_end_reconstruction_error():
+    """Two autoencoders trained layer-locally; x̂ decoded through both decoders."""
+    X, y = _toy_autoencoder_data()
+    kw = dict(hidden_layer_sizes=(8, 4), feature_learning_rate=1.0, batch_size=20,
+              random_state=0)
+    est = Recirculation(max_iter=150, **kw).fit(X, y)
+    (W1, W2, b1, b2), (V1, V2, d0, d1) = est.encoders_, est.decoders_
+    x_hat = sigmoid(sigmoid(sigmoid(sigmoid(X @ W1.T + b1) @ W2.T + b2) @ V2.T + d1) @ V1.T + d0)
+    err = ((X - x_hat) ** 2).sum(axis=1).mean()
+    np.testing.assert_allclose(est.reconstruction_error(X).mean(), err)
+    assert err < 0.5 * est.history_["reconstruction_error"][0]
 
 
 def test_recirculation_follows_reconstruction_gradient_with_symmetric_weights():
