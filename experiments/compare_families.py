@@ -82,6 +82,8 @@ def summarise(results, tasks, families):
         row = dict(family=fam, algorithm=cls.algorithm, tag=cls.family)
         for task in tasks:
             runs = [r for r in results if r["family"] == fam and r["task"] == task]
+            if not runs:  # merged runs: this family was not run on this task
+                continue
             acc = np.array([r["test_accuracy"] for r in runs])
             row[task] = dict(mean=float(acc.mean()), std=float(acc.std()), n=len(runs),
                              epochs=runs[0]["epochs"],
@@ -103,6 +105,11 @@ def markdown(rows, tasks, meta):
         "mnist1d: procedural MNIST-1D-like task, 1600/400, 40 features.",
         "Network: 64-256-256-10 (mnist1d: 40-256-256-10) except the one-layer Imp feature "
         "learners and EP/CHL (one hidden layer of 256).",
+    ]
+    if meta.get("merged"):
+        lines.append(f"Merged from {len(meta['merged'])} runs (`--merge`); families added "
+                     "later were run with `--families` on the same split and seeds.")
+    lines += [
         "",
         head,
         sep,
@@ -110,9 +117,10 @@ def markdown(rows, tasks, meta):
     for r in rows:
         cells = [r["algorithm"], r["tag"]]
         for t in tasks:
-            s = r[t]
-            cells += [f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}", str(s["epochs"]),
-                      f"{s['wall_s']:.1f}"]
+            s = r.get(t)
+            cells += ["—"] * 3 if s is None else [
+                f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}", str(s["epochs"]),
+                f"{s['wall_s']:.1f}"]
         target = TARGETS.get(r["family"])
         if target is None:
             cells.append("—")
@@ -145,6 +153,34 @@ def plot(results, tasks, families, path):
         plt.close(fig)
 
 
+def merge(folders, out):
+    """Merge the ``results.json`` of ``folders`` into ``out`` (results.json, results.md,
+    figures); families in registry order, tasks in the order first seen."""
+    runs, metas = {}, []
+    for folder in folders:
+        with open(os.path.join(folder, "results.json")) as f:
+            data = json.load(f)
+        metas.append(data["meta"])
+        for fam in {r["family"] for r in data["runs"]}:
+            runs[fam] = [r for r in data["runs"] if r["family"] == fam]
+    families = [f for f in registry() if f in runs]
+    results = [r for fam in families for r in runs[fam]]
+    tasks = list(dict.fromkeys(r["task"] for r in results))
+    seeds = {t: max(m["seeds"].get(t, 0) for m in metas) for t in tasks}
+    meta = dict(mode=" + ".join(dict.fromkeys(m["mode"] for m in metas)) + " (merged)",
+                seeds=seeds, total_s=sum(m["total_s"] for m in metas),
+                machine=metas[0]["machine"], merged=[os.path.basename(os.path.normpath(f))
+                                                     for f in folders])
+    rows = summarise(results, tasks, families)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(dict(meta=meta, summary=rows, runs=results), f, indent=1)
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write(markdown(rows, tasks, meta))
+    plot(results, tasks, families, os.path.join(out, "learning_curves.png"))
+    return rows
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="output folder")
@@ -154,7 +190,13 @@ def main(argv=None):
     p.add_argument("--mnist1d-seeds", type=int, default=2, help="seeds on mnist1d (default 2)")
     p.add_argument("--jobs", type=int, default=2, help="fits run in parallel")
     p.add_argument("--families", nargs="*", default=None, help="subset of family names")
+    p.add_argument("--merge", nargs="+", default=None, metavar="DIR",
+                   help="run nothing: merge the results.json of these output folders into "
+                        "--out (a family's runs come from the last folder that has it; "
+                        "folders of partial runs, e.g. --families, add their families)")
     args = p.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.out)
     if args.seeds < 1 or args.mnist1d_seeds < 0 or args.jobs < 1:
         p.error("--seeds and --jobs must be >= 1, --mnist1d-seeds >= 0")
     families = args.families or list(registry())

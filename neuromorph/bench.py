@@ -54,6 +54,7 @@ Usage::
     python -m neuromorph.bench cuba --n 4000 16000 64000 --duration 1000 \\
         --compare brian2 --targets cython cpp_standalone --repeat 3
     python -m neuromorph.bench stdp --n-out 1 1000 --compare brian2
+    python -m neuromorph.bench stdp --n-out 1000 --threads 1 2 --repeat 3
     python -m neuromorph.bench cuba --quick          # tiny smoke run
     python -m neuromorph.bench scale --n 64000 256000 1000000 --threads 1 2 \\
         --compare brian2 --out scale.json
@@ -216,6 +217,8 @@ def run_neuromorph(spec):
     """Build, warm up and time one network in this process; returns the JSON record."""
     import neuromorph as nm
     bench, dur, seed = spec["bench"], float(spec["duration_ms"]), int(spec.get("seed", 1))
+    threads = int(spec.get("threads", 1))
+    nm.set_num_threads(threads)
     t0 = time.perf_counter()
     if bench == "cuba":
         net, P, exc, inh = build_cuba(int(spec["n"]), seed)
@@ -231,7 +234,8 @@ def run_neuromorph(spec):
     t3 = time.perf_counter()
     net.run(dur)
     wall = time.perf_counter() - t3
-    rec = dict(simulator="neuromorph", version=nm.__version__, target="numba", bench=bench)
+    rec = dict(simulator="neuromorph", version=nm.__version__, target="numba", bench=bench,
+               threads=threads)
     if bench == "cuba":
         n = int(spec["n"])
         m = mons[0]
@@ -592,6 +596,42 @@ def run_brian2_scale(spec):
     return _finish(rec, rec["device_run_s"])
 
 
+def run_nest_scale(spec):
+    """One ``scale`` run of NEST (``iaf_psc_exp``, :mod:`neuromorph.backends.nest`) in this
+    process; returns the record.
+
+    ``connectivity='explicit'``: NEST gets neuromorph's synapses (the identical network;
+    drawing them in neuromorph is not timed); ``'rules'``: NEST draws its own
+    (``pairwise_bernoulli``). ``build_s``: creating and connecting the nodes;
+    ``run_s``: ``Simulate``. CUBA's delay-0 recurrent synapses run with NEST's minimum
+    delay, one step (``zero_delay='one_step'``).
+    """
+    from .backends.nest import _nest, to_nest
+    n, dur, seed = int(spec["n"]), float(spec["duration_ms"]), int(spec.get("seed", 1))
+    threads, mode = int(spec["threads"]), spec.get("connectivity", "explicit")
+    t0 = time.perf_counter()
+    net, P, exc, inh = build_cuba(n, seed)
+    net.spike_monitor(P)
+    t1 = time.perf_counter()
+    rss0 = _rss_bytes()
+    model = to_nest(net, dur, threads=threads, connectivity=mode, zero_delay="one_step")
+    result = model.run()
+    nest = _nest()
+    peak = _peak_rss_bytes()
+    spikes = int(result.monitors[0].num_spikes)
+    n_syn = int(result.connections) - n  # the spike recorder's connections
+    rec = dict(simulator="nest", version=nest.__version__, target=f"nest-{mode}",
+               bench="scale", N=n, threads=threads, duration_ms=dur, seed=seed,
+               connectivity=mode, neuromorph_build_s=t1 - t0, build_s=result.build_s,
+               run_s=result.wall_s, end_to_end_s=result.build_s + result.wall_s,
+               synapses=n_syn, syn_per_neuron=n_syn / n, spikes=spikes,
+               events=spikes * n_syn / n, rate_hz=spikes / n / (dur * 1e-3),
+               peak_rss_mb=_mb(peak),
+               bytes_per_synapse=((peak - rss0) / n_syn) if (peak and rss0 and n_syn)
+               else None)
+    return _finish(rec, result.wall_s)
+
+
 def run_spec(spec):
     """Run one simulator on one network in this process (``spec['simulator']``)."""
     sim = spec["simulator"]
@@ -600,6 +640,8 @@ def run_spec(spec):
             return run_neuromorph_scale(spec)
         if sim == "brian2":
             return run_brian2_scale(spec)
+        if sim == "nest":
+            return run_nest_scale(spec)
         raise ValueError(f"unknown simulator {sim!r}")
     if sim == "neuromorph":
         return run_neuromorph(spec)
@@ -744,6 +786,10 @@ def _parser():
                        help="runs per simulator and size, interleaved; the minimum wall time "
                             "is summarised (default 1)")
         p.add_argument("--seed", type=int, default=1, help="network seed (default 1)")
+        p.add_argument("--threads", type=_int_at_least(1, "threads"), nargs="+", default=[1],
+                       help="neuromorph thread counts, each run in its own process "
+                            "(NUMBA_NUM_THREADS); the summary gives each count's speedup "
+                            "over the first (default 1)")
         p.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
         p.add_argument("--out", default=None, help="also append the JSON lines to this file")
         p.add_argument("--wait-quiet", type=float, default=None, metavar="CORES",
@@ -866,8 +912,10 @@ def _scale_parser(sub):
     p.add_argument("--duration", type=_duration_ms, default=1000.0, metavar="MS",
                    help="simulated time of the timed run (ms, a multiple of 0.1; "
                         "default 1000)")
-    p.add_argument("--compare", nargs="*", default=[], choices=["brian2"],
-                   help="also run Brian2 cpp_standalone on each N")
+    p.add_argument("--compare", nargs="*", default=[], choices=["brian2", "nest"],
+                   help="also run Brian2 cpp_standalone and/or NEST (iaf_psc_exp; both "
+                        "connectivity modes: explicit = neuromorph's synapses, rules = "
+                        "NEST's pairwise_bernoulli) on each N")
     p.add_argument("--brian2-threads", type=_int_at_least(1, "threads"), nargs="+",
                    default=None, metavar="T",
                    help="Brian2 thread counts (OpenMP; default: the same as --threads)")
@@ -1009,12 +1057,17 @@ _SCALE_COLUMNS = [
     ("brian2_bytes_per_synapse", "Brian2 B/synapse"),
     ("ratio_end_to_end", "e2e Brian2/nm"), ("ratio_run", "run Brian2/nm"),
     ("background_cores", "other load, cores"),
-    ("brian2_background_cores", "Brian2: other load, cores")]
+    ("brian2_background_cores", "Brian2: other load, cores"),
+    ("nest_explicit_build_s", "NEST explicit build s"),
+    ("nest_explicit_run_s", "NEST explicit run s"),
+    ("nest_rules_build_s", "NEST rules build s"), ("nest_rules_run_s", "NEST rules run s"),
+    ("nest_explicit_rate_hz", "NEST rate Hz")]
 
 
-def scale_table(summaries, brian2=True):
+def scale_table(summaries, brian2=True, nest=False):
     """Markdown table of the ``scale`` summary records."""
-    cols = [c for c in _SCALE_COLUMNS if brian2 or not c[0].startswith(("brian2", "ratio"))]
+    cols = [c for c in _SCALE_COLUMNS if (brian2 or not c[0].startswith(("brian2", "ratio")))
+            and (nest or not c[0].startswith("nest"))]
     lines = ["| " + " | ".join(h for _, h in cols) + " |",
              "|" + "---|" * len(cols)]
     for s in summaries:
@@ -1050,13 +1103,17 @@ def run_scale(a):
     sizes = list(dict.fromkeys(a.n))
     threads = list(dict.fromkeys(a.threads))
     b2_threads = list(dict.fromkeys(b2_threads))
+    nest_modes = ("explicit", "rules") if "nest" in a.compare else ()
     for n in sizes:
-        jobs = [("neuromorph", t) for t in threads] + [("brian2", t) for t in b2_threads]
+        jobs = [("neuromorph", t) for t in threads] + [("brian2", t) for t in b2_threads] \
+            + [(f"nest-{m}", t) for m in nest_modes for t in threads]
         for sim, t in jobs:
             spec = dict(bench="scale", simulator=sim, n=n, threads=t, duration_ms=a.duration,
                         seed=a.seed)
             if sim == "brian2":
                 spec.update(target="cpp_standalone", connect=a.brian2_connect)
+            if sim.startswith("nest-"):
+                spec.update(simulator="nest", connectivity=sim[len("nest-"):])
             ok = [r for (s_, n_, t_), r in by_key.items()
                   if s_ == sim and t_ == t and "error" not in r]
             reason = _predicted_too_big(spec, ok, limit)
@@ -1086,12 +1143,19 @@ def run_scale(a):
                 continue
             summary = _scale_summary(n, t, a.duration, nm_rec,
                                      by_key.get(("neuromorph", n, 1)), b2_rec)
+            for m in nest_modes:
+                nest_rec = by_key.get((f"nest-{m}", n, t))
+                good = nest_rec is not None and "error" not in nest_rec
+                for k in ("build_s", "run_s", "rate_hz"):
+                    summary[f"nest_{m}_{k}"] = nest_rec.get(k) if good else None
+                if nest_rec is not None and not good:
+                    summary.setdefault("errors", {})[f"nest-{m}"] = nest_rec["error"]
             summaries.append(summary)
             records.append(summary)
             _emit(summary, a.out)
     print(f"\nCUBA scale, {a.duration:g} ms simulated per run; times in s, memory in bytes "
           "per synapse (peak RSS growth)", flush=True)
-    print(scale_table(summaries, brian2=bool(b2_threads)), flush=True)
+    print(scale_table(summaries, brian2=bool(b2_threads), nest=bool(nest_modes)), flush=True)
     return records
 
 
@@ -1112,46 +1176,60 @@ def run(argv=None):
     machine = dict(host_cpus=os.cpu_count(), platform=platform.platform(),
                    python=platform.python_version(),
                    date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    threads = list(dict.fromkeys(a.threads))
     records = []
-    runs = {}  # (size, simulator/target) -> list of records
+    runs = {}  # (size, simulator/target, threads) -> list of records
     for r in range(repeat):
         for spec in specs:
             nm_rec = None
-            for sim, target in [("neuromorph", "numba")] + [("brian2", t) for t in targets]:
+            jobs = [("neuromorph", "numba", t) for t in threads] + \
+                [("brian2", tg, 1) for tg in targets]
+            for sim, target, t in jobs:
                 job = dict(spec, simulator=sim)
+                env = None
                 if sim == "brian2":
                     job["target"] = target
+                else:
+                    job["threads"] = t
+                    env = {"NUMBA_NUM_THREADS": str(t)}
                 before = None
                 if a.wait_quiet is not None:
                     before = _wait_quiet(a.wait_quiet, a.wait_max)
                 snap = _cpu_snapshot()
-                rec = _spawn(job)
+                rec = _spawn(job, env=env)
                 rec.update(repeat=r, background_cores=_others_cores(snap, _cpu_snapshot()),
                            **({} if r else machine))
                 if before is not None:
                     rec["background_cores_before"] = before
                 if sim == "neuromorph":
-                    nm_rec = rec
+                    nm_rec = nm_rec or rec  # Brian2's speedup: against the first count
                 elif nm_rec and "wall_s" in rec and "wall_s" in nm_rec:
                     rec["speedup"] = rec["wall_s"] / nm_rec["wall_s"]
-                runs.setdefault((_size_key(spec), target), []).append(rec)
+                runs.setdefault((_size_key(spec), target, t), []).append(rec)
                 records.append(rec)
                 _emit(rec, a.out)
     for spec in specs:
         key = _size_key(spec)
-        ok = {t: [x for x in runs.get((key, t), []) if "wall_s" in x]
-              for t in ["numba"] + targets}
+        ok = {(tg, t): [x for x in runs.get((key, tg, t), []) if "wall_s" in x]
+              for tg, t in [("numba", t) for t in threads] + [(tg, 1) for tg in targets]}
         summary = dict(summary=True, bench=spec["bench"], duration_ms=spec["duration_ms"],
                        repeats=repeat)
         summary[key[0]] = key[1]
-        nm_min = min((x["wall_s"] for x in ok["numba"]), default=None)
+        walls = {t: min((x["wall_s"] for x in ok[("numba", t)]), default=None)
+                 for t in threads}
+        nm_min = walls[threads[0]]
         summary["neuromorph_wall_s"] = nm_min
+        if len(threads) > 1:
+            summary["threads"] = threads
+            summary["neuromorph_wall_s_by_threads"] = {str(t): w for t, w in walls.items()}
+            summary["speedup_threads"] = {str(t): (nm_min / w) if (nm_min and w) else None
+                                          for t, w in walls.items()}
         for t in targets:
-            b_min = min((x["wall_s"] for x in ok[t]), default=None)
+            b_min = min((x["wall_s"] for x in ok[(t, 1)]), default=None)
             summary[f"brian2_{t}_wall_s"] = b_min
             summary[f"speedup_vs_{t}"] = (b_min / nm_min) if (b_min and nm_min) else None
-            if t == "cpp_standalone" and ok[t]:
-                summary["brian2_cpp_standalone_build_s"] = max(x["build_s"] for x in ok[t])
+            if t == "cpp_standalone" and ok[(t, 1)]:
+                summary["brian2_cpp_standalone_build_s"] = max(x["build_s"] for x in ok[(t, 1)])
         records.append(summary)
         _emit(summary, a.out)
     return records

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import __version__
@@ -35,10 +36,40 @@ def _experiments(args):
     return 0
 
 
+def _run_seeds(args, out):
+    """``run NAME --seeds ...``: one run per seed into ``OUT/seed<k>``, here or on Dask."""
+    from .experiments_registry import command, run_experiment
+    from .sweeps import parse_seeds, run_all
+    seeds = parse_seeds(args.seeds)
+    calls = [(args.name, os.path.join(out, f"seed{s}"), s, args.quick) for s in seeds]
+    for name, folder, seed, quick in calls:
+        command(name, folder, seed=seed, quick=quick)  # validate all first
+    rcs = run_all(run_experiment, calls, scheduler=args.scheduler)
+    for (_, folder, seed, _), rc in zip(calls, rcs):
+        print(f"seed {seed}: exit {rc}, summary written to {folder}/summary.md")
+    return max(rcs)
+
+
 def _run(args):
     from .experiments_registry import (ExperimentsNotFound, UnknownExperiment, command,
                                        run_experiment)
+    from .sweeps import SchedulerUnreachable
     out = args.out or f"{args.name.removesuffix('.py')}_out"
+    if args.seeds is not None or args.scheduler is not None:
+        if args.seed is not None and args.seeds is not None:
+            print("neuromorph: give --seed or --seeds, not both", file=sys.stderr)
+            return 2
+        if args.seeds is None:
+            args.seeds = str(args.seed) if args.seed is not None else None
+        try:
+            if args.seeds is None:
+                raise ValueError("--scheduler needs --seeds (or --seed)")
+            return _run_seeds(args, out)
+        except (ExperimentsNotFound, UnknownExperiment, ValueError,
+                SchedulerUnreachable) as e:
+            msg = e.args[0] if isinstance(e, UnknownExperiment) else e
+            print(f"neuromorph: {msg}", file=sys.stderr)
+            return 2
     try:
         command(args.name, out, seed=args.seed, quick=args.quick)  # validate first
         rc = run_experiment(args.name, out, seed=args.seed, quick=args.quick)
@@ -52,13 +83,27 @@ def _run(args):
 
 def _compare(args):
     from .compare import run_compare
+    from .sweeps import SchedulerUnreachable
     try:
         path = run_compare(args.out, quick=args.quick, seeds=args.seeds,
-                           families=args.families, jobs=args.jobs)
-    except ValueError as e:
+                           families=args.families, jobs=args.jobs, scheduler=args.scheduler)
+    except (ValueError, SchedulerUnreachable) as e:
         print(f"neuromorph: {e}", file=sys.stderr)
         return 2
     print(f"report written to {path}")
+    return 0
+
+
+def _nest(args):
+    from .nest_cli import run_saved_network
+    try:
+        summary = run_saved_network(args.network, args.out, duration=args.duration,
+                                    threads=args.threads, poisson=args.poisson,
+                                    zero_delay=args.zero_delay)
+    except (OSError, ValueError, TypeError, RuntimeError) as e:
+        print(f"neuromorph: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2))
     return 0
 
 
@@ -88,6 +133,11 @@ def build_parser():
     r.add_argument("--seed", type=int, default=None,
                    help="seed (only for experiments that take one; default: the script's)")
     r.add_argument("--quick", action="store_true", help="the script's reduced smoke run")
+    r.add_argument("--seeds", default=None, metavar="SEEDS",
+                   help="several runs: a range (0-4) or a list (0,2,7); each writes to "
+                        "OUT/seed<k>")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the seeds on the Dask scheduler at ADDRESS (tcp://HOST:8786)")
     r.set_defaults(func=_run)
     c = sub.add_parser("compare", help="rate-vs-spike comparison of every learning family "
                                        "on digits; writes report.md")
@@ -98,7 +148,20 @@ def build_parser():
     c.add_argument("--jobs", type=int, default=1, help="fits run in parallel (default 1)")
     c.add_argument("--families", nargs="+", default=None, metavar="NAME",
                    help="subset of families (default: all)")
+    c.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the fits on the Dask scheduler at ADDRESS (tcp://HOST:8786)")
     c.set_defaults(func=_compare)
+    n = sub.add_parser("nest", help="run a saved network (net.save) on NEST and write its "
+                                    "spikes and learned weights to an .npz file")
+    n.add_argument("network", metavar="NETWORK_FILE", help="file written by net.save(...)")
+    n.add_argument("--duration", type=float, required=True, help="simulated time in ms")
+    n.add_argument("--threads", type=int, default=1, help="NEST threads (default 1)")
+    n.add_argument("--out", default="spikes.npz", help="output file (default spikes.npz)")
+    n.add_argument("--poisson", choices=("exact", "generator"), default="exact",
+                   help="Poisson inputs: neuromorph's own trains or NEST's generators")
+    n.add_argument("--zero-delay", choices=("warn", "one_step", "error"), default="warn",
+                   help="delay-0 synapses between LIF neurons (NEST's minimum is one step)")
+    n.set_defaults(func=_nest)
     return p
 
 

@@ -2,7 +2,7 @@
 
 Every rate family of :func:`neuromorph.models.rate.registry` and every spiking classifier
 of :func:`neuromorph.models.spiking.registry` (CSDP, SpikingPC, EqSpike,
-RSTDPClassifier, STDPClassifier) is trained on
+RSTDPClassifier, STDPClassifier, EProp, SurrogateBPTT) is trained on
 scikit-learn digits (the project's fixed split, :func:`neuromorph.datasets.load_digits_split`)
 with several seeds; :func:`build_report` writes the table (mean ± std test accuracy,
 training wall time per fit) and each family's row of the survey's plausibility checklist.
@@ -50,6 +50,14 @@ SPIKING_CONFIGS = {
     "STDPClassifier": {
         False: (dict(n_neurons=100), 2, None),
         True: (dict(n_neurons=100), 1, None),
+    },
+    "EProp": {  # digits read row by row (8 rows x 10 steps), experiments/eprop_digits.py
+        False: ({}, 20, None),
+        True: (dict(n_hidden=32), 2, None),
+    },
+    "SurrogateBPTT": {
+        False: ({}, 20, None),
+        True: (dict(n_hidden=32), 2, None),
     },
 }
 
@@ -227,10 +235,12 @@ def report_rows(markdown):
 
 
 def run_compare(out, quick=False, seeds=None, families=None, jobs=1, epochs=None,
-                progress=True):
+                progress=True, scheduler=None):
     """Run the comparison and write ``report.md`` and ``results.json`` into ``out``.
 
-    Returns the path of ``report.md``.
+    ``scheduler``: address of a Dask scheduler that runs the fits instead
+    (:mod:`neuromorph.sweeps`; the same seeds give the same numbers). Returns the path
+    of ``report.md``.
     """
     import json
 
@@ -248,7 +258,12 @@ def run_compare(out, quick=False, seeds=None, families=None, jobs=1, epochs=None
     runs = [(f, s) for f in families for s in range(n_seeds)]
     os.makedirs(out, exist_ok=True)
     t0 = time.perf_counter()
-    if jobs > 1:
+    if scheduler is not None:
+        from .sweeps import connect, run_all
+        connect(scheduler).close()  # an unreachable address fails before any work
+        results = run_all(run_family, [(f, s, quick, data, epochs) for f, s in runs],
+                          scheduler=scheduler)
+    elif jobs > 1:
         from joblib import Parallel, delayed
         results = Parallel(n_jobs=jobs, verbose=5 if progress else 0)(
             delayed(run_family)(f, s, quick, data, epochs) for f, s in runs)
@@ -262,7 +277,8 @@ def run_compare(out, quick=False, seeds=None, families=None, jobs=1, epochs=None
                       f"({r['wall_s']:.1f} s)", flush=True)
     total = time.perf_counter() - t0
     meta = dict(mode="quick" if quick else "full", seeds=n_seeds, total_s=total,
-                machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {jobs} parallel fit(s)")
+                machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {jobs} parallel fit(s)"
+                if scheduler is None else f"Dask scheduler {scheduler}")
     meta["figure"] = os.path.basename(
         plot_learning_curves(results, families, os.path.join(out, "learning_curves.png")))
     report = build_report(results, families, meta)

@@ -10,6 +10,8 @@ Nothing here downloads anything.
 * :func:`make_mnist1d` — a procedurally generated, harder 1-D classification task in
   the spirit of MNIST-1D (Greydanus 2020): ten template signals, randomly padded,
   shifted, scaled, sheared, blurred and corrupted with correlated noise.
+* :func:`make_mnist1d_like` — the same task as a sequence benchmark for the temporal
+  learners (one sample of the signal per time step).
 """
 import gzip
 import os
@@ -212,3 +214,32 @@ def make_mnist1d(n_samples=4000, length=40, noise=0.1, random_state=0):
         corr = np.convolve(rng.normal(0, noise, length + 8), np.ones(9) / 3.0, mode="valid")
         X[i] = sig + corr + rng.normal(0, noise, length)
     return X, y
+
+
+def make_mnist1d_like(n_samples=4000, length=40, random_state=None):
+    """The MNIST-1D-like task (Greydanus 2020) as a sequence benchmark.
+
+    Ten class templates of 1-D patterns, each randomly padded, shifted, scaled,
+    sheared and corrupted with correlated and white noise (noise level 0.1), resampled
+    to ``length`` points: the generator of :func:`make_mnist1d`. Generated, never
+    downloaded. Read as a sequence, feature t is the signal at time step t, so the
+    temporal learners take ``n_steps=length`` (one value per step); a classifier that
+    ignores order sees the same ``length`` features.
+
+    Parameters
+    ----------
+    n_samples : int > 0
+        Number of sequences.
+    length : int >= 12
+        Time steps (features) per sequence.
+    random_state : int, numpy Generator or None
+        Seed; the same seed gives the same data, None a fresh draw.
+
+    Returns
+    -------
+    X : ndarray (n_samples, length)
+        Float64 signals (dimensionless amplitude, templates in [−1.5, 1.4] before noise).
+    y : ndarray (n_samples,)
+        Int class labels 0..9 (uniformly drawn).
+    """
+    return make_mnist1d(n_samples=n_samples, length=length, noise=0.1, random_state=random_state)

@@ -39,4 +39,9 @@ class LavaRuntimeError(RuntimeError):
     segments = ()
 
 
-__all__ = ["UnsupportedFeature", "LavaRuntimeError"]
+class NestError(RuntimeError):
+    """NEST failed while building or running a network; the message carries NEST's own.
+    The neuromorph network is unchanged (backends never write it)."""
+
+
+__all__ = ["UnsupportedFeature", "LavaRuntimeError", "NestError"]

@@ -164,6 +164,11 @@ class Projection:
 
     #: The :class:`Network` it was built in (set when it is added).
     network = None
+    #: How ``net.connect`` drew the synapses, for backends that let the other simulator
+    #: draw its own (NEST's ``connectivity='rules'``): ``{'rule': 'pairwise_bernoulli',
+    #: 'p': p, 'allow_autapses': bool}``, ``'all_to_all'`` or ``'one_to_one'``; None for
+    #: explicit matrices.
+    connectivity = None
 
     def __init__(self, name, pre, post, rowptr, targets, w, delay_steps, plasticity, dt,
                  modulator=None):
@@ -605,6 +610,11 @@ class Network:
                 wv = np.full(len(tgt), float(wv))
         proj = Projection(name, pre, post, rowptr, tgt, wv, d_steps, plasticity, self.dt,
                           modulator)
+        if matrix is None:
+            rule = "pairwise_bernoulli" if p is not None else \
+                (connectivity_rule or "all_to_all")
+            proj.connectivity = dict(rule=rule, allow_autapses=allow_self,
+                                     **({"p": p} if p is not None else {}))
         return self._commit(proj, self.projections)
 
     def reward_signal(self, tau_dopamine=200.0, *, baseline_rate=None, name=None, **kwargs):

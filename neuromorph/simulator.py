@@ -27,10 +27,15 @@ from .kernels.bundles import Buffers, Inputs, Recording
 from .kernels.eligibility import catch_up_range, phasic_reward
 from .kernels.engine import run_steps
 from .kernels.stdp import RSTDP_KIND, STATIC
+from .kernels.sync import ABORTED, CHECK_IN, team_size
 from .monitors import RateMonitor, SpikeMonitor, StateMonitor, STATE_VARIABLES, WeightMonitor
 
 
 _threads = None  # set by set_num_threads
+#: Let the threads run as a team that stays in one parallel region per chunk (two spin
+#: barriers a step, :mod:`neuromorph.kernels.sync`) when there is a core for each; False:
+#: one parallel region per step. Results are the same either way.
+TEAM = True
 
 
 def set_num_threads(n):
@@ -57,6 +62,14 @@ def get_num_threads():
     if _threads is not None:
         return _threads
     return numba.config.NUMBA_NUM_THREADS if "NUMBA_NUM_THREADS" in os.environ else 1
+
+
+def _usable_cores():
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class Simulator:
@@ -180,11 +193,17 @@ class Simulator:
     def _glo(self, view):
         return self.gstart[view.population] + view.start
 
-    def _buffers(self):
-        """The engine's two spike lists and the partitions' spike counts."""
+    def _buffers(self, team=True):
+        """The engine's two spike lists, the partitions' spike counts and, when the
+        threads can run as a team (one per partition, at most one per core the process
+        may use: spinning threads must not wait for each other's turn), its control
+        words."""
+        n_parts = len(self.neurons.bounds) - 1
+        team = team and TEAM and 1 < n_parts <= _usable_cores()
         self.buffers = Buffers(np.zeros(max(self.n_total, 1), np.int32),
                                np.zeros(max(self.n_total, 1), np.int32),
-                               np.zeros(len(self.neurons.bounds) - 1, np.int64))
+                               np.zeros(n_parts, np.int64),
+                               np.zeros(team_size(n_parts) if team else 0, np.int64))
 
     def _monitor_arrays(self):
         self.rec_mask = np.zeros(max(self.n_total, 1), bool)
@@ -373,6 +392,11 @@ class Simulator:
                     s = run_steps(u0, s, n, self.net.dt, self.neurons, self.synapses,
                                   self.plasticity, inp, rec, self.buffers, self.hooks)
             self._flush_spikes(rec.spk_count)
+            if self.buffers.sync.shape[0] and self.buffers.sync[CHECK_IN] == ABORTED:
+                warnings.warn("numba's threading layer did not run the engine's threads "
+                              "at once; falling back to one parallel region per step",
+                              RuntimeWarning, stacklevel=2)
+                self._buffers(team=False)
         for m, off, r in zip(self.state_monitors, sm_out_off, rows):
             k = len(m.record)
             first = -(-u0 // m.every) * m.every

@@ -2,6 +2,8 @@
 import json
 import math
 
+import pytest
+
 from neuromorph import bench
 
 
@@ -50,3 +52,27 @@ def test_stdp_quick_counts_events(capsys):
     assert rec["n_pre_spikes"] > 0 and 5 < rec["input_rate_hz"] < 30
     assert rec["events"] == rec["n_pre_spikes"] * 2 + rec["n_post_spikes"] * 1000
     assert 0.0 <= rec["w_mean"] <= 1.0 and abs(sum(rec["w_hist10"]) - 1.0) < 1e-3
+
+
+def test_stdp_threads_each_in_its_own_process_same_network(capsys):
+    """``--threads 1 2``: one process per count (NUMBA_NUM_THREADS), the same spikes and
+    weights (the engine is bit-identical for any thread count), a speedup per count."""
+    assert bench.main(["stdp", "--quick", "--n-out", "4", "--duration", "200",
+                       "--threads", "1", "2"]) == 0
+    lines = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()
+             if ln.startswith("{")]
+    runs = [r for r in lines if not r.get("summary")]
+    assert [r["threads"] for r in runs] == [1, 2]
+    one, two = runs
+    for k in ("n_pre_spikes", "n_post_spikes", "events", "w_mean", "w_hist10"):
+        assert one[k] == two[k], k
+    summary = [r for r in lines if r.get("summary")][0]
+    assert summary["threads"] == [1, 2]
+    assert summary["speedup_threads"]["1"] == 1.0
+    assert summary["speedup_threads"]["2"] == (summary["neuromorph_wall_s_by_threads"]["1"]
+                                               / summary["neuromorph_wall_s_by_threads"]["2"])
+
+
+def test_threads_below_one_refused():
+    with pytest.raises(SystemExit):
+        bench.main(["cuba", "--quick", "--threads", "0"])

@@ -85,7 +85,7 @@ def test_scale_predicts_memory_from_a_smaller_size():
     (["--duration", "0"], "argument --duration: must be a positive multiple of dt"),
     (["--duration", "0.05"], "argument --duration: must be a positive multiple of dt"),
     (["--max-rss-gb", "-1"], "argument --max-rss-gb: must be > 0 GiB"),
-    (["--compare", "nest"], "argument --compare: invalid choice"),
+    (["--compare", "lava"], "argument --compare: invalid choice"),
 ])
 def test_scale_bad_arguments_are_argparse_errors(capsys, args, message):
     with pytest.raises(SystemExit) as exc:

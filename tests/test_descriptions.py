@@ -71,7 +71,7 @@ def test_unknown_objects_raise_type_error():
         assert describe(obj, None) is None
         assert hook(obj, "brian2") is None
     with pytest.raises(ValueError, match="backend must be one of"):
-        hook(LIF(), "nest")
+        hook(LIF(), "neuron")
 
 
 def test_simulated_monitorable_and_state_match_the_network():

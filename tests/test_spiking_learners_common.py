@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from neuromorph.datasets import load_digits_split
-from neuromorph.models.spiking import CSDP, EqSpike, RSTDPClassifier, SpikingPC, STDPClassifier
+from neuromorph.models.spiking import (CSDP, EProp, EqSpike, RSTDPClassifier, SpikingPC,
+                                       STDPClassifier, SurrogateBPTT)
 
 TINY = {
     "CSDP": lambda: CSDP(hidden_layer_sizes=(8,), n_steps=4, batch_size=16, max_iter=1,
@@ -24,6 +25,12 @@ TINY = {
     "EqSpike-bernoulli": lambda: EqSpike(hidden_layer_sizes=(8,), n_free=6, n_nudge=4,
                                          batch_size=16, max_iter=1, random_state=0,
                                          input_encoding="bernoulli"),
+    "EProp": lambda: EProp(n_hidden=8, steps_per_row=3, batch_size=16, max_iter=1,
+                           random_state=0),
+    "EProp-random": lambda: EProp(n_hidden=8, steps_per_row=3, feedback="random",
+                                  batch_size=16, max_iter=1, random_state=0),
+    "SurrogateBPTT": lambda: SurrogateBPTT(n_hidden=8, steps_per_row=3, batch_size=16,
+                                           max_iter=1, random_state=0),
 }
 
 
@@ -124,6 +131,10 @@ DETERMINISM = {
     "EqSpike-bernoulli": (EqSpike, dict(hidden_layer_sizes=(16,), n_free=12, n_nudge=6,
                                         batch_size=40, max_iter=1,
                                         input_encoding="bernoulli", nudging="random_sign")),
+    "EProp": (EProp, dict(n_hidden=16, steps_per_row=4, feedback="random", batch_size=40,
+                          max_iter=1)),
+    "SurrogateBPTT": (SurrogateBPTT, dict(n_hidden=16, steps_per_row=4, batch_size=40,
+                                          max_iter=1)),
 }
 
 
@@ -185,7 +196,8 @@ def test_wrong_feature_count_unseen_labels_and_unfitted(name, digits):
 
 
 @pytest.mark.parametrize("name, key", [("CSDP", "W1"), ("SpikingPC", "W1"),
-                                       ("EqSpike-bernoulli", "W2")])
+                                       ("EqSpike-bernoulli", "W2"), ("EProp-random", "W_rec"),
+                                       ("SurrogateBPTT", "W_in")])
 def test_corrupt_or_mismatched_checkpoints_raise(name, key, data, tmp_path):
     Xtr, _, ytr, _ = data
     est = TINY[name]().fit(Xtr, ytr)
@@ -207,14 +219,15 @@ def test_corrupt_or_mismatched_checkpoints_raise(name, key, data, tmp_path):
         cls.load(tmp_path / "shape.npz")
 
 
-# ----------------------------------------------------------------------- all five learners
+# ----------------------------------------------------------------------- all the learners
 ALL = {
-    **{k: TINY[k] for k in ("CSDP", "SpikingPC", "EqSpike-bernoulli")},
+    **{k: TINY[k] for k in ("CSDP", "SpikingPC", "EqSpike-bernoulli", "EProp-random",
+                            "SurrogateBPTT")},
     "RSTDPClassifier": lambda: RSTDPClassifier(n_per_class=1, max_iter=1, random_state=0),
     "STDPClassifier": lambda: STDPClassifier(n_neurons=10, t_present=100.0, t_rest=50.0,
                                              t_readout=100.0, max_iter=1, random_state=0),
 }
-LAYERED = ("CSDP", "SpikingPC", "EqSpike-bernoulli")
+LAYERED = ("CSDP", "SpikingPC", "EqSpike-bernoulli", "EProp-random", "SurrogateBPTT")
 
 
 def _continuable(name):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import neuromorph as nm
+import neuromorph.simulator as simulator
 
 TESTS = Path(__file__).parent
 
@@ -23,6 +24,7 @@ import numba
 import numpy as np
 sys.path.insert(0, sys.argv[1])
 import neuromorph as nm
+import neuromorph.simulator
 from helpers import random_network, rstdp_network
 
 
@@ -70,9 +72,10 @@ def triplet():
 
 
 out = {}
-for n in (1, 2, 4):
-    nm.set_num_threads(n)
-    assert nm.get_num_threads() == n
+for n in (1, 2, 4, "2 regions"):
+    # "2 regions": two threads, one parallel region per step (not a team of threads)
+    nm.simulator.TEAM = n != "2 regions"
+    nm.set_num_threads(2 if n == "2 regions" else n)
     for name, build in (("plastic", plastic), ("plastic_step_clip", plastic_step_clip),
                         ("rstdp", rstdp), ("triplet", triplet)):
         net, reward = build()
@@ -104,11 +107,67 @@ def runs():
 
 @pytest.mark.parametrize("name", ["plastic", "plastic_step_clip", "rstdp", "triplet"])
 def test_spikes_and_weights_identical_for_1_2_4_threads(runs, name):
-    (d1, n1, m1), (d2, n2, m2), (d4, n4, m4) = runs[name]
+    """1, 2 and 4 threads (a team where there are cores for it) and 2 threads with one
+    parallel region per step give the same spikes and weights."""
+    (d1, n1, m1), (d2, n2, m2), (d4, n4, m4), (d2r, n2r, m2r) = runs[name]
     assert n1 > 500            # the network is active ...
     assert m1 > 0.1            # ... and learns: the digest covers something that moves
-    assert n1 == n2 == n4
-    assert d1 == d2 == d4
+    assert n1 == n2 == n4 == n2r
+    assert d1 == d2 == d4 == d2r
+
+
+def _cuba(seed=4):
+    net = nm.Network(dt=0.1, seed=seed)
+    inp = net.poisson(200, rate=40.0)
+    pop = net.lif(400, tau_m=20.0, v_rest=-60.0, v_reset=-60.0, v_th=-50.0, t_ref=5.0,
+                  v_init=nm.uniform(-60.0, -50.0))
+    net.connect(inp, pop, p=0.1, w=4.0)
+    net.connect(pop[:320], pop, p=0.05, w=0.6, delay=1.0)
+    net.connect(pop[320:], pop, p=0.05, w=-3.0)
+    return net, net.spike_monitor(pop)
+
+
+def test_two_threads_run_as_a_team(monkeypatch):
+    """With a core per thread the engine's threads meet at barriers, not regions."""
+    monkeypatch.setattr(simulator, "_usable_cores", lambda: 2)
+    nm.set_num_threads(2)
+    try:
+        net, mon = _cuba()
+        net.run(20.0)
+        assert net._sim.buffers.sync.shape[0] > 0
+        ref, ref_mon = _cuba()
+        nm.set_num_threads(1)
+        ref.run(20.0)
+        np.testing.assert_array_equal(mon.i, ref_mon.i)
+        assert mon.num_spikes > 50
+    finally:
+        nm.set_num_threads(1)
+
+
+def test_team_that_cannot_meet_falls_back_to_regions(monkeypatch):
+    """If numba runs the team's members one after the other (here: its pool set to one
+    thread behind the engine's back), the first gives up at check-in, nothing is done
+    twice, and the engine warns and uses one parallel region per step."""
+    real = numba.set_num_threads
+    nm.set_num_threads(2)
+    try:
+        net, mon = _cuba()
+        monkeypatch.setattr(simulator, "_usable_cores", lambda: 2)
+        net.run(1.0)
+        monkeypatch.setattr(numba, "set_num_threads", lambda n: real(1))
+        with pytest.warns(RuntimeWarning, match="falling back"):
+            net.run(20.0)
+        assert net._sim.buffers.sync.shape[0] == 0
+        monkeypatch.setattr(numba, "set_num_threads", real)
+        net.run(10.0)
+        nm.set_num_threads(1)
+        ref, ref_mon = _cuba()
+        ref.run(31.0)
+        np.testing.assert_array_equal(mon.steps, ref_mon.steps)
+        np.testing.assert_array_equal(mon.i, ref_mon.i)
+    finally:
+        real(numba.config.NUMBA_NUM_THREADS)
+        nm.set_num_threads(1)
 
 
 def test_set_num_threads_validates():

@@ -6,6 +6,10 @@
 * :mod:`neuromorph.backends.lava` -- LoihiLIF networks as Lava processes, run in
   Lava's CPU simulation of Loihi 2 in fixed or floating point (``to_lava``,
   ``run_lava``); needs lava-nc 0.10.0 (see the README's install commands).
+* :mod:`neuromorph.backends.nest` -- the network on NEST 3.10 (``iaf_psc_exp``,
+  ``stdp_synapse``, ...), on threads here and under MPI on a cluster (``to_nest``,
+  ``run_nest``); :mod:`neuromorph.backends.nest_mpi` gathers or merges NEST's per-rank
+  records.
 * :mod:`neuromorph.backends.nir` -- export/import of the network graph as NIR
   (``to_nir``, ``from_nir``), to and from snnTorch, Norse, Lava-dl and other tools.
 

@@ -36,7 +36,7 @@ RULE_COLUMNS = ("a_plus", "a_minus", "w_min", "w_max", "decay_pre", "decay_post"
                 "decay_x", "decay_y", "a3_plus", "a3_minus", "clip_step")
 #: The backends whose hooks every description states (an attribute of that name: the
 #: key of the backend's translation, or None where the backend has none).
-BACKENDS = ("brian2", "lava", "nir", "loihi")
+BACKENDS = ("brian2", "lava", "nir", "loihi", "nest")
 
 
 def current_gain(dt, tau_m, tau_syn):
@@ -114,6 +114,7 @@ class Description:
     lava = None
     nir = None
     loihi = None
+    nest = None
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name}>"
@@ -146,10 +147,15 @@ class NeuronDescription(Description):
         Loihi's CUBA neuron (one step is one Loihi time step; Lava runs it as is).
     lava_hint : str or None
         Why Lava does not run it and what to do, for the export's error message.
+    nest_hint : str or None
+        Why NEST does not run it (a model it has but some parameters it lacks are
+        refused by :meth:`nest_problems`).
     Backend hooks: ``brian2`` ('lif', 'poisson', 'spike_times'), ``lava`` ('lif': a
     Lava ``LIF`` process; 'ring_buffer': an input replayed by a ``RingBuffer``),
     ``nir`` ('cuba_lif', 'input'), ``loihi`` (what :func:`neuromorph.loihi.to_loihi`
-    does: 'convert' it to LoihiLIF, or 'copy' it with :meth:`copy_into`).
+    does: 'convert' it to LoihiLIF, or 'copy' it with :meth:`copy_into`), ``nest``
+    (the NEST model: 'iaf_psc_exp', 'spike_generator', 'poisson_generator'; see
+    :mod:`neuromorph.backends.nest`).
     """
 
     simulated = False
@@ -159,6 +165,12 @@ class NeuronDescription(Description):
     current_hint = ""
     loihi_semantics = False
     lava_hint = None
+    nest_hint = None
+
+    def nest_problems(self, model):
+        """Reasons (a list of str) why NEST's model of the ``nest`` hook does not
+        reproduce ``model``'s parameters (e.g. an adaptive threshold); [] if none."""
+        return []
 
     @property
     def monitorable(self):
@@ -209,8 +221,10 @@ class RuleDescription(Description):
         ``w_max`` (mV, the initial weights' range) and :meth:`engine_parameters` fills
         the row its kernels read (traces: ``decay_pre``, ``decay_post``, ``nearest``).
     Backend hooks: ``brian2`` ('stdp'), ``lava`` ('stdp', 'rstdp', 'triplet': the
-    translation in :mod:`neuromorph.backends.lava.rules`); ``nir`` and ``loihi`` are
-    None (NIR has no learning rules; ``to_loihi`` converts static networks).
+    translation in :mod:`neuromorph.backends.lava.rules`), ``nest`` (NEST's synapse
+    model: 'stdp_synapse', 'stdp_triplet_synapse', 'stdp_dopamine_synapse'); ``nir``
+    and ``loihi`` are None (NIR has no learning rules; ``to_loihi`` converts static
+    networks).
     """
 
     kernel_kind = None

@@ -48,6 +48,7 @@ class STDPDescription(_PairRule):
     file_kind = "STDP"
     brian2 = "stdp"
     lava = "stdp"
+    nest = "stdp_synapse"
 
 
 class RSTDPDescription(_PairRule):
@@ -67,6 +68,7 @@ class RSTDPDescription(_PairRule):
     needs_modulator = True
     file_kind = "RSTDP"
     lava = "rstdp"
+    nest = "stdp_dopamine_synapse"
 
     def engine_parameters(self, rule, dt, modulator=None):
         params = super().engine_parameters(rule, dt)
@@ -106,6 +108,7 @@ class TripletSTDPDescription(_PairRule):
     kernel_kind, kernel_kind_name = TRIPLET_KIND, "TRIPLET_KIND"
     file_kind = "TripletSTDP"
     lava = "triplet"
+    nest = "stdp_triplet_synapse"
 
     def engine_parameters(self, rule, dt, modulator=None):
         params = super().engine_parameters(rule, dt)

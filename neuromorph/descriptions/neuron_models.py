@@ -45,6 +45,13 @@ class LIFDescription(NeuronDescription):
                  "with neuromorph.loihi.to_loihi(net) first")
     nir = "cuba_lif"
     loihi = "convert"
+    nest = "iaf_psc_exp"
+
+    def nest_problems(self, model):
+        if model.theta_plus > 0:
+            return ["has an adaptive threshold (theta_plus > 0), which NEST's iaf_psc_exp "
+                    "lacks"]
+        return []
 
     def kernel_kind(self, model):
         return POP_LIF
@@ -89,6 +96,8 @@ class LoihiLIFDescription(NeuronDescription):
     loihi_semantics = True
     file_kind = "loihi_lif"
     lava = "lif"
+    nest_hint = ("is Loihi's CUBA neuron (LoihiLIF), which NEST does not have; build the "
+                 "network with LIF neurons (net.lif) to run it on NEST")
 
     def kernel_kind(self, model):
         return POP_LOIHI_FIXED if model.fixed_point else POP_LOIHI_FLOAT
@@ -119,6 +128,7 @@ class PoissonInputDescription(NeuronDescription):
     lava = "ring_buffer"
     nir = "input"
     loihi = "copy"
+    nest = "poisson_generator"
 
     def to_file(self, model):
         return None, {"rate": np.asarray(model.rate)}
@@ -143,6 +153,7 @@ class SpikeTimesDescription(NeuronDescription):
     lava = "ring_buffer"
     nir = "input"
     loihi = "copy"
+    nest = "spike_generator"
 
     def to_file(self, model):
         return None, {"indices": model.indices, "steps": model.steps}

@@ -70,7 +70,9 @@ Recording = namedtuple("Recording", "rec_mask spk_step spk_idx spk_count max_rec
                                     "rm_out")
 
 #: Work buffers: two spike lists (int32, ``n_total``; one is delivered while the next
-#: step's spikes are written into the other) and the spike count of each partition.
-Buffers = namedtuple("Buffers", "spikes_a spikes_b part_n")
+#: step's spikes are written into the other), the spike count of each partition, and
+#: ``sync`` (int64): the control words of a team of threads that stays in one parallel
+#: region per chunk (:mod:`.sync`; empty: one parallel region per step, or one thread).
+Buffers = namedtuple("Buffers", "spikes_a spikes_b part_n sync")
 
 __all__ = ["Neurons", "Synapses", "Plasticity", "Hooks", "Inputs", "Recording", "Buffers"]

@@ -28,11 +28,14 @@ and weights are bit-identical for any number of threads. A CSR row is cut betwee
 partitions at ``synapses.split[row]``.
 
 The step's parts are inlined into the loop (numba reference-counts every array of a
-bundle at each call that is not inlined: microseconds per step). One parallel region
-per step does, for each partition, steps 5-7 of step ``u - 1``
-(the previous step's spikes reach this partition's targets) followed by steps 1-3
-of step ``u``; steps 4 and 8, the presynaptic traces (read by every partition) and
-the merging of the partitions' spike lists run on one thread in between.
+bundle at each call that is not inlined: microseconds per step). Each partition does
+steps 5-7 of step ``u - 1`` (the previous step's spikes reach its targets) followed by
+steps 1-3 of step ``u``; steps 4 and 8, the presynaptic traces (read by every
+partition) and the merging of the partitions' spike lists run on one thread in
+between. With a core per thread the threads run as a *team* (:func:`_member`): one
+parallel region per chunk, two spin barriers per step (:mod:`.sync`, ~0.1-0.5 us);
+otherwise one parallel region per step (:func:`_region`, ~4 us to open). Both give the
+same results.
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step
 from .propagate import drain_ring, propagate_row
 from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND, bump_trace, clip_column,
                    clip_row, potentiate_column, potentiate_strided)
+from .sync import ABORTED, CHECK_IN, SHARED, barrier, check_in
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -323,6 +327,79 @@ def _record(s, u, spikes, n_spk, rec):
             rec.sm_row[m] += 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _record_full(rec):
+    """Might the next step overflow the spike record? (the caller then empties it)"""
+    return rec.spk_count[0] + rec.max_rec > rec.spk_step.shape[0]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gather(s, u, out, bounds, part_n, syn, pl, inp, rec):
+    """Steps 4 and 8 and the presynaptic traces of step ``u`` (one thread): merge the
+    partitions' spikes in index order, append the input spikes, update the presynaptic
+    traces, record. Returns ``(n, n_lif)``: all spikes and LIF spikes in ``out``."""
+    n = 0
+    for t in range(part_n.shape[0]):
+        for q in range(bounds[t], bounds[t] + part_n[t]):
+            out[n] = out[q]
+            n += 1
+    n_lif = n
+    for q in range(inp.ptr[s], inp.ptr[s + 1]):
+        out[n] = inp.idx[q]
+        n += 1
+    _presynaptic(out, n, syn, pl)
+    _record(s, u, out, n, rec)
+    return n, n_lif
+
+
+@njit(cache=True, nogil=True)
+def _member(t, step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf):
+    """Thread ``t`` of a team running steps ``s_begin ..`` in one parallel region.
+
+    The same work as :func:`run_steps`' loop, with two barriers per step instead of a
+    parallel region: every member delivers the previous step and advances this one for
+    its partition; after the first barrier member 0 alone gathers the step
+    (:func:`_gather`) and publishes the spike counts and whether to stop; after the
+    second, all go on. Member 0 publishes the first step not run in ``sync[SHARED]``.
+    """
+    sync, n_threads = buf.sync, buf.part_n.shape[0]
+    if not check_in(sync, n_threads):
+        return
+    prev, out = buf.spikes_a, buf.spikes_b
+    n_prev, n_prev_lif = 0, 0
+    epoch = 0
+    s = s_begin
+    stop = _record_full(rec)
+    while s < n_steps and not stop:
+        u = step0 + s
+        if s > s_begin:
+            _deliver(t, u - 1, prev, n_prev, n_prev_lif, dt, neu, syn, pl)
+        buf.part_n[t] = _advance(t, u, neu, syn, pl, inp, rec, out)
+        epoch += 1
+        barrier(sync, t, n_threads, epoch)
+        if t == 0:
+            n, n_lif = _gather(s, u, out, neu.bounds, buf.part_n, syn, pl, inp, rec)
+            sync[SHARED + 1] = n
+            sync[SHARED + 2] = n_lif
+            sync[SHARED + 3] = 1 if _record_full(rec) else 0
+        epoch += 1
+        barrier(sync, t, n_threads, epoch)
+        n_prev, n_prev_lif, stop = sync[SHARED + 1], sync[SHARED + 2], sync[SHARED + 3] != 0
+        prev, out = out, prev
+        s += 1
+    if s > s_begin:
+        _deliver(t, step0 + s - 1, prev, n_prev, n_prev_lif, dt, neu, syn, pl)
+    if t == 0:
+        sync[SHARED] = s
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _team(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf):
+    """A team of ``n_parts`` threads, one per partition (:func:`_member`)."""
+    for t in prange(buf.part_n.shape[0]):
+        _member(t, step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf)
+
+
 @njit(cache=True, nogil=True)
 def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks=None):
     """Run steps ``s_begin .. n_steps-1`` of a chunk starting at absolute step ``step0``.
@@ -331,14 +408,20 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks=No
     the loop stops early, at a step boundary with every spike delivered, when the
     spike record might overflow, so that the caller can empty it and resume.
     """
+    # hooks: the kernels of the network's rules with their own kernels (None: it has none,
+    # and this is compiled without them); a team (buf.sync) runs networks without them
     prev, out = buf.spikes_a, buf.spikes_b
     n_prev, n_prev_lif = 0, 0
     bounds, part_n = neu.bounds, buf.part_n
-    # hooks: the kernels of the network's rules with their own kernels (None: it has none,
-    # and this is compiled without them)
+    if hooks is None:  # (a test numba prunes: keep it alone)
+        if buf.sync.shape[0] > 0:
+            buf.sync[:] = 0
+            _team(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf)
+            if buf.sync[CHECK_IN] != ABORTED:
+                return buf.sync[SHARED]
     s = s_begin
     while s < n_steps:
-        if rec.spk_count[0] + rec.max_rec > rec.spk_step.shape[0]:
+        if _record_full(rec):
             break
         u = step0 + s
         _step(u, s > s_begin, True, prev, n_prev, n_prev_lif, dt, neu, syn, pl, inp, rec,
@@ -346,17 +429,7 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks=No
         if hooks is not None:  # (a test numba prunes when hooks is None: keep it alone)
             if s > s_begin:
                 _custom_rules(u - 1, prev, n_prev, n_prev_lif, syn, pl, hooks)
-        n = 0  # merge the partitions' spikes, in index order
-        for t in range(part_n.shape[0]):
-            for q in range(bounds[t], bounds[t] + part_n[t]):
-                out[n] = out[q]
-                n += 1
-        n_lif = n
-        for q in range(inp.ptr[s], inp.ptr[s + 1]):
-            out[n] = inp.idx[q]
-            n += 1
-        _presynaptic(out, n, syn, pl)
-        _record(s, u, out, n, rec)
+        n, n_lif = _gather(s, u, out, bounds, part_n, syn, pl, inp, rec)
         prev, out = out, prev
         n_prev, n_prev_lif = n, n_lif
         s += 1

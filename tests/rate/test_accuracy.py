@@ -40,6 +40,16 @@ FAST = {
     "RecurrentForwardForward": ({}, 4, 0.20),
     "PredictiveForwardForward": (dict(learning_rate=1e-2), 4, 0.50),  # 4 epochs: the faster rate
     "Pepita": ({}, 8, 0.65),
+    "IndirectFeedbackAlignment": ({}, 8, 0.65),
+    "DirectRandomTargetProjection": (dict(learning_rate=3e-3), 8, 0.65),  # slow start
+    "WeightMirrors": ({}, 8, 0.80),
+    "RewardModulatedHebbian": ({}, 8, 0.65),
+    "HillClimbing": (dict(batch_size=32), 8, 0.67),  # 32: more moves in 8 epochs
+    "SimulatedAnnealing": (dict(batch_size=32), 8, 0.68),
+    "HSICBottleneck": (dict(batch_size=32, learning_rate=3e-3), 8, 0.80),
+    "BPTT": ({}, 4, 0.80),
+    "RTRL": (dict(hidden_layer_sizes=(16,)), 4, 0.70),  # J=16: RTRL costs O(J^4) per step
+    "UORO": ({}, 8, 0.60),
     "Recirculation": ({}, 8, 0.75),
     "GeneRec": (dict(learning_rate=1e-3), 4, 0.65),  # 4 epochs: the faster rate (as CHL)
     "RBM": ({}, 8, 0.72),
@@ -58,7 +68,8 @@ def test_learns_small_digits(name, small_digits):
     params, epochs, bound = FAST[name]
     one_layer = len(FAMILIES[name]._all_params["hidden_layer_sizes"]) == 1
     width = (64,) if one_layer else (64, 64)
-    est = FAMILIES[name](**params, hidden_layer_sizes=width, max_iter=epochs, random_state=0)
+    est = FAMILIES[name](**{"hidden_layer_sizes": width, **params}, max_iter=epochs,
+                         random_state=0)
     est.fit(Xtr, ytr)
     assert est.score(Xte, yte) >= bound
 

@@ -40,3 +40,19 @@ def test_quick_run_writes_table_json_and_plot(compare, tmp_path):
 def test_unknown_family_is_rejected(compare, tmp_path):
     with pytest.raises(SystemExit):
         compare.main(["--out", str(tmp_path), "--families", "Nope"])
+
+
+def test_merge_of_partial_runs_keeps_each_familys_runs(compare, tmp_path):
+    """--merge: the union of two partial runs, each family's runs unchanged, in registry
+    order."""
+    a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"
+    compare.main(["--out", str(a), "--quick", "--jobs", "1", "--families", "LocalLosses"])
+    compare.main(["--out", str(b), "--quick", "--jobs", "1", "--families", "Backprop"])
+    compare.main(["--merge", str(a), str(b), "--out", str(out)])
+    merged = json.loads((out / "results.json").read_text())
+    parts = [json.loads((d / "results.json").read_text()) for d in (a, b)]
+    assert [r["family"] for r in merged["summary"]] == ["Backprop", "LocalLosses"]
+    assert sorted(map(json.dumps, merged["runs"])) == sorted(
+        json.dumps(r) for p in parts for r in p["runs"])
+    table = (out / "results.md").read_text()
+    assert table.index("| Backpropagation |") < table.index("| Local losses |")

@@ -13,9 +13,12 @@ from neuromorph.datasets import load_digits_split
 from neuromorph.models.rate import registry
 
 BAR = 0.90
+# issue 19: derivative-free stochastic search is held to 80 %
+BARS = {"HillClimbing": 0.80, "SimulatedAnnealing": 0.80}
 SPLITS = (101, 102, 103, 104, 105)  # experiments/rate_defaults.py
 FAST = ("Oja", "BCM", "CompetitiveKWTA", "WeightPerturbation", "PredictiveForwardForward",
-        "TargetPropagation")  # < ~8 s each
+        "TargetPropagation", "RewardModulatedHebbian", "HillClimbing",
+        "SimulatedAnnealing")  # < ~8 s each
 
 
 def _score(name, seed):
@@ -25,7 +28,7 @@ def _score(name, seed):
 
 @pytest.mark.parametrize("name", FAST)
 def test_retuned_family_reaches_bar_at_defaults(name):
-    assert _score(name, SPLITS[0]) >= BAR
+    assert _score(name, SPLITS[0]) >= BARS.get(name, BAR)
 
 
 # every family reaches the bar at its defaults (TargetPropagation since its search,
@@ -42,7 +45,8 @@ _BELOW_BAR = {"WakeSleep"}
     if n in _BELOW_BAR else n for n in sorted(registry())])
 def test_every_family_reaches_bar_at_defaults_on_five_splits(name):
     scores = [_score(name, s) for s in SPLITS]
-    assert np.mean(scores) >= BAR and min(scores) >= BAR - 0.02, scores
+    bar = BARS.get(name, BAR)
+    assert np.mean(scores) >= bar and min(scores) >= bar - 0.02, scores
 
 
 def test_only_families_are_exported_as_families():

@@ -15,7 +15,7 @@ from ...descriptions import describe, hook
 from ...errors import UnsupportedFeature, all_problems
 from ...monitors import StateMonitor, WeightMonitor
 from ...network import Network, check_network
-from ...encoders import PoissonBlocks
+from .._inputs import input_spikes as _input_spikes
 
 from .compat import _lava
 from .rules import (MAX_DELAY, TRACE_IMPULSE, _modulator, _rstdp_amplitudes, _stdp_float,
@@ -193,20 +193,6 @@ class LavaResult:
     eligibility: dict = field(default_factory=dict)
     worker_pid: int = 0
     segments: list = field(default_factory=list)
-
-
-def _input_spikes(net, pop, n_steps):
-    """Steps and local indices of an input population's spikes in ``[0, n_steps)``."""
-    if describe(pop.model).input_kind == "spike_times":
-        keep = pop.model.steps < n_steps
-        return pop.model.steps[keep], pop.model.indices[keep]
-    gen = PoissonBlocks(pop.model.rate, net.dt, net.seed, net.populations.index(pop))
-    steps, idx = [], []
-    for u0 in range(0, n_steps, 1000):
-        s, i = gen.events(u0, min(u0 + 1000, n_steps))
-        steps.append(s)
-        idx.append(i)
-    return np.concatenate(steps), np.concatenate(idx)
 
 
 def _weight_blocks(pr, fixed_point):

@@ -6,12 +6,14 @@ Every family is a scikit-learn classifier built on the shared pieces of this pac
 backprop-problems checklist (:mod:`.metadata`). :func:`registry` lists them all.
 """
 from .alignment import DirectFeedbackAlignment, FeedbackAlignment, KolenPollack, SignSymmetry
+from .alignment import DirectRandomTargetProjection, IndirectFeedbackAlignment, WeightMirrors
 from .backprop import Backprop
 from .base import RateClassifier  # noqa: F401 (importable, but not a family: not in __all__)
 from .contrastive_hebbian import ContrastiveHebbian
 from .equilibrium_propagation import EquilibriumPropagation
 from .forward_forward import ForwardForward
 from .hebbian import BCM, CompetitiveKWTA, Oja, SoftBoundHebbian
+from .hsic import HSICBottleneck
 from .lra import LocalRepresentationAlignment
 from .predictive_ff import PredictiveForwardForward
 from .recurrent_ff import RecurrentForwardForward
@@ -23,6 +25,9 @@ from .local_losses import LocalLosses
 from .pepita import Pepita
 from .perturbation import NodePerturbation, WeightPerturbation
 from .reinforce import Reinforce
+from .stochastic_search import HillClimbing, SimulatedAnnealing
+from .three_factor import RewardModulatedHebbian
+from .temporal import BPTT, RTRL, UORO
 from .recirculation import Recirculation
 from .generec import GeneRec
 from .rbm import RBM
@@ -56,6 +61,16 @@ _FAMILIES = (
     RecurrentForwardForward,
     PredictiveForwardForward,
     Pepita,
+    IndirectFeedbackAlignment,
+    DirectRandomTargetProjection,
+    WeightMirrors,
+    RewardModulatedHebbian,
+    HillClimbing,
+    SimulatedAnnealing,
+    HSICBottleneck,
+    BPTT,
+    RTRL,
+    UORO,
     Recirculation,
     GeneRec,
     RBM,
