@@ -50,6 +50,11 @@ FAST = {
     "BPTT": ({}, 4, 0.80),
     "RTRL": (dict(hidden_layer_sizes=(16,)), 4, 0.70),  # J=16: RTRL costs O(J^4) per step
     "UORO": ({}, 8, 0.60),
+    "Recirculation": ({}, 8, 0.75),
+    "GeneRec": (dict(learning_rate=1e-3), 4, 0.65),  # 4 epochs: the faster rate (as CHL)
+    "RBM": ({}, 8, 0.72),
+    "WakeSleep": ({}, 8, 0.50),
+    "SigProp": ({}, 8, 0.82),
 }
 
 

@@ -32,8 +32,11 @@ def test_retuned_family_reaches_bar_at_defaults(name):
 
 
 # every family reaches the bar at its defaults (TargetPropagation since its search,
-# experiments/results/rate_defaults/target_propagation_search.md)
-_BELOW_BAR = set()
+# experiments/results/rate_defaults/target_propagation_search.md), except WakeSleep's
+# concurrently trained readout (0.868 after a 54-configuration search,
+# experiments/results/eb_families/wakesleep_search.md; a logistic-regression probe of
+# its features reaches 0.922, experiments/results/eb_families/defaults.md)
+_BELOW_BAR = {"WakeSleep"}
 
 
 @pytest.mark.slow

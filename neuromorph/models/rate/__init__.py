@@ -28,6 +28,11 @@ from .reinforce import Reinforce
 from .stochastic_search import HillClimbing, SimulatedAnnealing
 from .three_factor import RewardModulatedHebbian
 from .temporal import BPTT, RTRL, UORO
+from .recirculation import Recirculation
+from .generec import GeneRec
+from .rbm import RBM
+from .wake_sleep import WakeSleep
+from .sigprop import SigProp
 from .metadata import CHECKLIST_COLUMNS, Checklist, Family
 
 _FAMILIES = (
@@ -66,6 +71,11 @@ _FAMILIES = (
     BPTT,
     RTRL,
     UORO,
+    Recirculation,
+    GeneRec,
+    RBM,
+    WakeSleep,
+    SigProp,
 )
 
 

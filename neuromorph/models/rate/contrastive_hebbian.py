@@ -53,14 +53,25 @@ class ContrastiveHebbian(
         init = feedforward_states(self.net_, self._rho, X)
         return relax(self.net_, self._rho, X, init, self.n_free, self.step, gain=self.gamma)
 
-    def _contrast(self, X, Y, free):
+    def phases(self, X, Y, free):
+        """(clamped, free) states h^{ℓ,+}, h^{ℓ,−} of one update, given the free phase
+        from the bottom-up sweep (``free``; reused as h^{ℓ,−} when the free phase
+        comes first)."""
         net, rho, g = self.net_, self._rho, self.gamma
         plus = relax(net, rho, X, free, self.n_clamped, self.step, clamp_output=Y, gain=g)
         if self.phase_order == "clamped_first":
             minus = relax(net, rho, X, plus, self.n_free, self.step, gain=g)
         else:
             minus = free
-        hi, lo = hebbian_products(rho, X, plus), hebbian_products(rho, X, minus)
-        L = net.n_layers
+        return plus, minus
+
+    def _phase_difference(self, X, plus, minus):
+        """Ascent directions (W's then b's) from the two phases, before γ-scaling."""
+        hi, lo = hebbian_products(self._rho, X, plus), hebbian_products(self._rho, X, minus)
+        return [a - b for a, b in zip(hi, lo)]
+
+    def _contrast(self, X, Y, free):
+        plus, minus = self.phases(X, Y, free)
+        L, g = self.net_.n_layers, self.gamma
         scale = [g ** -(L - 1 - l) for l in range(L)] * 2
-        return [-s * (a - b) for s, a, b in zip(scale, hi, lo)]
+        return [-s * d for s, d in zip(scale, self._phase_difference(X, plus, minus))]

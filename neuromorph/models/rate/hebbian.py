@@ -11,10 +11,9 @@ Feature rules are ascent rules; each returns ΔW for one batch.
 import numpy as np
 
 from ._validation import check_number, check_positive
-from .activations import softmax
 from .base import RateClassifier
-from .losses import SoftmaxCrossEntropy
 from .metadata import Family
+from .readout import readout_step
 
 
 def k_winners(h, k, bias=None):
@@ -114,11 +113,7 @@ class _FeatureLearner(RateClassifier, family=Family.IMP, checklist="hebbian", sp
         if self.k_winners is not None:
             share = min(self.k_winners, z.shape[1]) / z.shape[1]
             self.unit_thresholds_ += self.homeostasis * ((z != 0).mean(axis=0) - share)
-        V, c = self.readout_
-        h = z @ V.T + c
-        d = softmax(h) - Y
-        self._opt.step(self.readout_, [d.T @ z / len(X), d.mean(axis=0)])
-        return SoftmaxCrossEntropy.per_sample(h, Y).mean()
+        return readout_step(self._opt, self.readout_, z, Y)
 
     def _rule(self, X, z):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -81,6 +81,8 @@ CHECKLISTS = {
     "tp": _row("TP / DTP / DTP-σ", "P Y N P Y N N N P N N"),
     "lra": _row("LRA / rec-LRA", "Y Y P Y Y N P N P P N"),
     "chl": _row("CHL / GeneRec", "Y N Y P Y P N N N N N"),
+    "recirculation": _row("Recirculation", "Y Y N Y Y N Y P P N N"),
+    "cd_wake_sleep": _row("CD / wake-sleep", "Y P N P Y — P N N P P"),
     "ff": _row("FF (feed-forward form)", "Y Y N Y Y N Y Y Y N N"),
     # spec §2.3 has no HSIC row: this project's assessment from §4.10 (layer-local objective,
     # no feedback synapses; kernels over a batch of stored activities, differentiable layers)
