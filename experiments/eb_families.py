@@ -178,10 +178,18 @@ def rbm():
 
 
 def main(argv=None):
+    global OUT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=("search", "defaults", "rbm"))
-    ap.add_argument("families", nargs="*")
+    ap.add_argument("command", nargs="?", default="defaults",
+                    choices=("search", "defaults", "rbm"),
+                    help="what to run (default: defaults)")
+    ap.add_argument("families", nargs="*",
+                    help="families (default: Recirculation GeneRec RBM WakeSleep SigProp)")
+    ap.add_argument("--out", default=OUT, help=f"output folder (default {OUT})")
     args = ap.parse_args(argv)
+    OUT = args.out
+    args.families = args.families or ["Recirculation", "GeneRec", "RBM", "WakeSleep",
+                                      "SigProp"]
     if args.command == "search":
         for name in args.families:
             search(name)
