@@ -169,8 +169,9 @@ def merge(folders, out):
     seeds = {t: max(m["seeds"].get(t, 0) for m in metas) for t in tasks}
     meta = dict(mode=" + ".join(dict.fromkeys(m["mode"] for m in metas)) + " (merged)",
                 seeds=seeds, total_s=sum(m["total_s"] for m in metas),
-                machine=metas[0]["machine"], merged=[os.path.basename(os.path.normpath(f))
-                                                     for f in folders])
+                machine=metas[0]["machine"],
+                merged=[name for f, m in zip(folders, metas)
+                        for name in m.get("merged", [os.path.basename(os.path.normpath(f))])])
     rows = summarise(results, tasks, families)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "results.json"), "w") as f:
