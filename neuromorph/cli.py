@@ -118,7 +118,11 @@ def _deploy(args):
         model = load_learner(args.checkpoint)
         backends = {"neuromorph": ["neuromorph"], "loihi": ["neuromorph", "loihi"],
                     "lava": ["neuromorph", "loihi", "lava"]}[args.backend]
-        deps = {b: nm.deploy(model, backend=b) for b in backends}  # all checks first
+        # --fixed-point states what "loihi" and "lava" run; nm.deploy refuses it with
+        # the float backend
+        deps = {b: nm.deploy(model, backend=b,
+                             fixed_point=True if b == args.backend and args.fixed_point
+                             else None) for b in backends}  # every check before any run
     except (ValueError, TypeError) as e:
         print(f"neuromorph: {e}", file=sys.stderr)
         return 2
@@ -203,6 +207,9 @@ def build_parser():
     dp.add_argument("--backend", default="neuromorph", choices=BACKENDS,
                     help="loihi: also the fixed-point network; lava: also Lava "
                          "(fixed point; about 5 ms per step)")
+    dp.add_argument("--fixed-point", action="store_true",
+                    help="Loihi fixed point (what --backend loihi and lava run; an error "
+                         "with --backend neuromorph, which runs float64)")
     dp.add_argument("--samples", type=int, default=100,
                     help="digits test samples scored (default 100)")
     dp.add_argument("--estimate", default=None, choices=sorted(HARDWARE),

@@ -184,6 +184,28 @@ def test_cli_deploy(digits, tmp_path, capsys):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a checkpoint")
     assert main(["deploy", str(bad)]) == 2
+    # --fixed-point (the issue's command line) goes with the fixed-point backends only
+    capsys.readouterr()
+    assert main(["deploy", str(path), "--backend", "neuromorph", "--fixed-point"]) == 2
+    assert "does not go with backend 'neuromorph'" in capsys.readouterr().err
+
+
+def test_cli_deploy_fixed_point_flag(digits, tmp_path, capsys):
+    """``neuromorph deploy CKPT --backend loihi --fixed-point``: float and fixed-point
+    accuracies, the fixed point as nm.deploy(..., backend="loihi") scores it."""
+    from neuromorph.cli import main
+
+    X_tr, X_te, y_tr, y_te = digits
+    clf = CSDP(hidden_layer_sizes=(16,), max_iter=1, random_state=0).fit(X_tr[:200],
+                                                                       y_tr[:200])
+    path = tmp_path / "csdp.npz"
+    clf.save(path)
+    assert main(["deploy", str(path), "--samples", "10", "--backend", "loihi",
+                 "--fixed-point"]) == 0
+    out = capsys.readouterr().out
+    fixed = nm.deploy(clf, backend="loihi", fixed_point=True).score(X_te[:10], y_te[:10])
+    assert f"fixed point (core)     accuracy {fixed:.4f}" in out
+    assert f"float (core)           accuracy {clf.score(X_te[:10], y_te[:10]):.4f}" in out
 
 
 def test_loihi_fixed_point_costs_little(digits):
