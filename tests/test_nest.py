@@ -230,13 +230,9 @@ def test_song_free_running_stdp_matches_in_distribution():
     pair-timing differences (module notes) change individual spikes, so the criterion is
     the distribution: mean weight within 5 %, Kolmogorov-Smirnov distance < 0.1."""
     from scipy.stats import ks_2samp
-    net = nm.Network(dt=DT, seed=2)
-    inp = net.poisson(1000, rate=15.0)
-    post = net.lif(1, tau_m=10.0, v_rest=-74.0, v_reset=-60.0, v_th=-54.0, tau_syn_exc=5.0,
-                   v_init=-60.0)
-    proj = net.connect(inp, post, w=nm.uniform(0.0, 0.6),
-                       plasticity=nm.STDP(tau_pre=20.0, tau_post=20.0, a_plus=0.006,
-                                          a_minus=-0.0063, w_min=0.0, w_max=0.6))
+
+    from neuromorph.bench import build_stdp
+    net, _, _, proj = build_stdp(1, seed=2)  # the benchmark's Song network
     res = run_nest(copy.deepcopy(net), 100_000.0, threads=2)
     net.run(100_000.0)
     w_nm, w_nest = proj.w, res.weights[proj.name]
