@@ -644,7 +644,9 @@ class Network:
         """Inject a step current (mV, scalar or one per neuron) into LIF ``target``.
 
         On during ``[start, stop)`` (ms, multiples of ``dt``; ``stop=None``: forever).
-        Currents add up; the membrane settles at ``v_rest + amplitude``.
+        Currents add up; the membrane settles at ``v_rest + amplitude``. Into LoihiLIF
+        neurons a step current is a per-neuron bias (Lava units, added to ``v`` every
+        step; integers in fixed point).
         """
         _checks.no_extra("current", kwargs)
         target = self._own("target", target)
@@ -663,7 +665,8 @@ class Network:
         off = None if stop is None else _checks.steps("stop", stop, self.dt)
         if off is not None and off <= on:
             raise ValueError(f"stop must be > start, got start={start}, stop={stop}")
-        amp = np.broadcast_to(amp, (target.size,)).astype(float)
+        amp = desc.check_current(target.population.model,
+                                 np.broadcast_to(amp, (target.size,)).astype(float))
         self.currents.append(CurrentInjection(target, amp, on, off))
         self._stale = True
         return self.currents[-1]

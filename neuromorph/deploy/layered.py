@@ -226,9 +226,17 @@ class LayeredSpec:
             name = f"{e.pre}->{e.post}" + (f"@{D}" if D else "")
             if np.any(W != 0):
                 net.connect(pops[e.pre], pops[e.post], matrix=W, delay=D * self.dt, name=name)
+        if self.loihi is not None and currents:  # fixed point: per-neuron Loihi biases
+            from .quantize import loihi_bias, loihi_current_gains
+            gains = loihi_current_gains(self)
+            currents = {name: loihi_bias(amps, gains[name], name)
+                        for name, amps in currents.items()}
+            scales = {name: 1.0 for name in currents}
         for name, amps in (currents or {}).items():  # held over each sample's window
             d = self.offsets[name]
             for k, amp in enumerate(amps):
+                if self.loihi is not None and not np.any(amp):
+                    continue  # a zero bias: no current (Lava: no segment)
                 start = k * self.period + d
                 net.current(pops[name], amp * scales[name], start=start * self.dt,
                             stop=(start + self.n_steps) * self.dt)
@@ -328,7 +336,8 @@ class LayeredSpec:
             raise ValueError("Lava runs the fixed-point network with a rest period "
                              "(spec.fixed_point().with_rest(spec.rest_steps()))")
         spikes = self.input_spikes(X) if self.input_spikes is not None else None
-        net, pops, _ = self.build(spikes, None)
+        cur = self.input_currents(X) if self.input_currents is not None else {}
+        net, pops, _ = self.build(spikes, cur)  # held currents: per-neuron biases
         for name, p in pops.items():
             net.spike_monitor(p)
         res = run_lava(net, len(X) * self.period * self.dt, fixed_point=True)

@@ -29,10 +29,25 @@ Nearest constructs for what Loihi's CUBA neuron lacks (each noted in
   so nothing is lost there;
 * ``v_reset != v_rest`` and two synaptic time constants do not occur in these layers.
 
+Held input currents (EqSpike's rate-coded input ``x W`` and biases ``R b``, any
+layer's current that is constant over a sample's window and changes between samples):
+a per-neuron Loihi bias, ``v <- ... + b_j`` every step, which is exactly how the
+learner's held current enters ``v`` (``I (1 - E_m)`` per step)::
+
+    b_j = q(s I_j (1 - E_m) k_j)
+
+with ``q`` rounding to the nearest value Loihi's bias holds, ``bias_mant << bias_exp``
+(13-bit mantissa, exponent 0-7: exact integers up to 4095, relative error <= 2**-13
+above; :func:`neuromorph.backends.lava.export.representable_bias`). In the core the
+bias is a step current on the LoihiLIF population (``net.current``: a per-neuron bias
+switched on for each sample's window); in Lava the same schedule sets ``bias_mant``
+and ``bias_exp`` between ``RunSteps`` segments of one runtime. Reusable for any
+layered spec: give :class:`~neuromorph.deploy.layered.LayeredSpec` an
+``input_currents(X)`` and :func:`loihi_current_gains` scales it.
+
 Not mappable (:class:`~neuromorph.errors.UnsupportedFeature`, naming the layer, raised
-before any network is built): held input currents (rate-coded inputs and biases;
-neuromorph's LoihiLIF takes one bias per population), and a layer whose weights all
-round to 0 at the largest admissible scale.
+before any network is built): a layer whose weights all round to 0 at the largest
+admissible scale, rest or reset other than 0.
 """
 from __future__ import annotations
 
@@ -51,11 +66,6 @@ def loihi_layers(spec):
     and the list of mapping notes. Raises :class:`UnsupportedFeature` naming a layer
     that cannot be mapped."""
     dt = spec.dt
-    if spec.input_currents is not None:
-        names = list(spec.input_currents(np.zeros((0, spec.n_inputs))))
-        raise UnsupportedFeature(f"layer {names[0]!r} takes held input currents (rate-coded "
-                                 f"input or biases); Loihi neurons here take one bias per "
-                                 f"population, so it cannot be mapped to fixed point")
     out, notes = {}, []
     for layer in spec.layers:
         e_m = math.exp(-dt / layer.tau_m)
@@ -88,6 +98,38 @@ def loihi_layers(spec):
                       fixed_point=True)
         out[layer.name] = (kwargs, ints, s)
     return out, notes
+
+
+def loihi_current_gains(spec):
+    """Per layer, the factor ``s (1 - E_m) k_j`` (one per neuron) that turns a held input
+    current (the learner's units, mV) into the Loihi bias of :func:`loihi_layers`'
+    fixed-point layer (Lava units per step, before rounding with
+    :func:`loihi_bias`)."""
+    loihi = spec.loihi if spec.loihi is not None else loihi_layers(spec)[0]
+    gains = {}
+    for layer in spec.layers:
+        e_m = math.exp(-spec.dt / layer.tau_m)
+        k = np.ones(layer.n)
+        if layer.theta0 is not None:
+            k = layer.v_th / (layer.v_th + np.asarray(layer.theta0, float))
+        gains[layer.name] = loihi[layer.name][2] * (1.0 - e_m) * k
+    return gains
+
+
+def loihi_bias(current, gain, name):
+    """The per-neuron Loihi bias (Lava units) of held currents ``current`` ((n, m) mV)
+    for a layer of gains ``gain`` (:func:`loihi_current_gains`): rounded to what
+    ``bias_mant << bias_exp`` holds. Raises :class:`UnsupportedFeature` naming the layer
+    when a bias exceeds Loihi's range (``|b| > 4095 * 2**7``)."""
+    from ..backends.lava.export import representable_bias
+
+    b = np.asarray(current, float) * gain
+    lim = 4095 * 2**7
+    if b.size and np.abs(b).max() > lim:
+        raise UnsupportedFeature(f"layer {name!r}: a held input current needs a Loihi bias "
+                                 f"of {np.abs(b).max():.0f}, beyond bias_mant << bias_exp "
+                                 f"(|b| <= {lim})")
+    return representable_bias(b)
 
 
 def nearest_loihi(net):

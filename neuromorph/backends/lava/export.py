@@ -72,8 +72,10 @@ def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float
             problems.append(f"projection {pr.name!r} has delays: Lava's Sparse has none; use "
                             f"connection='dense' (DelayDense)")
     if net.currents:
-        problems.append("step currents (net.current) have no Lava equivalent here; use the "
-                        "LoihiLIF bias")
+        try:
+            bias_schedule(net)
+        except UnsupportedFeature as err:
+            problems.append(str(err))
     for m in net.monitors:
         if isinstance(m, WeightMonitor):
             problems.append(f"weight monitor of projection {m.target.name!r}: Lava's weights "
@@ -88,6 +90,79 @@ def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float
     return kinds.pop() if kinds else True
 
 
+
+
+# -- per-neuron biases --------------------------------------------------------------------
+def bias_parts(total, fixed_point, name="bias"):
+    """``(bias_mant, bias_exp)`` arrays whose ``bias_mant << bias_exp`` is ``total`` (Lava
+    units, one per neuron): the smallest exponent in 0-7 with a 13-bit mantissa
+    (fixed point), or ``(total, 0)`` (floating point, Lava's float LIF ignores the
+    exponent). Raises :class:`UnsupportedFeature` naming ``name`` when a fixed-point
+    total has no such form (use :func:`representable_bias` to round to one)."""
+    total = np.asarray(total, float)
+    if not fixed_point:
+        return total.copy(), np.zeros(total.shape, np.int32)
+    mant = np.rint(total).astype(np.int64)
+    exp = np.zeros(total.shape, np.int64)
+    if np.any(mant != total):
+        raise UnsupportedFeature(f"{name}: fixed-point biases must be integers")
+    for e in range(7):
+        move = (exp == e) & ((mant > 4095) | (mant < -4096)) & (mant % 2 == 0)
+        mant[move] //= 2
+        exp[move] += 1
+    if np.any(mant > 4095) or np.any(mant < -4096):
+        bad = total[(mant > 4095) | (mant < -4096)][0]
+        raise UnsupportedFeature(f"{name}: bias {bad:g} is no 13-bit mantissa times 2**0..7 "
+                                 f"(Loihi's bias_mant << bias_exp)")
+    return mant.astype(np.int32), exp.astype(np.int32)
+
+
+def representable_bias(b):
+    """``b`` (Lava units, any reals) rounded to the nearest values Loihi's per-neuron
+    bias ``bias_mant << bias_exp`` (13-bit signed mantissa, exponent 0-7) can hold:
+    exact integers up to 4095 in magnitude, above that the smallest exponent that fits
+    (relative error <= 2**-13), clipped to ``[-4096, 4095] * 2**7``."""
+    b = np.asarray(b, float)
+    e = np.zeros(b.shape)
+    r = np.rint(b)
+    for k in range(1, 8):
+        big = (r > 4095 * 2.0 ** (k - 1)) | (r < -4096 * 2.0 ** (k - 1))
+        e = np.where(big, k, e)
+    q = np.clip(np.rint(b / 2.0 ** e), -4096, 4095) * 2.0 ** e
+    return q
+
+
+def bias_schedule(net):
+    """The per-neuron bias of every LoihiLIF population that takes step currents, as
+    a schedule ``[(step, {population: total bias array})]`` (Lava units: its
+    ``bias_mant << bias_exp`` plus the currents on at that step), one entry at step 0
+    and one wherever a current switches on or off. Raises :class:`UnsupportedFeature`
+    for a current into a population Lava runs no LIF for, or a fixed-point total that
+    Loihi's bias cannot hold."""
+    targets = {}
+    for c in net.currents:
+        p = c.target.population
+        if describe(p.model).lava != "lif":
+            raise UnsupportedFeature(f"population {p.name!r}: step currents (net.current) "
+                                     f"into {type(p.model).__name__} have no Lava "
+                                     f"equivalent; Lava biases LoihiLIF neurons only")
+        targets[p.name] = p
+    if not targets:
+        return []
+    steps = sorted({0} | {b for c in net.currents for b in (c.on, c.off) if b is not None})
+    out = []
+    for step in steps:
+        now = {}
+        for name, p in targets.items():
+            total = np.full(p.size, float(p.model.bias))
+            for c in net.currents:  # summed in net.currents order, as the engine does
+                if c.target.population is p and c.on <= step and (c.off is None or
+                                                                   step < c.off):
+                    total[c.target.start:c.target.stop] += c.amplitude
+            bias_parts(total, p.model.fixed_point, f"population {name!r}")
+            now[name] = total
+        out.append((step, now))
+    return out
 
 
 # -- export -------------------------------------------------------------------------------
@@ -124,9 +199,21 @@ class LavaNetwork:
     learning : str
         'float' or 'fixed': the learning engine's arithmetic (see :func:`to_lava`).
 
+    breaks : dict
+        Step -> list of ``(Var, value)`` set before that step runs: the run is split
+        into ``RunSteps`` segments at these steps (per-neuron biases from step currents,
+        :func:`bias_schedule`, or resets added by the caller with :meth:`set_at`).
+
     Processes can be adjusted before :meth:`run` (e.g. a ``Var``'s ``init``); the run
     happens in a forked worker, which sees them as they are at that moment.
     """
+
+    def set_at(self, step, var, value):
+        """Set the Lava ``Var`` ``var`` to ``value`` between runs, before ``step`` runs
+        (``0 < step < n_steps``): the run pauses there (``RunSteps`` up to ``step``)."""
+        if not 0 < int(step) < self.n_steps:
+            raise ValueError(f"step must be in [1, {self.n_steps - 1}], got {step}")
+        self.breaks.setdefault(int(step), []).append((var, value))
 
     net: Network
     neurons: dict
@@ -139,6 +226,7 @@ class LavaNetwork:
     input_spikes: dict = field(repr=False, default_factory=dict)
     third_factors: dict = field(repr=False, default_factory=dict)
     learning: str = "float"
+    breaks: dict = field(repr=False, default_factory=dict)
     _dir: str = field(repr=False, default="")
 
     def run(self, timeout=None):
@@ -288,14 +376,18 @@ def to_lava(net, duration, *, connection="dense", learning="float",
     out = LavaNetwork(net, {}, {}, {}, {}, fixed, n_steps, learning=learning)
     # created by run(), removed after it: an unrun export leaves nothing on disk
     out._dir = os.path.join(tempfile.gettempdir(), f"neuromorph-lava-{uuid.uuid4().hex}")
+    schedule = bias_schedule(net)
+    first = schedule[0][1] if schedule else {}
     for p in net.populations:
         if describe(p.model).lava == "lif":
             m = p.model
             cast = (lambda x: np.rint(x).astype(np.int32)) if fixed else (lambda x: x.copy())
+            mant, exp = m.bias_mant, m.bias_exp
+            if p.name in first:  # per-neuron biases (step currents)
+                mant, exp = bias_parts(first[p.name], fixed)
             out.neurons[p.name] = L.LIF(shape=(p.size,), u=cast(p.state["u"]),
                                         v=cast(p.state["v"]), du=m.du, dv=m.dv, vth=m.vth,
-                                        bias_mant=m.bias_mant, bias_exp=m.bias_exp,
-                                        name=p.name)
+                                        bias_mant=mant, bias_exp=exp, name=p.name)
         else:
             steps, idx = _input_spikes(net, p, n_steps)
             data = np.zeros((p.size, n_steps), np.int32 if fixed else np.float64)
@@ -390,4 +482,15 @@ def to_lava(net, duration, *, connection="dense", learning="float",
         rec.v_ref.connect_var(lif.v)
         rec.u_ref.connect_var(lif.u)
         out.recorders[name] = rec
+    prev = dict(first)
+    for step, now in schedule[1:]:
+        if step >= n_steps:
+            break
+        for name, total in now.items():
+            if np.array_equal(total, prev[name]):
+                continue
+            mant, exp = bias_parts(total, fixed)
+            out.set_at(step, out.neurons[name].bias_mant, mant)
+            out.set_at(step, out.neurons[name].bias_exp, exp)
+            prev[name] = total
     return out
