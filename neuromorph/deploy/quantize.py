@@ -38,7 +38,7 @@ learner's held current enters ``v`` (``I (1 - E_m)`` per step)::
 
 with ``q`` rounding to the nearest value Loihi's bias holds, ``bias_mant << bias_exp``
 (13-bit mantissa, exponent 0-7: exact integers up to 4095, relative error <= 2**-13
-above; :func:`neuromorph.backends.lava.export.representable_bias`). In the core the
+above; :func:`neuromorph.loihi.representable_bias`). In the core the
 bias is a step current on the LoihiLIF population (``net.current``: a per-neuron bias
 switched on for each sample's window); in Lava the same schedule sets ``bias_mant``
 and ``bias_exp`` between ``RunSteps`` segments of one runtime. Reusable for any
@@ -121,7 +121,7 @@ def loihi_bias(current, gain, name):
     for a layer of gains ``gain`` (:func:`loihi_current_gains`): rounded to what
     ``bias_mant << bias_exp`` holds. Raises :class:`UnsupportedFeature` naming the layer
     when a bias exceeds Loihi's range (``|b| > 4095 * 2**7``)."""
-    from ..backends.lava.export import representable_bias
+    from ..loihi import representable_bias
 
     b = np.asarray(current, float) * gain
     lim = 4095 * 2**7
@@ -139,18 +139,13 @@ def nearest_loihi(net):
     Nearest constructs, each noted: a refractory period is dropped (Loihi integrates on
     the next step); ``v_reset != v_rest`` resets to rest (Loihi resets to 0 = rest); two
     synaptic time constants become the excitatory one (Loihi has one current). Step
-    currents (per-neuron biases that change between samples) raise
-    :class:`UnsupportedFeature` naming the population.
+    currents (per-sample per-neuron drives, e.g. the R-STDP classifier's homeostatic
+    bias) become per-neuron Loihi biases (:func:`neuromorph.loihi.to_loihi`).
     """
     from ..descriptions import describe
     from ..loihi import to_loihi
     from ..network import Network
 
-    if net.currents:
-        c = net.currents[0]
-        raise UnsupportedFeature(f"population {c.target.population.name!r} takes step "
-                                 f"currents (per-neuron biases), which Loihi neurons here "
-                                 f"lack (one bias per population)")
     out, notes, pops = Network(dt=net.dt, seed=net.seed), [], {}
     for p in net.populations:
         if not describe(p.model).simulated:
@@ -177,4 +172,8 @@ def nearest_loihi(net):
         delay = np.zeros((pr.pre.size, pr.post.size))
         delay[pr.sources, pr.targets] = pr.delay_steps * net.dt
         out.connect(pre, post, matrix=pr.to_sparse(), delay=delay, name=pr.name)
+    for c in net.currents:
+        tgt = pops[c.target.population.name][c.target.start:c.target.stop]
+        out.current(tgt, c.amplitude.copy(), start=c.on * net.dt,
+                    stop=None if c.off is None else c.off * net.dt)
     return to_loihi(out, fixed_point=True).net, notes

@@ -16,6 +16,7 @@ from ...errors import UnsupportedFeature, all_problems
 from ...monitors import StateMonitor, WeightMonitor
 from ...network import Network, check_network
 from .._inputs import input_spikes as _input_spikes
+from ...loihi import bias_parts, representable_bias  # noqa: F401 (re-exported)
 
 from .compat import _lava
 from .rules import (MAX_DELAY, TRACE_IMPULSE, _modulator, _rstdp_amplitudes, _stdp_float,
@@ -93,45 +94,6 @@ def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float
 
 
 # -- per-neuron biases --------------------------------------------------------------------
-def bias_parts(total, fixed_point, name="bias"):
-    """``(bias_mant, bias_exp)`` arrays whose ``bias_mant << bias_exp`` is ``total`` (Lava
-    units, one per neuron): the smallest exponent in 0-7 with a 13-bit mantissa
-    (fixed point), or ``(total, 0)`` (floating point, Lava's float LIF ignores the
-    exponent). Raises :class:`UnsupportedFeature` naming ``name`` when a fixed-point
-    total has no such form (use :func:`representable_bias` to round to one)."""
-    total = np.asarray(total, float)
-    if not fixed_point:
-        return total.copy(), np.zeros(total.shape, np.int32)
-    mant = np.rint(total).astype(np.int64)
-    exp = np.zeros(total.shape, np.int64)
-    if np.any(mant != total):
-        raise UnsupportedFeature(f"{name}: fixed-point biases must be integers")
-    for e in range(7):
-        move = (exp == e) & ((mant > 4095) | (mant < -4096)) & (mant % 2 == 0)
-        mant[move] //= 2
-        exp[move] += 1
-    if np.any(mant > 4095) or np.any(mant < -4096):
-        bad = total[(mant > 4095) | (mant < -4096)][0]
-        raise UnsupportedFeature(f"{name}: bias {bad:g} is no 13-bit mantissa times 2**0..7 "
-                                 f"(Loihi's bias_mant << bias_exp)")
-    return mant.astype(np.int32), exp.astype(np.int32)
-
-
-def representable_bias(b):
-    """``b`` (Lava units, any reals) rounded to the nearest values Loihi's per-neuron
-    bias ``bias_mant << bias_exp`` (13-bit signed mantissa, exponent 0-7) can hold:
-    exact integers up to 4095 in magnitude, above that the smallest exponent that fits
-    (relative error <= 2**-13), clipped to ``[-4096, 4095] * 2**7``."""
-    b = np.asarray(b, float)
-    e = np.zeros(b.shape)
-    r = np.rint(b)
-    for k in range(1, 8):
-        big = (r > 4095 * 2.0 ** (k - 1)) | (r < -4096 * 2.0 ** (k - 1))
-        e = np.where(big, k, e)
-    q = np.clip(np.rint(b / 2.0 ** e), -4096, 4095) * 2.0 ** e
-    return q
-
-
 def bias_schedule(net):
     """The per-neuron bias of every LoihiLIF population that takes step currents, as
     a schedule ``[(step, {population: total bias array})]`` (Lava units: its
