@@ -171,6 +171,9 @@ class Deployment:
         if check is not None:
             check()
         graph = to_nir(self.network, refractory="metadata", spike_representation="dirac")
+        held = getattr(self.spec, "nir_held_nodes", None)
+        if held is not None:  # held input currents: Input (values) -> Affine -> layer
+            graph = held(graph)
         nir.write(path, graph)
         return graph
 
@@ -183,10 +186,14 @@ class Deployment:
         X = self._check_X(X)
         graph = read(path)
 
+        values = getattr(self.spec, "nir_held_values", None)
+        held = values(X) if values is not None else {}
+
         def rebuild(net):
             src = next(p for p in net.populations if p.name == "input")
             inputs = {"input": (src.model.indices, src.model.steps * net.dt)}
-            return from_nir(graph, dt=net.dt, inputs=inputs)
+            return from_nir(graph, dt=net.dt, inputs=inputs,
+                            held_inputs={k: v for k, v in held.items() if k in graph.nodes})
 
         scores, _, _ = self.spec.run(X, rebuild=rebuild)
         return self.model.classes_[np.argmax(scores, axis=1)]

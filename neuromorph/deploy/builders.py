@@ -122,10 +122,14 @@ def eqspike_spec(model):
     def spikes(X):
         return batched_stream(model, X, model.n_free, model._encoder)
 
+    syn0 = model.up_[0]
+    current_weights = {name: ((syn0.sign * syn0.resistance) * syn0.W
+                              if (l == 0 and rate_input) else None, R * model.b_[l])
+                       for l, name in enumerate(names)}
     return LayeredSpec(dt=float(model.dt), n_steps=int(model.n_free),
                        n_inputs=int(model.n_features_in_), layers=layers, edges=edges,
                        readout=readout, input_spikes=None if rate_input else spikes,
-                       input_currents=currents)
+                       input_currents=currents, current_weights=current_weights)
 
 
 class CoreSpec:

@@ -47,7 +47,8 @@ layered spec: give :class:`~neuromorph.deploy.layered.LayeredSpec` an
 
 Not mappable (:class:`~neuromorph.errors.UnsupportedFeature`, naming the layer, raised
 before any network is built): a layer whose weights all round to 0 at the largest
-admissible scale, rest or reset other than 0.
+admissible scale, rest or reset other than 0, a held input current that some input in
+[0, 1] would drive beyond Loihi's bias range (``|b| <= 4095 * 2**7``).
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ from ..errors import UnsupportedFeature
 
 MAX_WEIGHT = 255
 VTH_MAX = 2**17 - 1
+BIAS_MAX = 4095 * 2**7
 
 
 def loihi_layers(spec):
@@ -97,6 +99,19 @@ def loihi_layers(spec):
                       vth=int(np.clip(np.rint(s * layer.v_th / 64), 1, VTH_MAX)),
                       fixed_point=True)
         out[layer.name] = (kwargs, ints, s)
+        if spec.current_weights and layer.name in spec.current_weights:
+            # the largest held current any input in [0, 1] gives must fit Loihi's bias
+            W, b = spec.current_weights[layer.name]
+            b = np.broadcast_to(np.asarray(b, float), (layer.n,))
+            hi, lo = b.copy(), b.copy()
+            if W is not None:
+                hi = hi + np.maximum(W, 0).sum(axis=0)
+                lo = lo + np.minimum(W, 0).sum(axis=0)
+            worst = np.maximum(np.abs(hi), np.abs(lo)) * s * (1.0 - e_m) * k
+            if worst.max(initial=0.0) > BIAS_MAX:
+                raise UnsupportedFeature(f"layer {layer.name!r}: its held input current "
+                                         f"needs a Loihi bias of up to {worst.max():.0f}, "
+                                         f"beyond bias_mant << bias_exp (|b| <= {BIAS_MAX})")
     return out, notes
 
 
@@ -124,7 +139,7 @@ def loihi_bias(current, gain, name):
     from ..loihi import representable_bias
 
     b = np.asarray(current, float) * gain
-    lim = 4095 * 2**7
+    lim = BIAS_MAX
     if b.size and np.abs(b).max() > lim:
         raise UnsupportedFeature(f"layer {name!r}: a held input current needs a Loihi bias "
                                  f"of {np.abs(b).max():.0f}, beyond bias_mant << bias_exp "
