@@ -120,7 +120,7 @@ def _check(net):
                            "(or build it with net.loihi_lif directly).")
 
 
-def to_loihi(net, *, fixed_point=False, max_weight=255):
+def to_loihi(net, *, fixed_point=False, max_weight=255, weight_exponents=False):
     """Rebuild ``net`` with LoihiLIF neurons (see the module notes for the mapping).
 
     Parameters
@@ -132,6 +132,12 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
         (exact up to rounding).
     max_weight : int
         Largest integer weight magnitude in fixed point, in [1, 255].
+    weight_exponents : bool
+        Fixed point: give every projection its own power-of-two exponent (Lava's
+        ``weight_exp``, 0-7) on top of the population's scale, which is then set by the
+        projection with the *smallest* weights (up to 2**7 finer): a population that
+        receives weak and strong projections (inputs and a strong inhibition) keeps
+        ``max_weight`` levels for each instead of rounding the weak ones to a few.
 
     Returns
     -------
@@ -155,6 +161,11 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
                          if pr.post.population is p and pr.n_synapses] or [0.0])
             limit = (2**17 - 1) * 64 / (m.v_th - m.v_rest) if m.v_th > m.v_rest else np.inf
             by_w = max_weight * 64 / (gain[p.name] * w_max) if w_max > 0 else np.inf
+            if weight_exponents and w_max > 0:  # the weakest projection sets the scale
+                w_min = min(np.abs(pr.w).max() for pr in net.projections
+                            if pr.post.population is p and pr.n_synapses
+                            and np.abs(pr.w).max() > 0)
+                by_w = min(max_weight * 64 / (gain[p.name] * w_min), by_w * 2**7)
             s = min(limit, by_w)
             scale[p.name] = s if np.isfinite(s) else 64.0
     out = Network(dt=dt, seed=net.seed)
@@ -186,7 +197,13 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
         post = pr.post.population
         w = pr.w * gain[post.name]
         if fixed_point:
-            w = np.rint(w * scale[post.name] / 64)
+            w = w * scale[post.name] / 64
+            e = 0
+            if weight_exponents and pr.n_synapses:
+                top = np.abs(w).max()
+                while e < 7 and np.rint(top / 2**e) > max_weight:
+                    e += 1
+            w = np.rint(w / 2**e) * 2**e
         pre = pops[pr.pre.population.name][pr.pre.start:pr.pre.stop]
         tgt = pops[post.name][pr.post.start:pr.post.stop]
         keep = w != 0  # a weight rounded to zero is no synapse
@@ -383,5 +400,21 @@ def loihi_stdp_fixed(pre, post, w0, rule, n_steps, *, dt=1.0, trace_impulse=16, 
     return W.T.astype(np.float64)
 
 
+def weight_exponent(w, max_weight=255):
+    """The smallest ``e`` in 0-7 with ``w = m * 2**e``, ``m`` integers in
+    ``[-max_weight, max_weight]`` (Loihi's 8-bit weights and a connection's
+    ``weight_exp``), or None."""
+    w = np.asarray(w, float)
+    if w.size == 0:
+        return 0
+    if np.any(w != np.rint(w)):
+        return None
+    for e in range(8):
+        m = w / 2.0**e
+        if np.all(m == np.rint(m)) and np.abs(m).max() <= max_weight:
+            return e
+    return None
+
+
 __all__ = ["to_loihi", "Conversion", "spike_agreement", "loihi_stdp_fixed", "bias_parts",
-           "representable_bias"]
+           "representable_bias", "weight_exponent"]

@@ -421,7 +421,9 @@ class Network:
         One step of ``dt`` is one Loihi time step. Parameters are Lava's (``du``, ``dv``
         decays, threshold ``vth``, bias ``bias_mant * 2**bias_exp``) in floating or
         fixed point; see :class:`~neuromorph.neurons.LoihiLIF` for ranges and units.
-        Weights into fixed-point neurons must be integers in [-255, 255]. Spikes
+        Weights into fixed-point neurons must be integers in [-255, 255] (a projection
+        may scale all of its weights by one ``2**e``, ``e`` in 0-7: Lava's
+        ``weight_exp``). Spikes
         through a delay-0 synapse arrive in the next step (Lava's ``Dense``).
 
         ``v_init``, ``u_init``: initial voltage and current (scalar, array of length

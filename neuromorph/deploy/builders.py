@@ -143,20 +143,25 @@ class CoreSpec:
 
     exact = True
 
-    def __init__(self, build, run, description, convert=None, notes=(), lava=False):
+    def __init__(self, build, run, description, convert=None, notes=(), lava=False,
+                 weight_exponents=False):
         self._build, self._run, self.description = build, run, description
         self.convert, self.notes = convert, list(notes)
         self.lava = lava  # run(X, convert, engine="lava") exists
+        self.weight_exponents = weight_exponents  # nearest_loihi's option
 
     def network(self):
         net = self._build()
         return net if self.convert is None else self.convert(net)[0]
 
     def fixed_point(self):
+        from functools import partial
+
         from .quantize import nearest_loihi
-        notes = nearest_loihi(self._build())[1]  # raises UnsupportedFeature before any run
-        return CoreSpec(self._build, self._run, self.description, nearest_loihi, notes,
-                        self.lava)
+        convert = partial(nearest_loihi, weight_exponents=self.weight_exponents)
+        notes = convert(self._build())[1]  # raises UnsupportedFeature before any run
+        return CoreSpec(self._build, self._run, self.description, convert, notes,
+                        self.lava, self.weight_exponents)
 
     def run(self, X, engine="core"):
         if engine == "lava":
@@ -243,7 +248,9 @@ def rstdp_spec(model):
         return (model._class_scores(steps, idx, len(X), per),
                 {"output_steps": steps, "output_i": idx}, net)
 
-    return CoreSpec(build, run, "R-STDP classifier network without plasticity", lava=True)
+    # weak inputs and urgency next to a strong inhibition: per-projection exponents
+    return CoreSpec(build, run, "R-STDP classifier network without plasticity", lava=True,
+                    weight_exponents=True)
 
 
 def _run_with_resets(net, name, n, per, engine):

@@ -16,7 +16,7 @@ from ...errors import UnsupportedFeature, all_problems
 from ...monitors import StateMonitor, WeightMonitor
 from ...network import Network, check_network
 from .._inputs import input_spikes as _input_spikes
-from ...loihi import bias_parts, representable_bias  # noqa: F401 (re-exported)
+from ...loihi import bias_parts, representable_bias, weight_exponent  # noqa: F401
 
 from .compat import _lava
 from .rules import (MAX_DELAY, TRACE_IMPULSE, _modulator, _rstdp_amplitudes, _stdp_float,
@@ -420,13 +420,18 @@ def to_lava(net, duration, *, connection="dense", learning="float",
             out.plastic[pr.name] = conn
             continue
         for w, d in _weight_blocks(pr, fixed):
+            e = {}
+            if fixed:  # 8-bit mantissas and the block's exponent (weight_exp)
+                exp = weight_exponent(w)
+                if exp:
+                    w, e = w / 2**exp, {"weight_exp": exp}
             if d.any():
-                conn = L.DelayDense(weights=w, delays=d, name=pr.name)
+                conn = L.DelayDense(weights=w, delays=d, name=pr.name, **e)
             elif connection == "sparse":
                 import scipy.sparse as sp
-                conn = L.Sparse(weights=sp.csr_matrix(w), name=pr.name)
+                conn = L.Sparse(weights=sp.csr_matrix(w), name=pr.name, **e)
             else:
-                conn = L.Dense(weights=w, name=pr.name)
+                conn = L.Dense(weights=w, name=pr.name, **e)
             ports[pr.pre.population.name].connect(conn.s_in)
             conn.a_out.connect(out.neurons[pr.post.population.name].a_in)
             procs.append(conn)
