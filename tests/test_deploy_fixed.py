@@ -32,7 +32,7 @@ def _bias_network(rng, n_steps=80):
     net = nm.Network(dt=1.0, seed=0)
     t, i = np.nonzero(rng.random((n_steps, 5)) < 0.4)
     src = net.spike_source(5, indices=i, times=t.astype(float), name="src")
-    P = net.loihi_lif(4, du=300, dv=200, vth=300, bias_mant=7, fixed_point=True, name="P")
+    P = net.loihi_lif(4, du=300, dv=200, vth=300, bias_mant=8, fixed_point=True, name="P")
     W = rng.integers(-60, 120, (5, 4)).astype(float)
     net.connect(src, P, matrix=W)
     net.current(P, np.array([3000., 6000., -500., 9000.]), start=10, stop=40)
@@ -42,9 +42,9 @@ def _bias_network(rng, n_steps=80):
 
 def _replay(spikes, W, n_steps):
     """Scalar replay of Lava's PyLifModelBitAcc for :func:`_bias_network` (du 300,
-    dv 200, vth 300 << 6, bias 7 plus the step currents)."""
+    dv 200, vth 300 << 6, bias 8 plus the step currents)."""
     t_in, i_in = spikes
-    bias = np.full((n_steps, 4), 7)
+    bias = np.full((n_steps, 4), 8)
     bias[10:40] += [3000, 6000, -500, 9000]
     bias[30:70, 1:3] += [20000, 8192]
     u, v = [0] * 4, [0] * 4
@@ -144,8 +144,7 @@ def test_eqspike_fixed_point_and_lava(digits):
     """EqSpike (rate-coded input, held currents x W + R b): the Loihi fixed-point
     deployment answers within a few points of float, and Lava fires its spikes."""
     X_tr, X_te, y_tr, y_te = digits
-    clf = EqSpike(hidden_layer_sizes=(32,), max_iter=1, random_state=0).fit(X_tr[:300],
-                                                                          y_tr[:300])
+    clf = EqSpike(hidden_layer_sizes=(64,), max_iter=2, random_state=0).fit(X_tr, y_tr)
     fixed = nm.deploy(clf, backend="loihi")
     assert all(p.model.fixed_point for p in fixed.network.populations[1:])
     X, y = X_te[:120], y_te[:120]
@@ -209,8 +208,8 @@ def test_eqspike_nir_round_trip(digits, tmp_path):
 
 
 def test_held_current_beyond_bias_range_refused(digits):
-    """A held current some input in [0, 1] would drive beyond Loihi's bias range is
-    refused at deploy time, naming the layer."""
+    """A held current so large that the scale fitting it into Loihi's bias range rounds
+    the layer's weights to 0 is refused at deploy time, naming the layer."""
     X_tr, _, y_tr, _ = digits
     clf = EqSpike(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X_tr[:40],
                                                                          y_tr[:40])

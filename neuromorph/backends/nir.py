@@ -138,7 +138,8 @@ def _spike_gain(spike_representation, dt, tau_syn):
     return 1.0 / (tau_syn * _S)
 
 
-def to_nir(net, *, refractory="error", spike_representation="step"):
+def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=None,
+           extra_edges=()):
     """The structure of ``net`` as a ``nir.NIRGraph`` (see the module notes).
 
     Parameters
@@ -152,6 +153,9 @@ def to_nir(net, *, refractory="error", spike_representation="step"):
         How the tools that read the graph take a spike (see the module notes): the
         weights are written so that a spike raises the current by neuromorph's weight
         there. ``'step'`` (default) for Norse, snnTorch, Lava and the other NIR tools.
+    extra_nodes, extra_edges : dict, sequence of pairs, optional
+        Nodes and edges added to the graph before NIR's type check (e.g. the held
+        inputs of :meth:`neuromorph.deploy.layered.LayeredSpec.nir_held_nodes`).
 
     Returns
     -------
@@ -218,6 +222,11 @@ def to_nir(net, *, refractory="error", spike_representation="step"):
                 edges += [(name, f"{name}.delay"), (f"{name}.delay", post.name)]
             else:
                 edges.append((name, post.name))
+    for name, node in (extra_nodes or {}).items():
+        if name in nodes:
+            raise ValueError(f"extra_nodes: node {name!r} is already in the graph")
+        nodes[name] = node
+    edges += [tuple(e) for e in extra_edges]
     return nir.NIRGraph(nodes=nodes, edges=edges,
                         metadata={"dt": net.dt * _S,
                                   "spike_representation": spike_representation})

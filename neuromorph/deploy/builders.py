@@ -224,7 +224,14 @@ def rstdp_spec(model):
     input spike trains of the evaluation stream, outputs with their homeostatic bias
     currents, urgency ramp, winner-take-all inhibition; trials back to back, outputs
     put back to rest by a run callback. Answer on the host: spike count per class plus
-    the earliest first spike (``_class_scores``)."""
+    the earliest first spike (``_class_scores``).
+
+    Loihi fixed point (:func:`.quantize.nearest_loihi`, with per-projection weight
+    exponents): the homeostatic drive (a step current per output) becomes a per-neuron
+    bias, the slow inhibition keeps its charge per spike on the one current, the
+    refractory period is dropped; every trial starts with the outputs' ``v``, ``u`` and
+    pending input at 0 (the core: a run callback; Lava: ``Var.set`` between
+    ``RunSteps`` segments, :func:`_run_with_resets`)."""
 
     def build():
         X = np.zeros((1, int(model.n_features_in_)))

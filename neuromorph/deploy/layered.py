@@ -285,8 +285,8 @@ class LayeredSpec:
     #: Name of the NIR ``Input`` node that holds a sample's values (held currents).
     HELD_INPUT = "input.values"
 
-    def nir_held_nodes(self, graph):
-        """``graph`` with the held input currents added (see :meth:`check_nir`): an
+    def nir_held_nodes(self):
+        """``(nodes, edges)`` of the held input currents (see :meth:`check_nir`): an
         ``Input`` node :attr:`HELD_INPUT` of the sample's values (held over each
         window; ``metadata['neuromorph.held'] = True``) and per layer an ``Affine``
         ``'<layer>.held'`` into it with ``weight = (W s)^T``, ``bias = b s`` (``s``:
@@ -297,8 +297,8 @@ class LayeredSpec:
         import nir
 
         if not self.current_weights:
-            return graph
-        nodes, edges = dict(graph.nodes), list(graph.edges)
+            return {}, []
+        nodes, edges = {}, []
         nodes[self.HELD_INPUT] = nir.Input(np.array([self.n_inputs]),
                                            metadata={"neuromorph.held": True})
         for layer in self.layers:
@@ -311,7 +311,7 @@ class LayeredSpec:
                                                      bias=np.asarray(b, float) * scale)
             edges += [(self.HELD_INPUT, f"{layer.name}.held"), (f"{layer.name}.held",
                                                                 layer.name)]
-        return nir.NIRGraph(nodes=nodes, edges=edges, metadata=graph.metadata)
+        return nodes, edges
 
     def nir_held_values(self, X):
         """``{HELD_INPUT: (start ms, stop ms, values (n, n_inputs))}`` of ``X``'s windows

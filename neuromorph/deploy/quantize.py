@@ -47,8 +47,10 @@ layered spec: give :class:`~neuromorph.deploy.layered.LayeredSpec` an
 
 Not mappable (:class:`~neuromorph.errors.UnsupportedFeature`, naming the layer, raised
 before any network is built): a layer whose weights all round to 0 at the largest
-admissible scale, rest or reset other than 0, a held input current that some input in
-[0, 1] would drive beyond Loihi's bias range (``|b| <= 4095 * 2**7``).
+admissible scale, rest or reset other than 0. A layer's scale is also capped so that
+the largest held current any input in [0, 1] can give fits Loihi's bias range
+(``|b| <= 4095 * 2**7``); if that leaves its weights or threshold at 0, the layer is
+refused.
 """
 from __future__ import annotations
 
@@ -88,31 +90,43 @@ def loihi_layers(spec):
                     for i, e in enumerate(spec.edges) if e.post == layer.name}
         w_max = max([np.abs(W).max() for W in incoming.values()] + [0.0])
         s = min(MAX_WEIGHT * 64 / w_max if w_max > 0 else np.inf, VTH_MAX * 64 / layer.v_th)
+        held = _worst_held_current(spec, layer) * (1.0 - e_m) * k  # mV -> Lava units / s
+        by_bias = BIAS_MAX / held.max() if held.size and held.max() > 0 else np.inf
+        if by_bias < s:
+            s = by_bias
+            notes.append(f"layer {layer.name!r}: scale set by its largest possible held "
+                         f"input current (Loihi's bias range), not by its weights")
         if not np.isfinite(s):
             s = 64.0
         ints = {i: np.rint(s * W / 64) for i, W in incoming.items()}
         if incoming and not any(np.any(W != 0) for W in ints.values()):
             raise UnsupportedFeature(f"layer {layer.name!r}: every incoming weight rounds "
-                                     f"to 0 in 8 bits at the largest admissible scale")
+                                     f"to 0 in 8 bits at the largest admissible scale"
+                                     + (" (set by its held input current, which needs "
+                                        "Loihi's whole bias range)" if s == by_bias else ""))
+        if s * layer.v_th / 64 < 1:
+            raise UnsupportedFeature(f"layer {layer.name!r}: its held input current needs "
+                                     f"a scale at which the threshold rounds to 0")
         kwargs = dict(du=int(np.clip(np.rint(4095 - 4096 * decay), 0, 4095)),
                       dv=int(np.clip(np.rint(4096 * (1 - e_m)), 0, 4095)),
                       vth=int(np.clip(np.rint(s * layer.v_th / 64), 1, VTH_MAX)),
                       fixed_point=True)
         out[layer.name] = (kwargs, ints, s)
-        if spec.current_weights and layer.name in spec.current_weights:
-            # the largest held current any input in [0, 1] gives must fit Loihi's bias
-            W, b = spec.current_weights[layer.name]
-            b = np.broadcast_to(np.asarray(b, float), (layer.n,))
-            hi, lo = b.copy(), b.copy()
-            if W is not None:
-                hi = hi + np.maximum(W, 0).sum(axis=0)
-                lo = lo + np.minimum(W, 0).sum(axis=0)
-            worst = np.maximum(np.abs(hi), np.abs(lo)) * s * (1.0 - e_m) * k
-            if worst.max(initial=0.0) > BIAS_MAX:
-                raise UnsupportedFeature(f"layer {layer.name!r}: its held input current "
-                                         f"needs a Loihi bias of up to {worst.max():.0f}, "
-                                         f"beyond bias_mant << bias_exp (|b| <= {BIAS_MAX})")
     return out, notes
+
+
+def _worst_held_current(spec, layer):
+    """Per neuron, the largest ``|X W + b|`` (mV) any input ``X`` in [0, 1] gives the
+    layer's held current (``spec.current_weights``; zeros without held currents)."""
+    if not spec.current_weights or layer.name not in spec.current_weights:
+        return np.zeros(0)
+    W, b = spec.current_weights[layer.name]
+    b = np.broadcast_to(np.asarray(b, float), (layer.n,))
+    hi, lo = b.copy(), b.copy()
+    if W is not None:
+        hi = hi + np.maximum(W, 0).sum(axis=0)
+        lo = lo + np.minimum(W, 0).sum(axis=0)
+    return np.maximum(np.abs(hi), np.abs(lo))
 
 
 def loihi_current_gains(spec):
