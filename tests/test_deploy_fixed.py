@@ -144,7 +144,8 @@ def test_eqspike_fixed_point_and_lava(digits):
     """EqSpike (rate-coded input, held currents x W + R b): the Loihi fixed-point
     deployment answers within a few points of float, and Lava fires its spikes."""
     X_tr, X_te, y_tr, y_te = digits
-    clf = EqSpike(hidden_layer_sizes=(64,), max_iter=2, random_state=0).fit(X_tr, y_tr)
+    clf = EqSpike(hidden_layer_sizes=(48,), max_iter=2, random_state=0).fit(X_tr[:700],
+                                                                          y_tr[:700])
     fixed = nm.deploy(clf, backend="loihi")
     assert all(p.model.fixed_point for p in fixed.network.populations[1:])
     X, y = X_te[:120], y_te[:120]
@@ -161,6 +162,10 @@ def test_eqspike_fixed_point_and_lava(digits):
     s_fixed, rec_fixed = fixed.run(X[:2])  # reset by a callback instead of the rest
     assert np.array_equal(rec_fixed["h1"], rec_core["h1"])
     assert np.array_equal(s_lava, s_fixed)
+    from neuromorph.deploy.energy import davies_estimate
+    est = fixed.estimate(X[:3])  # SANA-FE on the fixed-point network's activity
+    ratio = est.energy_j / davies_estimate(est.synaptic_ops, est.neuron_updates)
+    assert 0.5 <= ratio <= 2.0
 
 
 def test_rstdp_fixed_point_and_lava(digits):
