@@ -173,7 +173,8 @@ def test_unmappable_parts_raise_before_nest_is_touched(monkeypatch):
     adaptive = net.lif(3, theta_plus=0.5, tau_theta=50.0, name="homeo")
     plain = net.lif(3, name="plain")
     net.connect(src, plain, w=1.0, plasticity=nm.STDP(w_min=-1.0), name="signed")
-    net.connect(src, adaptive, w=0.5, plasticity=nm.RSTDP(), name="rstdp",
+    net.connect(src, adaptive, w=0.5, plasticity=nm.RSTDP(weight_dependence="power"),
+                name="rstdp",
                 modulator=net.reward_signal())
     net.connect(src, plain, w=0.5, plasticity=nm.STDP(x_tar=0.1), name="target")
     net.weight_monitor(net.projections[0], every=1.0)
@@ -182,7 +183,7 @@ def test_unmappable_parts_raise_before_nest_is_touched(monkeypatch):
     msg = str(err.value)
     for part in ("population 'chip' is Loihi's CUBA neuron", "population 'homeo' has an "
                  "adaptive threshold", "projection 'signed': NEST's stdp_synapse bounds",
-                 "projection 'rstdp': plasticity RSTDP has no NEST mapping",
+                 "projection 'rstdp': R-STDP with weight_dependence='power'",
                  "projection 'target': x_tar=0.1", "weight monitor of projection 'signed'"):
         assert part in msg
 

@@ -317,7 +317,8 @@ def _reward_schedule(net, rewards, n_steps):
     """``{signal name: (steps, amounts)}``: the rewards each R-STDP signal delivers in a
     run of ``n_steps`` steps, as neuromorph's engine would apply them.
 
-    ``rewards`` maps a :class:`~neuromorph.modulation.RewardSignal` (or its name) to a
+    ``rewards`` maps a :class:`~neuromorph.modulation.RewardSignal` (or its name: a
+    signal of a copy of the network counts by name) to a
     sequence of ``(time_ms, reward)`` pairs; a reward at ``t`` is delivered before step
     ``t / dt`` (what ``signal.deliver(r)`` does when ``net.step == t / dt``). Rewards
     already delivered and pending count at step 0. With a ``baseline_rate`` the amounts
@@ -330,7 +331,7 @@ def _reward_schedule(net, rewards, n_steps):
                             f"[(time_ms, reward), ...], got {type(rewards).__name__}")
         for key, pairs in rewards.items():
             name = getattr(key, "name", key)
-            if name not in by_name or (not isinstance(key, str) and by_name[name] is not key):
+            if not isinstance(name, str) or name not in by_name:
                 raise ValueError(f"rewards: {key!r} is not a reward signal of this network "
                                  f"(signals: {sorted(by_name)})")
             rows = []
@@ -1054,10 +1055,10 @@ def run_with_rewards(net, duration, rewards=None):
     ``rewards`` of :func:`run_nest`): the run is cut at each reward's step and
     ``signal.deliver(reward)`` is called there, which is what :func:`run_nest` maps."""
     n_steps = _checks.steps("duration", duration, net.dt, minimum=1)
+    _reward_schedule(net, rewards, n_steps)  # the same checks, before anything runs
     start = net.step
     given = {}
     for key, pairs in (rewards or {}).items():
-        _reward_schedule(net, {key: pairs}, n_steps)  # the same checks
         signal = next(m for m in net.modulators if m.name == getattr(key, "name", key))
         for t, r in pairs:
             given.setdefault(int(round(t / net.dt)), []).append((signal, float(r)))
@@ -1106,8 +1107,7 @@ def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explici
         When NEST fails, with NEST's message; ``net`` is unchanged.
     """
     if rewards is not None and hasattr(rewards, "items"):
-        rewards = {getattr(k, "name", k) if not isinstance(k, str) and any(
-            k is m for m in net.modulators) else k: list(v) for k, v in rewards.items()}
+        rewards = {getattr(k, "name", k): list(v) for k, v in rewards.items()}
     kwargs = dict(threads=threads, poisson=poisson, connectivity=connectivity,
                   zero_delay=zero_delay, rewards=rewards)
     if isolate is None:
