@@ -207,9 +207,6 @@ def _stdp_problems(pr):
     if r.x_tar != 0:
         out.append(f"projection {pr.name!r}: x_tar={r.x_tar} (a target presynaptic trace) "
                    f"has no stdp_synapse counterpart")
-    if r.pairing != "all_to_all":
-        out.append(f"projection {pr.name!r}: pairing={r.pairing!r}; stdp_synapse pairs "
-                   f"all to all")
     if r.a_plus == 0 and r.a_minus != 0:
         out.append(f"projection {pr.name!r}: a_plus=0 with a_minus != 0 cannot be written "
                    f"as stdp_synapse's lambda * alpha")
@@ -292,6 +289,15 @@ def _rstdp_params(pr, net, gain, k_shift):
     return {"tau_plus": r.tau_pre, "tau_c": tau_c, "tau_n": tau_n, "b": 0.0,
             "A_plus": a_plus, "A_minus": a_minus, "Wmin": r.w_min * gain,
             "Wmax": r.w_max * gain}, {"tau_minus": r.tau_post}
+
+
+def _synapse_model(pr, form):
+    """The NEST model a plastic projection's synapses are copied from: its rule's
+    ``nest`` hook, or ``stdp_nn_symm_synapse`` for nearest-spike STDP (both traces
+    reset to 1 at a spike: Morrison et al. 2008's symmetric nearest-neighbour scheme)."""
+    if form == "stdp_synapse" and pr.plasticity.pairing == "nearest":
+        return "stdp_nn_symm_synapse"
+    return form
 
 
 #: hook -> (problems(pr), params(pr, net, gain pA/mV, k) -> (synapse, post-neuron params)).
@@ -703,7 +709,7 @@ def _build_projections(nest, model, zero_delay, connectivity="explicit"):
                     vt, q = model.volume_transmitters[pr.modulator.name]
                     params.update(A_plus=params["A_plus"] * q, A_minus=params["A_minus"] * q,
                                   volume_transmitter=vt)
-                nest.CopyModel(form, name, params)
+                nest.CopyModel(_synapse_model(pr, form), name, params)
                 model.synapse_models.setdefault(pr.name, []).append(name)
                 syn = {"synapse_model": name}
             w = np.asarray(pr._weight_values()[sel], dtype=float) * gain
