@@ -84,10 +84,21 @@ projection onto a population must share ``tau_post``). Differences, stated exact
    no post spike happened since each synapse's last pre spike (the tests send a last
    pre spike after the final post spike), or expect the difference of the pending
    facilitation.
-3. ``x_tar``, nearest-spike pairing and negative bounds have no ``stdp_synapse``
-   counterpart (:class:`UnsupportedFeature`); ``clip='step'`` runs as ``'update'``
-   (NEST clips after each update; they differ only for same-step pairs that cross a
-   bound).
+3. ``clip='step'`` runs as ``'update'`` (NEST clips after each update; they differ
+   only for same-step pairs that cross a bound).
+
+**Nearest-spike STDP** (``pairing='nearest'``: both traces reset to 1 at a spike) ->
+``stdp_nn_symm_synapse`` (Morrison et al. 2008's symmetric nearest-neighbour scheme,
+the same traces), with the parameters and differences of STDP above, and one more:
+NEST's synapse starts with its last pre spike at time 0, so post spikes before a
+synapse's first pre spike are paired with that phantom spike (neuromorph: no pre
+trace yet, no change). (``stdp_nn_pre_centered_synapse`` and
+``stdp_nn_restr_synapse`` pair differently: a pre spike with only the post spikes
+since the last pre spike, resp. only when no other spike intervenes.)
+``x_tar`` (a target presynaptic trace) has no NEST synapse counterpart, nor have
+negative bounds: ``stdp_synapse`` keeps a weight's sign, and with ``Wmax < 0`` its
+pre-before-post update grows ``|w|`` where neuromorph moves ``w`` up (towards 0);
+both raise :class:`UnsupportedFeature`.
 
 **Triplet STDP** -> ``stdp_triplet_synapse``: ``Aplus = a2_plus``, ``Aplus_triplet =
 a3_plus``, ``Aminus = -a2_minus``, ``Aminus_triplet = -a3_minus`` (pA), ``tau_plus``,
@@ -95,10 +106,52 @@ a3_plus``, ``Aminus = -a2_minus``, ``Aminus_triplet = -a3_minus`` (pA), ``tau_pl
 tau_y``; the same timing compensation and differences as STDP (the slow traces are
 read at each neuron's own spikes, which the shift does not move).
 
-**R-STDP** (``stdp_dopamine_synapse``) is not mapped yet: NEST's dopamine synapse
-takes its reward as spikes of a ``volume_transmitter`` source and has its own
-eligibility kernel; :func:`run_nest` refuses R-STDP projections with
-:class:`UnsupportedFeature`.
+**R-STDP** -> ``stdp_dopamine_synapse`` (Izhikevich 2007; Potjans et al. 2010) with
+one ``volume_transmitter`` per reward signal. The two are the same model where the
+rule is additive and all-to-all (NEST's eligibility ``c`` jumps by ``A_plus K_plus``
+/ ``-A_minus K_minus`` without weight dependence, its pre trace is all-to-all, and
+there is no ``x_tar``): ``dw/dt = (n - b) c`` with ``b = 0``, ``tau_c = tau_elig``,
+``tau_plus = tau_pre``, post neurons' ``tau_minus = tau_post``, ``Wmin/Wmax = w_min,
+w_max`` (pA; negative bounds included). The rewards are a schedule
+(``run_nest(..., rewards={signal: [(t_ms, r), ...]})``, each delivered before the step
+at ``t``, as ``signal.deliver(r)`` there; :func:`run_with_rewards` runs the same on
+neuromorph's engine; a baseline ``baseline_rate`` is applied to the schedule in time
+order). A reward of ``m q`` becomes a dopamine spike of multiplicity ``m`` (a
+``spike_generator`` -> ``parrot_neuron`` -> ``volume_transmitter``, at NEST time ``(s
++ REWARD_LAG) dt`` for neuromorph step ``s``), so rewards must be ``>= 0`` and integer
+multiples of one quantum ``q`` (NEST's ``n`` is driven by spike counts);
+concentration mode (``tau_dopamine``): ``tau_n = tau_dopamine``, NEST's ``n = d /
+(q tau_n)``, ``A_plus = a_plus gain lr q tau_n``, ``A_minus = -a_minus gain lr q
+tau_n``; phasic mode: a pulse with ``tau_n =`` :data:`PHASIC_TAU_N` steps, whose
+integral is ``m``, and the amplitudes ``gain lr q (tau_c + tau_n) / tau_c`` (``c``
+decays during the pulse). Timing (event-driven NEST vs. neuromorph's steps, both in
+closed form between events): NEST adds a post spike's eligibility ``D`` steps after
+the spike, relative to the rewards, and an input source's pre spike one step before
+it (LIF sources: at the same step); the amplitudes carry ``exp(-D dt / tau_c)`` and
+``exp(+dt / tau_c)`` besides STDP's pair-lag factors, so the eligibility is the same
+once the shifted event happened. Hence:
+
+* **the same weights** (tests: within 1e-6, measured ~1e-12 relative) when no dopamine
+  is present in those windows: pairings first, rewards later (Izhikevich's distal
+  reward), with STDP's pair exclusion (post spikes 1..k steps before a pre spike); a
+  phasic reward differs only when it comes 1..D-1 steps after a post spike (then
+  NEST's weight misses that spike's ``lr r`` potentiation) or when a pre spike falls
+  in the reward's step (or, from an input source, the step after it: NEST's weight
+  already has its depression);
+* **otherwise close**: dopamine present while the neurons fire (concentration mode),
+  the weights integrate neuromorph's eligibility during those short windows and NEST's
+  without the shifted jump (test: learned changes within 5 %, relative L2; measured
+  0.2-0.4 %).
+
+NEST updates a dopamine synapse at its pre spikes and whenever the volume transmitter
+delivers (every step here); the weights :func:`run_nest` returns are NEST's at the end
+of the drain run back in closed form to neuromorph's end of run (``w - c n tau_s
+(exp(Delta / tau_s) - 1)``, ``1/tau_s = 1/tau_c + 1/tau_n``): exact unless a post spike
+in the last ``D`` steps adds eligibility after that moment or a weight reaches a bound
+within the drain (it is returned at the bound). Not mapped (:class:`UnsupportedFeature`):
+multiplicative/power dependence, nearest-spike pairing, ``x_tar``, negative rewards
+(a dopamine dip; ``b > 0`` would make one, but it acts all the time), rewards that are
+not multiples of one quantum.
 
 Monitors: :class:`SpikeMonitor`, :class:`RateMonitor` and :class:`StateMonitor` of
 ``v``, ``I_exc``, ``I_inh`` (mV; a ``multimeter``) are returned; weight monitors are
@@ -106,8 +159,8 @@ refused (weights are read once, after the run).
 
 Not mappable (one :class:`UnsupportedFeature` listing every such part, raised before
 NEST is imported or touched): LoihiLIF populations, adaptive thresholds, non-zero
-initial synaptic currents, R-STDP and the rule variants above, networks that have
-already run (``net.step != 0``), weight monitors.
+initial synaptic currents, the rule variants above, networks that have already run
+(``net.step != 0``), weight monitors.
 
 NEST failures (e.g. a ``dt`` NEST's clock cannot represent) raise
 :class:`~neuromorph.errors.NestError` carrying NEST's message; the network is
@@ -202,7 +255,9 @@ def _stdp_problems(pr):
     r, out = pr.plasticity, []
     if r.w_min != 0 or r.w_max <= 0:
         out.append(f"projection {pr.name!r}: NEST's stdp_synapse bounds weights to "
-                   f"[0, Wmax]; the rule has [w_min, w_max] = [{r.w_min}, {r.w_max}] "
+                   f"[0, Wmax] and keeps each weight's sign (with Wmax < 0 its "
+                   f"pre-before-post update grows |w|, where this rule moves w up); the "
+                   f"rule has [w_min, w_max] = [{r.w_min}, {r.w_max}] "
                    f"(use w_min=0, w_max>0)")
     if r.x_tar != 0:
         out.append(f"projection {pr.name!r}: x_tar={r.x_tar} (a target presynaptic trace) "
