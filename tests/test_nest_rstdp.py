@@ -132,6 +132,22 @@ def test_phasic_reward_right_after_a_post_spike_is_the_stated_difference():
     assert np.abs(got[onto] - want[onto]).max() > 1e-3
 
 
+def test_rstdp_without_modulator_and_a_reward_delivered_before_the_run():
+    """An R-STDP projection without ``modulator=`` uses the network's only reward signal
+    (as neuromorph's engine does); a reward delivered before the run counts at step 0
+    (its dopamine then decays while the neurons fire: the 'close' regime)."""
+    net, (plastic, relayed), _, signal = rstdp_teacher_forced(False, n_pre=10, lr_scale=0.3)
+    src, post = net.populations[0], net.populations[3]
+    silent = net.connect(src, post, w=0.3, plasticity=nm.RSTDP(tau_post=34.0))
+    w0 = plastic.w.copy()
+    signal.deliver(2.0)
+    res = run_nest(copy.deepcopy(net), 250.0)
+    net.run(250.0)
+    assert np.abs(plastic.w - w0).max() > 0.01 and np.abs(silent.w - 0.3).max() > 0.01
+    for p in (plastic, silent):
+        np.testing.assert_allclose(res.weights[p.name], p.w, rtol=0.05)
+
+
 def test_reward_schedule_is_what_deliver_does():
     """The baseline (reward-prediction error) amounts NEST would get equal those
     neuromorph's signal computes when the same rewards are delivered."""
@@ -162,6 +178,7 @@ def test_unmappable_rstdp_parts_raise_before_nest_is_touched(monkeypatch):
     post = net.lif(2)
     rpe = net.reward_signal(100.0, baseline_rate=0.3, name="rpe")
     plain = net.reward_signal(100.0, name="plain")
+    net.connect(src, post, w=0.5, plasticity=nm.RSTDP(), name="orphan")  # two signals
     for name, kw in (("mult", dict(weight_dependence="multiplicative")),
                      ("nn", dict(pairing="nearest")), ("tar", dict(x_tar=0.2))):
         net.connect(src, post, w=0.5, plasticity=nm.RSTDP(**kw), modulator=plain, name=name)
@@ -174,7 +191,8 @@ def test_unmappable_rstdp_parts_raise_before_nest_is_touched(monkeypatch):
                  "projection 'nn': R-STDP with pairing='nearest'",
                  "projection 'tar': x_tar=0.2",
                  "reward signal 'rpe': negative rewards",
-                 "reward signal 'plain': rewards"):
+                 "reward signal 'plain': rewards",
+                 "projection 'orphan' uses R-STDP without a reward signal"):
         assert part in msg
 
 

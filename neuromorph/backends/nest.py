@@ -315,11 +315,19 @@ def _rstdp_problems(pr):
     return out
 
 
+def _signal_of(pr, net):
+    """The reward signal of an R-STDP projection as neuromorph's engine picks it: its
+    ``modulator``, else the network's only signal (None if it has none or several)."""
+    if pr.modulator is not None:
+        return pr.modulator
+    return net.modulators[0] if len(net.modulators) == 1 else None
+
+
 def _tau_n(pr, net):
     """NEST's ``tau_n`` (ms) of an R-STDP projection: the dopamine decay, or, for a
     phasic signal, :data:`PHASIC_TAU_N` steps (a dopamine pulse that ends within the
     step, see the module notes)."""
-    m = pr.modulator
+    m = _signal_of(pr, net)
     return PHASIC_TAU_N * net.dt if m.phasic else m.tau_dopamine
 
 
@@ -338,7 +346,8 @@ def _rstdp_params(pr, net, gain, k_shift):
     input-source pre spikes than neuromorph relative to the rewards."""
     r, dt = pr.plasticity, net.dt
     tau_c, tau_n = r.tau_elig, _tau_n(pr, net)
-    scale = gain * r.lr * (tau_n if not pr.modulator.phasic else (tau_c + tau_n) / tau_c)
+    phasic = _signal_of(pr, net).phasic
+    scale = gain * r.lr * ((tau_c + tau_n) / tau_c if phasic else tau_n)
     from_input = not describe(pr.pre.population.model).simulated
     D = k_shift - 1 if from_input else k_shift
     pre_lead = 1 if from_input else 0
@@ -459,8 +468,8 @@ def _check_network(net, connectivity, zero_delay, schedule=None):
     """Every reason the network cannot run on NEST, raised at once."""
     check_network(net)
     problems = []
-    used = {pr.modulator.name for pr in net.projections
-            if pr.plasticity is not None and getattr(pr, "modulator", None) is not None}
+    used = {_signal_of(pr, net).name for pr in net.projections if pr.plasticity is not None
+            and describe(pr.plasticity).needs_modulator and _signal_of(pr, net) is not None}
     for name, (_, amounts) in (schedule or {}).items():
         if name in used:
             problems += _reward_quantum(name, amounts)[2]
@@ -491,6 +500,10 @@ def _check_network(net, connectivity, zero_delay, schedule=None):
             continue
         rule_problems, params = _RULES[form]
         found = rule_problems(pr)
+        if form == "stdp_dopamine_synapse" and _signal_of(pr, net) is None:
+            found.append(f"projection {pr.name!r} uses R-STDP without a reward signal: give "
+                         f"it modulator=... or create exactly one net.reward_signal() (the "
+                         f"network has {len(net.modulators)})")
         problems += found
         if found:
             continue
@@ -693,15 +706,16 @@ def _build_modulators(nest, model):
     by a ``spike_generator`` -> ``parrot_neuron``: a reward of ``m q`` before step ``s``
     is a dopamine spike of multiplicity ``m`` at NEST time ``(s + REWARD_LAG) dt``."""
     net, dt = model.net, model.net.dt
-    used = {pr.modulator.name for pr in net.projections if pr.plasticity is not None
-            and getattr(pr, "modulator", None) is not None and pr.n_synapses}
+    used = {_signal_of(pr, net).name for pr in net.projections if pr.n_synapses
+            and pr.plasticity is not None and describe(pr.plasticity).needs_modulator}
     for name in sorted(used):
         steps, amounts = model.rewards[name]
         q, mult, _ = _reward_quantum(name, amounts)
         keep = amounts != 0
         times = np.round((steps[keep] + REWARD_LAG - 2) * dt, 9)
-        gen = nest.Create("spike_generator", params={
-            "spike_times": times, "spike_multiplicities": [int(x) for x in mult]})
+        gen = nest.Create("spike_generator")
+        if len(times):
+            gen.set(spike_times=times, spike_multiplicities=[int(x) for x in mult])
         parrot = nest.Create("parrot_neuron")
         vt = nest.Create("volume_transmitter")
         nest.Connect(gen, parrot, syn_spec={"delay": dt})
@@ -765,7 +779,7 @@ def _build_projections(nest, model, zero_delay, connectivity="explicit"):
                 name = f"neuromorph_{k}_{int(ks_i)}_{form}"
                 params, _ = _RULES[form][1](pr, net, gain, int(ks_i))
                 if form == "stdp_dopamine_synapse":
-                    vt, q = model.volume_transmitters[pr.modulator.name]
+                    vt, q = model.volume_transmitters[_signal_of(pr, net).name]
                     params.update(A_plus=params["A_plus"] * q, A_minus=params["A_minus"] * q,
                                   volume_transmitter=vt)
                 nest.CopyModel(_synapse_model(pr, form), name, params)
