@@ -96,9 +96,10 @@ projection onto a population must share ``tau_post``). Differences, stated exact
 the same traces), with the parameters and differences of STDP above, and one more:
 NEST's synapse starts with its last pre spike at time 0, so post spikes before a
 synapse's first pre spike are paired with that phantom spike (neuromorph: no pre
-trace yet, no change). (``stdp_nn_pre_centered_synapse`` and
-``stdp_nn_restr_synapse`` pair differently: a pre spike with only the post spikes
-since the last pre spike, resp. only when no other spike intervenes.)
+trace yet, no change). (NEST's other nearest-neighbour synapses pair differently:
+``stdp_nn_pre_centered_synapse`` potentiates with all pre spikes since the previous
+post spike, its pre trace reset to 0 at a post spike; ``stdp_nn_restr_synapse`` uses a
+spike in at most one potentiation and one depression pair.)
 ``x_tar`` (a target presynaptic trace) has no NEST synapse counterpart, nor have
 negative bounds: ``stdp_synapse`` keeps a weight's sign, and with ``Wmax < 0`` its
 pre-before-post update grows ``|w|`` where neuromorph moves ``w`` up (towards 0);
@@ -1010,7 +1011,7 @@ def _dopamine_back(nest, model, pr, name, w, c, n):
     p = nest.GetDefaults(name)
     tau_s = 1.0 / (1.0 / p["tau_c"] + 1.0 / p["tau_n"])
     delta = (OFFSET + model._max_delay + 2 - REWARD_LAG) * model.net.dt
-    with np.errstate(divide="ignore"):  # n = 0 (e.g. a phasic pulse long over): no change
+    with np.errstate(divide="ignore", under="ignore"):  # n = 0 (e.g. a phasic pulse long over): no change
         moved = c * tau_s * (np.exp(np.log(np.abs(n)) + delta / tau_s)
                              - np.exp(np.log(np.abs(n))))
     back = np.clip(w - moved, p["Wmin"], p["Wmax"])
