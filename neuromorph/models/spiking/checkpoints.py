@@ -180,8 +180,13 @@ class CheckpointMixin:
         except (TypeError, ValueError):
             arr = None  # validate_data gives the proper message
         if arr is not None and arr.ndim == 2 and arr.size and np.all(np.isfinite(arr)):
-            check_unit_range(arr, type(self).__name__)
+            self._check_input_range(arr)
         return super()._start(X, y, classes)
+
+    def _check_input_range(self, X):
+        """Raise unless ``X`` lies in [0, 1] (inputs coded as spike probabilities or
+        rates); learners whose inputs are currents override it. Returns ``X``."""
+        return check_unit_range(X, type(self).__name__)
 
     def save(self, path):
         """Write parameters, weights, history (and model-specific state) to ``.npz``."""
