@@ -203,7 +203,7 @@ def _advance(t, u, neu, syn, pl, inp, rec, out):
                          inp.pop_ext[p], neu.theta, out, n)
         else:
             n = loihi_step(neu.coef[p], lo, hi, neu.kind[p] == POP_LOIHI_FIXED, neu.v, neu.u,
-                           neu.i_exc, neu.i_inh, out, n)
+                           neu.i_exc, neu.i_inh, neu.i_ext, out, n)
     return n - t0
 
 

@@ -378,8 +378,10 @@ class RecurrentLIFClassifier(MiniBatchEpochs, SpikingClassifier):
                 y[t] = y_prev
             return y[window].mean(axis=0)
 
+        W_in = self.in_.sign * self.in_.resistance * self.in_.W  # current = row @ W_in
         return LayeredSpec(dt=float(self.dt), n_steps=T, n_inputs=width, layers=[hidden],
-                           edges=edges, readout=readout, input_currents=currents)
+                           edges=edges, readout=readout, input_currents=currents,
+                           current_weights={"hidden": (W_in, np.zeros(self.n_hidden))})
 
     def _choice(self, name, allowed):
         check_choice(name, getattr(self, name), allowed)
