@@ -129,11 +129,48 @@ def test_estimate_counts_the_recurrent_events(digits, fitted):
     assert est.latency_s > 0
 
 
-def test_nir_refuses_the_held_input_currents(digits, fitted, tmp_path):
-    """The rows enter as held step currents, which neuromorph's NIR export has no node
-    for: UnsupportedFeature naming the layer, before any file is written."""
-    dep = nm.deploy(fitted["EProp"])
+def test_nir_round_trip(digits, fitted, tmp_path):
+    """The recurrent layer in NIR: an Input of the row values (held, one row per
+    ``steps_per_row`` steps) -> Affine (R W_in) -> the hidden CubaLIF, whose own spikes
+    come back through a Linear (R W_rec); read back (nir.read, from_nir) it answers as
+    the float deployment."""
+    import nir
+
+    _, X_te, _, _ = digits
+    clf = fitted["EProp"]
+    dep = nm.deploy(clf)
     path = tmp_path / "eprop.nir"
-    with pytest.raises(UnsupportedFeature, match="layer 'hidden' takes held input currents"):
-        dep.to_nir(path)
-    assert not path.exists()
+    dep.to_nir(path)
+    graph = nir.read(path)
+    held = graph.nodes["input.values"]
+    assert isinstance(held, nir.Input) and held.metadata["neuromorph.held"]
+    assert list(held.input_type["input"]) == [clf.width_]
+    aff = graph.nodes["hidden.held"]
+    assert isinstance(aff, nir.Affine) and aff.weight.shape == (clf.n_hidden, clf.width_)
+    rec = [b for a, b in graph.edges if a == "hidden" and (b, "hidden") in graph.edges]
+    assert len(rec) == 1 and isinstance(graph.nodes[rec[0]], nir.Linear)   # the loop
+    X = X_te[:40]
+    assert np.mean(dep.predict_nir(X, path) == dep.predict(X)) >= 0.99
+
+
+def test_fixed_point_and_lava(digits, fitted):
+    """Loihi fixed point: each row's held current is a per-neuron bias (integers, one
+    step current per row and sample), answers within a few points of float on the test
+    split; Lava (bias schedule between RunSteps segments) fires the core's fixed-point
+    spikes bit for bit."""
+    _, X_te, _, y_te = digits
+    clf = fitted["EProp"]
+    fixed = nm.deploy(clf, backend="loihi")
+    assert all(p.model.fixed_point for p in fixed.network.populations[1:])
+    assert fixed.score(X_te, y_te) >= nm.deploy(clf).score(X_te, y_te) - 0.05
+    X = X_te[:2]
+    lava = nm.deploy(clf, backend="lava")
+    _, rec_core, net = lava.spec.run(X)              # the core with the rest period
+    assert len(net.currents) == 2 * clf.n_steps - sum(not X[k, 8 * r:8 * r + 8].any()
+                                                      for k in range(2) for r in range(8))
+    assert all(np.array_equal(c.amplitude, np.rint(c.amplitude)) for c in net.currents)
+    s_lava, rec_lava = lava.run(X)
+    assert np.array_equal(rec_lava["hidden"], rec_core["hidden"]) and rec_core["hidden"].any()
+    s_fixed, rec_fixed = fixed.run(X)                # reset by a callback instead of the rest
+    assert np.array_equal(rec_fixed["hidden"], rec_core["hidden"])
+    assert np.array_equal(s_lava, s_fixed)

@@ -354,6 +354,15 @@ class RecurrentLIFClassifier(MiniBatchEpochs, SpikingClassifier):
         recorded hidden spikes, with the learner's arithmetic. Energy estimates
         therefore count the hidden layer only (not the readout's ``n_hidden x
         n_classes`` weights).
+
+        Backends: ``"neuromorph"`` reproduces the learner's hidden spikes bit for bit
+        (tests/test_deploy_eprop.py); ``"loihi"`` makes each row's held current a
+        per-neuron Loihi bias (:mod:`neuromorph.deploy.quantize`, one step current per
+        row and sample) and the recurrent weights 8-bit; ``"lava"`` runs that schedule
+        with the biases set between ``RunSteps`` segments (spikes equal ``"loihi"``'s).
+        NIR (``dep.to_nir``): a held ``Input`` of the row values (``current_weights``:
+        an ``Affine`` ``R W_in`` into the layer, one row per ``steps_per_row`` steps when
+        read back) and the recurrent ``Linear`` from the layer to itself.
         """
         from ...deploy.builders import _hidden_layer
         from ...deploy.layered import Edge, LayeredSpec
