@@ -248,6 +248,9 @@ def test_lava_rule_support_premise_in_lavas_code():
     ports and sends nothing on them; the CLP prototype sends y1 only)."""
     import inspect
 
+    from neuromorph.backends.lava.compat import _lava
+
+    _lava()  # lava-nc 0.10 imports on Python 3.11 only through the backend's shim
     import lava.proc.clp.prototype_lif.models as clp
     import lava.proc.lif.models as lif
 
