@@ -144,7 +144,8 @@ def test_eqspike_fixed_point_and_lava(digits):
     """EqSpike (rate-coded input, held currents x W + R b): the Loihi fixed-point
     deployment answers within a few points of float, and Lava fires its spikes."""
     X_tr, X_te, y_tr, y_te = digits
-    clf = EqSpike(hidden_layer_sizes=(64,), max_iter=2, random_state=0).fit(X_tr, y_tr)
+    clf = EqSpike(hidden_layer_sizes=(48,), max_iter=2, random_state=0).fit(X_tr[:700],
+                                                                          y_tr[:700])
     fixed = nm.deploy(clf, backend="loihi")
     assert all(p.model.fixed_point for p in fixed.network.populations[1:])
     X, y = X_te[:120], y_te[:120]
@@ -161,6 +162,10 @@ def test_eqspike_fixed_point_and_lava(digits):
     s_fixed, rec_fixed = fixed.run(X[:2])  # reset by a callback instead of the rest
     assert np.array_equal(rec_fixed["h1"], rec_core["h1"])
     assert np.array_equal(s_lava, s_fixed)
+    from neuromorph.deploy.energy import davies_estimate
+    est = fixed.estimate(X[:3])  # SANA-FE on the fixed-point network's activity
+    ratio = est.energy_j / davies_estimate(est.synaptic_ops, est.neuron_updates)
+    assert 0.5 <= ratio <= 2.0
 
 
 def test_rstdp_fixed_point_and_lava(digits):
@@ -216,3 +221,35 @@ def test_held_current_beyond_bias_range_refused(digits):
     clf.b_[0] = clf.b_[0] + 1e9
     with pytest.raises(UnsupportedFeature, match="layer 'h1'.*held input current"):
         nm.deploy(clf, backend="loihi")
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_engine_matches_numpy_reference_with_loihi_biases(fixed):
+    """The engine's LoihiLIF step with step currents equals the readable NumPy reference
+    (:func:`neuromorph.kernels.reference.run_reference`), float and fixed point."""
+    from neuromorph.kernels.reference import run_reference
+    from neuromorph.simulator import Simulator
+
+    def build():
+        rng = np.random.default_rng(2)
+        net = nm.Network(dt=1.0, seed=0)
+        t, i = np.nonzero(rng.random((100, 6)) < 0.3)
+        src = net.spike_source(6, indices=i, times=t.astype(float))
+        kw = dict(du=300, dv=200, vth=300) if fixed else dict(du=0.07, dv=0.05, vth=300.0)
+        P = net.loihi_lif(5, fixed_point=fixed, **kw)
+        net.connect(src, P, matrix=rng.integers(-40, 100, (6, 5)).astype(float))
+        net.current(P, rng.integers(-2000, 6000, 5).astype(float), start=20.0, stop=60.0)
+        net.current(P[2:], 1500.0, start=50.0)
+        return net
+
+    fast, slow = build(), build()
+    mon = fast.spike_monitor(fast.populations[1])
+    fast.run(100.0)
+    sim = Simulator(slow)
+    steps, gidx = run_reference(sim, 100)
+    lo = sim.gstart[slow.populations[1]]
+    assert mon.num_spikes > 10
+    mine = (gidx >= lo) & (gidx < lo + 5)
+    assert set(zip(mon.steps.tolist(), (mon.i + lo).tolist())) == \
+        set(zip(steps[mine].tolist(), gidx[mine].tolist()))
+    np.testing.assert_array_equal(fast.populations[1].v, slow.populations[1].v)

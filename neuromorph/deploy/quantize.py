@@ -91,7 +91,7 @@ def loihi_layers(spec):
         w_max = max([np.abs(W).max() for W in incoming.values()] + [0.0])
         s = min(MAX_WEIGHT * 64 / w_max if w_max > 0 else np.inf, VTH_MAX * 64 / layer.v_th)
         held = _worst_held_current(spec, layer) * (1.0 - e_m) * k  # mV -> Lava units / s
-        by_bias = BIAS_MAX / held.max() if held.size and held.max() > 0 else np.inf
+        by_bias = BIAS_MAX / held.max() if held.max(initial=0.0) > 0 else np.inf
         if by_bias < s:
             s = by_bias
             notes.append(f"layer {layer.name!r}: scale set by its largest possible held "
@@ -119,7 +119,7 @@ def _worst_held_current(spec, layer):
     """Per neuron, the largest ``|X W + b|`` (mV) any input ``X`` in [0, 1] gives the
     layer's held current (``spec.current_weights``; zeros without held currents)."""
     if not spec.current_weights or layer.name not in spec.current_weights:
-        return np.zeros(0)
+        return np.zeros(layer.n)
     W, b = spec.current_weights[layer.name]
     b = np.broadcast_to(np.asarray(b, float), (layer.n,))
     hi, lo = b.copy(), b.copy()
