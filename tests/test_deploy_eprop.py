@@ -6,7 +6,9 @@ Float fidelity is checked against each learner's own ``predict`` on the row-wise
 test split (>= 99 % of answers; the hidden spikes are compared bit for bit with the
 learner's own recorded pass), the time-varying held currents against the exact
 solution of the membrane equation, the energy estimate against an independent count of
-synaptic events and Davies et al.'s (2018) Loihi constants.
+synaptic events and Davies et al.'s (2018) Loihi constants; Loihi fixed point (each
+row a per-neuron bias) against float, Lava against the core's fixed point (bit for
+bit), the NIR graph read back against the float deployment.
 """
 import numpy as np
 import pytest
@@ -14,7 +16,6 @@ import pytest
 import neuromorph as nm
 from neuromorph.datasets import load_digits_split
 from neuromorph.deploy.layered import Layer, LayeredSpec
-from neuromorph.errors import UnsupportedFeature
 from neuromorph.models.spiking import EProp, SurrogateBPTT
 
 
