@@ -64,7 +64,7 @@ def compile_neurons(lif, gstart, dt, bounds):
     kinds = [describe(p.model).kernel_kind(p.model) for p in lif]
     state = {}
     for name, dtype in (("v", np.float64), ("I_exc", np.float64), ("I_inh", np.float64),
-                        ("ref", np.int64), ("I_ext", np.float64), ("u", np.float64),
+                        ("ref", np.int32), ("I_ext", np.float64), ("u", np.float64),
                         ("theta", np.float64)):
         # "u" (LoihiLIF current) and "theta" (adaptive threshold) may be absent: zeros
         arr = np.concatenate([p.state.get(name, np.zeros(p.size)) for p in lif]

@@ -407,11 +407,13 @@ class Network:
         model = LIF(tau_m=tau_m, v_rest=v_rest, v_reset=v_reset, v_th=v_th, t_ref=t_ref,
                     tau_syn_exc=tau_syn_exc, tau_syn_inh=tau_syn_inh, theta_plus=theta_plus,
                     tau_theta=tau_theta)
-        _checks.steps("t_ref", model.t_ref, self.dt)
+        if _checks.steps("t_ref", model.t_ref, self.dt) >= 2**31 - 2:  # int32 counter
+            raise ValueError(f"t_ref must be < {(2**31 - 2) * self.dt:g} ms "
+                             f"(2**31 - 2 steps of dt), got {model.t_ref}")
         name = self._name(name, "lif", self.populations)
         v0 = draw("v_init", model.v_rest if v_init is None else v_init, self._rng(), n)
         state = {"v": v0, "I_exc": np.zeros(n), "I_inh": np.zeros(n),
-                 "ref": np.zeros(n, np.int64), "I_ext": np.zeros(n), "theta": np.zeros(n)}
+                 "ref": np.zeros(n, np.int32), "I_ext": np.zeros(n), "theta": np.zeros(n)}
         return self._commit(Population(name, n, model, state), self.populations)
 
     def loihi_lif(self, n, *, du=0, dv=0, vth=10, bias_mant=0, bias_exp=0,
@@ -442,7 +444,7 @@ class Network:
                          fixed_point=fixed_point)
         name = self._name(name, "loihi", self.populations)
         rng = self._rng()
-        state = {"I_exc": np.zeros(n), "I_inh": np.zeros(n), "ref": np.zeros(n, np.int64),
+        state = {"I_exc": np.zeros(n), "I_inh": np.zeros(n), "ref": np.zeros(n, np.int32),
                  "I_ext": np.zeros(n)}
         for var, spec in (("v", v_init), ("u", u_init)):
             x = draw(f"{var}_init", spec, rng, n)

@@ -25,6 +25,7 @@ def snapshot(net):
     (dict(tau_syn_exc=0.0), "tau_syn_exc"), (dict(tau_syn_inh=-1.0), "tau_syn_inh"),
     (dict(v_reset=-50.0), "v_reset"), (dict(v_reset=-40.0), "v_reset"),
     (dict(t_ref=-1.0), "t_ref"), (dict(t_ref=0.25), "t_ref"),
+    (dict(t_ref=3e8), "2\*\*31"),  # the refractory counter is 32 bits
     (dict(tau_m=float("nan")), "tau_m"), (dict(v_th=float("inf")), "v_th"),
     (dict(v_init=np.zeros(3)), "v_init"), (dict(v_init=[np.nan] * 20), "v_init"),
 ])

@@ -32,7 +32,7 @@ class LIFDescription(NeuronDescription):
         Variable("v", "mV", "membrane potential", monitor=True, saved=True),
         Variable("I_exc", "mV", "excitatory synaptic current", monitor=True, saved=True),
         Variable("I_inh", "mV", "inhibitory synaptic current", monitor=True, saved=True),
-        Variable("ref", "steps", "refractory counter", dtype=np.int64, saved=True),
+        Variable("ref", "steps", "refractory counter", dtype=np.int32, saved=True),
         Variable("I_ext", "mV", "step currents (rebuilt from net.currents)"),
         Variable("theta", "mV", "adaptive threshold raise", monitor=True, saved=True),
     )
@@ -87,7 +87,7 @@ class LoihiLIFDescription(NeuronDescription):
                  saved=True),
         Variable("I_inh", "Lava units", "inhibitory input pending for the next step",
                  saved=True),
-        Variable("ref", "steps", "unused (engine layout)", dtype=np.int64),
+        Variable("ref", "steps", "unused (engine layout)", dtype=np.int32),
         Variable("I_ext", "Lava units", "step currents: per-neuron bias added to v "
                  "(rebuilt from net.current)"),
     )

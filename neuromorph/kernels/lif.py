@@ -121,8 +121,9 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, theta, spikes, 
         Global index range of the population.
     v, i_exc, i_inh : float64[n]
         Membrane potential (mV) and synaptic currents (mV), updated in place.
-    ref : int64[n]
-        Refractory counter (see the module docstring), updated in place.
+    ref : int32[n]
+        Refractory counter (see the module docstring), updated in place (32 bits: the
+        LIF update is memory-bound beyond L2, ~2 MB of state here; 2**31 steps).
     i_ext : float64[n]
         External current (mV) held constant over the step; read only if ``use_ext``
         or the population's threshold adapts.
