@@ -96,7 +96,10 @@ def nearest_loihi(net):
 
     Nearest constructs, each noted: a refractory period is dropped (Loihi integrates on
     the next step); ``v_reset != v_rest`` resets to rest (Loihi resets to 0 = rest); two
-    synaptic time constants become the excitatory one (Loihi has one current). Step
+    synaptic time constants become the excitatory one (Loihi has one current). Frozen
+    per-neuron thresholds (``theta_frozen``: Diehl & Cook's learned ``v_th + theta_j``)
+    are folded into neuron ``j``'s incoming weights, scaled by ``k_j = (v_th - v_rest) /
+    (v_th - v_rest + theta_j)`` (exact: the neuron rests and resets at ``v_rest``). Step
     currents (per-neuron biases that change between samples) raise
     :class:`UnsupportedFeature` naming the population.
     """
@@ -109,7 +112,7 @@ def nearest_loihi(net):
         raise UnsupportedFeature(f"population {c.target.population.name!r} takes step "
                                  f"currents (per-neuron biases), which Loihi neurons here "
                                  f"lack (one bias per population)")
-    out, notes, pops = Network(dt=net.dt, seed=net.seed), [], {}
+    out, notes, pops, fold = Network(dt=net.dt, seed=net.seed), [], {}, {}
     for p in net.populations:
         if not describe(p.model).simulated:
             pops[p.name] = describe(p.model).copy_into(out, p)
@@ -125,6 +128,11 @@ def nearest_loihi(net):
                          f"tau_syn_exc = {m.tau_syn_exc:g} ms instead of {m.tau_syn_inh:g} ms")
         if m.theta_plus > 0:
             notes.append(f"population {p.name!r}: adaptive threshold dropped")
+        theta = p.state["theta"]
+        if m.theta_frozen and np.any(theta != 0):
+            fold[p.name] = (m.v_th - m.v_rest) / (m.v_th - m.v_rest + theta)
+            notes.append(f"population {p.name!r}: per-neuron thresholds folded into its "
+                         f"incoming weights")
         pops[p.name] = out.lif(p.size, tau_m=m.tau_m, v_rest=m.v_rest, v_reset=m.v_rest,
                                v_th=m.v_th, t_ref=0.0, tau_syn_exc=m.tau_syn_exc,
                                tau_syn_inh=m.tau_syn_exc, v_init=p.state["v"].copy(),
@@ -134,5 +142,9 @@ def nearest_loihi(net):
         post = pops[pr.post.population.name][pr.post.start:pr.post.stop]
         delay = np.zeros((pr.pre.size, pr.post.size))
         delay[pr.sources, pr.targets] = pr.delay_steps * net.dt
-        out.connect(pre, post, matrix=pr.to_sparse(), delay=delay, name=pr.name)
+        matrix = pr.to_sparse()
+        if pr.post.population.name in fold:
+            k = fold[pr.post.population.name][pr.post.start:pr.post.stop]
+            matrix = matrix.multiply(k[None, :]).tocsr()
+        out.connect(pre, post, matrix=matrix, delay=delay, name=pr.name)
     return to_loihi(out, fixed_point=True).net, notes
