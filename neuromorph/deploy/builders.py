@@ -177,8 +177,9 @@ class PresentationSpec(CoreSpec):
     records the input it presented; Lava then runs that whole input, back to back, in
     one simulation. Its spikes equal the core's (the same fixed-point network and
     input), so the re-presentations it would have decided are those the core decided.
-    ``max_retries=0`` (``deploy(..., retries=False)``) drops re-presentations: one
-    presentation per sample, no host decision at all.
+    ``max_retries=0`` (``nm.deploy(..., max_retries=0)``) drops re-presentations: one
+    presentation per sample, no host decision at all (it costs accuracy:
+    ``experiments/results/deploy/diehl_cook.md``).
     """
 
     def __init__(self, model, presentation, rest, max_retries, convert=None, notes=()):
@@ -213,9 +214,10 @@ class PresentationSpec(CoreSpec):
         return self
 
     def _core(self, X):
-        """The core run: ``(exc counts per sample, network, input (steps, i), exc
-        (steps, i), schedule)``; ``schedule[k] = (first step of sample k's accepted
-        presentation)``."""
+        """The core run: ``(R, net, monitors, accepted)``: excitatory spike counts per
+        sample (its accepted presentation), the network after the run, a spike monitor
+        per population (name -> monitor), and the first step of each sample's accepted
+        presentation."""
         m = self.model
         net = self._net()
         if self.convert is not None:
@@ -228,7 +230,7 @@ class PresentationSpec(CoreSpec):
         per = int(round((self.presentation + self.rest_ms) / m.dt))
         accepted = np.zeros(len(X), np.int64)
         for k, x in enumerate(X):
-            R[k], retries = m._present(net, inp, spikes, x, self.presentation, self.rest_ms,
+            R[k], _ = m._present(net, inp, spikes, x, self.presentation, self.rest_ms,
                                        self.max_retries)
             accepted[k] = net.step - per  # its last presentation started there
         return R, net, mons, accepted
