@@ -179,3 +179,28 @@ def test_csdp_nir_round_trip_exact(digits, tmp_path):
     assert float(np.unique(graph.nodes["z1"].metadata["theta_plus"])[0]) == clf.theta_plus
     X = X_te[:60]
     assert np.array_equal(dep.predict_nir(X, path), dep.predict(X))
+
+
+def test_frozen_theta_same_spikes_in_brian2():
+    """Frozen per-neuron thresholds translate to Brian2 (threshold v > v_th + theta with
+    a constant theta): the same spikes, neuron for neuron."""
+    from neuromorph.backends.brian2 import run_brian2
+
+    dt = 0.1
+    net = nm.Network(dt=dt, seed=1)
+    rng = np.random.default_rng(1)
+    n_src, n_steps = 20, 2000
+    key = np.unique(rng.integers(0, n_steps, 1500) * n_src + rng.integers(0, n_src, 1500))
+    src = net.spike_source(n_src, indices=key % n_src, times=(key // n_src) * dt)
+    P = net.lif(10, tau_m=10.0, v_rest=-65.0, v_reset=-68.0, v_th=-55.0, t_ref=1.0,
+                tau_syn_exc=3.0, tau_syn_inh=3.0, theta_frozen=True)
+    P.theta[:] = np.linspace(0.0, 30.0, 10)
+    net.connect(src, P, matrix=rng.uniform(0.0, 4.0, (n_src, 10)))
+    mon = net.spike_monitor(P)
+    res = run_brian2(net, n_steps * dt, target="numpy")
+    net.run(n_steps * dt)
+    t, i = res.spikes[0]
+    want = set(zip(np.round(np.asarray(t) / dt).astype(int).tolist(), np.asarray(i).tolist()))
+    assert set(zip(mon.steps.tolist(), mon.i.tolist())) == want
+    counts = np.bincount(mon.i, minlength=10)
+    assert len(want) > 50 and counts[0] > counts[-1]  # the higher thresholds fire less
