@@ -119,8 +119,60 @@ def run_family(name, seed, quick=False, data=None, epochs=None):
         est.partial_fit(Xtr, ytr, classes=classes)
         wall += time.perf_counter() - t0
         curve.append(float(est.score(Xte, yte)))
-    return dict(family=name, seed=seed, test_accuracy=curve[-1], test_curve=curve,
-                wall_s=wall, epochs=budget(name, quick)[1] if epochs is None else epochs)
+    out = dict(family=name, seed=seed, test_accuracy=curve[-1], test_curve=curve,
+               wall_s=wall, epochs=budget(name, quick)[1] if epochs is None else epochs)
+    history = {k: [float(x) for x in est.history_[k]] for k in GENERATIVE_CURVES
+               if len(getattr(est, "history_", {}).get(k, ()))}
+    if history:  # unsupervised / generative families: their own training curves
+        out["history"] = history
+    return out
+
+
+#: Training curves of the unsupervised and generative families (``history_`` keys, one
+#: value per epoch) that the report plots besides the readout's test accuracy.
+GENERATIVE_CURVES = {"reconstruction_error": "reconstruction error (per sample)",
+                     "pseudo_likelihood": "pseudo-log-likelihood (nats per sample)"}
+
+
+def generative_curves(results):
+    """``{key: {family: [per-seed curves]}}`` of :data:`GENERATIVE_CURVES` over the runs
+    that recorded them (:func:`run_family`'s ``history``)."""
+    out = {}
+    for r in results:
+        for key, curve in r.get("history", {}).items():
+            out.setdefault(key, {}).setdefault(r["family"], []).append(curve)
+    return {k: out[k] for k in GENERATIVE_CURVES if k in out}
+
+
+def plot_generative_curves(results, path):
+    """One panel per :data:`GENERATIVE_CURVES` key, mean +- std over seeds per epoch for
+    each family that recorded it; PNG at ``path`` + SVG. Returns ``path``, or None when
+    no run recorded one."""
+    curves = generative_curves(results)
+    if not curves:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import save
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.6), squeeze=False)
+    for ax, (key, fams) in zip(axes[0], curves.items()):
+        for name, runs in fams.items():
+            n = min(len(c) for c in runs)
+            a = np.array([c[:n] for c in runs], dtype=float)
+            x = np.arange(1, n + 1)
+            ax.plot(x, a.mean(0), marker="o", ms=3, label=name)
+            ax.fill_between(x, a.mean(0) - a.std(0), a.mean(0) + a.std(0), alpha=0.2)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(GENERATIVE_CURVES[key])
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    save(fig, path)
+    plt.close(fig)
+    return path
 
 
 def summarise(results, families):
@@ -199,6 +251,21 @@ def build_report(results, families, meta):
                   "Test accuracy after each epoch, mean ± std over seeds, one panel per "
                   "survey family tag (spiking classifiers together).", "",
                   f"![learning curves]({meta['figure']})"]
+    curves = generative_curves(results)
+    if curves:
+        lines += ["", "## Unsupervised and generative families: training curves", "",
+                  "Their own objective per epoch (mean ± std over seeds; the table above "
+                  "scores a readout of their features). Last epoch:", "",
+                  "| Family | " + " | ".join(GENERATIVE_CURVES[k] for k in curves) + " |",
+                  "|---|" + "---|" * len(curves)]
+        for name in [f for f in families if any(f in c for c in curves.values())]:
+            cells = []
+            for key in curves:
+                last = [c[-1] for c in curves[key].get(name, [])]
+                cells.append(f"{np.mean(last):.3f} ± {np.std(last):.3f}" if last else "—")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        if meta.get("generative_figure"):
+            lines += ["", f"![training curves]({meta['generative_figure']})"]
     lines += [
         "",
         "## Plausibility checklist (survey §2.3)",
@@ -281,6 +348,9 @@ def run_compare(out, quick=False, seeds=None, families=None, jobs=1, epochs=None
                 if scheduler is None else f"Dask scheduler {scheduler}")
     meta["figure"] = os.path.basename(
         plot_learning_curves(results, families, os.path.join(out, "learning_curves.png")))
+    gen = plot_generative_curves(results, os.path.join(out, "generative_curves.png"))
+    if gen is not None:
+        meta["generative_figure"] = os.path.basename(gen)
     report = build_report(results, families, meta)
     path = os.path.join(out, "report.md")
     with open(path, "w", encoding="utf-8") as f:

@@ -44,9 +44,16 @@ with stochastic rounding, the same weights as Lava bit for bit (same ``rng_seed`
 The engine's own STDP stays real-valued (it runs no plasticity onto fixed-point
 LoihiLIF neurons); :func:`neuromorph.backends.lava.stdp_rule` gives the error bound.
 
+Step currents (``net.current`` into a LIF population, mV: ``v_inf = v_rest + I``)
+become step currents into the LoihiLIF population, i.e. per-neuron biases switched on
+and off at the same steps: the exact LIF step adds ``I (1 - E_m)`` to ``v`` per step,
+so the bias is ``s I (1 - E_m)`` (fixed point: rounded to what Loihi's
+``bias_mant << bias_exp`` holds, :func:`representable_bias`). Lava sets the biases
+between runs (:mod:`neuromorph.backends.lava`).
+
 Not converted (``ValueError`` naming the population or projection): refractory
 periods (Loihi has none), ``v_reset != v_rest`` (Loihi resets to rest),
-``tau_syn_exc != tau_syn_inh`` (Loihi has one current), step currents, plasticity.
+``tau_syn_exc != tau_syn_inh`` (Loihi has one current), plasticity.
 """
 from __future__ import annotations
 
@@ -57,7 +64,7 @@ import scipy.sparse as sp
 
 from . import _checks
 from .descriptions import current_gain as _current_gain, describe, hook
-from .errors import all_problems
+from .errors import UnsupportedFeature, all_problems
 from .network import Network, check_network
 
 
@@ -84,9 +91,10 @@ def _check(net):
     """Every reason ``net`` cannot be converted, raised at once (``UnsupportedFeature``)."""
     check_network(net)
     problems = []
-    if net.currents:
-        problems.append("step currents (net.current) are not converted: Loihi neurons take "
-                        "a constant bias only")
+    for c in net.currents:
+        if hook(c.target.population.model, "loihi") != "convert":
+            problems.append(f"step currents into population {c.target.population.name!r} "
+                            f"are not converted (only into LIF populations)")
     for p in net.populations:
         m = p.model
         if hook(m, "loihi") != "convert":
@@ -113,11 +121,11 @@ def _check(net):
     if problems:
         raise all_problems(problems, "converted to Loihi neurons",
                            "A convertible network uses net.lif(..., t_ref=0.0, v_reset=v_rest, "
-                           "tau_syn_inh=tau_syn_exc), static projections and no step currents "
+                           "tau_syn_inh=tau_syn_exc) and static projections "
                            "(or build it with net.loihi_lif directly).")
 
 
-def to_loihi(net, *, fixed_point=False, max_weight=255):
+def to_loihi(net, *, fixed_point=False, max_weight=255, weight_exponents=False):
     """Rebuild ``net`` with LoihiLIF neurons (see the module notes for the mapping).
 
     Parameters
@@ -129,6 +137,12 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
         (exact up to rounding).
     max_weight : int
         Largest integer weight magnitude in fixed point, in [1, 255].
+    weight_exponents : bool
+        Fixed point: give every projection its own power-of-two exponent (Lava's
+        ``weight_exp``, 0-7) on top of the population's scale, which is then set by the
+        projection with the *smallest* weights (up to 2**7 finer): a population that
+        receives weak and strong projections (inputs and a strong inhibition) keeps
+        ``max_weight`` levels for each instead of rounding the weak ones to a few.
 
     Returns
     -------
@@ -152,6 +166,11 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
                          if pr.post.population is p and pr.n_synapses] or [0.0])
             limit = (2**17 - 1) * 64 / (m.v_th - m.v_rest) if m.v_th > m.v_rest else np.inf
             by_w = max_weight * 64 / (gain[p.name] * w_max) if w_max > 0 else np.inf
+            if weight_exponents and w_max > 0:  # the weakest projection sets the scale
+                w_min = min(np.abs(pr.w).max() for pr in net.projections
+                            if pr.post.population is p and pr.n_synapses
+                            and np.abs(pr.w).max() > 0)
+                by_w = min(max_weight * 64 / (gain[p.name] * w_min), by_w * 2**7)
             s = min(limit, by_w)
             scale[p.name] = s if np.isfinite(s) else 64.0
     out = Network(dt=dt, seed=net.seed)
@@ -183,7 +202,13 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
         post = pr.post.population
         w = pr.w * gain[post.name]
         if fixed_point:
-            w = np.rint(w * scale[post.name] / 64)
+            w = w * scale[post.name] / 64
+            e = 0
+            if weight_exponents and pr.n_synapses:
+                top = np.abs(w).max()
+                while e < 7 and np.rint(top / 2**e) > max_weight:
+                    e += 1
+            w = np.rint(w / 2**e) * 2**e
         pre = pops[pr.pre.population.name][pr.pre.start:pr.pre.stop]
         tgt = pops[post.name][pr.post.start:pr.post.stop]
         keep = w != 0  # a weight rounded to zero is no synapse
@@ -192,7 +217,53 @@ def to_loihi(net, *, fixed_point=False, max_weight=255):
         delay = np.zeros(shape)
         delay[pr.sources, pr.targets] = pr.delay_steps * dt
         out.connect(pre, tgt, matrix=matrix, delay=delay, name=pr.name)
+    for c in net.currents:  # per-neuron biases, on and off at the same steps
+        p = c.target.population
+        amp = c.amplitude * (1.0 - np.exp(-dt / p.model.tau_m)) * scale[p.name]
+        if fixed_point:
+            amp = representable_bias(amp)
+        out.current(pops[p.name][c.target.start:c.target.stop], amp, start=c.on * dt,
+                    stop=None if c.off is None else c.off * dt)
     return Conversion(out, scale, v_rest)
+
+
+def bias_parts(total, fixed_point, name="bias"):
+    """``(bias_mant, bias_exp)`` arrays whose ``bias_mant << bias_exp`` is ``total`` (Lava
+    units, one per neuron): the smallest exponent in 0-7 with a 13-bit mantissa
+    (fixed point), or ``(total, 0)`` (floating point, Lava's float LIF ignores the
+    exponent). Raises :class:`UnsupportedFeature` naming ``name`` when a fixed-point
+    total has no such form (use :func:`representable_bias` to round to one)."""
+    total = np.asarray(total, float)
+    if not fixed_point:
+        return total.copy(), np.zeros(total.shape, np.int32)
+    mant = np.rint(total).astype(np.int64)
+    exp = np.zeros(total.shape, np.int64)
+    if np.any(mant != total):
+        raise UnsupportedFeature(f"{name}: fixed-point biases must be integers")
+    for e in range(7):
+        move = (exp == e) & ((mant > 4095) | (mant < -4096)) & (mant % 2 == 0)
+        mant[move] //= 2
+        exp[move] += 1
+    if np.any(mant > 4095) or np.any(mant < -4096):
+        bad = total[(mant > 4095) | (mant < -4096)][0]
+        raise UnsupportedFeature(f"{name}: bias {bad:g} is no 13-bit mantissa times 2**0..7 "
+                                 f"(Loihi's bias_mant << bias_exp)")
+    return mant.astype(np.int32), exp.astype(np.int32)
+
+
+def representable_bias(b):
+    """``b`` (Lava units, any reals) rounded to the nearest values Loihi's per-neuron
+    bias ``bias_mant << bias_exp`` (13-bit signed mantissa, exponent 0-7) can hold:
+    exact integers up to 4095 in magnitude, above that the smallest exponent that fits
+    (relative error <= 2**-13), clipped to ``[-4096, 4095] * 2**7``."""
+    b = np.asarray(b, float)
+    e = np.zeros(b.shape)
+    r = np.rint(b)
+    for k in range(1, 8):
+        big = (r > 4095 * 2.0 ** (k - 1)) | (r < -4096 * 2.0 ** (k - 1))
+        e = np.where(big, k, e)
+    q = np.clip(np.rint(b / 2.0 ** e), -4096, 4095) * 2.0 ** e
+    return q
 
 
 def spike_agreement(steps_a, idx_a, steps_b, idx_b, tolerance=1):
@@ -334,4 +405,21 @@ def loihi_stdp_fixed(pre, post, w0, rule, n_steps, *, dt=1.0, trace_impulse=16, 
     return W.T.astype(np.float64)
 
 
-__all__ = ["to_loihi", "Conversion", "spike_agreement", "loihi_stdp_fixed"]
+def weight_exponent(w, max_weight=255):
+    """The smallest ``e`` in 0-7 with ``w = m * 2**e``, ``m`` integers in
+    ``[-max_weight, max_weight]`` (Loihi's 8-bit weights and a connection's
+    ``weight_exp``), or None."""
+    w = np.asarray(w, float)
+    if w.size == 0:
+        return 0
+    if np.any(w != np.rint(w)):
+        return None
+    for e in range(8):
+        m = w / 2.0**e
+        if np.all(m == np.rint(m)) and np.abs(m).max() <= max_weight:
+            return e
+    return None
+
+
+__all__ = ["to_loihi", "Conversion", "spike_agreement", "loihi_stdp_fixed", "bias_parts",
+           "representable_bias", "weight_exponent"]

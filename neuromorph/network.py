@@ -423,7 +423,9 @@ class Network:
         One step of ``dt`` is one Loihi time step. Parameters are Lava's (``du``, ``dv``
         decays, threshold ``vth``, bias ``bias_mant * 2**bias_exp``) in floating or
         fixed point; see :class:`~neuromorph.neurons.LoihiLIF` for ranges and units.
-        Weights into fixed-point neurons must be integers in [-255, 255]. Spikes
+        Weights into fixed-point neurons must be integers in [-255, 255] (a projection
+        may scale all of its weights by one ``2**e``, ``e`` in 0-7: Lava's
+        ``weight_exp``). Spikes
         through a delay-0 synapse arrive in the next step (Lava's ``Dense``).
 
         ``v_init``, ``u_init``: initial voltage and current (scalar, array of length
@@ -646,7 +648,9 @@ class Network:
         """Inject a step current (mV, scalar or one per neuron) into LIF ``target``.
 
         On during ``[start, stop)`` (ms, multiples of ``dt``; ``stop=None``: forever).
-        Currents add up; the membrane settles at ``v_rest + amplitude``.
+        Currents add up; the membrane settles at ``v_rest + amplitude``. Into LoihiLIF
+        neurons a step current is a per-neuron bias (Lava units, added to ``v`` every
+        step; integers in fixed point).
         """
         _checks.no_extra("current", kwargs)
         target = self._own("target", target)
@@ -665,7 +669,8 @@ class Network:
         off = None if stop is None else _checks.steps("stop", stop, self.dt)
         if off is not None and off <= on:
             raise ValueError(f"stop must be > start, got start={start}, stop={stop}")
-        amp = np.broadcast_to(amp, (target.size,)).astype(float)
+        amp = desc.check_current(target.population.model,
+                                 np.broadcast_to(amp, (target.size,)).astype(float))
         self.currents.append(CurrentInjection(target, amp, on, off))
         self._stale = True
         return self.currents[-1]

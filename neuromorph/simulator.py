@@ -263,15 +263,18 @@ class Simulator:
                         bool)
 
     def _check_fixed_point_weights(self):
-        """Weights into fixed-point LoihiLIF neurons must be Loihi's 8-bit integers."""
+        """Weights into fixed-point LoihiLIF neurons must be Loihi's 8-bit integers, times
+        one power of two per projection (Lava's ``weight_exp``, 0-7)."""
+        from .loihi import weight_exponent
         for pr in self.projections:
             m = pr.post.population.model
             if getattr(m, "fixed_point", False) and pr.n_synapses:
                 w = pr._weight_values()
-                if np.any(w != np.rint(w)) or np.abs(w).max() > 255:
+                if weight_exponent(w) is None:
                     raise ValueError(f"projection {pr.name!r} feeds fixed-point LoihiLIF "
-                                     f"neurons: its weights must be integers in [-255, 255], "
-                                     f"got range [{w.min()}, {w.max()}]")
+                                     f"neurons: its weights must be integers in [-255, 255] "
+                                     f"(times one 2**e, e in 0-7), got range "
+                                     f"[{w.min()}, {w.max()}]")
 
     # -- R-STDP bookkeeping -------------------------------------------------------------
     def _rstdp(self):

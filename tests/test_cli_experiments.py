@@ -96,6 +96,36 @@ def test_report_rows_equal_families_given(tmp_path):
     assert "| CSDP | spike |" in report and "| Oja | rate |" in report
 
 
+def test_report_plots_generative_curves(tmp_path):
+    """The RBM's reconstruction error and pseudo-likelihood per epoch reach the report:
+    the values are the estimator's own ``history_`` (re-computed here from a refit with
+    the same seed), the table shows the last epoch, the figure is written."""
+    from neuromorph.models.rate import RBM
+
+    Xtr, Xte, ytr, yte = load_digits_split()
+    small = (Xtr[:150], Xte[:60], ytr[:150], yte[:60])
+    runs = [compare.run_family(f, s, quick=True, data=small, epochs=2)
+            for f in ("RBM", "Backprop") for s in (0, 1)]
+    assert "history" not in runs[2]  # a classifier records none
+    h = runs[0]["history"]
+    assert set(h) == {"reconstruction_error", "pseudo_likelihood"} and len(h["pseudo_likelihood"]) == 2
+    params = compare.budget("RBM", True)[0]
+    est = RBM(**params, random_state=0)
+    for _ in range(2):
+        est.partial_fit(small[0], small[2], classes=np.unique(small[2]))
+    assert h["reconstruction_error"] == [float(x) for x in est.history_["reconstruction_error"]]
+    gen = compare.plot_generative_curves(runs, str(tmp_path / "gen.png"))
+    assert (tmp_path / "gen.png").stat().st_size > 0
+    meta = dict(mode="test", seeds=2, total_s=1.0, machine="test", generative_figure="gen.png")
+    report = compare.build_report(runs, ["RBM", "Backprop"], meta)
+    row = next(line for line in report.splitlines() if line.startswith("| RBM | ")
+               and "±" in line and "rate" not in line)
+    last = [r["history"]["pseudo_likelihood"][-1] for r in runs[:2]]
+    assert f"{np.mean(last):.3f} ± {np.std(last):.3f}" in row
+    assert "![training curves](gen.png)" in report and gen is not None
+    assert compare.plot_generative_curves(runs[2:], str(tmp_path / "none.png")) is None
+
+
 def test_compare_cli_writes_report(tmp_path, monkeypatch):
     calls = []
 

@@ -130,8 +130,6 @@ def test_bad_input(digits):
                    random_state=0).fit(X_tr[:40], y_tr[:40])
     with pytest.raises(UnsupportedFeature, match="hidden level 2"):
         nm.deploy(pc)
-    with pytest.raises(UnsupportedFeature, match="layer 'h1' takes held input currents"):
-        nm.deploy(clf, backend="loihi")
 
 
 def test_estimate_loihi_within_2x_of_davies(digits):
@@ -264,7 +262,7 @@ def test_nir_round_trip_same_predictions(digits, tmp_path):
 def test_stdp_loihi_nearest_constructs(digits):
     """Diehl & Cook on Loihi fixed point: refractoriness dropped, inhibitory neurons reset
     to rest, one synaptic time constant -- noted, and the network is LoihiLIF with 8-bit
-    weights; R-STDP's per-output step currents are refused naming the population."""
+    weights (R-STDP's per-output step currents: tests/test_deploy_fixed.py)."""
     X_tr, X_te, y_tr, y_te = digits
     clf = STDPClassifier(n_neurons=20, max_iter=1, random_state=0).fit(X_tr[:100], y_tr[:100])
     dep = nm.deploy(clf, backend="loihi")
@@ -275,6 +273,3 @@ def test_stdp_loihi_nearest_constructs(digits):
         assert np.abs(pr.w).max() <= 255 and np.all(pr.w == np.rint(pr.w))
     X, y = X_te[:40], y_te[:40]
     assert dep.score(X, y) >= nm.deploy(clf).score(X, y) - 0.15
-    rs = RSTDPClassifier(max_iter=1, random_state=0).fit(X_tr[:60], y_tr[:60])
-    with pytest.raises(UnsupportedFeature, match="population 'output' takes step currents"):
-        nm.deploy(rs, backend="loihi")

@@ -44,7 +44,7 @@ def test_loihi_step_matches_reference(fixed):
     coef = describe(model).engine_row(model, 1.0)
     exp_v, exp_u, exp_s = loihi.loihi_step_reference(coef, fixed, v, u, ie + ii)
     spikes = np.zeros(n, np.int32)
-    k = loihi.loihi_step(coef, 0, n, fixed, v, u, ie, ii, spikes, 0)
+    k = loihi.loihi_step(coef, 0, n, fixed, v, u, ie, ii, np.zeros(n), spikes, 0)
     assert 0 < k < n
     np.testing.assert_array_equal(spikes[:k], np.nonzero(exp_s)[0])
     np.testing.assert_array_equal(v, exp_v)
@@ -64,7 +64,7 @@ def test_fixed_point_matches_scalar_lava_arithmetic():
     uu, vv = u.astype(float), v.astype(float)
     spikes = np.zeros(400, np.int32)
     ie, ii = np.maximum(a, 0).astype(float), np.minimum(a, 0).astype(float)
-    loihi.loihi_step(coef, 0, 400, True, vv, uu, ie, ii, spikes, 0)
+    loihi.loihi_step(coef, 0, 400, True, vv, uu, ie, ii, np.zeros(400), spikes, 0)
     for j in range(400):
         eu, ev, _ = _lava_fixed_scalar(int(u[j]), int(v[j]), int(a[j]), du, dv, vth,
                                        bias_mant << bias_exp)
@@ -147,8 +147,10 @@ def test_fixed_point_rejects_non_integer_weights_currents_and_plasticity():
     net.connect(src, P, w=2.5, name="half")
     with pytest.raises(ValueError, match="projection 'half' .* integers in \\[-255, 255\\]"):
         net.run(2.0)
-    with pytest.raises(TypeError, match="current injection into LoihiLIF"):
-        net.current(P, 1.0)
+    with pytest.raises(ValueError, match=r"amplitude must hold integers in \[-524288, 524160\]"):
+        net.current(P, 1.5)
+    with pytest.raises(ValueError, match="amplitude must hold integers"):
+        net.current(P, 4095 * 128 + 1)
     with pytest.raises(TypeError, match="plasticity onto fixed-point LoihiLIF"):
         net.connect(src, P, w=1.0, plasticity=nm.STDP())
     with pytest.raises(ValueError, match=r"var must be one of \['v', 'u'\]"):

@@ -97,7 +97,8 @@ def test_zero_delay_between_lif_neurons_warns_runs_one_step_or_raises():
 
 
 # -- STDP ----------------------------------------------------------------------------------
-def teacher_forced(dependence, seed=0, n_pre=30, n_post=4, duration=400.0, k=2):
+def teacher_forced(dependence, seed=0, n_pre=30, n_post=4, duration=400.0, k=2,
+                   pairing="all_to_all"):
     """Pre spike sources -> plastic synapses (delay 0) onto LIF neurons whose spikes are
     forced by a teacher (one strong input spike: the post neuron fires in the next step).
     No post spike precedes a pre spike by 1..k steps (the pairs NEST's dendritic-delay
@@ -116,6 +117,8 @@ def teacher_forced(dependence, seed=0, n_pre=30, n_post=4, duration=400.0, k=2):
         cand = rng.choice(np.arange(1, end - 100), 25, replace=False)
         cand = np.array([c for c in cand if c not in bad])
         pre += [(c, j) for c in cand] + [(end - 50 + j, j)]
+        if pairing == "nearest":  # a first pre spike before any post spike (module notes)
+            pre.append((1, j))
     pre = np.array(sorted(pre))
     net = nm.Network(dt=DT, seed=seed)
     src = net.spike_source(n_pre, indices=pre[:, 1], times=pre[:, 0] * DT)
@@ -128,16 +131,20 @@ def teacher_forced(dependence, seed=0, n_pre=30, n_post=4, duration=400.0, k=2):
                               w_max=0.5)
     else:
         rule = nm.STDP(tau_pre=17.0, tau_post=34.0, a_plus=0.02, a_minus=-0.021,
-                       w_min=0.0, w_max=0.5, weight_dependence=dependence)
+                       w_min=0.0, w_max=0.5, weight_dependence=dependence, pairing=pairing)
     proj = net.connect(src, post, w=nm.uniform(0.1, 0.4), plasticity=rule)
     net.connect(teacher, post, connectivity_rule="one_to_one", w=6000.0)
     mon = net.spike_monitor(post)
     return net, proj, mon
 
 
-@pytest.mark.parametrize("dependence", ["additive", "multiplicative", "triplet"])
-def test_stdp_weights_teacher_forced_match_within_1e6(dependence):
-    net, proj, mon = teacher_forced(dependence)
+@pytest.mark.parametrize("dependence, pairing", [
+    ("additive", "all_to_all"), ("multiplicative", "all_to_all"), ("triplet", None),
+    ("additive", "nearest"), ("multiplicative", "nearest")])
+def test_stdp_weights_teacher_forced_match_within_1e6(dependence, pairing):
+    """All-to-all STDP -> stdp_synapse, nearest-spike -> stdp_nn_symm_synapse, triplet
+    -> stdp_triplet_synapse."""
+    net, proj, mon = teacher_forced(dependence, pairing=pairing or "all_to_all")
     w0 = proj.w.copy()
     res = run_nest(copy.deepcopy(net), 400.0, threads=2)
     net.run(400.0)
@@ -173,7 +180,8 @@ def test_unmappable_parts_raise_before_nest_is_touched(monkeypatch):
     adaptive = net.lif(3, theta_plus=0.5, tau_theta=50.0, name="homeo")
     plain = net.lif(3, name="plain")
     net.connect(src, plain, w=1.0, plasticity=nm.STDP(w_min=-1.0), name="signed")
-    net.connect(src, adaptive, w=0.5, plasticity=nm.RSTDP(), name="rstdp",
+    net.connect(src, adaptive, w=0.5, plasticity=nm.RSTDP(weight_dependence="power"),
+                name="rstdp",
                 modulator=net.reward_signal())
     net.connect(src, plain, w=0.5, plasticity=nm.STDP(x_tar=0.1), name="target")
     net.weight_monitor(net.projections[0], every=1.0)
@@ -182,7 +190,7 @@ def test_unmappable_parts_raise_before_nest_is_touched(monkeypatch):
     msg = str(err.value)
     for part in ("population 'chip' is Loihi's CUBA neuron", "population 'homeo' has an "
                  "adaptive threshold", "projection 'signed': NEST's stdp_synapse bounds",
-                 "projection 'rstdp': plasticity RSTDP has no NEST mapping",
+                 "projection 'rstdp': R-STDP with weight_dependence='power'",
                  "projection 'target': x_tar=0.1", "weight monitor of projection 'signed'"):
         assert part in msg
 

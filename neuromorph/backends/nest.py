@@ -74,7 +74,11 @@ projection onto a population must share ``tau_post``). Differences, stated exact
    post spike precedes the pre spike by 1..k steps** (``s_post - s_pre`` in
    ``[-k, -1]``): NEST potentiates ``s_post - s_pre > -k`` and ignores ``= -k``, where
    neuromorph depresses. A post spike in the same step as a pre spike (lag 0) is
-   potentiation in both.
+   potentiation in both. Free-running, these pairs tilt the balance of potentiation
+   and depression towards potentiation: in Song et al.'s 1000 -> 1 network the output
+   neuron fires more on NEST (20 s: +14 % at dt = 0.1 ms, k = 2; -4 % at dt = 0.025 ms;
+   +185 % with a 0.5 ms input delay, k = 7; with plasticity off the spikes are
+   identical). The window is ``k dt`` ms: a smaller ``dt`` shrinks it.
 2. *When the weight changes.* NEST applies the facilitation of post spikes only when
    the next pre spike reaches the synapse; the weight a NEST spike delivers is the
    weight *after* that spike's own depression (neuromorph's is before it). The
@@ -84,10 +88,22 @@ projection onto a population must share ``tau_post``). Differences, stated exact
    no post spike happened since each synapse's last pre spike (the tests send a last
    pre spike after the final post spike), or expect the difference of the pending
    facilitation.
-3. ``x_tar``, nearest-spike pairing and negative bounds have no ``stdp_synapse``
-   counterpart (:class:`UnsupportedFeature`); ``clip='step'`` runs as ``'update'``
-   (NEST clips after each update; they differ only for same-step pairs that cross a
-   bound).
+3. ``clip='step'`` runs as ``'update'`` (NEST clips after each update; they differ
+   only for same-step pairs that cross a bound).
+
+**Nearest-spike STDP** (``pairing='nearest'``: both traces reset to 1 at a spike) ->
+``stdp_nn_symm_synapse`` (Morrison et al. 2008's symmetric nearest-neighbour scheme,
+the same traces), with the parameters and differences of STDP above, and one more:
+NEST's synapse starts with its last pre spike at time 0, so post spikes before a
+synapse's first pre spike are paired with that phantom spike (neuromorph: no pre
+trace yet, no change). (NEST's other nearest-neighbour synapses pair differently:
+``stdp_nn_pre_centered_synapse`` potentiates with all pre spikes since the previous
+post spike, its pre trace reset to 0 at a post spike; ``stdp_nn_restr_synapse`` uses a
+spike in at most one potentiation and one depression pair.)
+``x_tar`` (a target presynaptic trace) has no NEST synapse counterpart, nor have
+negative bounds: ``stdp_synapse`` keeps a weight's sign, and with ``Wmax < 0`` its
+pre-before-post update grows ``|w|`` where neuromorph moves ``w`` up (towards 0);
+both raise :class:`UnsupportedFeature`.
 
 **Triplet STDP** -> ``stdp_triplet_synapse``: ``Aplus = a2_plus``, ``Aplus_triplet =
 a3_plus``, ``Aminus = -a2_minus``, ``Aminus_triplet = -a3_minus`` (pA), ``tau_plus``,
@@ -95,10 +111,52 @@ a3_plus``, ``Aminus = -a2_minus``, ``Aminus_triplet = -a3_minus`` (pA), ``tau_pl
 tau_y``; the same timing compensation and differences as STDP (the slow traces are
 read at each neuron's own spikes, which the shift does not move).
 
-**R-STDP** (``stdp_dopamine_synapse``) is not mapped yet: NEST's dopamine synapse
-takes its reward as spikes of a ``volume_transmitter`` source and has its own
-eligibility kernel; :func:`run_nest` refuses R-STDP projections with
-:class:`UnsupportedFeature`.
+**R-STDP** -> ``stdp_dopamine_synapse`` (Izhikevich 2007; Potjans et al. 2010) with
+one ``volume_transmitter`` per reward signal. The two are the same model where the
+rule is additive and all-to-all (NEST's eligibility ``c`` jumps by ``A_plus K_plus``
+/ ``-A_minus K_minus`` without weight dependence, its pre trace is all-to-all, and
+there is no ``x_tar``): ``dw/dt = (n - b) c`` with ``b = 0``, ``tau_c = tau_elig``,
+``tau_plus = tau_pre``, post neurons' ``tau_minus = tau_post``, ``Wmin/Wmax = w_min,
+w_max`` (pA; negative bounds included). The rewards are a schedule
+(``run_nest(..., rewards={signal: [(t_ms, r), ...]})``, each delivered before the step
+at ``t``, as ``signal.deliver(r)`` there; :func:`run_with_rewards` runs the same on
+neuromorph's engine; a baseline ``baseline_rate`` is applied to the schedule in time
+order). A reward of ``m q`` becomes a dopamine spike of multiplicity ``m`` (a
+``spike_generator`` -> ``parrot_neuron`` -> ``volume_transmitter``, at NEST time ``(s
++ REWARD_LAG) dt`` for neuromorph step ``s``), so rewards must be ``>= 0`` and integer
+multiples of one quantum ``q`` (NEST's ``n`` is driven by spike counts);
+concentration mode (``tau_dopamine``): ``tau_n = tau_dopamine``, NEST's ``n = d /
+(q tau_n)``, ``A_plus = a_plus gain lr q tau_n``, ``A_minus = -a_minus gain lr q
+tau_n``; phasic mode: a pulse with ``tau_n =`` :data:`PHASIC_TAU_N` steps, whose
+integral is ``m``, and the amplitudes ``gain lr q (tau_c + tau_n) / tau_c`` (``c``
+decays during the pulse). Timing (event-driven NEST vs. neuromorph's steps, both in
+closed form between events): NEST adds a post spike's eligibility ``D`` steps after
+the spike, relative to the rewards, and an input source's pre spike one step before
+it (LIF sources: at the same step); the amplitudes carry ``exp(-D dt / tau_c)`` and
+``exp(+dt / tau_c)`` besides STDP's pair-lag factors, so the eligibility is the same
+once the shifted event happened. Hence:
+
+* **the same weights** (tests: within 1e-6, measured ~1e-12 relative) when no dopamine
+  is present in those windows: pairings first, rewards later (Izhikevich's distal
+  reward), with STDP's pair exclusion (post spikes 1..k steps before a pre spike); a
+  phasic reward differs only when it comes 1..D-1 steps after a post spike (then
+  NEST's weight misses that spike's ``lr r`` potentiation) or when a pre spike falls
+  in the reward's step (or, from an input source, the step after it: NEST's weight
+  already has its depression);
+* **otherwise close**: dopamine present while the neurons fire (concentration mode),
+  the weights integrate neuromorph's eligibility during those short windows and NEST's
+  without the shifted jump (test: learned changes within 5 %, relative L2; measured
+  0.3 % from inputs, 1.0 % through 1 ms delays).
+
+NEST updates a dopamine synapse at its pre spikes and whenever the volume transmitter
+delivers (every step here); the weights :func:`run_nest` returns are NEST's at the end
+of the drain run back in closed form to neuromorph's end of run (``w - c n tau_s
+(exp(Delta / tau_s) - 1)``, ``1/tau_s = 1/tau_c + 1/tau_n``): exact unless a post spike
+in the last ``D`` steps adds eligibility after that moment or a weight reaches a bound
+within the drain (it is returned at the bound). Not mapped (:class:`UnsupportedFeature`):
+multiplicative/power dependence, nearest-spike pairing, ``x_tar``, negative rewards
+(a dopamine dip; ``b > 0`` would make one, but it acts all the time), rewards that are
+not multiples of one quantum.
 
 Monitors: :class:`SpikeMonitor`, :class:`RateMonitor` and :class:`StateMonitor` of
 ``v``, ``I_exc``, ``I_inh`` (mV; a ``multimeter``) are returned; weight monitors are
@@ -106,8 +164,8 @@ refused (weights are read once, after the run).
 
 Not mappable (one :class:`UnsupportedFeature` listing every such part, raised before
 NEST is imported or touched): LoihiLIF populations, adaptive thresholds, non-zero
-initial synaptic currents, R-STDP and the rule variants above, networks that have
-already run (``net.step != 0``), weight monitors.
+initial synaptic currents, the rule variants above, networks that have already run
+(``net.step != 0``), weight monitors.
 
 NEST failures (e.g. a ``dt`` NEST's clock cannot represent) raise
 :class:`~neuromorph.errors.NestError` carrying NEST's message; the network is
@@ -146,13 +204,18 @@ from ..monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from ..network import check_network
 from ._inputs import input_spikes
 
-__all__ = ["to_nest", "run_nest", "under_mpi", "NestNetwork", "NestResult",
+__all__ = ["to_nest", "run_nest", "run_with_rewards", "under_mpi", "NestNetwork", "NestResult",
            "UnsupportedFeature", "NestError", "C_M", "OFFSET"]
 
 #: Membrane capacitance (pF) of every ``iaf_psc_exp`` neuron: x mV = x * C_M / tau_m pA.
 C_M = 250.0
 #: NEST steps run before neuromorph's step 0 (LIF neurons frozen; see the module notes).
 OFFSET = 2
+#: NEST's ``tau_n`` (in steps) standing for a phasic reward: a pulse over within a step.
+PHASIC_TAU_N = 1e-3
+#: NEST time (steps) of a reward delivered before neuromorph's step ``s``: ``s + REWARD_LAG``
+#: (a spike_generator at ``s + 1`` -> parrot -> volume_transmitter, one step each).
+REWARD_LAG = 3
 POISSON_MODES = ("exact", "generator")
 CONNECTIVITY_MODES = ("explicit", "rules")
 ZERO_DELAY_MODES = ("warn", "one_step", "error")
@@ -197,14 +260,13 @@ def _stdp_problems(pr):
     r, out = pr.plasticity, []
     if r.w_min != 0 or r.w_max <= 0:
         out.append(f"projection {pr.name!r}: NEST's stdp_synapse bounds weights to "
-                   f"[0, Wmax]; the rule has [w_min, w_max] = [{r.w_min}, {r.w_max}] "
+                   f"[0, Wmax] and keeps each weight's sign (with Wmax < 0 its "
+                   f"pre-before-post update grows |w|, where this rule moves w up); the "
+                   f"rule has [w_min, w_max] = [{r.w_min}, {r.w_max}] "
                    f"(use w_min=0, w_max>0)")
     if r.x_tar != 0:
         out.append(f"projection {pr.name!r}: x_tar={r.x_tar} (a target presynaptic trace) "
                    f"has no stdp_synapse counterpart")
-    if r.pairing != "all_to_all":
-        out.append(f"projection {pr.name!r}: pairing={r.pairing!r}; stdp_synapse pairs "
-                   f"all to all")
     if r.a_plus == 0 and r.a_minus != 0:
         out.append(f"projection {pr.name!r}: a_plus=0 with a_minus != 0 cannot be written "
                    f"as stdp_synapse's lambda * alpha")
@@ -239,9 +301,78 @@ def _triplet_params(pr, net, gain, k_shift):
         {"tau_minus": r.tau_minus, "tau_minus_triplet": r.tau_y}
 
 
+def _rstdp_problems(pr):
+    r, out = pr.plasticity, []
+    if r.weight_dependence != "additive":
+        out.append(f"projection {pr.name!r}: R-STDP with weight_dependence="
+                   f"{r.weight_dependence!r}; stdp_dopamine_synapse's eligibility is "
+                   f"additive (use weight_dependence='additive')")
+    if r.pairing != "all_to_all":
+        out.append(f"projection {pr.name!r}: R-STDP with pairing={r.pairing!r}; "
+                   f"stdp_dopamine_synapse pairs all to all")
+    if r.x_tar != 0:
+        out.append(f"projection {pr.name!r}: x_tar={r.x_tar} (a target presynaptic trace) "
+                   f"has no stdp_dopamine_synapse counterpart")
+    return out
+
+
+def _signal_of(pr, net):
+    """The reward signal of an R-STDP projection as neuromorph's engine picks it: its
+    ``modulator``, else the network's only signal (None if it has none or several)."""
+    if pr.modulator is not None:
+        return pr.modulator
+    return net.modulators[0] if len(net.modulators) == 1 else None
+
+
+def _tau_n(pr, net):
+    """NEST's ``tau_n`` (ms) of an R-STDP projection: the dopamine decay, or, for a
+    phasic signal, :data:`PHASIC_TAU_N` steps (a dopamine pulse that ends within the
+    step, see the module notes)."""
+    m = _signal_of(pr, net)
+    return PHASIC_TAU_N * net.dt if m.phasic else m.tau_dopamine
+
+
+def _rstdp_params(pr, net, gain, k_shift):
+    """``stdp_dopamine_synapse`` defaults of an R-STDP projection for one dopamine unit
+    (``q = 1``; :func:`_build_projections` scales ``A_plus``/``A_minus`` by the reward
+    quantum and sets the volume transmitter).
+
+    neuromorph: ``dw/dt = lr d(t) C``; NEST: ``dw/dt = n(t) c`` with ``n`` jumping by
+    ``m / tau_n`` at a dopamine spike of multiplicity ``m = r / q``, so ``n = d / (q
+    tau_n)`` and ``c = gain lr q tau_n C``. Phasic rewards (``w += lr r C``) use a
+    dopamine pulse of ``tau_n << dt``: ``integral n dt = m``, and ``c`` decays during it
+    by ``tau_c / (tau_c + tau_n)``, compensated. The timing shifts (module notes) are
+    compensated in the amplitudes: the pair lag ``k`` (as for STDP) and the times NEST
+    adds eligibility, ``D`` steps later for post spikes and one step earlier for
+    input-source pre spikes than neuromorph relative to the rewards."""
+    r, dt = pr.plasticity, net.dt
+    tau_c, tau_n = r.tau_elig, _tau_n(pr, net)
+    phasic = _signal_of(pr, net).phasic
+    scale = gain * r.lr * ((tau_c + tau_n) / tau_c if phasic else tau_n)
+    from_input = not describe(pr.pre.population.model).simulated
+    D = k_shift - 1 if from_input else k_shift
+    pre_lead = 1 if from_input else 0
+    a_plus = r.a_plus * scale * np.exp(k_shift * dt / r.tau_pre) * np.exp(-D * dt / tau_c)
+    a_minus = -r.a_minus * scale * np.exp(-k_shift * dt / r.tau_post) \
+        * np.exp(pre_lead * dt / tau_c)
+    return {"tau_plus": r.tau_pre, "tau_c": tau_c, "tau_n": tau_n, "b": 0.0,
+            "A_plus": a_plus, "A_minus": a_minus, "Wmin": r.w_min * gain,
+            "Wmax": r.w_max * gain}, {"tau_minus": r.tau_post}
+
+
+def _synapse_model(pr, form):
+    """The NEST model a plastic projection's synapses are copied from: its rule's
+    ``nest`` hook, or ``stdp_nn_symm_synapse`` for nearest-spike STDP (both traces
+    reset to 1 at a spike: Morrison et al. 2008's symmetric nearest-neighbour scheme)."""
+    if form == "stdp_synapse" and pr.plasticity.pairing == "nearest":
+        return "stdp_nn_symm_synapse"
+    return form
+
+
 #: hook -> (problems(pr), params(pr, net, gain pA/mV, k) -> (synapse, post-neuron params)).
 _RULES = {"stdp_synapse": (_stdp_problems, _stdp_params),
-          "stdp_triplet_synapse": (_triplet_problems, _triplet_params)}
+          "stdp_triplet_synapse": (_triplet_problems, _triplet_params),
+          "stdp_dopamine_synapse": (_rstdp_problems, _rstdp_params)}
 
 
 # -- checks -------------------------------------------------------------------------------
@@ -257,6 +388,76 @@ def _check_args(threads, poisson, connectivity, zero_delay):
             raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
 
 
+def _reward_schedule(net, rewards, n_steps):
+    """``{signal name: (steps, amounts)}``: the rewards each R-STDP signal delivers in a
+    run of ``n_steps`` steps, as neuromorph's engine would apply them.
+
+    ``rewards`` maps a :class:`~neuromorph.modulation.RewardSignal` (or its name: a
+    signal of a copy of the network counts by name) to a
+    sequence of ``(time_ms, reward)`` pairs; a reward at ``t`` is delivered before step
+    ``t / dt`` (what ``signal.deliver(r)`` does when ``net.step == t / dt``). Rewards
+    already delivered and pending count at step 0. With a ``baseline_rate`` the amounts
+    are the reward-prediction errors, computed in time order from ``signal.r_bar``."""
+    by_name = {m.name: m for m in net.modulators}
+    given = {}
+    if rewards is not None:
+        if not hasattr(rewards, "items"):
+            raise TypeError(f"rewards must be a mapping of reward signal (or its name) -> "
+                            f"[(time_ms, reward), ...], got {type(rewards).__name__}")
+        for key, pairs in rewards.items():
+            name = getattr(key, "name", key)
+            if not isinstance(name, str) or name not in by_name:
+                raise ValueError(f"rewards: {key!r} is not a reward signal of this network "
+                                 f"(signals: {sorted(by_name)})")
+            rows = []
+            for pair in pairs:
+                if len(pair) != 2:
+                    raise ValueError(f"rewards[{name!r}] must hold (time_ms, reward) pairs, "
+                                     f"got {pair!r}")
+                t = _checks.real(f"rewards[{name!r}] time", pair[0])
+                step = int(round(t / net.dt))
+                if abs(step * net.dt - t) > 1e-6 * net.dt or not 0 <= step < n_steps:
+                    raise ValueError(f"rewards[{name!r}]: time {t} ms must be a multiple of "
+                                     f"dt = {net.dt} ms in [0, duration)")
+                rows.append((step, _checks.real(f"rewards[{name!r}] reward", pair[1])))
+            given[name] = sorted(rows, key=lambda x: x[0])
+    out = {}
+    for m in net.modulators:
+        steps, amounts = ([0], [m._pending]) if m._pending else ([], [])
+        r_bar = m.r_bar
+        for step, r in given.get(m.name, []):
+            amount = r - r_bar if m.baseline_rate is not None else r
+            if m.baseline_rate is not None:
+                r_bar += m.baseline_rate * (r - r_bar)
+            if steps and steps[-1] == step:
+                amounts[-1] += amount
+            else:
+                steps.append(step)
+                amounts.append(amount)
+        out[m.name] = (np.asarray(steps, np.int64), np.asarray(amounts, float))
+    return out
+
+
+def _reward_quantum(name, amounts):
+    """``(q, multiplicities, problems)``: NEST's dopamine spikes have integer
+    multiplicities, so every reward must be ``m q`` for one quantum ``q > 0`` and integers
+    ``m >= 0`` (``q`` = the smallest positive reward)."""
+    amounts = amounts[amounts != 0]
+    if not len(amounts):
+        return 1.0, np.zeros(0, np.int64), []
+    if amounts.min() < 0:
+        return 1.0, None, [f"reward signal {name!r}: negative rewards (reward-prediction "
+                           f"errors below 0) have no stdp_dopamine_synapse counterpart "
+                           f"(its dopamine n >= 0 is driven by spikes)"]
+    q = float(amounts.min())
+    m = amounts / q
+    if np.any(np.abs(m - np.rint(m)) > 1e-9 * m) or m.max() > 1e6:
+        return q, None, [f"reward signal {name!r}: rewards {np.unique(amounts)[:5]} are not "
+                         f"integer multiples of one quantum; NEST's dopamine spikes carry "
+                         f"integer multiplicities"]
+    return q, np.rint(m).astype(np.int64), []
+
+
 def _zero_delay_projections(net):
     """Projections between LIF neurons with some delay-0 synapse."""
     return [pr for pr in net.projections
@@ -264,10 +465,15 @@ def _zero_delay_projections(net):
             and pr.delay_steps.min() == 0]
 
 
-def _check_network(net, connectivity, zero_delay):
+def _check_network(net, connectivity, zero_delay, schedule=None):
     """Every reason the network cannot run on NEST, raised at once."""
     check_network(net)
     problems = []
+    used = {_signal_of(pr, net).name for pr in net.projections if pr.plasticity is not None
+            and describe(pr.plasticity).needs_modulator and _signal_of(pr, net) is not None}
+    for name, (_, amounts) in (schedule or {}).items():
+        if name in used:
+            problems += _reward_quantum(name, amounts)[2]
     if net.step != 0:
         problems.append(f"the network has already run ({net.step} steps): spikes in flight "
                         f"and traces live in the engine; run a freshly built network")
@@ -295,6 +501,10 @@ def _check_network(net, connectivity, zero_delay):
             continue
         rule_problems, params = _RULES[form]
         found = rule_problems(pr)
+        if form == "stdp_dopamine_synapse" and _signal_of(pr, net) is None:
+            found.append(f"projection {pr.name!r} uses R-STDP without a reward signal: give "
+                         f"it modulator=... or create exactly one net.reward_signal() (the "
+                         f"network has {len(net.modulators)})")
         problems += found
         if found:
             continue
@@ -331,8 +541,9 @@ def _check_network(net, connectivity, zero_delay):
         raise all_problems(problems, "run on NEST",
                            "NEST runs a freshly built network of LIF neurons (fixed "
                            "threshold), spike sources and Poisson inputs, static, STDP and "
-                           "triplet-STDP projections (w_min = 0) and spike, rate and state "
-                           "monitors.")
+                           "triplet-STDP projections (w_min = 0), additive all-to-all "
+                           "R-STDP with non-negative commensurate rewards, and spike, rate "
+                           "and state monitors.")
     return {pop: {key: value for key, (value, _) in params.items()}
             for pop, params in post_params.items()}
 
@@ -379,6 +590,8 @@ class NestNetwork:
     build_s: float = 0.0
     zero_delay: list = field(default_factory=list)
     poisson: str = "exact"
+    rewards: dict = field(default_factory=dict)
+    volume_transmitters: dict = field(default_factory=dict)
     _input_trains: dict = field(repr=False, default_factory=dict)
     _recorders: dict = field(repr=False, default_factory=dict)
     _meters: dict = field(repr=False, default_factory=dict)
@@ -489,6 +702,28 @@ def _build_populations(nest, model, post_params, poisson):
         model.parrots[pop.name] = parrots
 
 
+def _build_modulators(nest, model):
+    """One ``volume_transmitter`` per reward signal that drives an R-STDP projection, fed
+    by a ``spike_generator`` -> ``parrot_neuron``: a reward of ``m q`` before step ``s``
+    is a dopamine spike of multiplicity ``m`` at NEST time ``(s + REWARD_LAG) dt``."""
+    net, dt = model.net, model.net.dt
+    used = {_signal_of(pr, net).name for pr in net.projections if pr.n_synapses
+            and pr.plasticity is not None and describe(pr.plasticity).needs_modulator}
+    for name in sorted(used):
+        steps, amounts = model.rewards[name]
+        q, mult, _ = _reward_quantum(name, amounts)
+        keep = amounts != 0
+        times = np.round((steps[keep] + REWARD_LAG - 2) * dt, 9)
+        gen = nest.Create("spike_generator")
+        if len(times):
+            gen.set(spike_times=times, spike_multiplicities=[int(x) for x in mult])
+        parrot = nest.Create("parrot_neuron")
+        vt = nest.Create("volume_transmitter")
+        nest.Connect(gen, parrot, syn_spec={"delay": dt})
+        nest.Connect(parrot, vt, syn_spec={"delay": dt})
+        model.volume_transmitters[name] = (vt, q)
+
+
 def _nodes(model, pop):
     """The nodes whose spikes a population's projections send (LIF or parrots)."""
     return model.neurons[pop.name] if pop.name in model.neurons else model.parrots[pop.name]
@@ -544,7 +779,11 @@ def _build_projections(nest, model, zero_delay, connectivity="explicit"):
             if ks_i is not None:
                 name = f"neuromorph_{k}_{int(ks_i)}_{form}"
                 params, _ = _RULES[form][1](pr, net, gain, int(ks_i))
-                nest.CopyModel(form, name, params)
+                if form == "stdp_dopamine_synapse":
+                    vt, q = model.volume_transmitters[_signal_of(pr, net).name]
+                    params.update(A_plus=params["A_plus"] * q, A_minus=params["A_minus"] * q,
+                                  volume_transmitter=vt)
+                nest.CopyModel(_synapse_model(pr, form), name, params)
                 model.synapse_models.setdefault(pr.name, []).append(name)
                 syn = {"synapse_model": name}
             w = np.asarray(pr._weight_values()[sel], dtype=float) * gain
@@ -584,7 +823,7 @@ def _build_monitors(nest, model):
 
 
 def to_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit",
-            zero_delay="warn"):
+            zero_delay="warn", rewards=None):
     """Build ``net`` in NEST's kernel for a run of ``duration`` ms (resets the kernel).
 
     Parameters
@@ -603,6 +842,12 @@ def to_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit
         projections drawn from one.
     zero_delay : {'warn', 'one_step', 'error'}
         What to do with delay-0 synapses between LIF neurons (see the module notes).
+    rewards : mapping, optional
+        R-STDP rewards of the run: reward signal (or its name) -> ``[(time_ms, reward),
+        ...]``, each delivered before the step at ``time_ms`` (what
+        ``signal.deliver(reward)`` at that step does; :func:`run_with_rewards` runs the
+        same schedule on neuromorph's engine). Rewards must be ``>= 0`` integer multiples
+        of one quantum (NEST's dopamine spikes).
 
     Returns
     -------
@@ -617,16 +862,18 @@ def to_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit
         When NEST itself fails (with NEST's message).
     """
     _check_args(threads, poisson, connectivity, zero_delay)
-    post_params = _check_network(net, connectivity, zero_delay)
     n_steps = _checks.steps("duration", duration, net.dt, minimum=1)
+    schedule = _reward_schedule(net, rewards, n_steps)
+    post_params = _check_network(net, connectivity, zero_delay, schedule)
     nest = _nest()
     t0 = time.perf_counter()
-    model = NestNetwork(net, n_steps, int(threads), poisson=poisson)
+    model = NestNetwork(net, n_steps, int(threads), poisson=poisson, rewards=schedule)
     try:
         nest.ResetKernel()
         nest.set(resolution=net.dt, local_num_threads=int(threads),
                  rng_seed=int(net.seed % (2**31 - 2)) + 1)
         _build_populations(nest, model, post_params, poisson)
+        _build_modulators(nest, model)
         _build_projections(nest, model, zero_delay, connectivity)
         _build_monitors(nest, model)
     except _nest_errors(nest) as err:
@@ -729,18 +976,48 @@ def _weights(nest, model, pr):
     pre_ids = _source_ids(model, pr.pre.population)
     post_ids = _source_ids(model, pr.post.population)
     src, tgt, w = [], [], []
+    dopamine = describe(pr.plasticity).nest == "stdp_dopamine_synapse"
+    keys = ("source", "target", "weight") + (("c", "n") if dopamine else ())
     for name in model.synapse_models[pr.name]:
-        got = _everywhere(nest.GetConnections(synapse_model=name).get(
-            ["source", "target", "weight"]), ("source", "target", "weight"))
+        got = _everywhere(nest.GetConnections(synapse_model=name).get(list(keys)), keys)
         src.append(np.atleast_1d(np.asarray(got["source"], np.int64)))
         tgt.append(np.atleast_1d(np.asarray(got["target"], np.int64)))
         w.append(np.atleast_1d(np.asarray(got["weight"], float)))
+        if dopamine:
+            w[-1] = _dopamine_back(nest, model, pr, name, w[-1],
+                                   np.atleast_1d(np.asarray(got["c"], float)),
+                                   np.atleast_1d(np.asarray(got["n"], float)))
     src, tgt, w = np.concatenate(src), np.concatenate(tgt), np.concatenate(w)
     n_post = pr.post.population.size
     got_keys = (src - pre_ids[0]) * n_post + (tgt - post_ids[0])
     want = (pr.sources + pr.pre.start).astype(np.int64) * n_post + pr.targets + pr.post.start
     order = np.argsort(got_keys, kind="stable")
     return w[order[np.searchsorted(got_keys[order], want)]] / _gain(pr.post.population)
+
+
+def _dopamine_back(nest, model, pr, name, w, c, n):
+    """``stdp_dopamine_synapse`` weights (pA) at the end of the run, from NEST's at the
+    end of the drain.
+
+    NEST's clock runs :data:`REWARD_LAG` steps ahead of neuromorph's for rewards, so
+    neuromorph's end of run is NEST time ``T = (n_steps + REWARD_LAG) dt``; the drain
+    (:func:`_simulate`) ends ``Delta`` later with every synapse brought to that moment by
+    the volume transmitter. Without events in between, ``dw/dt = c n`` runs back in closed
+    form: ``w(T) = w - c n tau_s (exp(Delta / tau_s) - 1)``, ``1/tau_s = 1/tau_c +
+    1/tau_n`` (the eligibility of post spikes in the last ``D`` steps, which NEST adds
+    after ``T``, is not undone; a weight that the flow holds at a bound at the end of the
+    drain is returned at the bound, which is exact unless it reached the bound within
+    the drain)."""
+    p = nest.GetDefaults(name)
+    tau_s = 1.0 / (1.0 / p["tau_c"] + 1.0 / p["tau_n"])
+    delta = (OFFSET + model._max_delay + 2 - REWARD_LAG) * model.net.dt
+    with np.errstate(divide="ignore", under="ignore"):  # n = 0 (e.g. a phasic pulse long over): no change
+        moved = c * tau_s * (np.exp(np.log(np.abs(n)) + delta / tau_s)
+                             - np.exp(np.log(np.abs(n))))
+    back = np.clip(w - moved, p["Wmin"], p["Wmax"])
+    # a weight held at a bound by the flow (c n pushes into it) stays there
+    held = ((w <= p["Wmin"]) & (moved <= 0)) | ((w >= p["Wmax"]) & (moved >= 0))
+    return np.where(held, w, back)
 
 
 def _raw(nest, model, wall):
@@ -853,8 +1130,32 @@ def under_mpi():
     return False
 
 
+def run_with_rewards(net, duration, rewards=None):
+    """Run ``net`` on neuromorph's engine for ``duration`` ms with a reward schedule (the
+    ``rewards`` of :func:`run_nest`): the run is cut at each reward's step and
+    ``signal.deliver(reward)`` is called there, which is what :func:`run_nest` maps."""
+    n_steps = _checks.steps("duration", duration, net.dt, minimum=1)
+    _reward_schedule(net, rewards, n_steps)  # the same checks, before anything runs
+    start = net.step
+    given = {}
+    for key, pairs in (rewards or {}).items():
+        signal = next(m for m in net.modulators if m.name == getattr(key, "name", key))
+        for t, r in pairs:
+            given.setdefault(int(round(t / net.dt)), []).append((signal, float(r)))
+    done = 0
+    for step in sorted(given):
+        if step > done:
+            net.run((step - done) * net.dt)
+            done = step
+        for signal, r in given[step]:
+            signal.deliver(r)
+    if n_steps > done:
+        net.run((n_steps - done) * net.dt)
+    assert net.step == start + n_steps
+
+
 def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit",
-             zero_delay="warn", isolate=None):
+             zero_delay="warn", rewards=None, isolate=None):
     """Run ``net`` for ``duration`` ms on NEST and read the results back.
 
     Parameters are those of :func:`to_nest`, and
@@ -885,8 +1186,10 @@ def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explici
     NestError
         When NEST fails, with NEST's message; ``net`` is unchanged.
     """
+    if rewards is not None and hasattr(rewards, "items"):
+        rewards = {getattr(k, "name", k): list(v) for k, v in rewards.items()}
     kwargs = dict(threads=threads, poisson=poisson, connectivity=connectivity,
-                  zero_delay=zero_delay)
+                  zero_delay=zero_delay, rewards=rewards)
     if isolate is None:
         isolate = not under_mpi()
     if not isinstance(isolate, bool):
@@ -895,8 +1198,8 @@ def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explici
         return to_nest(net, duration, **kwargs).run()
     # every check (and the zero-delay warning) here, before a process is started
     _check_args(threads, poisson, connectivity, zero_delay)
-    _check_network(net, connectivity, zero_delay)
     n_steps = _checks.steps("duration", duration, net.dt, minimum=1)
+    _check_network(net, connectivity, zero_delay, _reward_schedule(net, rewards, n_steps))
     if zero_delay == "warn" and _zero_delay_projections(net):
         _warn_zero_delay(net, _zero_delay_projections(net))
         kwargs["zero_delay"] = "one_step"

@@ -80,6 +80,15 @@ becomes a step current ``r * w_in * bias`` into the target, its steady state), a
 trains are not part of a graph: give them to :func:`from_nir` (``inputs``), or the
 inputs import as silent spike sources.
 
+**Held inputs.** An ``Input`` node whose ``metadata['neuromorph.held']`` is true
+carries values, not spikes (e.g. a sample's pixel intensities, held over its
+presentation window): :func:`from_nir` makes no population for it, and each
+``Linear`` / ``Affine`` node it feeds becomes a step current ``r w_in (W x + b)``
+into the target (its steady state, as for an ``Affine`` bias), switched on for each
+window given in ``held_inputs`` (without values: the bias alone, always on). This is
+how :meth:`neuromorph.deploy.Deployment.to_nir` writes EqSpike's rate-coded input and
+biases.
+
 Not mappable (:class:`UnsupportedFeature`, naming the part): refractory periods
 unless ``refractory='metadata'``, ``tau_syn_exc != tau_syn_inh`` when a population
 receives both signs, plasticity, step currents, LoihiLIF populations (export their
@@ -140,7 +149,8 @@ def _spike_gain(spike_representation, dt, tau_syn):
     return 1.0 / (tau_syn * _S)
 
 
-def to_nir(net, *, refractory="error", spike_representation="step", adaptation="error"):
+def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=None,
+           extra_edges=(), adaptation="error"):
     """The structure of ``net`` as a ``nir.NIRGraph`` (see the module notes).
 
     Parameters
@@ -154,6 +164,9 @@ def to_nir(net, *, refractory="error", spike_representation="step", adaptation="
         How the tools that read the graph take a spike (see the module notes): the
         weights are written so that a spike raises the current by neuromorph's weight
         there. ``'step'`` (default) for Norse, snnTorch, Lava and the other NIR tools.
+    extra_nodes, extra_edges : dict, sequence of pairs, optional
+        Nodes and edges added to the graph before NIR's type check (e.g. the held
+        inputs of :meth:`neuromorph.deploy.layered.LayeredSpec.nir_held_nodes`).
     adaptation : {'error', 'metadata'}
         What to do with adaptive thresholds (``theta_plus > 0``), which NIR neurons
         lack: refuse them, or store them in the node's metadata (``theta_plus``, mV;
@@ -239,6 +252,11 @@ def to_nir(net, *, refractory="error", spike_representation="step", adaptation="
                 edges += [(name, f"{name}.delay"), (f"{name}.delay", post.name)]
             else:
                 edges.append((name, post.name))
+    for name, node in (extra_nodes or {}).items():
+        if name in nodes:
+            raise ValueError(f"extra_nodes: node {name!r} is already in the graph")
+        nodes[name] = node
+    edges += [tuple(e) for e in extra_edges]
     return nir.NIRGraph(nodes=nodes, edges=edges,
                         metadata={"dt": net.dt * _S,
                                   "spike_representation": spike_representation})
@@ -293,7 +311,8 @@ def read(path, *, strict=True):
     return graph
 
 
-def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=None):
+def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=None,
+             held_inputs=None):
     """Build a network from a ``nir.NIRGraph`` (see the module notes).
 
     Parameters
@@ -312,6 +331,10 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
         held for one step, as the tools that write NIR compute; ``'dirac'``, a pulse of
         unit area. Default: the graph's ``metadata['spike_representation']`` if
         :func:`to_nir` wrote one, else ``'step'``.
+    held_inputs : dict, optional
+        Held input node name -> ``(start_ms, stop_ms, values)``: per window ``k`` the
+        node holds ``values[k]`` during ``[start_ms[k], stop_ms[k])`` (see the module
+        notes).
 
     Returns
     -------
@@ -334,11 +357,19 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
         dt = float(graph.metadata["dt"]) / _S
     net = Network(dt=dt, seed=seed)
     inputs = dict(inputs or {})
+    held_in = dict(held_inputs or {})
+    held = {name for name, node in graph.nodes.items() if isinstance(node, nir.Input)
+            and (node.metadata or {}).get("neuromorph.held")}
+    if set(held_in) - held:
+        raise ValueError(f"held_inputs names no held Input node of the graph: "
+                         f"{sorted(set(held_in) - held)}")
     pops, gain, bias_gain = {}, {}, {}
     succ = {}
     for a, b in graph.edges:
         succ.setdefault(a, []).append(b)
     for name, node in graph.nodes.items():
+        if isinstance(node, nir.Input) and name in held:
+            continue
         if isinstance(node, nir.Input):
             n = int(np.prod(node.input_type["input"]))
             idx, times = inputs.pop(name, (np.zeros(0, int), np.zeros(0)))
@@ -391,6 +422,22 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
         if not isinstance(node, (nir.Linear, nir.Affine)):
             continue
         pre = [a for a, b in graph.edges if b == name]
+        if len(pre) == 1 and pre[0] in held:  # values held over windows: step currents
+            post = succ.get(name, [])
+            if len(post) != 1 or post[0] not in bias_gain:
+                raise UnsupportedFeature(f"node {name!r}: a weight node after a held input "
+                                         f"must feed one neuron node, got {post}")
+            weight = np.asarray(node.weight, dtype=float)
+            b = np.asarray(getattr(node, "bias", 0.0), float) * np.ones(weight.shape[0])
+            if pre[0] not in held_in:
+                if np.any(b):
+                    net.current(pops[post[0]], b * bias_gain[post[0]])
+                continue
+            start, stop, values = held_in[pre[0]]
+            for t0, t1, x in zip(start, stop, np.asarray(values, float)):
+                net.current(pops[post[0]], (weight @ x + b) * bias_gain[post[0]],
+                            start=t0, stop=t1)
+            continue
         if len(pre) != 1 or pre[0] not in pops:
             raise UnsupportedFeature(f"node {name!r}: a weight node needs exactly one neuron "
                                      f"or input node before it, got {pre}")

@@ -39,8 +39,9 @@ def deploy(model, backend="neuromorph", fixed_point=None, *, presentation=None, 
         bit-accurate CUBA neurons and 8-bit weights, one scale per layer
         (:mod:`neuromorph.deploy.quantize`; the layered learners); ``"lava"``: that
         fixed-point network in Lava's bit-accurate simulation of Loihi 2, samples
-        separated by a rest period after which every neuron is back at exactly 0
-        (Lava has no reset between samples), so its spikes equal ``"loihi"``'s.
+        separated by a rest period after which every neuron is back at exactly 0, or
+        (R-STDP trials) reset by ``Var.set`` between ``RunSteps`` segments; per-sample
+        biases are set the same way; its spikes equal ``"loihi"``'s.
     fixed_point : bool or None
         ``None``: what the backend runs; ``True`` is allowed with ``"loihi"`` and
         ``"lava"`` (their only arithmetic here), ``False`` with ``"neuromorph"``.
@@ -188,7 +189,10 @@ class Deployment:
         check = getattr(self.spec, "check_nir", None)
         if check is not None:
             check()
-        graph = to_nir(self.network, refractory="metadata", spike_representation="dirac",
+        held = getattr(self.spec, "nir_held_nodes", None)
+        nodes, edges = held() if held is not None else ({}, [])  # held input currents:
+        graph = to_nir(self.network, refractory="metadata",      # Input -> Affine -> layer
+                       spike_representation="dirac", extra_nodes=nodes, extra_edges=edges,
                        adaptation="metadata")
         nir.write(path, graph)
         return graph
@@ -202,10 +206,14 @@ class Deployment:
         X = self._check_X(X)
         graph = read(path)
 
+        values = getattr(self.spec, "nir_held_values", None)
+        held = values(X) if values is not None else {}
+
         def rebuild(net):
             src = next(p for p in net.populations if p.name == "input")
             inputs = {"input": (src.model.indices, src.model.steps * net.dt)}
-            return from_nir(graph, dt=net.dt, inputs=inputs)
+            return from_nir(graph, dt=net.dt, inputs=inputs,
+                            held_inputs={k: v for k, v in held.items() if k in graph.nodes})
 
         scores, _, _ = self.spec.run(X, rebuild=rebuild)
         return self.model.classes_[np.argmax(scores, axis=1)]

@@ -122,10 +122,14 @@ def eqspike_spec(model):
     def spikes(X):
         return batched_stream(model, X, model.n_free, model._encoder)
 
+    syn0 = model.up_[0]
+    current_weights = {name: ((syn0.sign * syn0.resistance) * syn0.W
+                              if (l == 0 and rate_input) else None, R * model.b_[l])
+                       for l, name in enumerate(names)}
     return LayeredSpec(dt=float(model.dt), n_steps=int(model.n_free),
                        n_inputs=int(model.n_features_in_), layers=layers, edges=edges,
                        readout=readout, input_spikes=None if rate_input else spikes,
-                       input_currents=currents)
+                       input_currents=currents, current_weights=current_weights)
 
 
 class CoreSpec:
@@ -139,26 +143,46 @@ class CoreSpec:
 
     exact = True
 
-    def __init__(self, build, run, description, convert=None, notes=()):
+    def __init__(self, build, run, description, convert=None, notes=(), lava=False,
+                 weight_exponents=False):
         self._build, self._run, self.description = build, run, description
         self.convert, self.notes = convert, list(notes)
+        self.lava = lava  # run(X, convert, engine="lava") exists
+        self.weight_exponents = weight_exponents  # nearest_loihi's option
 
     def network(self):
         net = self._build()
         return net if self.convert is None else self.convert(net)[0]
 
     def fixed_point(self):
-        from .quantize import nearest_loihi
-        notes = nearest_loihi(self._build())[1]  # raises UnsupportedFeature before any run
-        return CoreSpec(self._build, self._run, self.description, nearest_loihi, notes)
+        from functools import partial
 
-    def run(self, X):
+        from .quantize import nearest_loihi
+        convert = partial(nearest_loihi, weight_exponents=self.weight_exponents)
+        notes = convert(self._build())[1]  # raises UnsupportedFeature before any run
+        return CoreSpec(self._build, self._run, self.description, convert, notes,
+                        self.lava, self.weight_exponents)
+
+    def run(self, X, engine="core"):
+        if engine == "lava":
+            return self._run(X, self.convert, engine="lava")
         return self._run(X, self.convert)
 
+    def with_rest(self, rest):
+        """Samples are separated by the learner's own rest/reset (no extra steps)."""
+        return self
+
+    def rest_steps(self):
+        return 0
+
     def check_lava(self):
-        """Lava runs a network from start to end without host control; these learners
-        change inputs (rates, resets) between samples from Python: not offered yet."""
+        """Lava runs a network in ``RunSteps`` segments; a learner whose run offers
+        ``engine="lava"`` resets its neurons between samples through ``Var.set``
+        (:meth:`neuromorph.backends.lava.export.LavaNetwork.set_at`); the others change
+        inputs (rates, resets) between samples from Python: not offered."""
         from ..errors import UnsupportedFeature
+        if self.lava:
+            return
         raise UnsupportedFeature(f"the {self.description} presents samples under host "
                                  f"control (input rates and resets between samples), which "
                                  f"a Lava run has no place for; use backend 'loihi'")
@@ -297,28 +321,73 @@ def rstdp_spec(model):
     input spike trains of the evaluation stream, outputs with their homeostatic bias
     currents, urgency ramp, winner-take-all inhibition; trials back to back, outputs
     put back to rest by a run callback. Answer on the host: spike count per class plus
-    the earliest first spike (``_class_scores``)."""
+    the earliest first spike (``_class_scores``).
+
+    Loihi fixed point (:func:`.quantize.nearest_loihi`, with per-projection weight
+    exponents): the homeostatic drive (a step current per output) becomes a per-neuron
+    bias, the slow inhibition keeps its charge per spike on the one current, the
+    refractory period is dropped; every trial starts with the outputs' ``v``, ``u`` and
+    pending input at 0 (the core: a run callback; Lava: ``Var.set`` between
+    ``RunSteps`` segments, :func:`_run_with_resets`)."""
 
     def build():
         X = np.zeros((1, int(model.n_features_in_)))
         return model._build(X, model._eval_rng(), plastic=False)[0]
 
-    def run(X, convert=None):
+    def run(X, convert=None, engine="core"):
         rng = model._eval_rng()
         net, _, _, mon = model._build(X, rng, plastic=False)
-        if convert is not None:
-            net = convert(net)[0]  # (raises for its step currents)
-        for p in net.populations:  # every population's activity (energy estimates)
-            net.spike_monitor(p)
         per = int(round(model._period / model.dt))
-        out = mon.target
-        net.run(len(X) * per * model.dt,
-                callback=lambda net: model._reset(out, rng, explore=False),
-                every=per * model.dt)
-        return (model._class_scores(mon.steps, mon.i, len(X), per),
-                {"output_steps": mon.steps, "output_i": mon.i}, net)
+        if convert is None:
+            for p in net.populations:  # every population's activity (energy estimates)
+                net.spike_monitor(p)
+            out = mon.target
+            net.run(len(X) * per * model.dt,
+                    callback=lambda net: model._reset(out, rng, explore=False),
+                    every=per * model.dt)
+            steps, idx = mon.steps, mon.i
+        else:  # fixed point: the homeostatic drive is a per-neuron Loihi bias
+            net = convert(net)[0]
+            steps, idx = _run_with_resets(net, "output", len(X), per, engine)
+        return (model._class_scores(steps, idx, len(X), per),
+                {"output_steps": steps, "output_i": idx}, net)
 
-    return CoreSpec(build, run, "R-STDP classifier network without plasticity")
+    # weak inputs and urgency next to a strong inhibition: per-projection exponents
+    return CoreSpec(build, run, "R-STDP classifier network without plasticity", lava=True,
+                    weight_exponents=True)
+
+
+def _run_with_resets(net, name, n, per, engine):
+    """Run ``n`` trials of ``per`` steps of the fixed-point network ``net`` back to back,
+    population ``name`` put back to rest (``v = u = 0``, its pending synaptic input
+    dropped) at the start of every trial, in the core (a run callback) or in Lava
+    (``Var.set`` between ``RunSteps`` segments of one runtime: ``v``, ``u`` of the LIF,
+    ``a_buff`` of every connection into it). Returns the spike steps and indices of
+    ``name``; every population is monitored (energy estimates)."""
+    pops = {p.name: p for p in net.populations}
+    out = pops[name]
+    mons = {p.name: net.spike_monitor(p) for p in net.populations}
+    if engine != "lava":
+        def reset(net):
+            for var in ("v", "u", "I_exc", "I_inh"):
+                out.state[var][:] = 0.0
+
+        net.run(n * per * net.dt, callback=reset, every=per * net.dt)
+        return mons[name].steps, mons[name].i
+    from ..backends.lava import to_lava
+
+    lv = to_lava(net, n * per * net.dt)
+    lif = lv.neurons[name]
+    into = [c for pr in net.projections if pr.post.population is out
+            for c in lv.connections[pr.name]]
+    for k in range(1, n):
+        lv.set_at(k * per, lif.v, np.zeros(out.size, np.int32))
+        lv.set_at(k * per, lif.u, np.zeros(out.size, np.int32))
+        for c in into:
+            lv.set_at(k * per, c.a_buff, np.zeros(c.a_buff.shape, np.int32))
+    res = lv.run()
+    m = next(m for m in res.monitors if m.target.population.name == name)
+    return m.steps, m.i
 
 
 def spiking_pc_spec(model):

@@ -109,6 +109,10 @@ class LayeredSpec:
     input_currents : callable or None
         ``input_currents(X) -> {layer name: (n, n_layer)}`` currents (mV) held for the
         whole window (rate-coded inputs, biases).
+    current_weights : dict or None
+        ``{layer name: (W or None, b)}`` with ``input_currents(X)[name] == X @ W + b``
+        (``W`` (n_inputs, n_layer) mV, or None: the constant ``b``): how NIR describes
+        the held currents (an ``Input`` of the sample's values through an ``Affine``).
     readout : callable
         ``readout(X, spikes) -> (n, C)`` class scores on the host from the recorded
         spikes ``{"input": (n, T, n_in), layer name: (n, T, n_layer)}`` of the window
@@ -123,6 +127,7 @@ class LayeredSpec:
     readout: object
     input_spikes: object = None
     input_currents: object = None
+    current_weights: dict = None
     notes: list = field(default_factory=list)
 
     def __post_init__(self):
@@ -226,9 +231,17 @@ class LayeredSpec:
             name = f"{e.pre}->{e.post}" + (f"@{D}" if D else "")
             if np.any(W != 0):
                 net.connect(pops[e.pre], pops[e.post], matrix=W, delay=D * self.dt, name=name)
+        if self.loihi is not None and currents:  # fixed point: per-neuron Loihi biases
+            from .quantize import loihi_bias, loihi_current_gains
+            gains = loihi_current_gains(self)
+            currents = {name: loihi_bias(amps, gains[name], name)
+                        for name, amps in currents.items()}
+            scales = {name: 1.0 for name in currents}
         for name, amps in (currents or {}).items():  # held over each sample's window
             d = self.offsets[name]
             for k, amp in enumerate(amps):
+                if self.loihi is not None and not np.any(amp):
+                    continue  # a zero bias: no current (Lava: no segment)
                 start = k * self.period + d
                 net.current(pops[name], amp * scales[name], start=start * self.dt,
                             stop=(start + self.n_steps) * self.dt)
@@ -256,8 +269,54 @@ class LayeredSpec:
 
         if self.input_currents is not None:
             name = next(iter(self.input_currents(np.zeros((0, self.n_inputs)))))
-            raise UnsupportedFeature(f"layer {name!r} takes held input currents, which "
-                                     f"have no NIR node")
+            if self.current_weights is None:
+                raise UnsupportedFeature(f"layer {name!r} takes held input currents that "
+                                         f"are no affine map of the input (no NIR node)")
+            starts = {self.offsets[name] for name in self.current_weights}
+            if len(starts) > 1:
+                raise UnsupportedFeature(f"layer {name!r}: held input currents start at "
+                                         f"different steps in different layers; one NIR "
+                                         f"Input cannot hold them")
+
+    #: Name of the NIR ``Input`` node that holds a sample's values (held currents).
+    HELD_INPUT = "input.values"
+
+    def nir_held_nodes(self):
+        """``(nodes, edges)`` of the held input currents (see :meth:`check_nir`): an
+        ``Input`` node :attr:`HELD_INPUT` of the sample's values (held over each
+        window; ``metadata['neuromorph.held'] = True``) and per layer an ``Affine``
+        ``'<layer>.held'`` into it with ``weight = (W s)^T``, ``bias = b s`` (``s``:
+        the layer's per-neuron threshold scale). A ``CubaLIF`` node takes the current
+        ``r w_in (W x + b)`` at its steady state (:func:`neuromorph.backends.nir.from_nir`
+        reads a held input as that step current; other tools filter it through the
+        node's ``tau_syn``)."""
+        import nir
+
+        if not self.current_weights:
+            return {}, []
+        nodes, edges = {}, []
+        nodes[self.HELD_INPUT] = nir.Input(np.array([self.n_inputs]),
+                                           metadata={"neuromorph.held": True})
+        for layer in self.layers:
+            if layer.name not in self.current_weights:
+                continue
+            W, b = self.current_weights[layer.name]
+            scale = self._core_layer(layer)[2]
+            W = np.zeros((self.n_inputs, layer.n)) if W is None else np.asarray(W, float)
+            nodes[f"{layer.name}.held"] = nir.Affine(weight=(W * scale[None, :]).T,
+                                                     bias=np.asarray(b, float) * scale)
+            edges += [(self.HELD_INPUT, f"{layer.name}.held"), (f"{layer.name}.held",
+                                                                layer.name)]
+        return nodes, edges
+
+    def nir_held_values(self, X):
+        """``{HELD_INPUT: (start ms, stop ms, values (n, n_inputs))}`` of ``X``'s windows
+        (for :func:`neuromorph.backends.nir.from_nir`'s ``held_inputs``)."""
+        if not self.current_weights:
+            return {}
+        d = self.offsets[next(iter(self.current_weights))]
+        start = (np.arange(len(X)) * self.period + d) * self.dt
+        return {self.HELD_INPUT: (start, start + self.n_steps * self.dt, np.asarray(X, float))}
 
     def check_lava(self):
         """Raise :class:`~neuromorph.errors.UnsupportedFeature` naming the layer whose
@@ -324,7 +383,8 @@ class LayeredSpec:
             raise ValueError("Lava runs the fixed-point network with a rest period "
                              "(spec.fixed_point().with_rest(spec.rest_steps()))")
         spikes = self.input_spikes(X) if self.input_spikes is not None else None
-        net, pops, _ = self.build(spikes, None)
+        cur = self.input_currents(X) if self.input_currents is not None else {}
+        net, pops, _ = self.build(spikes, cur)  # held currents: per-neuron biases
         for name, p in pops.items():
             net.spike_monitor(p)
         res = run_lava(net, len(X) * self.period * self.dt, fixed_point=True)

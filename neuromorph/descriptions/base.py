@@ -167,6 +167,12 @@ class NeuronDescription(Description):
     lava_hint = None
     nest_hint = None
 
+    def check_current(self, model, amplitude):
+        """The step-current amplitudes ``amplitude`` (float array, one per neuron) as this
+        model takes them; raise ``ValueError`` naming ``amplitude`` for values it cannot
+        take (default: any finite value)."""
+        return amplitude
+
     def nest_problems(self, model):
         """Reasons (a list of str) why NEST's model of the ``nest`` hook does not
         reproduce ``model``'s parameters (e.g. an adaptive threshold); [] if none."""

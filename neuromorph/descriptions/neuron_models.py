@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..neurons import LIF, LoihiLIF, PoissonInput, SpikeTimes
+from ..neurons import (LIF, LOIHI_BIAS_EXP, LOIHI_BIAS_MANT, LoihiLIF, PoissonInput,
+                       SpikeTimes)
 from .base import (POP_LIF, POP_LOIHI_FIXED, POP_LOIHI_FLOAT, NEURON_COLUMNS,
                    NeuronDescription, Parameter, Variable, current_gain, register)
 
@@ -94,12 +95,13 @@ class LoihiLIFDescription(NeuronDescription):
         Variable("I_inh", "Lava units", "inhibitory input pending for the next step",
                  saved=True),
         Variable("ref", "steps", "unused (engine layout)", dtype=np.int64),
-        Variable("I_ext", "Lava units", "unused (no step currents; use the bias)"),
+        Variable("I_ext", "Lava units", "step currents: per-neuron bias added to v "
+                 "(rebuilt from net.current)"),
     )
     simulated = True
     kernel = "neuromorph.kernels.loihi"
     kernel_kinds = {"POP_LOIHI_FLOAT": POP_LOIHI_FLOAT, "POP_LOIHI_FIXED": POP_LOIHI_FIXED}
-    current_hint = "use their bias (bias_mant, bias_exp)"
+    current_input = True   # a per-neuron bias on top of bias_mant << bias_exp
     loihi_semantics = True
     file_kind = "loihi_lif"
     lava = "lif"
@@ -108,6 +110,19 @@ class LoihiLIFDescription(NeuronDescription):
 
     def kernel_kind(self, model):
         return POP_LOIHI_FIXED if model.fixed_point else POP_LOIHI_FLOAT
+
+    def check_current(self, model, amplitude):
+        """Step currents are per-neuron biases added to ``v`` every step (Lava units);
+        in fixed point integers in Lava's bias range ``[-4096 * 2**7, 4095 * 2**7]``
+        (Lava: ``bias_mant << bias_exp`` per neuron)."""
+        if model.fixed_point:
+            lo, hi = LOIHI_BIAS_MANT[0] << LOIHI_BIAS_EXP[1], LOIHI_BIAS_MANT[1] << LOIHI_BIAS_EXP[1]
+            if np.any(amplitude != np.rint(amplitude)) or amplitude.min() < lo \
+                    or amplitude.max() > hi:
+                raise ValueError(f"amplitude must hold integers in [{lo}, {hi}] (Lava units) "
+                                 f"for fixed-point LoihiLIF neurons, got range "
+                                 f"[{amplitude.min()}, {amplitude.max()}]")
+        return amplitude
 
     def engine_row(self, model, dt):
         """``(decay factor of u, of v, effective threshold, effective bias, 0, ...)``:

@@ -78,6 +78,44 @@ def _update(v_old, ie, ii, ref, v_inf, e_m, c_e, c_i, v_reset, v_th, n_ref):
     return v_new, r
 
 
+#: Neurons advanced per block: a block is integrated in one vectorised loop that also
+#: counts its spikes, and only a block with a spike is scanned again for their indices
+#: (read back from L1). One pass over the state instead of two; at 64k neurons the
+#: state no longer fits in L2 and the second pass cost as much as a third of the step.
+BLOCK = 64
+
+
+def _make_advance(ext, adapt):
+    """Integrate neurons ``a:b`` of a population's 0-based views (one block) and return
+    how many spiked. ``ext`` (external current) and ``adapt`` (adaptive threshold) are
+    frozen into the compiled loop, so each variant vectorises without dead branches."""
+
+    @njit(inline="always")
+    def advance(a, b, vv, ie, ii, rr, xx, tt, v_rest, e_m, e_e, e_i, c_e, c_i, v_reset, v_th,
+                n_ref, e_theta, theta_plus):
+        just_fired = n_ref + 1
+        hit = 0
+        for j in range(a, b):  # unsigned a, b: no wrap-around checks, so it vectorises
+            th = tt[j] * e_theta if adapt else 0.0
+            v_inf = v_rest + xx[j] if ext else v_rest
+            v_j, r_j = _update(vv[j], ie[j], ii[j], rr[j], v_inf, e_m, c_e, c_i, v_reset,
+                               v_th + th, n_ref)
+            vv[j], rr[j] = v_j, r_j
+            hit += r_j == just_fired
+            if adapt:  # (homeostasis, Diehl & Cook 2015)
+                tt[j] = th + theta_plus if r_j == just_fired else th
+            ie[j] *= e_e
+            ii[j] *= e_i
+        return hit
+
+    return advance
+
+
+_advance_plain = _make_advance(False, False)
+_advance_ext = _make_advance(True, False)
+_advance_adapt = _make_advance(True, True)
+
+
 @njit(cache=True, nogil=True)
 def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, theta, spikes, n_spikes):
     """Advance neurons ``lo:hi`` (one population) by one step, in place.
@@ -93,13 +131,15 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, theta, spikes, 
     ref : int64[n]
         Refractory counter (see the module docstring), updated in place.
     i_ext : float64[n]
-        External current (mV) held constant over the step; read only if ``use_ext``.
+        External current (mV) held constant over the step; read only if ``use_ext``
+        or the population's threshold adapts.
     theta : float64[n]
         Adaptive threshold (mV), decayed and bumped in place; used only when the
         population's ``theta_plus > 0`` or its ``theta_frozen`` flag is set (then
         ``E_theta = 1``, ``theta_plus = 0``: read, never changed).
     spikes : int32[>= n]
-        Indices of this step's spikes are appended at ``spikes[n_spikes:]``.
+        Indices of this step's spikes are appended at ``spikes[n_spikes:]``, in
+        increasing order.
 
     Returns
     -------
@@ -112,35 +152,26 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, theta, spikes, 
     n_ref = np.int64(coef[8])
     e_theta, theta_plus, frozen = coef[9], coef[10], coef[11]
     just_fired = n_ref + 1
-    # Branch-free loops over 0-based views vectorise (numba skips negative-index
-    # wrap-around checks when the index is provably >= 0); spikes are collected after.
     vv, ie, ii = v[lo:hi], i_exc[lo:hi], i_inh[lo:hi]
-    rr, xx = ref[lo:hi], i_ext[lo:hi]
-    if theta_plus > 0.0 or frozen != 0.0:  # adaptive / frozen threshold (Diehl & Cook 2015)
-        tt = theta[lo:hi]
-        for j in range(hi - lo):
-            th = tt[j] * e_theta
-            vv[j], rr[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest + xx[j], e_m, c_e, c_i,
-                                   v_reset, v_th + th, n_ref)
-            tt[j] = th + theta_plus if rr[j] == just_fired else th
-            ie[j] *= e_e
-            ii[j] *= e_i
-    elif use_ext:
-        for j in range(hi - lo):
-            vv[j], rr[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest + xx[j], e_m, c_e, c_i,
-                                   v_reset, v_th, n_ref)
-            ie[j] *= e_e
-            ii[j] *= e_i
-    else:
-        for j in range(hi - lo):
-            vv[j], rr[j] = _update(vv[j], ie[j], ii[j], rr[j], v_rest, e_m, c_e, c_i, v_reset,
-                                   v_th, n_ref)
-            ie[j] *= e_e
-            ii[j] *= e_i
-    for j in range(hi - lo):
-        if rr[j] == just_fired:
-            spikes[n_spikes] = lo + j
-            n_spikes += 1
+    rr, xx, tt = ref[lo:hi], i_ext[lo:hi], theta[lo:hi]
+    n_blocks = (hi - lo) // BLOCK
+    for k in range(n_blocks + 1):
+        a = np.uint64(k * BLOCK)
+        b = np.uint64(a + BLOCK if k < n_blocks else hi - lo)
+        if theta_plus > 0.0 or frozen != 0.0:  # adaptive or frozen threshold
+            hit = _advance_adapt(a, b, vv, ie, ii, rr, xx, tt, v_rest, e_m, e_e, e_i, c_e, c_i,
+                                 v_reset, v_th, n_ref, e_theta, theta_plus)
+        elif use_ext:
+            hit = _advance_ext(a, b, vv, ie, ii, rr, xx, tt, v_rest, e_m, e_e, e_i, c_e, c_i,
+                               v_reset, v_th, n_ref, e_theta, theta_plus)
+        else:
+            hit = _advance_plain(a, b, vv, ie, ii, rr, xx, tt, v_rest, e_m, e_e, e_i, c_e, c_i,
+                                 v_reset, v_th, n_ref, e_theta, theta_plus)
+        if hit:
+            for j in range(a, b):
+                if rr[j] == just_fired:
+                    spikes[n_spikes] = lo + np.int64(j)
+                    n_spikes += 1
     return n_spikes
 
 

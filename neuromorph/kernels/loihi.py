@@ -4,7 +4,7 @@ One step of one population (see :class:`~neuromorph.neurons.LoihiLIF`)::
 
     a_in = I_exc + I_inh            spikes that arrived since the last step (then cleared)
     u   <- u (1 - du) + a_in
-    v   <- v (1 - dv) + u + bias
+    v   <- v (1 - dv) + u + bias + I_ext
     spike when v > vth;  v <- 0 where spiked
 
 Floating point follows ``lava.proc.lif.models.PyLifModelFloat`` operation by
@@ -14,6 +14,11 @@ integers held exactly in float64 arrays (24-bit state, integer weights)::
     u <- trunc(u (4096 - du - 1) / 4096) + a_in * 64      wrapped into (-2**23, 2**23]
     v <- trunc(v (4096 - dv) / 4096) + u + bias           clipped to [-(2**23 - 1), 2**23 - 1]
     spike when v > vth * 64
+
+``I_ext`` is the neuron's share of the network's step currents (``net.current`` on a
+LoihiLIF population, Lava units): a per-neuron bias on top of the population's, which
+may change between steps (Lava: per-neuron ``bias_mant << bias_exp`` set between
+runs, :mod:`neuromorph.backends.lava`).
 
 ``trunc`` rounds towards zero (Lava: ``sign(x) * (|x| >> 12)``). The wrap of ``u``
 is Lava's: a value above ``2**23`` loses ``2**24``, one at or below ``-2**23`` gains
@@ -66,7 +71,7 @@ def _commit(j, cur, vol, threshold, v, u, i_exc, i_inh, spikes, n_spikes):
 
 
 @njit(cache=True, nogil=True)
-def loihi_step(coef, lo, hi, fixed, v, u, i_exc, i_inh, spikes, n_spikes):
+def loihi_step(coef, lo, hi, fixed, v, u, i_exc, i_inh, i_ext, spikes, n_spikes):
     """Advance LoihiLIF neurons ``lo:hi`` (one population) by one step, in place.
 
     Parameters
@@ -80,6 +85,8 @@ def loihi_step(coef, lo, hi, fixed, v, u, i_exc, i_inh, spikes, n_spikes):
         Voltage and current (Lava's units; integers in fixed point), updated in place.
     i_exc, i_inh : float64[n]
         Input that arrived since the last step (weight units); read and cleared.
+    i_ext : float64[n]
+        Step currents (Lava units, integers in fixed point): added to the bias.
     spikes, n_spikes
         The step's spike list, as in :func:`neuromorph.kernels.lif.lif_step`: this
         population's spikes are appended and the new length is returned.
@@ -94,25 +101,27 @@ def loihi_step(coef, lo, hi, fixed, v, u, i_exc, i_inh, spikes, n_spikes):
                 cur -= 2 * _HALF
             elif cur <= -_HALF:
                 cur += 2 * _HALF
-            vol = _decay_fixed(np.int64(v[j]), iv) + cur + ib
+            vol = _decay_fixed(np.int64(v[j]), iv) + cur + ib + np.int64(i_ext[j])
             vol = min(max(vol, 1 - _HALF), _HALF - 1)
             n_spikes = _commit(j, cur, vol, ith, v, u, i_exc, i_inh, spikes, n_spikes)
     else:
         for j in range(lo, hi):
             cur = u[j] * fu
             cur += i_exc[j] + i_inh[j]
-            vol = v[j] * fv + cur + bias
+            vol = v[j] * fv + cur + (bias + i_ext[j])
             n_spikes = _commit(j, cur, vol, vth, v, u, i_exc, i_inh, spikes, n_spikes)
     return n_spikes
 
 
-def loihi_step_reference(coef, fixed, v, u, a_in):
+def loihi_step_reference(coef, fixed, v, u, a_in, i_ext=0.0):
     """Readable NumPy version of :func:`loihi_step`, written as Lava writes it.
 
-    ``a_in`` is the summed input of the step (weight units). Returns new ``(v, u,
+    ``a_in`` is the summed input of the step (weight units), ``i_ext`` the step
+    currents (Lava units, added to the bias). Returns new ``(v, u,
     spiked)`` arrays; inputs are not modified.
     """
     fu, fv, vth, bias = coef[:4]
+    bias = bias + np.asarray(i_ext, float)
     if not fixed:
         u_new = u * fu
         u_new = u_new + a_in

@@ -91,7 +91,8 @@ def run_reference(sim, n_steps):
             sl = slice(lo, hi)
             if kind != POP_LIF:
                 v, cur, s = loihi_step_reference(coef, kind == POP_LOIHI_FIXED, st["v"][sl],
-                                                 st["u"][sl], st["I_exc"][sl] + st["I_inh"][sl])
+                                                 st["u"][sl], st["I_exc"][sl] + st["I_inh"][sl],
+                                                 st["I_ext"][sl])
                 st["v"][sl], st["u"][sl], spiked[sl] = v, cur, s
                 st["I_exc"][sl], st["I_inh"][sl] = 0.0, 0.0
                 continue

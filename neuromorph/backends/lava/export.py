@@ -16,6 +16,7 @@ from ...errors import UnsupportedFeature, all_problems
 from ...monitors import StateMonitor, WeightMonitor
 from ...network import Network, check_network
 from .._inputs import input_spikes as _input_spikes
+from ...loihi import bias_parts, representable_bias, weight_exponent  # noqa: F401
 
 from .compat import _lava
 from .rules import (MAX_DELAY, TRACE_IMPULSE, _modulator, _rstdp_amplitudes, _stdp_float,
@@ -72,8 +73,10 @@ def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float
             problems.append(f"projection {pr.name!r} has delays: Lava's Sparse has none; use "
                             f"connection='dense' (DelayDense)")
     if net.currents:
-        problems.append("step currents (net.current) have no Lava equivalent here; use the "
-                        "LoihiLIF bias")
+        try:
+            bias_schedule(net)
+        except UnsupportedFeature as err:
+            problems.append(str(err))
     for m in net.monitors:
         if isinstance(m, WeightMonitor):
             problems.append(f"weight monitor of projection {m.target.name!r}: Lava's weights "
@@ -88,6 +91,40 @@ def _check_network(net, connection, trace_impulse=TRACE_IMPULSE, learning="float
     return kinds.pop() if kinds else True
 
 
+
+
+# -- per-neuron biases --------------------------------------------------------------------
+def bias_schedule(net):
+    """The per-neuron bias of every LoihiLIF population that takes step currents, as
+    a schedule ``[(step, {population: total bias array})]`` (Lava units: its
+    ``bias_mant << bias_exp`` plus the currents on at that step), one entry at step 0
+    and one wherever a current switches on or off. Raises :class:`UnsupportedFeature`
+    for a current into a population Lava runs no LIF for, or a fixed-point total that
+    Loihi's bias cannot hold."""
+    targets = {}
+    for c in net.currents:
+        p = c.target.population
+        if describe(p.model).lava != "lif":
+            raise UnsupportedFeature(f"population {p.name!r}: step currents (net.current) "
+                                     f"into {type(p.model).__name__} have no Lava "
+                                     f"equivalent; Lava biases LoihiLIF neurons only")
+        targets[p.name] = p
+    if not targets:
+        return []
+    steps = sorted({0} | {b for c in net.currents for b in (c.on, c.off) if b is not None})
+    out = []
+    for step in steps:
+        now = {}
+        for name, p in targets.items():
+            total = np.full(p.size, float(p.model.bias))
+            for c in net.currents:  # summed in net.currents order, as the engine does
+                if c.target.population is p and c.on <= step and (c.off is None or
+                                                                   step < c.off):
+                    total[c.target.start:c.target.stop] += c.amplitude
+            bias_parts(total, p.model.fixed_point, f"population {name!r}")
+            now[name] = total
+        out.append((step, now))
+    return out
 
 
 # -- export -------------------------------------------------------------------------------
@@ -124,9 +161,21 @@ class LavaNetwork:
     learning : str
         'float' or 'fixed': the learning engine's arithmetic (see :func:`to_lava`).
 
+    breaks : dict
+        Step -> list of ``(Var, value)`` set before that step runs: the run is split
+        into ``RunSteps`` segments at these steps (per-neuron biases from step currents,
+        :func:`bias_schedule`, or resets added by the caller with :meth:`set_at`).
+
     Processes can be adjusted before :meth:`run` (e.g. a ``Var``'s ``init``); the run
     happens in a forked worker, which sees them as they are at that moment.
     """
+
+    def set_at(self, step, var, value):
+        """Set the Lava ``Var`` ``var`` to ``value`` between runs, before ``step`` runs
+        (``0 < step < n_steps``): the run pauses there (``RunSteps`` up to ``step``)."""
+        if not 0 < int(step) < self.n_steps:
+            raise ValueError(f"step must be in [1, {self.n_steps - 1}], got {step}")
+        self.breaks.setdefault(int(step), []).append((var, value))
 
     net: Network
     neurons: dict
@@ -139,6 +188,7 @@ class LavaNetwork:
     input_spikes: dict = field(repr=False, default_factory=dict)
     third_factors: dict = field(repr=False, default_factory=dict)
     learning: str = "float"
+    breaks: dict = field(repr=False, default_factory=dict)
     _dir: str = field(repr=False, default="")
 
     def run(self, timeout=None):
@@ -288,14 +338,18 @@ def to_lava(net, duration, *, connection="dense", learning="float",
     out = LavaNetwork(net, {}, {}, {}, {}, fixed, n_steps, learning=learning)
     # created by run(), removed after it: an unrun export leaves nothing on disk
     out._dir = os.path.join(tempfile.gettempdir(), f"neuromorph-lava-{uuid.uuid4().hex}")
+    schedule = bias_schedule(net)
+    first = schedule[0][1] if schedule else {}
     for p in net.populations:
         if describe(p.model).lava == "lif":
             m = p.model
             cast = (lambda x: np.rint(x).astype(np.int32)) if fixed else (lambda x: x.copy())
+            mant, exp = m.bias_mant, m.bias_exp
+            if p.name in first:  # per-neuron biases (step currents)
+                mant, exp = bias_parts(first[p.name], fixed)
             out.neurons[p.name] = L.LIF(shape=(p.size,), u=cast(p.state["u"]),
                                         v=cast(p.state["v"]), du=m.du, dv=m.dv, vth=m.vth,
-                                        bias_mant=m.bias_mant, bias_exp=m.bias_exp,
-                                        name=p.name)
+                                        bias_mant=mant, bias_exp=exp, name=p.name)
         else:
             steps, idx = _input_spikes(net, p, n_steps)
             data = np.zeros((p.size, n_steps), np.int32 if fixed else np.float64)
@@ -366,13 +420,18 @@ def to_lava(net, duration, *, connection="dense", learning="float",
             out.plastic[pr.name] = conn
             continue
         for w, d in _weight_blocks(pr, fixed):
+            e = {}
+            if fixed:  # 8-bit mantissas and the block's exponent (weight_exp)
+                exp = weight_exponent(w)
+                if exp:
+                    w, e = w / 2**exp, {"weight_exp": exp}
             if d.any():
-                conn = L.DelayDense(weights=w, delays=d, name=pr.name)
+                conn = L.DelayDense(weights=w, delays=d, name=pr.name, **e)
             elif connection == "sparse":
                 import scipy.sparse as sp
-                conn = L.Sparse(weights=sp.csr_matrix(w), name=pr.name)
+                conn = L.Sparse(weights=sp.csr_matrix(w), name=pr.name, **e)
             else:
-                conn = L.Dense(weights=w, name=pr.name)
+                conn = L.Dense(weights=w, name=pr.name, **e)
             ports[pr.pre.population.name].connect(conn.s_in)
             conn.a_out.connect(out.neurons[pr.post.population.name].a_in)
             procs.append(conn)
@@ -390,4 +449,15 @@ def to_lava(net, duration, *, connection="dense", learning="float",
         rec.v_ref.connect_var(lif.v)
         rec.u_ref.connect_var(lif.u)
         out.recorders[name] = rec
+    prev = dict(first)
+    for step, now in schedule[1:]:
+        if step >= n_steps:
+            break
+        for name, total in now.items():
+            if np.array_equal(total, prev[name]):
+                continue
+            mant, exp = bias_parts(total, fixed)
+            out.set_at(step, out.neurons[name].bias_mant, mant)
+            out.set_at(step, out.neurons[name].bias_exp, exp)
+            prev[name] = total
     return out

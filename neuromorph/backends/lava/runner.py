@@ -194,8 +194,17 @@ def _worker(model, conn):
         failure = _actor_failure(runtime._messaging_infrastructure.actors)
         if failure is None:
             t0 = time.perf_counter()
-            anchor.run(condition=L.RunSteps(num_steps=model.n_steps, blocking=False))
-            failure = _wait(runtime)
+            done = 0
+            for stop in sorted(model.breaks) + [model.n_steps]:
+                if failure is not None:
+                    break
+                if stop > done:
+                    anchor.run(condition=L.RunSteps(num_steps=stop - done, blocking=False))
+                    failure = _wait(runtime)
+                    done = stop
+                if failure is None and stop < model.n_steps:
+                    for var, value in model.breaks[stop]:  # between runs (Var.set)
+                        var.set(np.asarray(value))
             wall_s = time.perf_counter() - t0
         if failure is not None:
             conn.send(("error", failure, _teardown(runtime)))
