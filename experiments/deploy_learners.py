@@ -44,6 +44,8 @@ CONFIGS = {
     "EqSpike": dict(max_iter=3),
     "RSTDPClassifier": dict(max_iter=3),
     "STDPClassifier": dict(n_neurons=100, max_iter=1),
+    "EProp": dict(max_iter=5),
+    "SurrogateBPTT": dict(max_iter=5),
 }
 QUICK = {
     "CSDP": dict(hidden_layer_sizes=(32,), max_iter=1),
@@ -51,6 +53,8 @@ QUICK = {
     "EqSpike": dict(hidden_layer_sizes=(32,), max_iter=1),
     "RSTDPClassifier": dict(max_iter=1),
     "STDPClassifier": dict(n_neurons=20, max_iter=1),
+    "EProp": dict(n_hidden=32, max_iter=1),
+    "SurrogateBPTT": dict(n_hidden=32, max_iter=1),
 }
 
 

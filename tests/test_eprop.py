@@ -242,6 +242,27 @@ def test_lava_rule_support_strings_parse_in_lava():
     Loihi3FLearningRule(dw="u0 * x1 * y2 * y3", x1_impulse=16, x1_tau=20, t_epoch=1)
 
 
+def test_lava_rule_support_premise_in_lavas_code():
+    """What the statement says is missing, checked in lava-nc's source: no LIF process
+    model sends the post-synaptic factors y2/y3 e-prop needs (LearningLIF declares the
+    ports and sends nothing on them; the CLP prototype sends y1 only)."""
+    import inspect
+
+    from neuromorph.backends.lava.compat import _lava
+
+    _lava()  # lava-nc 0.10 imports on Python 3.11 only through the backend's shim
+    import lava.proc.clp.prototype_lif.models as clp
+    import lava.proc.lif.models as lif
+
+    for m in (lif.PyLearningLIFModelFixed, lif.PyLearningLifModelFloat):
+        assert {"s_out_y2", "s_out_y3"} <= set(dir(m))
+    for mod in (lif, clp):
+        src = inspect.getsource(mod)
+        assert "s_out_y2.send" not in src and "s_out_y3.send" not in src
+    assert "s_out_y1.send" in inspect.getsource(clp)
+    assert "sends none of them" in EProp.lava_rule_support["summary"]
+
+
 # ----------------------------------------------------------------------- interface
 @pytest.mark.parametrize("cls", [EProp, SurrogateBPTT])
 def test_wrong_sequence_shape_raises_with_the_expected_shape(cls):

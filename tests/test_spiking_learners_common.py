@@ -76,8 +76,14 @@ def test_bad_data_leaves_a_fitted_model_untouched(name, data):
     est = TINY[name]().fit(Xtr, ytr)
     before = {k: W.copy() for k, W in est.weights_.items()}
     history, scores = [list(v) for v in est.history_.values()], est.decision_scores(Xte)
-    for fit in (lambda: est.fit(3 * Xtr, ytr), lambda: est.partial_fit(-Xtr, ytr)):
-        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+    if name.startswith(("EProp", "SurrogateBPTT")):  # inputs are currents: any finite X
+        bad = [(lambda: est.fit(np.where(Xtr > 0.5, np.nan, Xtr), ytr), "NaN"),
+               (lambda: est.partial_fit(Xtr[:, :56], ytr), "56 features")]
+    else:                                             # inputs are spike probabilities
+        bad = [(lambda: est.fit(3 * Xtr, ytr), r"\[0, 1\]"),
+               (lambda: est.partial_fit(-Xtr, ytr), r"\[0, 1\]")]
+    for fit, match in bad:
+        with pytest.raises(ValueError, match=match):
             fit()
     for k, W in est.weights_.items():
         np.testing.assert_array_equal(W, before[k])
@@ -177,6 +183,9 @@ def test_determinism_same_seed_identical(name, digits):
 @pytest.mark.parametrize("name", TINY)
 def test_bad_inputs_raise_before_any_state(name, digits, X_bad, match):
     Xtr, _, ytr, _ = digits
+    if name.startswith(("EProp", "SurrogateBPTT")) and match == r"\[0, 1\]":
+        TINY[name]().fit(X_bad(Xtr[:32]), ytr[:32])   # inputs are currents: any finite X
+        X_bad, match = (lambda X: np.where(X > 0.5, np.inf, X)), "infinity"
     est = TINY[name]()
     with pytest.raises(ValueError, match=match):
         est.fit(X_bad(Xtr[:32]), ytr[:32])

@@ -27,6 +27,16 @@ than one hidden layer) that would need a negative delay gets delay 0, i.e. arriv
 one step later than in the learner: :attr:`LayeredSpec.exact` is then False and
 :attr:`LayeredSpec.notes` says so.
 
+Recurrent weights: an edge from a layer to itself with ``λ = 1`` (the layer's own
+spikes of the previous step, as in a recurrent LIF layer) needs the delay
+``d - d + 1 - 1 = 0``: a spike of core step ``u`` acts in ``u + 1``, as in the learner.
+
+Held input currents (``input_currents``) are the core's step currents
+(:meth:`Network.current <neuromorph.Network.current>`, ``v_inf = v_rest + I``: the
+learners' held current, exactly): either one per sample, on for the whole window, or
+``S`` per sample, each on for ``T/S`` steps (a sequence read row by row, each row held
+for several steps).
+
 Per-neuron thresholds (``threshold_jitter``): the core's adaptive threshold
 ``v_th + theta`` with ``theta`` set, per neuron, to the jitter at the start of every
 sample (exact when ``tau_theta`` is infinite, as in CSDP); without an adaptive
@@ -107,12 +117,17 @@ class LayeredSpec:
         ``input_spikes(X) -> (n, T, n_inputs)`` 0/1 array: the learner's encoder with
         its random stream (None: no spike input).
     input_currents : callable or None
-        ``input_currents(X) -> {layer name: (n, n_layer)}`` currents (mV) held for the
-        whole window (rate-coded inputs, biases).
+        ``input_currents(X) -> {layer name: array}`` held input currents (mV): an
+        ``(n, n_layer)`` array is held for the whole window (rate-coded inputs, biases);
+        an ``(n, S, n_layer)`` array changes within the window, segment ``s`` held over
+        the learner's steps ``[s T/S, (s + 1) T/S)`` (``S`` must divide ``T``; e.g. a
+        sequence read row by row, each row held for ``T/S`` steps).
     current_weights : dict or None
         ``{layer name: (W or None, b)}`` with ``input_currents(X)[name] == X @ W + b``
         (``W`` (n_inputs, n_layer) mV, or None: the constant ``b``): how NIR describes
         the held currents (an ``Input`` of the sample's values through an ``Affine``).
+        With ``S`` segments, ``X`` is read as ``(n, S, n_inputs)`` and segment ``s``'s
+        current is ``X[:, s] @ W + b``.
     readout : callable
         ``readout(X, spikes) -> (n, C)`` class scores on the host from the recorded
         spikes ``{"input": (n, T, n_in), layer name: (n, T, n_layer)}`` of the window
@@ -239,13 +254,31 @@ class LayeredSpec:
             scales = {name: 1.0 for name in currents}
         for name, amps in (currents or {}).items():  # held over each sample's window
             d = self.offsets[name]
+            amps = np.asarray(amps, float)
+            segs = self._segments(name, amps)
             for k, amp in enumerate(amps):
-                if self.loihi is not None and not np.any(amp):
-                    continue  # a zero bias: no current (Lava: no segment)
-                start = k * self.period + d
-                net.current(pops[name], amp * scales[name], start=start * self.dt,
-                            stop=(start + self.n_steps) * self.dt)
+                for s, (lo, hi) in enumerate(segs):
+                    a = amp if amps.ndim == 2 else amp[s]
+                    if self.loihi is not None and not np.any(a):
+                        continue  # a zero bias: no current (Lava: no segment)
+                    start = k * self.period + d + lo
+                    net.current(pops[name], a * scales[name], start=start * self.dt,
+                                stop=(start + hi - lo) * self.dt)
         return net, pops, theta0s
+
+    def _segments(self, name, amps):
+        """``[(first, stop)]`` learner steps of each held segment of layer ``name``'s
+        input currents ``amps`` ((n, n_layer): one segment, the window; (n, S, n_layer):
+        ``S`` equal segments)."""
+        if amps.ndim == 2:
+            return [(0, self.n_steps)]
+        S = amps.shape[1]
+        if amps.ndim != 3 or S < 1 or self.n_steps % S:
+            raise ValueError(f"input currents of layer {name!r} must have shape (n, n_layer) "
+                             f"or (n, S, n_layer) with S dividing the window of "
+                             f"{self.n_steps} steps, got {amps.shape}")
+        m = self.n_steps // S
+        return [(s * m, (s + 1) * m) for s in range(S)]
 
     def network(self):
         """The inference network (no samples wired in)."""
@@ -310,13 +343,20 @@ class LayeredSpec:
         return nodes, edges
 
     def nir_held_values(self, X):
-        """``{HELD_INPUT: (start ms, stop ms, values (n, n_inputs))}`` of ``X``'s windows
-        (for :func:`neuromorph.backends.nir.from_nir`'s ``held_inputs``)."""
+        """``{HELD_INPUT: (start ms, stop ms, values (n S, n_inputs))}`` of ``X``'s windows
+        (for :func:`neuromorph.backends.nir.from_nir`'s ``held_inputs``): one per sample,
+        or ``S`` per sample when ``X`` has ``S n_inputs`` features (segments, each held
+        for ``T/S`` steps)."""
         if not self.current_weights:
             return {}
+        X = np.asarray(X, float)
         d = self.offsets[next(iter(self.current_weights))]
-        start = (np.arange(len(X)) * self.period + d) * self.dt
-        return {self.HELD_INPUT: (start, start + self.n_steps * self.dt, np.asarray(X, float))}
+        S = X.shape[1] // self.n_inputs   # segments: X holds S values of n_inputs each
+        m = self.n_steps // S
+        k, s = np.divmod(np.arange(len(X) * S), S)
+        start = (k * self.period + d + s * m) * self.dt
+        return {self.HELD_INPUT: (start, start + m * self.dt,
+                                  X.reshape(len(X) * S, self.n_inputs))}
 
     def check_lava(self):
         """Raise :class:`~neuromorph.errors.UnsupportedFeature` naming the layer whose

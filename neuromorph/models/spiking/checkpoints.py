@@ -16,6 +16,7 @@ import os
 import zipfile
 
 import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
 
 from .layers import check_unit_range
 
@@ -175,13 +176,24 @@ class CheckpointMixin:
         """Range-check the data before the base class resets anything (``fit``, and the
         first ``partial_fit``; later ``partial_fit`` calls check it in ``_epoch``, before
         any learning)."""
+        if y is None:  # validate_data gives scikit-learn's message
+            return super()._start(X, y, classes)
+        y_arr = np.asarray(y) if isinstance(y, (list, tuple, np.ndarray)) else None
+        if y_arr is not None and y_arr.dtype.kind == "f" and np.all(np.isfinite(y_arr)):
+            check_classification_targets(y_arr)  # a continuous y is named before X's range
         try:
-            arr = np.asarray(X, dtype=np.float64)
+            # complex X: validate_data names it (a cast here would only warn)
+            arr = None if np.iscomplexobj(X) else np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError):
             arr = None  # validate_data gives the proper message
         if arr is not None and arr.ndim == 2 and arr.size and np.all(np.isfinite(arr)):
-            check_unit_range(arr, type(self).__name__)
+            self._check_input_range(arr)
         return super()._start(X, y, classes)
+
+    def _check_input_range(self, X):
+        """Raise unless ``X`` lies in [0, 1] (inputs coded as spike probabilities or
+        rates); learners whose inputs are currents override it. Returns ``X``."""
+        return check_unit_range(X, type(self).__name__)
 
     def save(self, path):
         """Write parameters, weights, history (and model-specific state) to ``.npz``."""

@@ -5,7 +5,9 @@ One recurrent layer of ``n_hidden`` LIF neurons (the layered learners'
 :func:`neuromorph.kernels.layers.lif_batch_step`: exact integration, threshold
 ``v_th``, reset to 0, no refractory period) and a leaky, non-spiking readout. A
 sample ``X[b]`` of ``n_steps * width`` features is a sequence of ``n_steps`` rows of
-``width`` values in [0, 1]; each row is held as an input current for ``steps_per_row``
+``width`` real values (digits: pixels scaled to [0, 1]; any finite value is a valid
+input current, so scikit-learn's ``check_estimator`` applies); each row is held as an
+input current for ``steps_per_row``
 steps of ``dt`` (digits: 8 rows of 8 pixels, 10 steps each = 80 ms). Per step ``t``
 (rows are samples, weights stored (pre, post))::
 
@@ -41,7 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 from ... import _checks
 from ..rate._validation import check_choice
 from .base import SpikingClassifier
-from .layers import Dense, LIFLayer, check_unit_range, make_optimizer
+from .layers import Dense, LIFLayer, make_optimizer
 from .training import MiniBatchEpochs
 
 
@@ -171,7 +173,13 @@ class RecurrentLIFClassifier(MiniBatchEpochs, SpikingClassifier):
         return super()._start(X, y, classes)
 
     def _check_X(self, X):
-        return check_unit_range(self._validated(X), type(self).__name__)
+        return self._validated(X)
+
+    def _check_input_range(self, X):
+        """Inputs are held currents ``R x W_in``: any finite value is valid (scikit-learn's
+        ``validate_data`` rejects NaN and infinity); digits scaled to [0, 1] are the
+        documented use."""
+        return X
 
     # ------------------------------------------------------------------ construction
     def _initialize(self, n_features, n_classes):
@@ -219,7 +227,7 @@ class RecurrentLIFClassifier(MiniBatchEpochs, SpikingClassifier):
 
         Parameters
         ----------
-        X : ndarray (B, n_steps * width) in [0, 1]
+        X : ndarray (B, n_steps * width), finite
 
         Returns
         -------
@@ -251,7 +259,7 @@ class RecurrentLIFClassifier(MiniBatchEpochs, SpikingClassifier):
 
         Parameters
         ----------
-        X : ndarray (B, n_steps * width) in [0, 1]
+        X : ndarray (B, n_steps * width), finite
         Y : ndarray (B, n_classes)
             One-hot targets.
 
@@ -296,7 +304,7 @@ class RecurrentLIFClassifier(MiniBatchEpochs, SpikingClassifier):
 
         Parameters
         ----------
-        X : (n, n_steps * width) in [0, 1]
+        X : (n, n_steps * width), finite
         labels : array of class labels or None
             If given, ``loss`` (per-sample cross-entropy over the readout window) is added.
         record : bool
@@ -323,9 +331,66 @@ class RecurrentLIFClassifier(MiniBatchEpochs, SpikingClassifier):
 
     def _scores(self, X, batch_size=500):
         """Readout averaged over the readout window."""
-        check_unit_range(X, type(self).__name__)
         return np.vstack([self.run_network(X[s:s + batch_size]).scores()
                           for s in range(0, len(X), batch_size)])
+
+    # ------------------------------------------------------------------ deployment
+    def deploy_spec(self):
+        r"""The inference network of ``nm.deploy``
+        (:class:`~neuromorph.deploy.layered.LayeredSpec`).
+
+        One LIF layer ``"hidden"`` (the learner's :class:`~.layers.LIFLayer`: rest and
+        reset 0, no refractory period) with
+
+        * the recurrent weights as an edge from the layer to itself, ``R W_rec`` (lag 1:
+          the previous step's spikes; zero diagonal);
+        * the input as held currents ``R x_r W_in``, one per row ``r`` of the sample, each
+          held for ``steps_per_row`` steps (``n_steps`` segments of the window of
+          ``n_steps * steps_per_row`` steps). No input spikes.
+
+        The readout is not a spiking layer: the leaky readout
+        ``y^t = κ y^{t−1} + z^t W_out + b`` and its mean over the last ``readout_steps``
+        steps (the class scores of ``predict``) are computed on the host from the
+        recorded hidden spikes, with the learner's arithmetic. Energy estimates
+        therefore count the hidden layer only (not the readout's ``n_hidden x
+        n_classes`` weights).
+
+        Backends: ``"neuromorph"`` reproduces the learner's hidden spikes bit for bit
+        (tests/test_deploy_eprop.py); ``"loihi"`` makes each row's held current a
+        per-neuron Loihi bias (:mod:`neuromorph.deploy.quantize`, one step current per
+        row and sample) and the recurrent weights 8-bit; ``"lava"`` runs that schedule
+        with the biases set between ``RunSteps`` segments (spikes equal ``"loihi"``'s).
+        NIR (``dep.to_nir``): a held ``Input`` of the row values (``current_weights``:
+        an ``Affine`` ``R W_in`` into the layer, one row per ``steps_per_row`` steps when
+        read back) and the recurrent ``Linear`` from the layer to itself.
+        """
+        from ...deploy.builders import _hidden_layer
+        from ...deploy.layered import Edge, LayeredSpec
+
+        check_is_fitted(self, "layer_")
+        T, width = self.n_sim_steps, self.width_
+        hidden = _hidden_layer(self, "hidden", self.layer_)
+        edges = [Edge("hidden", "hidden", self.rec_.sign * self.rec_.resistance * self.rec_.W,
+                      lag=1)]
+        window = self._window()
+
+        def currents(X):
+            rows = X.reshape(len(X), self.n_steps, width)
+            return {"hidden": self.in_.current(rows)}   # (n, n_steps, n_hidden)
+
+        def readout(X, rec):
+            s = rec["hidden"].astype(np.float64)          # (n, T, n_hidden)
+            y_prev = np.zeros((len(X), len(self.b_out_)))
+            y = np.zeros((T,) + y_prev.shape)
+            for t in range(T):                            # run_network's arithmetic
+                y_prev = self._kappa * y_prev + self.out_.current(s[:, t]) + self.b_out_
+                y[t] = y_prev
+            return y[window].mean(axis=0)
+
+        W_in = self.in_.sign * self.in_.resistance * self.in_.W  # current = row @ W_in
+        return LayeredSpec(dt=float(self.dt), n_steps=T, n_inputs=width, layers=[hidden],
+                           edges=edges, readout=readout, input_currents=currents,
+                           current_weights={"hidden": (W_in, np.zeros(self.n_hidden))})
 
     def _choice(self, name, allowed):
         check_choice(name, getattr(self, name), allowed)

@@ -47,9 +47,8 @@ class MiniBatchEpochs:
 
     def _epoch(self, X, y):
         """One pass over (X, y) in shuffled mini-batches (called by ``fit``/``partial_fit``)."""
-        from .layers import check_unit_range
         name = type(self).__name__
-        check_unit_range(X, name)
+        self._check_input_range(X)
 
         def batch(xb, yb):
             stats = dict(zip(self._batch_stats, self._train_batch(xb, yb)))
