@@ -105,6 +105,11 @@ def _check(net):
         if m.v_reset != m.v_rest:
             problems.append(f"population {p.name!r}: Loihi resets to rest; v_reset must "
                             f"equal v_rest, got {m.v_reset} and {m.v_rest} mV")
+        if m.theta_frozen and np.any(p.state["theta"] != 0):
+            problems.append(f"population {p.name!r}: per-neuron thresholds (theta_frozen); "
+                            f"Loihi neurons share one threshold per population (fold them "
+                            f"into the incoming weights, as neuromorph.deploy.quantize."
+                            f"nearest_loihi does)")
         if m.tau_syn_exc != m.tau_syn_inh:
             problems.append(f"population {p.name!r}: Loihi has one synaptic current; "
                             f"tau_syn_exc must equal tau_syn_inh, got {m.tau_syn_exc} and "

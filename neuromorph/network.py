@@ -394,19 +394,21 @@ class Network:
     # -- populations ------------------------------------------------------------
     def lif(self, n, *, tau_m=20.0, v_rest=-65.0, v_reset=-65.0, v_th=-50.0, t_ref=0.0,
             tau_syn_exc=5.0, tau_syn_inh=5.0, theta_plus=0.0, tau_theta=float("inf"),
-            v_init=None, name=None, **kwargs):
+            theta_frozen=False, v_init=None, name=None, **kwargs):
         """Add ``n`` LIF neurons (:class:`~neuromorph.neurons.LIF`; all parameters in ms/mV).
 
         ``v_init`` (mV) is a scalar, an array of length ``n`` or a distribution such as
         ``nm.uniform(-60.0, -50.0)``; default ``v_rest``. ``t_ref`` must be a multiple
         of ``dt``. ``theta_plus`` / ``tau_theta`` give an adaptive threshold (the
-        per-neuron raise ``P.theta``, mV, is state like ``P.v``).
+        per-neuron raise ``P.theta``, mV, is state like ``P.v``); ``theta_frozen=True``
+        holds ``P.theta`` constant in the threshold ``v_th + P.theta`` (per-neuron
+        thresholds, e.g. learned ones frozen for testing).
         """
         _checks.no_extra("lif", kwargs)
         n = _checks.integer("n", n, minimum=1)
         model = LIF(tau_m=tau_m, v_rest=v_rest, v_reset=v_reset, v_th=v_th, t_ref=t_ref,
                     tau_syn_exc=tau_syn_exc, tau_syn_inh=tau_syn_inh, theta_plus=theta_plus,
-                    tau_theta=tau_theta)
+                    tau_theta=tau_theta, theta_frozen=theta_frozen)
         if _checks.steps("t_ref", model.t_ref, self.dt) >= 2**31 - 2:  # int32 counter
             raise ValueError(f"t_ref must be < {(2**31 - 2) * self.dt:g} ms "
                              f"(2**31 - 2 steps of dt), got {model.t_ref}")

@@ -46,6 +46,12 @@ class LIF:
         2015 homeostasis). 0 (default): a fixed threshold.
     tau_theta : float
         Decay time constant of ``theta`` (ms), > 0; ``inf`` (default): no decay.
+    theta_frozen : bool
+        Frozen per-neuron thresholds: the threshold is ``v_th + theta`` with the
+        per-neuron ``theta`` (state, mV) held constant -- neither raised at a spike nor
+        decayed (Diehl & Cook 2015 freeze their learned thresholds for testing). Needs
+        ``theta_plus = 0``. False (default): ``theta`` is used only when
+        ``theta_plus > 0``.
     """
 
     tau_m: float = 20.0
@@ -57,14 +63,22 @@ class LIF:
     tau_syn_inh: float = 5.0
     theta_plus: float = 0.0
     tau_theta: float = float("inf")
+    theta_frozen: bool = False
 
     def __post_init__(self):
+        if not isinstance(self.theta_frozen, (bool, np.bool_)):
+            raise TypeError(f"theta_frozen must be a bool, got "
+                            f"{type(self.theta_frozen).__name__}")
+        object.__setattr__(self, "theta_frozen", bool(self.theta_frozen))
         object.__setattr__(self, "theta_plus",
                            _checks.non_negative("theta_plus", self.theta_plus, "mV"))
         tau_theta = self.tau_theta
         if not (isinstance(tau_theta, (int, float)) and tau_theta == float("inf")):
             tau_theta = _checks.positive("tau_theta", tau_theta, "ms")
         object.__setattr__(self, "tau_theta", float(tau_theta))
+        if self.theta_frozen and self.theta_plus > 0:
+            raise ValueError(f"theta_frozen=True holds theta constant, so theta_plus must "
+                             f"be 0, got theta_plus={self.theta_plus} mV")
         for name in ("tau_m", "tau_syn_exc", "tau_syn_inh"):
             object.__setattr__(self, name, _checks.positive(name, getattr(self, name), "ms"))
         for name in ("v_rest", "v_reset", "v_th"):

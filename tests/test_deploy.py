@@ -257,9 +257,6 @@ def test_nir_round_trip_same_predictions(digits, tmp_path):
     assert {"input", "hidden", "label"} <= set(graph.nodes)
     X = X_te[:40]
     assert np.mean(dep.predict_nir(X, path) == dep.predict(X)) >= 0.99
-    csdp = CSDP(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X_tr[:40], y_tr[:40])
-    with pytest.raises(UnsupportedFeature, match="layer 'z1' has an adaptive threshold"):
-        nm.deploy(csdp).to_nir(tmp_path / "csdp.nir")
 
 
 def test_stdp_loihi_nearest_constructs(digits):
@@ -276,5 +273,3 @@ def test_stdp_loihi_nearest_constructs(digits):
         assert np.abs(pr.w).max() <= 255 and np.all(pr.w == np.rint(pr.w))
     X, y = X_te[:40], y_te[:40]
     assert dep.score(X, y) >= nm.deploy(clf).score(X, y) - 0.15
-    with pytest.raises(UnsupportedFeature, match="host control"):
-        nm.deploy(clf, backend="lava")

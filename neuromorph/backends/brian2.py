@@ -17,7 +17,8 @@ Mapping (time in ms, voltages, currents and weights in mV on the neuromorph side
   threshold ``v > v_th``, reset ``v = v_reset``, ``refractory = t_ref``; initial
   ``v``, ``I_exc`` and ``I_inh`` are copied from ``pop.state``. An adaptive threshold
   (``theta_plus > 0``) adds ``dtheta/dt = -theta / tau_theta``, threshold
-  ``v > v_th + theta`` and ``theta += theta_plus`` at reset. When a synaptic time
+  ``v > v_th + theta`` and ``theta += theta_plus`` at reset (``theta_frozen``: a
+  constant ``theta`` in the threshold). When a synaptic time
   constant equals ``tau_m`` (the engine's tolerance, 1e-12 relative), Brian2's symbolic
   solution with ``(unless refractory)`` divides by zero; such a population is
   integrated without the flag and ``v`` is held at ``v_reset`` by an operation after
@@ -334,12 +335,15 @@ def _lif_group(pop, clock, net):
                       else "theta : volt\n")
         namespace.update(tau_theta=m.tau_theta * ms, theta_plus=m.theta_plus * mV)
         threshold, reset = "v > v_th + theta", "v = v_reset; theta += theta_plus"
+    elif m.theta_frozen:  # per-neuron thresholds held constant
+        equations += "theta : volt (constant)\n"
+        threshold = "v > v_th + theta"
     if gates:
         equations += "".join(f"I_amp_{k} : volt (constant)\n" for k in range(len(terms)))
     group = b2.NeuronGroup(pop.size, equations, threshold=threshold, reset=reset,
                            refractory=m.t_ref * ms, method="exact", namespace=namespace,
                            clock=clock)
-    if m.theta_plus > 0:
+    if m.theta_plus > 0 or m.theta_frozen:
         group.theta = np.array(pop.state["theta"], dtype=float) * mV
     group.v = np.array(pop.state["v"], dtype=float) * mV
     group.I_exc = np.array(pop.state["I_exc"], dtype=float) * mV

@@ -58,6 +58,17 @@ exact simulation spike at steps 460, 510, 710, 760, Lava and neuromorph at 461, 
   ``metadata['t_ref']`` (seconds, per neuron), which :func:`from_nir` reads back
   and other tools ignore (their neurons are then not refractory); by default
   (``refractory='error'``) such a network is refused.
+* **Per-neuron thresholds** (the state ``theta`` of a population with an adaptive or
+  frozen threshold, ``v_th + theta``): the node's ``v_threshold`` per neuron (exact).
+  An **adaptive threshold** (``theta_plus > 0``) has no NIR node (NIR neurons reset
+  ``v`` to a constant, so a threshold raise, or the equivalent input, cannot be
+  written with their equations): ``to_nir(net, adaptation='metadata')`` writes
+  ``metadata['theta_plus']`` (mV), ``metadata['tau_theta']`` (s) and
+  ``metadata['v_th']`` (the base threshold, mV), which :func:`from_nir` reads back
+  (exact); other tools ignore them and run the base thresholds without adaptation.
+  By default (``adaptation='error'``) such a network is refused. :func:`from_nir`
+  imports thresholds that differ between neurons as a frozen ``theta``
+  (``LIF(theta_frozen=True)``) over ``v_th`` = their minimum (or ``metadata['v_th']``).
 * **Spike sources / Poisson** -> ``Input``; every LIF population -> ``Output``.
   ``graph.metadata['dt']`` holds the step (s).
 
@@ -139,7 +150,7 @@ def _spike_gain(spike_representation, dt, tau_syn):
 
 
 def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=None,
-           extra_edges=()):
+           extra_edges=(), adaptation="error"):
     """The structure of ``net`` as a ``nir.NIRGraph`` (see the module notes).
 
     Parameters
@@ -156,6 +167,10 @@ def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=
     extra_nodes, extra_edges : dict, sequence of pairs, optional
         Nodes and edges added to the graph before NIR's type check (e.g. the held
         inputs of :meth:`neuromorph.deploy.layered.LayeredSpec.nir_held_nodes`).
+    adaptation : {'error', 'metadata'}
+        What to do with adaptive thresholds (``theta_plus > 0``), which NIR neurons
+        lack: refuse them, or store them in the node's metadata (``theta_plus``, mV;
+        ``tau_theta``, s; ``v_th``, mV).
 
     Returns
     -------
@@ -166,6 +181,8 @@ def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=
     check_network(net)
     if refractory not in ("error", "metadata"):
         raise ValueError(f"refractory must be 'error' or 'metadata', got {refractory!r}")
+    if adaptation not in ("error", "metadata"):
+        raise ValueError(f"adaptation must be 'error' or 'metadata', got {adaptation!r}")
     _check_representation(spike_representation)
     if net.currents:
         raise UnsupportedFeature("step currents (net.current) have no NIR node")
@@ -182,10 +199,23 @@ def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=
                         f"no refractory period (to_nir(net, refractory='metadata') keeps it "
                         f"in the node's metadata, which other tools ignore)")
                 meta["t_ref"] = np.full(n, m.t_ref * _S)
+            v_threshold = np.full(n, m.v_th)
+            if m.theta_plus > 0 or m.theta_frozen:  # per-neuron thresholds v_th + theta
+                v_threshold = v_threshold + p.state["theta"]
+                meta["v_th"] = np.full(n, m.v_th)
+            if m.theta_plus > 0:
+                if adaptation == "error":
+                    raise UnsupportedFeature(
+                        f"population {p.name!r} has an adaptive threshold (theta_plus = "
+                        f"{m.theta_plus} mV), which NIR neurons lack (to_nir(net, "
+                        f"adaptation='metadata') keeps it in the node's metadata, which "
+                        f"other tools ignore)")
+                meta["theta_plus"] = np.full(n, m.theta_plus)
+                meta["tau_theta"] = np.full(n, m.tau_theta * _S)
             tau_syn[p.name] = _synaptic_tau(net, p)
             nodes[p.name] = nir.CubaLIF(
                 tau_syn=np.full(n, tau_syn[p.name] * _S), tau_mem=np.full(n, m.tau_m * _S),
-                r=np.ones(n), v_leak=np.full(n, m.v_rest), v_threshold=np.full(n, m.v_th),
+                r=np.ones(n), v_leak=np.full(n, m.v_rest), v_threshold=v_threshold,
                 v_reset=np.full(n, m.v_reset), w_in=np.ones(n), metadata=meta)
             nodes[f"{p.name}.out"] = nir.Output(np.array([n]))
             edges.append((p.name, f"{p.name}.out"))
@@ -355,9 +385,20 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
             t_ref = 0.0
             if "t_ref" in (node.metadata or {}):  # written by to_nir(refractory='metadata')
                 t_ref = _scalar(name, node.metadata, "t_ref") / _S
+            meta = node.metadata or {}
+            v_threshold = np.broadcast_to(np.asarray(node.v_threshold, float), (n,))
+            v_th = (_scalar(name, meta, "v_th") if "v_th" in meta
+                    else float(v_threshold.min()))
+            theta_plus = _scalar(name, meta, "theta_plus") if "theta_plus" in meta else 0.0
+            tau_theta = (_scalar(name, meta, "tau_theta") / _S if "tau_theta" in meta
+                         else float("inf"))
+            theta = v_threshold - v_th
             pops[name] = net.lif(n, tau_m=tau_m, v_rest=v_rest, v_reset=v_reset,
-                                 v_th=_scalar(name, node, "v_threshold"), tau_syn_exc=tau_s,
-                                 tau_syn_inh=tau_s, t_ref=t_ref, name=name)
+                                 v_th=v_th, tau_syn_exc=tau_s, tau_syn_inh=tau_s, t_ref=t_ref,
+                                 theta_plus=theta_plus, tau_theta=tau_theta,
+                                 theta_frozen=bool(theta_plus == 0 and np.any(theta != 0)),
+                                 name=name)
+            pops[name].theta[:] = theta
             # neuromorph's current is r I; a spike through W raises it by
             # r w_in W * _spike_gain (CubaLIF). A LIF node has no current: a fast one
             # (tau_s) carries the spike, scaled to the LIF node's effect on v by the end

@@ -19,8 +19,8 @@ __all__ = ["BACKENDS", "Deployment", "deploy"]
 class _CallablePackage(_types.ModuleType):
     """``nm.deploy(...)`` calls :func:`deploy`; ``nm.deploy.Deployment`` etc. still work."""
 
-    def __call__(self, model, backend="neuromorph", fixed_point=None):
-        return deploy(model, backend, fixed_point)
+    def __call__(self, model, backend="neuromorph", fixed_point=None, **options):
+        return deploy(model, backend, fixed_point, **options)
 
 
 _sys.modules[__name__].__class__ = _CallablePackage

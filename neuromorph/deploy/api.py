@@ -26,7 +26,8 @@ def _check_backend(backend):
     return backend
 
 
-def deploy(model, backend="neuromorph", fixed_point=None):
+def deploy(model, backend="neuromorph", fixed_point=None, *, presentation=None, rest=None,
+           max_retries=None):
     """Deploy a fitted spiking learner.
 
     Parameters
@@ -44,6 +45,11 @@ def deploy(model, backend="neuromorph", fixed_point=None):
     fixed_point : bool or None
         ``None``: what the backend runs; ``True`` is allowed with ``"loihi"`` and
         ``"lava"`` (their only arithmetic here), ``False`` with ``"neuromorph"``.
+    presentation, rest, max_retries : optional
+        Learners that present each sample for a time (STDPClassifier): presentation
+        and rest per sample (ms; default the learner's readout ``t_readout`` and
+        ``t_rest``), re-presentations at a higher rate (default the learner's
+        ``max_retries``; 0: none). A shorter presentation makes Lava runs shorter.
 
     Returns
     -------
@@ -75,7 +81,16 @@ def deploy(model, backend="neuromorph", fixed_point=None):
                              f"{backend!r}: 'neuromorph' runs float64, 'loihi' and 'lava' "
                              f"Loihi fixed point")
     check_is_fitted(model, "classes_")
-    spec = model.deploy_spec()
+    options = {k: v for k, v in (("presentation", presentation), ("rest", rest),
+                                 ("max_retries", max_retries)) if v is not None}
+    if options:
+        import inspect
+        accepted = inspect.signature(model.deploy_spec).parameters
+        bad = [k for k in options if k not in accepted]
+        if bad:
+            raise ValueError(f"{bad[0]} is an option of learners that present samples for a "
+                             f"time (STDPClassifier), not of {type(model).__name__}")
+    spec = model.deploy_spec(**options)
     if backend in ("loihi", "lava"):
         spec = spec.fixed_point()
     if backend == "lava":
@@ -159,8 +174,11 @@ class Deployment:
         refractory periods in the nodes' metadata, ``spike_representation="dirac"``:
         the held-current synapses have time constants far below ``dt``) to ``path``.
 
-        Returns the ``nir.NIRGraph``. Raises ``UnsupportedFeature`` naming a layer NIR
-        cannot describe (adaptive thresholds, held input currents)."""
+        Per-neuron thresholds are the nodes' ``v_threshold``; an adaptive threshold
+        (CSDP's) is in the nodes' metadata (``theta_plus``, ``tau_theta``, ``v_th``),
+        which :func:`~neuromorph.backends.nir.from_nir` reads back and other tools
+        ignore. Returns the ``nir.NIRGraph``. Raises ``UnsupportedFeature`` naming a
+        layer NIR cannot describe (held input currents)."""
         import nir
 
         from ..backends.nir import to_nir
@@ -174,7 +192,8 @@ class Deployment:
         held = getattr(self.spec, "nir_held_nodes", None)
         nodes, edges = held() if held is not None else ({}, [])  # held input currents:
         graph = to_nir(self.network, refractory="metadata",      # Input -> Affine -> layer
-                       spike_representation="dirac", extra_nodes=nodes, extra_edges=edges)
+                       spike_representation="dirac", extra_nodes=nodes, extra_edges=edges,
+                       adaptation="metadata")
         nir.write(path, graph)
         return graph
 

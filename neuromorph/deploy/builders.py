@@ -188,35 +188,132 @@ class CoreSpec:
                                  f"a Lava run has no place for; use backend 'loihi'")
 
 
-def stdp_spec(model):
-    """Diehl & Cook's readout network (``build_network(learn=False)``: frozen input
-    weights, no threshold adaptation, the inhibitory loop), samples shown back to back
-    in one simulation (``t_readout`` ms each, then ``t_rest`` ms of silence, shown again
-    at a higher rate if the layer fired fewer than ``min_spikes``: the learner's
-    ``_present``). Answer on the host: the mean spike count of each class's labelled
-    neurons (``neuron_labels_``)."""
-    n_in = int(model.n_features_in_)
+class PresentationSpec(CoreSpec):
+    """Diehl & Cook's readout: samples presented one after the other in one simulation,
+    each for ``presentation`` ms then ``rest`` ms of silence (no reset: the learner's own
+    readout only rests), shown again at a higher input rate when the excitatory layer
+    fired fewer than ``min_spikes`` spikes (the learner's ``_present``).
 
-    def build():
-        return model.build_network(n_in, model.eval_seed_, weights=model.weights_,
-                                   theta=model.theta_, learn=False)[0]
+    In Lava (``run(X, engine="lava")``, fixed point only) the host cannot set rates
+    between samples, so every presentation's input spike trains are precomputed into
+    one spike source: the core's ``"loihi"`` run draws them from the learner's
+    evaluation stream, decides the re-presentations from its own spike counts and
+    records the input it presented; Lava then runs that whole input, back to back, in
+    one simulation. Its spikes equal the core's (the same fixed-point network and
+    input), so the re-presentations it would have decided are those the core decided.
+    ``max_retries=0`` (``nm.deploy(..., max_retries=0)``) drops re-presentations: one
+    presentation per sample, no host decision at all (it costs accuracy:
+    ``experiments/results/deploy/diehl_cook.md``).
+    """
 
-    def run(X, convert=None):
-        net = model.build_network(n_in, model.eval_seed_, weights=model.weights_,
-                                  theta=model.theta_, learn=False)[0]
-        if convert is not None:
-            net = convert(net)[0]
+    def __init__(self, model, presentation, rest, max_retries, convert=None, notes=()):
+        self.model, self.presentation, self.rest_ms = model, presentation, rest
+        self.max_retries = max_retries
+        super().__init__(self._net, None, "Diehl & Cook readout network", convert, notes)
+
+    def _net(self, input_spikes=None):
+        m = self.model
+        return m.build_network(int(m.n_features_in_), m.eval_seed_, weights=m.weights_,
+                               theta=m.theta_, learn=False, input_spikes=input_spikes)[0]
+
+    def fixed_point(self):
+        from .quantize import nearest_loihi
+        notes = nearest_loihi(self._net())[1]  # raises UnsupportedFeature before any run
+        return PresentationSpec(self.model, self.presentation, self.rest_ms,
+                                self.max_retries, nearest_loihi, notes)
+
+    def check_lava(self):
+        if self.convert is None:
+            raise ValueError("Lava runs the fixed-point network (spec.fixed_point())")
+
+    def rest_steps(self):
+        """Silent steps between presentations (the learner's ``t_rest``: its readout
+        never resets, so no extra rest is needed for Lava to equal the core)."""
+        return int(round(self.rest_ms / self.model.dt))
+
+    def with_rest(self, rest):
+        if rest != self.rest_steps():
+            raise ValueError(f"the Diehl & Cook readout rests {self.rest_steps()} steps "
+                             f"between presentations, got {rest}")
+        return self
+
+    def _core(self, X):
+        """The core run: ``(R, net, monitors, accepted)``: excitatory spike counts per
+        sample (its accepted presentation), the network after the run, a spike monitor
+        per population (name -> monitor), and the first step of each sample's accepted
+        presentation."""
+        m = self.model
+        net = self._net()
+        if self.convert is not None:
+            net = self.convert(net)[0]
         pops = {p.name: p for p in net.populations}
         inp = pops["input"]
         spikes = net.spike_monitor(pops["exc"])
-        for p in net.populations:  # every population's activity (energy estimates)
-            net.spike_monitor(p)
-        R = np.zeros((len(X), model.n_neurons))
+        mons = {p.name: net.spike_monitor(p) for p in net.populations}  # all activity
+        R = np.zeros((len(X), m.n_neurons))
+        per = int(round((self.presentation + self.rest_ms) / m.dt))
+        accepted = np.zeros(len(X), np.int64)
         for k, x in enumerate(X):
-            R[k], _ = model._present(net, inp, spikes, x, model.t_readout)
-        return model._votes(R), {"exc_counts": R}, net
+            R[k], _ = m._present(net, inp, spikes, x, self.presentation, self.rest_ms,
+                                       self.max_retries)
+            accepted[k] = net.step - per  # its last presentation started there
+        return R, net, mons, accepted
 
-    return CoreSpec(build, run, "Diehl & Cook readout network")
+    def run(self, X, convert=None, engine="core"):
+        """Scores (the learner's votes), recorded activity and the network; ``engine``
+        ``"core"`` or ``"lava"`` (fixed point: the core's presentations replayed in
+        Lava, see the class notes)."""
+        R, net, mons, accepted = self._core(X)
+        rec = {"exc_counts": R, "presentation_start": accepted}
+        if engine == "lava":
+            R, rec["lava"] = self._lava(net, mons, accepted)
+            rec["exc_counts"], rec["core_exc_counts"] = R, rec["exc_counts"]
+        return self.model._votes(R), rec, net
+
+    def _lava(self, net, mons, accepted):
+        from ..backends.lava import run_lava
+
+        if self.convert is None:
+            raise ValueError("Lava runs the fixed-point network (spec.fixed_point())")
+        m = self.model
+        n_steps = net.step
+        src = mons["input"]
+        lnet = self.convert(self._net((src.i, src.steps * m.dt)))[0]
+        for p in lnet.populations:
+            lnet.spike_monitor(p)
+        res = run_lava(lnet, n_steps * m.dt, fixed_point=True)
+        trains = {mo.target.name: (mo.steps, mo.i) for mo in res.monitors}
+        steps, idx = trains["exc"]
+        n_read = int(round(self.presentation / m.dt))
+        R = np.zeros((len(accepted), m.n_neurons))
+        k = np.searchsorted(accepted, steps, side="right") - 1
+        keep = (k >= 0) & (steps - accepted[np.maximum(k, 0)] < n_read)
+        np.add.at(R, (k[keep], idx[keep]), 1.0)
+        return R, trains
+
+
+def stdp_spec(model, presentation=None, rest=None, max_retries=None):
+    """Diehl & Cook's readout network (``build_network(learn=False)``: frozen input
+    weights, the learned thresholds ``v_th + theta_`` held constant, the inhibitory
+    loop), samples shown back to back in one simulation (``presentation`` ms each,
+    default ``t_readout``, then ``rest`` ms of silence, default ``t_rest``; shown again
+    at a higher rate if the layer fired fewer than ``min_spikes``, up to
+    ``max_retries`` times, default the learner's: its ``_present``). Answer on the host:
+    the mean spike count of each class's labelled neurons (``neuron_labels_``).
+    See :class:`PresentationSpec`."""
+    from .. import _checks
+
+    dt = float(model.dt)
+    if presentation is None:
+        presentation = model.t_present if model.t_readout is None else model.t_readout
+    _checks.number("presentation", presentation, 0, low_open=True)
+    _checks.steps("presentation", presentation, dt)
+    rest = model.t_rest if rest is None else rest
+    _checks.number("rest", rest, 0)
+    _checks.steps("rest", rest, dt)
+    retries = model.max_retries if max_retries is None else max_retries
+    _checks.number("max_retries", retries, 0, integer=True)
+    return PresentationSpec(model, float(presentation), float(rest), int(retries))
 
 
 def rstdp_spec(model):

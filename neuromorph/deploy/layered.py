@@ -295,15 +295,11 @@ class LayeredSpec:
     # -- running -----------------------------------------------------------------------
     def check_nir(self):
         """Raise :class:`~neuromorph.errors.UnsupportedFeature` naming the first layer NIR
-        cannot describe: NIR 1.0.8 neurons have no adaptive threshold, and held input
-        currents have no NIR node."""
+        cannot describe: held input currents have no NIR node. (Per-neuron thresholds
+        are the nodes' ``v_threshold``; an adaptive threshold, CSDP's, goes into the
+        nodes' metadata: :func:`neuromorph.backends.nir.to_nir`, ``adaptation``.)"""
         from ..errors import UnsupportedFeature
 
-        for layer in self.layers:
-            if layer.theta_plus > 0:  # (fixed per-neuron thresholds are in the weights)
-                raise UnsupportedFeature(f"layer {layer.name!r} has an adaptive threshold "
-                                         f"(theta_plus = {layer.theta_plus:g} mV), which "
-                                         f"NIR neurons lack")
         if self.input_currents is not None:
             name = next(iter(self.input_currents(np.zeros((0, self.n_inputs)))))
             if self.current_weights is None:

@@ -174,13 +174,17 @@ def nearest_loihi(net, weight_exponents=False):
     the digits test split, where keeping the weights changed 13 % of them. Step
     currents (per-sample per-neuron drives, e.g. the R-STDP classifier's homeostatic
     bias) become per-neuron Loihi biases (:func:`neuromorph.loihi.to_loihi`).
+    Frozen per-neuron thresholds (``theta_frozen``: Diehl & Cook's learned
+    ``v_th + theta_j``) are folded into neuron ``j``'s incoming weights and step
+    currents, scaled by ``k_j = (v_th - v_rest) / (v_th - v_rest + theta_j)`` (exact: the
+    neuron rests and resets at ``v_rest``, so its voltage above rest is linear in them).
     ``weight_exponents``: per-projection weight exponents (``to_loihi``'s option).
     """
     from ..descriptions import describe
     from ..loihi import to_loihi
     from ..network import Network
 
-    out, notes, pops = Network(dt=net.dt, seed=net.seed), [], {}
+    out, notes, pops, fold = Network(dt=net.dt, seed=net.seed), [], {}, {}
     inh_factor = {}
     for p in net.populations:
         if not describe(p.model).simulated:
@@ -200,6 +204,11 @@ def nearest_loihi(net, weight_exponents=False):
             inh_factor[p.name] = m.tau_syn_inh / m.tau_syn_exc
         if m.theta_plus > 0:
             notes.append(f"population {p.name!r}: adaptive threshold dropped")
+        theta = p.state["theta"]
+        if m.theta_frozen and np.any(theta != 0):
+            fold[p.name] = (m.v_th - m.v_rest) / (m.v_th - m.v_rest + theta)
+            notes.append(f"population {p.name!r}: per-neuron thresholds folded into its "
+                         f"incoming weights")
         pops[p.name] = out.lif(p.size, tau_m=m.tau_m, v_rest=m.v_rest, v_reset=m.v_rest,
                                v_th=m.v_th, t_ref=0.0, tau_syn_exc=m.tau_syn_exc,
                                tau_syn_inh=m.tau_syn_exc, v_init=p.state["v"].copy(),
@@ -214,9 +223,15 @@ def nearest_loihi(net, weight_exponents=False):
         if factor is not None:  # inhibitory synapses: the same charge per spike
             matrix = matrix.tocsr(copy=True)
             matrix.data = np.where(matrix.data < 0, matrix.data * factor, matrix.data)
+        if pr.post.population.name in fold:  # frozen thresholds: k_j on neuron j's inputs
+            k = fold[pr.post.population.name][pr.post.start:pr.post.stop]
+            matrix = matrix.multiply(k[None, :]).tocsr()
         out.connect(pre, post, matrix=matrix, delay=delay, name=pr.name)
     for c in net.currents:
         tgt = pops[c.target.population.name][c.target.start:c.target.stop]
-        out.current(tgt, c.amplitude.copy(), start=c.on * net.dt,
+        amp = c.amplitude.copy()
+        if c.target.population.name in fold:
+            amp = amp * fold[c.target.population.name][c.target.start:c.target.stop]
+        out.current(tgt, amp, start=c.on * net.dt,
                     stop=None if c.off is None else c.off * net.dt)
     return to_loihi(out, fixed_point=True, weight_exponents=weight_exponents).net, notes

@@ -29,7 +29,7 @@ KERNEL_CONSTANTS = {
 #: Column order of a population's coefficient row (``kernels.lif.COEF_NAMES``; LoihiLIF
 #: rows use the first four columns for its own coefficients, see its description).
 NEURON_COLUMNS = ("E_m", "E_exc", "E_inh", "c_exc", "c_inh", "v_rest", "v_reset", "v_th",
-                  "n_ref", "E_theta", "theta_plus")
+                  "n_ref", "E_theta", "theta_plus", "theta_frozen")
 #: Column order of a rule's parameter row (``kernels.stdp.RULE_NAMES``).
 RULE_COLUMNS = ("a_plus", "a_minus", "w_min", "w_max", "decay_pre", "decay_post",
                 "nearest", "mu_plus", "mu_minus", "tau_elig", "lr", "tau_d", "tau_p", "x_tar",

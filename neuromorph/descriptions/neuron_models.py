@@ -27,6 +27,8 @@ class LIFDescription(NeuronDescription):
         Parameter("tau_syn_inh", "ms", "decay of the inhibitory current"),
         Parameter("theta_plus", "mV", "threshold raise per spike (adaptive threshold)"),
         Parameter("tau_theta", "ms", "decay of the threshold raise (inf: none)"),
+        Parameter("theta_frozen", "bool", "threshold v_th + theta with theta held constant "
+                  "(per-neuron thresholds)"),
     )
     state = (
         Variable("v", "mV", "membrane potential", monitor=True, saved=True),
@@ -52,6 +54,9 @@ class LIFDescription(NeuronDescription):
         if model.theta_plus > 0:
             return ["has an adaptive threshold (theta_plus > 0), which NEST's iaf_psc_exp "
                     "lacks"]
+        if model.theta_frozen:
+            return ["has frozen per-neuron thresholds (theta_frozen), which the NEST "
+                    "export does not map"]
         return []
 
     def kernel_kind(self, model):
@@ -60,11 +65,13 @@ class LIFDescription(NeuronDescription):
     def engine_row(self, model, dt):
         """Exact-integration coefficients (``kernels.lif.coefficients``, same bits)."""
         m = model
+        frozen = m.theta_frozen  # theta read, never changed: E_theta = 1, theta_plus = 0
         return np.array([
             np.exp(-dt / m.tau_m), np.exp(-dt / m.tau_syn_exc), np.exp(-dt / m.tau_syn_inh),
             current_gain(dt, m.tau_m, m.tau_syn_exc), current_gain(dt, m.tau_m, m.tau_syn_inh),
             m.v_rest, m.v_reset, m.v_th, float(int(round(m.t_ref / dt))),
-            np.exp(-dt / m.tau_theta), m.theta_plus], dtype=np.float64)
+            1.0 if frozen else np.exp(-dt / m.tau_theta), 0.0 if frozen else m.theta_plus,
+            1.0 if frozen else 0.0], dtype=np.float64)
 
 
 class LoihiLIFDescription(NeuronDescription):

@@ -8,6 +8,10 @@ Equations (time in ms, voltages and currents in mV)::
     v > v_th + theta  ->  spike, v <- v_reset, v held for t_ref, theta <- theta + theta_plus
     tau_theta dtheta/dt = -theta                                    (adaptive threshold)
 
+With ``theta_frozen`` the threshold is ``v_th + theta`` with ``theta`` held constant
+(per-neuron thresholds, neither raised nor decayed); without it and with
+``theta_plus = 0``, ``theta`` is not read.
+
 A presynaptic spike through a synapse of weight ``w`` (mV) adds ``w`` to ``I_exc``
 when ``w > 0`` and to ``I_inh`` when ``w < 0``.
 
@@ -34,7 +38,7 @@ from numba import njit
 
 #: Column order of a population's coefficient row (see :func:`coefficients`).
 COEF_NAMES = ("E_m", "E_exc", "E_inh", "c_exc", "c_inh", "v_rest", "v_reset", "v_th", "n_ref",
-              "E_theta", "theta_plus")
+              "E_theta", "theta_plus", "theta_frozen")
 N_COEF = len(COEF_NAMES)
 
 
@@ -46,16 +50,19 @@ def _current_gain(dt, tau_m, tau_syn):
 
 
 def coefficients(dt, tau_m, tau_syn_exc, tau_syn_inh, v_rest, v_reset, v_th, n_ref,
-                 theta_plus=0.0, tau_theta=np.inf):
+                 theta_plus=0.0, tau_theta=np.inf, theta_frozen=False):
     """Exact-integration coefficients of one population for step ``dt`` (ms).
 
-    Returns a float64 array laid out as :data:`COEF_NAMES`.
+    Returns a float64 array laid out as :data:`COEF_NAMES` (``theta_frozen``: 1.0 or
+    0.0; a frozen ``theta`` has ``E_theta = 1`` and ``theta_plus = 0``).
     """
+    if theta_frozen:
+        theta_plus, tau_theta = 0.0, np.inf
     return np.array([
         np.exp(-dt / tau_m), np.exp(-dt / tau_syn_exc), np.exp(-dt / tau_syn_inh),
         _current_gain(dt, tau_m, tau_syn_exc), _current_gain(dt, tau_m, tau_syn_inh),
-        v_rest, v_reset, v_th, float(n_ref), np.exp(-dt / tau_theta), theta_plus],
-        dtype=np.float64)
+        v_rest, v_reset, v_th, float(n_ref), np.exp(-dt / tau_theta), theta_plus,
+        1.0 if theta_frozen else 0.0], dtype=np.float64)
 
 
 @njit(cache=True, inline="always")
@@ -129,7 +136,8 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, theta, spikes, 
         or the population's threshold adapts.
     theta : float64[n]
         Adaptive threshold (mV), decayed and bumped in place; used only when the
-        population's ``theta_plus > 0``.
+        population's ``theta_plus > 0`` or its ``theta_frozen`` flag is set (then
+        ``E_theta = 1``, ``theta_plus = 0``: read, never changed).
     spikes : int32[>= n]
         Indices of this step's spikes are appended at ``spikes[n_spikes:]``, in
         increasing order.
@@ -143,7 +151,7 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, theta, spikes, 
     c_e, c_i = coef[3], coef[4]
     v_rest, v_reset, v_th = coef[5], coef[6], coef[7]
     n_ref = np.int64(coef[8])
-    e_theta, theta_plus = coef[9], coef[10]
+    e_theta, theta_plus, frozen = coef[9], coef[10], coef[11]
     just_fired = n_ref + 1
     vv, ie, ii = v[lo:hi], i_exc[lo:hi], i_inh[lo:hi]
     rr, xx, tt = ref[lo:hi], i_ext[lo:hi], theta[lo:hi]
@@ -151,7 +159,7 @@ def lif_step(coef, lo, hi, v, i_exc, i_inh, ref, i_ext, use_ext, theta, spikes, 
     for k in range(n_blocks + 1):
         a = np.uint64(k * BLOCK)
         b = np.uint64(a + BLOCK if k < n_blocks else hi - lo)
-        if theta_plus > 0.0:
+        if theta_plus > 0.0 or frozen != 0.0:  # adaptive or frozen threshold
             hit = _advance_adapt(a, b, vv, ie, ii, rr, xx, tt, v_rest, e_m, e_e, e_i, c_e, c_i,
                                  v_reset, v_th, n_ref, e_theta, theta_plus)
         elif use_ext:
@@ -174,13 +182,13 @@ def lif_step_reference(coef, v, i_exc, i_inh, ref, i_ext, theta=None):
     Returns new ``(v, i_exc, i_inh, ref, spiked)`` arrays, and the new ``theta`` as a
     sixth element when ``theta`` is given; inputs are not modified.
     """
-    e_m, e_e, e_i, c_e, c_i, v_rest, v_reset, v_th, n_ref, e_theta, theta_plus = coef
+    e_m, e_e, e_i, c_e, c_i, v_rest, v_reset, v_th, n_ref, e_theta, theta_plus, frozen = coef
     v_inf = v_rest + i_ext
     integrated = v_inf + (v - v_inf) * e_m + i_exc * c_e + i_inh * c_i
     ref = np.maximum(ref - 1, 0)
     refractory = ref > 1
     v_new = np.where(refractory, v, integrated)
-    adapt = theta_plus > 0 and theta is not None
+    adapt = (theta_plus > 0 or frozen != 0) and theta is not None
     if adapt:
         theta = theta * e_theta
     spiked = (v_new > v_th + (theta if adapt else 0.0)) & ~refractory

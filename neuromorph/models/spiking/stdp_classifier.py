@@ -32,7 +32,8 @@ with the input intensity raised by ``intensity_step`` (Diehl & Cook: +32 Hz on M
 63.75 Hz), up to ``max_retries`` times.
 
 Readout (no label reaches a neuron during learning): after every epoch, plasticity and
-threshold adaptation are frozen, the epoch's training data are shown once more (for
+threshold adaptation are frozen (the learned thresholds ``v_th + theta_`` stay in use,
+held constant: ``LIF(theta_frozen=True)``), the epoch's training data are shown once more (for
 ``t_readout`` ms per sample), each neuron is labelled with the class for which its
 mean response is highest, and a test sample (also shown for ``t_readout`` ms) is
 assigned to the class whose labelled neurons have the highest mean spike count. The
@@ -210,7 +211,8 @@ class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
                        a_minus=0.0, w_min=0.0, w_max=self.w_max, weight_dependence="power",
                        power=self.mu, x_tar=self.x_tar, pairing="all_to_all")
 
-    def build_network(self, n_inputs, seed, weights=None, theta=None, learn=True):
+    def build_network(self, n_inputs, seed, weights=None, theta=None, learn=True,
+                      input_spikes=None):
         """Build the network (a :class:`neuromorph.Network`, not run yet).
 
         Parameters
@@ -224,7 +226,12 @@ class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
         theta : ndarray (n_neurons,), optional
             Initial threshold increases (mV).
         learn : bool
-            Plastic input weights and adaptive thresholds (False: frozen, for readout).
+            Plastic input weights and adaptive thresholds (False: both frozen, for
+            readout: the threshold of excitatory neuron ``j`` is ``v_th + theta[j]``,
+            held constant, as Diehl & Cook test with their learned thresholds).
+        input_spikes : (indices, times) or None
+            Precomputed input spike trains (input channel, time in ms): the inputs are
+            then a spike source (rates cannot be set) instead of Poisson neurons.
 
         Returns
         -------
@@ -233,11 +240,16 @@ class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
             and excitatory spike monitor.
         """
         net = nm.Network(dt=self.dt, seed=int(seed))
-        inp = net.poisson(n_inputs, rate=0.0, name="input")
+        if input_spikes is None:
+            inp = net.poisson(n_inputs, rate=0.0, name="input")
+        else:
+            inp = net.spike_source(n_inputs, indices=np.asarray(input_spikes[0]),
+                                   times=np.asarray(input_spikes[1]), name="input")
         exc = net.lif(self.n_neurons, tau_m=self.tau_m, v_rest=_V_REST, v_reset=_V_REST,
                       v_th=self.v_th, t_ref=self.t_ref, tau_syn_exc=self.tau_syn,
                       tau_syn_inh=5.0, theta_plus=self.theta_plus if learn else 0.0,
-                      tau_theta=self.tau_theta if learn else float("inf"), name="exc")
+                      tau_theta=self.tau_theta if learn else float("inf"),
+                      theta_frozen=not learn, name="exc")
         inh = net.lif(self.n_neurons, tau_m=10.0, v_rest=-60.0, v_reset=-45.0, v_th=-40.0,
                       t_ref=2.0, tau_syn_exc=1.0, tau_syn_inh=1.0, name="inh")
         if theta is not None:
@@ -253,22 +265,27 @@ class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
         spikes = net.spike_monitor(exc)
         return net, inp, exc, proj, spikes
 
-    def _present(self, net, inp, spikes, x, t_present=None):
+    def _present(self, net, inp, spikes, x, t_present=None, t_rest=None, max_retries=None):
         """Show one sample (raising intensity if needed); returns (counts, retries).
+
+        ``t_present``, ``t_rest`` (ms) and ``max_retries`` default to the estimator's
+        ``t_present``, ``t_rest`` and ``max_retries``.
 
         The spike monitor's records are dropped after each presentation so that the
         cost per sample stays constant (the core's SpikeMonitor has no public clear).
         """
         rate = self.max_rate
-        for attempt in range(self.max_retries + 1):
+        t_rest = self.t_rest if t_rest is None else t_rest
+        retries = self.max_retries if max_retries is None else max_retries
+        for attempt in range(retries + 1):
             net.set_rate(inp, x * rate)
             net.run(self.t_present if t_present is None else t_present)
             counts = np.bincount(spikes.i, minlength=self.n_neurons)
             # the monitor keeps only this presentation's spikes
             spikes.clear()
             net.set_rate(inp, 0.0)
-            if self.t_rest > 0:
-                net.run(self.t_rest)
+            if t_rest > 0:
+                net.run(t_rest)
             spikes.clear()
             if counts.sum() >= self.min_spikes:
                 break
@@ -410,11 +427,13 @@ class STDPClassifier(SpikingClassifier, family=Family.IMP, checklist="hebbian",
         return self.decision_scores(X)
 
     # ------------------------------------------------------------------ deployment
-    def deploy_spec(self):
+    def deploy_spec(self, presentation=None, rest=None, max_retries=None):
         """The inference network of ``nm.deploy``: the Diehl & Cook readout network on the core
-        (:func:`neuromorph.deploy.builders.stdp_spec`)."""
+        (:func:`neuromorph.deploy.builders.stdp_spec`), each sample shown for
+        ``presentation`` ms (default ``t_readout``) then ``rest`` ms of silence (default
+        ``t_rest``), re-presented up to ``max_retries`` times (default the estimator's)."""
         from ...deploy.builders import stdp_spec
-        return stdp_spec(self)
+        return stdp_spec(self, presentation=presentation, rest=rest, max_retries=max_retries)
 
     # ------------------------------------------------------------------ checkpoints
     def _state_arrays(self):
