@@ -103,7 +103,8 @@ def test_fine_edge_builds_two_projections_the_core_accepts():
 def test_fine_recurrent_weights_agree_better_with_float():
     """A trained EProp network: the fixed-point answers with two synapses per recurrent
     pair agree with float at least as often as with 8-bit recurrent weights, and its
-    hidden spikes match float's in more (sample, step, neuron) entries."""
+    hidden spikes match float's in more (sample, step, neuron) entries and whole samples
+    (measured: answers 0.99 vs 0.95, whole samples 0.86 vs 0.53)."""
     X_tr, X_te, y_tr, _ = load_digits_split()
     clf = EProp(n_hidden=32, max_iter=2, random_state=0).fit(X_tr[:400], y_tr[:400])
     X = X_te[:120]
@@ -116,7 +117,8 @@ def test_fine_recurrent_weights_agree_better_with_float():
     for name, sp in (("fine", spec), ("plain", plain)):
         fx = sp.fixed_point()
         scores, rec, _ = fx.run(X)
-        out[name] = (np.mean(scores.argmax(1) == p_float.argmax(1)),
-                     np.mean(rec["hidden"] == rec_float["hidden"]))
+        same = rec["hidden"] == rec_float["hidden"]
+        out[name] = (np.mean(scores.argmax(1) == p_float.argmax(1)), np.mean(same),
+                     np.mean(same.all(axis=(1, 2))))      # samples with float's spikes
     assert out["fine"][0] >= out["plain"][0]
-    assert out["fine"][1] > out["plain"][1]
+    assert out["fine"][1] > out["plain"][1] and out["fine"][2] > out["plain"][2]
