@@ -45,6 +45,14 @@ and ``bias_exp`` between ``RunSteps`` segments of one runtime. Reusable for any
 layered spec: give :class:`~neuromorph.deploy.layered.LayeredSpec` an
 ``input_currents(X)`` and :func:`loihi_current_gains` scales it.
 
+Weights with more than 8 bits (an :class:`~neuromorph.deploy.layered.Edge` with
+``fine=True``, the recurrent learners' recurrent weights): the layer's scale grows by
+``2**E`` (the largest ``E`` in 0-7 keeping the threshold and the worst held current in
+range) and each weight becomes two synapses, ``2**E round(x / 2**E)`` (8-bit mantissa,
+``weight_exp = E``) and the residual ``round(x) - coarse`` (``|r| <= 2**(E-1)``,
+``weight_exp = 0``): ``x = s w / 64`` to the nearest integer, ~8 + E bits, at twice the
+synaptic operations. The layer's other edges get ``weight_exp = E`` (8-bit mantissas).
+
 Not mappable (:class:`~neuromorph.errors.UnsupportedFeature`, naming the layer, raised
 before any network is built): a layer whose weights all round to 0 at the largest
 admissible scale, rest or reset other than 0. A layer's scale is also capped so that
