@@ -88,6 +88,7 @@ class Simulator:
         self.plasticity, self.hooks = compiler.compile_plasticity(
             self.projections, self.modulator_of, net.dt, net.step)
         self._build_inputs(inputs, previous)
+        self._compile_currents()
         self._carry_over(previous)
         self._buffers()
         self.spike_monitors, self.state_monitors = [], []
@@ -193,6 +194,18 @@ class Simulator:
     def _glo(self, view):
         return self.gstart[view.population] + view.start
 
+    def _compile_currents(self):
+        """On/off steps of the step currents (fixed once the network is compiled: adding
+        one recompiles it), so a chunk finds its end and its currents without a Python
+        loop over all of them (a deployed recurrent learner has one per row per sample)."""
+        cur = self.net.currents
+        never = np.iinfo(np.int64).max
+        self._cur_on = np.array([c.on for c in cur], np.int64)
+        self._cur_off = np.array([never if c.off is None else c.off for c in cur], np.int64)
+        self._cur_lo = [int(self._glo(c.target)) for c in cur]
+        self._cur_breaks = np.unique(np.concatenate(
+            [self._cur_on, self._cur_off[self._cur_off != never]]))
+
     def _buffers(self, team=True):
         """The engine's two spike lists, the partitions' spike counts and, when the
         threads can run as a team (one per partition, at most one per core the process
@@ -228,10 +241,9 @@ class Simulator:
     def _breakpoints(self, u0, u_end):
         """End of the chunk starting at ``u0``: block end, current on/off, snapshots."""
         end = min(u_end, (u0 // BLOCK + 1) * BLOCK)
-        for c in self.net.currents:
-            for b in (c.on, c.off):
-                if b is not None and u0 < b < end:
-                    end = b
+        k = np.searchsorted(self._cur_breaks, u0, side="right")  # first on/off step > u0
+        if k < len(self._cur_breaks) and self._cur_breaks[k] < end:
+            end = int(self._cur_breaks[k])
         for m in self.weight_monitors:
             nxt = m._start_step + -(-(u0 + 1 - m._start_step) // m.every) * m.every
             end = min(end, max(nxt, u0 + 1))
@@ -255,10 +267,12 @@ class Simulator:
     def _apply_currents(self, u0):
         i_ext = self.state["I_ext"]
         i_ext[:] = 0.0
-        for c in self.net.currents:
-            if c.on <= u0 and (c.off is None or u0 < c.off):
-                lo = self._glo(c.target)
-                i_ext[lo:lo + c.target.size] += c.amplitude
+        on = np.flatnonzero((self._cur_on <= u0) & (u0 < self._cur_off))
+        currents = self.net.currents
+        for k in on:  # in the order they were added: the same float sums
+            c = currents[k]
+            lo = self._cur_lo[k]
+            i_ext[lo:lo + c.target.size] += c.amplitude  # read now: amplitudes may change
         return np.array([np.any(i_ext[lo:hi] != 0) for lo, hi in zip(self.pop_lo, self.pop_hi)],
                         bool)
 

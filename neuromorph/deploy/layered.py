@@ -97,6 +97,11 @@ class Edge:
     post: str
     W: np.ndarray
     lag: int = 0
+    #: Loihi fixed point only: two synapses per pair, an 8-bit coarse weight with
+    #: ``weight_exp = E`` and the 8-bit residual with ``weight_exp = 0`` (about 8 + E
+    #: bits; :func:`~neuromorph.deploy.quantize.loihi_layers`), at twice the synaptic
+    #: operations. For recurrent weights, whose rounding errors the recurrence amplifies.
+    fine: bool = False
 
 
 @dataclass
@@ -244,8 +249,11 @@ class LayeredSpec:
             else:
                 W = np.asarray(e.W, float) * (gains[e.post] * scales[e.post])[None, :]
             name = f"{e.pre}->{e.post}" + (f"@{D}" if D else "")
-            if np.any(W != 0):
-                net.connect(pops[e.pre], pops[e.post], matrix=W, delay=D * self.dt, name=name)
+            parts = W if isinstance(W, tuple) else (W,)  # (coarse, residual): two synapses
+            for j, part in enumerate(parts):
+                if np.any(part != 0):
+                    net.connect(pops[e.pre], pops[e.post], matrix=part, delay=D * self.dt,
+                                name=name + ("/fine" if j else ""))
         if self.loihi is not None and currents:  # fixed point: per-neuron Loihi biases
             from .quantize import loihi_bias, loihi_current_gains
             gains = loihi_current_gains(self)

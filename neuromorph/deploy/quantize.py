@@ -45,6 +45,14 @@ and ``bias_exp`` between ``RunSteps`` segments of one runtime. Reusable for any
 layered spec: give :class:`~neuromorph.deploy.layered.LayeredSpec` an
 ``input_currents(X)`` and :func:`loihi_current_gains` scales it.
 
+Weights with more than 8 bits (an :class:`~neuromorph.deploy.layered.Edge` with
+``fine=True``, the recurrent learners' recurrent weights): the layer's scale grows by
+``2**E`` (the largest ``E`` in 0-7 keeping the threshold and the worst held current in
+range) and each weight becomes two synapses, ``2**E round(x / 2**E)`` (8-bit mantissa,
+``weight_exp = E``) and the residual ``round(x) - coarse`` (``|r| <= 2**(E-1)``,
+``weight_exp = 0``): ``x = s w / 64`` to the nearest integer, ~8 + E bits, at twice the
+synaptic operations. The layer's other edges get ``weight_exp = E`` (8-bit mantissas).
+
 Not mappable (:class:`~neuromorph.errors.UnsupportedFeature`, naming the layer, raised
 before any network is built): a layer whose weights all round to 0 at the largest
 admissible scale, rest or reset other than 0. A layer's scale is also capped so that
@@ -98,8 +106,15 @@ def loihi_layers(spec):
                          f"input current (Loihi's bias range), not by its weights")
         if not np.isfinite(s):
             s = 64.0
-        ints = {i: np.rint(s * W / 64) for i, W in incoming.items()}
-        if incoming and not any(np.any(W != 0) for W in ints.values()):
+        fine = [i for i in incoming if spec.edges[i].fine]
+        exp = _fine_exponent(s, layer.v_th, held.max(initial=0.0)) if fine else 0
+        if exp:
+            s *= 2**exp
+            notes.append(f"layer {layer.name!r}: {len(fine)} edge(s) as two 8-bit synapses "
+                         f"per pair (coarse weight_exp {exp} + residual), scale x {2**exp}")
+        ints = {i: _split_weights(s * W / 64, exp, i in fine) for i, W in incoming.items()}
+        if incoming and not any(np.any(p != 0) for W in ints.values()
+                                for p in (W if isinstance(W, tuple) else (W,))):
             raise UnsupportedFeature(f"layer {layer.name!r}: every incoming weight rounds "
                                      f"to 0 in 8 bits at the largest admissible scale"
                                      + (" (set by its held input current, which needs "
@@ -113,6 +128,26 @@ def loihi_layers(spec):
                       fixed_point=True)
         out[layer.name] = (kwargs, ints, s)
     return out, notes
+
+
+def _fine_exponent(s, v_th, held):
+    """The largest ``E`` in 0-7 by which a layer's scale ``s`` can grow (its threshold
+    within 17 bits, its largest held current within Loihi's bias range)."""
+    e = 0
+    while e < 7 and s * 2**(e + 1) * v_th / 64 <= VTH_MAX and held * s * 2**(e + 1) <= BIAS_MAX:
+        e += 1
+    return e
+
+
+def _split_weights(x, exp, fine):
+    """Loihi weights for real weights ``x`` (Lava units / 64) at a layer scale grown by
+    ``2**exp``: ``2**exp * round(x / 2**exp)`` (8-bit mantissa, ``weight_exp = exp``),
+    plus, when ``fine``, the residual ``round(x - coarse)`` (``|r| <= 2**(exp-1)``, an
+    8-bit weight with ``weight_exp = 0``) as a tuple ``(coarse, residual)``."""
+    coarse = 2.0**exp * np.rint(x / 2.0**exp)
+    if not fine or exp == 0:
+        return coarse if not fine else np.rint(x)
+    return coarse, np.rint(x - coarse)
 
 
 def _worst_held_current(spec, layer):
