@@ -28,3 +28,12 @@ def tests_write_only_to_temporary_directories():
     yield
     new = sorted(_tree() - before)
     assert not new, f"tests wrote into the repository: {new[:20]}"
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's digits, the fixed seeded split every learner test uses:
+    ``(X_train, X_test, y_train, y_test)`` (1437 / 360 samples, pixels in [0, 1])."""
+    from neuromorph.datasets import load_digits_split
+
+    return load_digits_split()

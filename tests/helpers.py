@@ -49,3 +49,21 @@ def rstdp_network(seed, phasic=False, dependence="additive", pairing="all_to_all
     net.connect(a, b, p=0.5, w=nm.uniform(0.5, 3.0), plasticity=rule, delay=0.5)
     net.connect(b, a, p=0.3, w=-2.0, delay=1.0)
     return net, reward
+
+
+def refuse_nest(monkeypatch):
+    """Make any use of NEST in :mod:`neuromorph.backends.nest` fail the test: for
+    checks that bad input is refused before NEST is touched."""
+    from neuromorph.backends import nest as nb
+
+    def touched():
+        raise AssertionError("NEST was touched")
+    monkeypatch.setattr(nb, "_nest", touched)
+
+
+def written_nir(dep, path):
+    """``dep.to_nir(path)``, then the graph NIR itself reads back from ``path``."""
+    import nir
+
+    dep.to_nir(path)
+    return nir.read(path)

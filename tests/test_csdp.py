@@ -4,7 +4,6 @@ import math
 import numpy as np
 import pytest
 
-from neuromorph.datasets import load_digits_split
 from neuromorph.models.spiking import CSDP
 from neuromorph.models.spiking.csdp import reference_rates
 
@@ -149,11 +148,6 @@ def test_lateral_sign_aware_flips_lateral_update():
 
 
 # --------------------------------------------------------------------------- learning
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
-
-
 def test_digits_scaled_down_exceeds_80_percent(digits):
     Xtr, Xte, ytr, yte = digits
     model = CSDP(hidden_layer_sizes=(128, 128), n_steps=20, batch_size=100, max_iter=2,

@@ -10,14 +10,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 import neuromorph as nm
-from neuromorph.datasets import load_digits_split
 from neuromorph.errors import UnsupportedFeature
 from neuromorph.models.spiking import CSDP, EqSpike, RSTDPClassifier, SpikingPC, STDPClassifier
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
 
 
 def _agreement(clf, X):

@@ -13,13 +13,8 @@ import numpy as np
 import pytest
 
 import neuromorph as nm
-from neuromorph.datasets import load_digits_split
 from neuromorph.models.spiking import CSDP, STDPClassifier
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
+from helpers import written_nir
 
 
 def _numpy_lif(I, theta, *, dt, tau_m, v_rest, v_reset, v_th, n_steps):
@@ -166,15 +161,12 @@ def test_csdp_nir_round_trip_exact(digits, tmp_path):
     """CSDP's network (per-neuron thresholds, adaptive threshold) written to NIR and read
     back gives the deployed network's predictions (the adaptation through the nodes'
     metadata); the graph's thresholds are the learner's per-neuron v_th0."""
-    import nir
-
     X_tr, X_te, y_tr, _ = digits
     clf = CSDP(hidden_layer_sizes=(24,), max_iter=1, random_state=0).fit(X_tr[:200],
                                                                        y_tr[:200])
     dep = nm.deploy(clf)
     path = tmp_path / "csdp.nir"
-    dep.to_nir(path)
-    graph = nir.read(path)
+    graph = written_nir(dep, path)
     assert np.allclose(graph.nodes["z1"].v_threshold, clf.layers_[0].v_th0)
     assert float(np.unique(graph.nodes["z1"].metadata["theta_plus"])[0]) == clf.theta_plus
     X = X_te[:60]

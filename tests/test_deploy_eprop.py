@@ -14,14 +14,9 @@ import numpy as np
 import pytest
 
 import neuromorph as nm
-from neuromorph.datasets import load_digits_split
 from neuromorph.deploy.layered import Layer, LayeredSpec
 from neuromorph.models.spiking import EProp, SurrogateBPTT
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
+from helpers import written_nir
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +136,7 @@ def test_nir_round_trip(digits, fitted, tmp_path):
     clf = fitted["EProp"]
     dep = nm.deploy(clf)
     path = tmp_path / "eprop.nir"
-    dep.to_nir(path)
-    graph = nir.read(path)
+    graph = written_nir(dep, path)
     held = graph.nodes["input.values"]
     assert isinstance(held, nir.Input) and held.metadata["neuromorph.held"]
     assert list(held.input_type["input"]) == [clf.width_]

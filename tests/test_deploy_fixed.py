@@ -10,15 +10,10 @@ import numpy as np
 import pytest
 
 import neuromorph as nm
-from neuromorph.datasets import load_digits_split
 from neuromorph.errors import UnsupportedFeature
 from neuromorph.loihi import bias_parts, representable_bias, to_loihi
 from neuromorph.models.spiking import EqSpike, RSTDPClassifier
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
+from helpers import written_nir
 
 
 def _trunc(x, f):
@@ -201,8 +196,7 @@ def test_eqspike_nir_round_trip(digits, tmp_path):
                                                                           y_tr[:100])
     dep = nm.deploy(clf)
     path = tmp_path / "eq.nir"
-    dep.to_nir(path)
-    graph = nir.read(path)
+    graph = written_nir(dep, path)
     held = graph.nodes["input.values"]
     assert isinstance(held, nir.Input) and held.metadata["neuromorph.held"]
     aff = graph.nodes["h1.held"]

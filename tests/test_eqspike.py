@@ -2,14 +2,8 @@
 import numpy as np
 import pytest
 
-from neuromorph.datasets import load_digits_split
 from neuromorph.models.rate import EquilibriumPropagation
 from neuromorph.models.spiking.eqspike import EqSpike
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
 
 
 def _built(n_features=64, n_classes=10, **kw):

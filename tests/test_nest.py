@@ -13,6 +13,7 @@ import pytest
 import neuromorph as nm
 from neuromorph.backends import nest as nb
 from neuromorph.backends.nest import NestError, UnsupportedFeature, run_nest, to_nest
+from helpers import refuse_nest
 
 DT = 0.1
 
@@ -166,14 +167,8 @@ def test_stdp_pairs_nest_times_differently_are_the_stated_ones():
 
 
 # -- bad input -------------------------------------------------------------------------------
-def _refuse_nest(monkeypatch):
-    def touched():
-        raise AssertionError("NEST was touched")
-    monkeypatch.setattr(nb, "_nest", touched)
-
-
 def test_unmappable_parts_raise_before_nest_is_touched(monkeypatch):
-    _refuse_nest(monkeypatch)
+    refuse_nest(monkeypatch)
     net = nm.Network(dt=DT, seed=0)
     src = net.spike_source(2, indices=np.array([0]), times=np.array([1.0]))
     net.loihi_lif(3, name="chip")
@@ -198,7 +193,7 @@ def test_unmappable_parts_raise_before_nest_is_touched(monkeypatch):
 def test_a_network_that_ran_is_refused(monkeypatch):
     net = deterministic_network(duration=20.0)
     net.run(1.0)
-    _refuse_nest(monkeypatch)
+    refuse_nest(monkeypatch)
     with pytest.raises(UnsupportedFeature, match="already run"):
         to_nest(net, 10.0)
 
@@ -211,7 +206,7 @@ def test_a_network_that_ran_is_refused(monkeypatch):
     (dict(zero_delay=0), ValueError, "zero_delay must be one of"),
 ])
 def test_bad_arguments_raise_before_nest_is_touched(monkeypatch, kwargs, error, message):
-    _refuse_nest(monkeypatch)
+    refuse_nest(monkeypatch)
     net = deterministic_network(duration=20.0)
     with pytest.raises(error, match=message):
         run_nest(net, 10.0, **kwargs)
@@ -312,7 +307,7 @@ def test_rules_mode_lets_nest_draw_the_synapses():
 
 
 def test_rules_mode_refuses_what_it_cannot_draw(monkeypatch):
-    _refuse_nest(monkeypatch)
+    refuse_nest(monkeypatch)
     net = deterministic_network(duration=20.0)
     with pytest.raises(UnsupportedFeature) as err:
         run_nest(net, 10.0, connectivity="rules")

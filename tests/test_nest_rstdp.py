@@ -13,6 +13,7 @@ import pytest
 import neuromorph as nm
 from neuromorph.backends import nest as nb
 from neuromorph.backends.nest import UnsupportedFeature, run_nest, run_with_rewards
+from helpers import refuse_nest
 
 DT = 0.1
 
@@ -165,14 +166,8 @@ def test_reward_schedule_is_what_deliver_does():
     assert net.step == 100
 
 
-def _refuse_nest(monkeypatch):
-    def touched():
-        raise AssertionError("NEST was touched")
-    monkeypatch.setattr(nb, "_nest", touched)
-
-
 def test_unmappable_rstdp_parts_raise_before_nest_is_touched(monkeypatch):
-    _refuse_nest(monkeypatch)
+    refuse_nest(monkeypatch)
     net = nm.Network(dt=DT, seed=0)
     src = net.spike_source(2, indices=np.array([0]), times=np.array([1.0]))
     post = net.lif(2)
@@ -205,7 +200,7 @@ def test_unmappable_rstdp_parts_raise_before_nest_is_touched(monkeypatch):
 ])
 def test_bad_reward_schedules_raise_before_nest_is_touched(monkeypatch, rewards, error,
                                                           message):
-    _refuse_nest(monkeypatch)
+    refuse_nest(monkeypatch)
     net = nm.Network(dt=DT, seed=0)
     src = net.spike_source(1, indices=np.array([0]), times=np.array([1.0]))
     signal = net.reward_signal(name="r")

@@ -149,11 +149,6 @@ def _timeless(history):
     return {k: v for k, v in history.items() if k != "wall_s"}
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
-
-
 @pytest.mark.parametrize("name", DETERMINISM)
 def test_determinism_same_seed_identical(name, digits):
     Xtr, _, ytr, _ = digits

@@ -2,14 +2,8 @@
 import numpy as np
 import pytest
 
-from neuromorph.datasets import load_digits_split
 from neuromorph.models.rate import PredictiveCoding
 from neuromorph.models.spiking.spiking_pc import SpikingPC
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
 
 
 def _tiny(**kw):

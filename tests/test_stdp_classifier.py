@@ -8,7 +8,6 @@ import pytest
 from sklearn.base import clone
 
 import neuromorph as nm
-from neuromorph.datasets import load_digits_split
 from neuromorph.models.spiking import STDPClassifier
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
@@ -19,11 +18,6 @@ def _experiment(name):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
 
 
 @pytest.fixture(scope="module")

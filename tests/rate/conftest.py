@@ -2,12 +2,6 @@
 import numpy as np
 import pytest
 
-from neuromorph.datasets import load_digits_split
-
-
-@pytest.fixture(scope="session")
-def digits():
-    return load_digits_split()
 
 
 @pytest.fixture(scope="session")
