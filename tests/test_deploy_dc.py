@@ -157,6 +157,23 @@ def test_stdp_presentation_option(digits, small_dc):
         nm.deploy(csdp, presentation=10.0)
 
 
+def test_stdp_nir_graph_and_refused_read_back(digits, small_dc, tmp_path):
+    """Diehl & Cook's readout network is written to NIR with each excitatory neuron's
+    learned threshold v_th + theta_ as its v_threshold; reading it back to predict is
+    refused with UnsupportedFeature (its input rates are set from the host), not a
+    crash."""
+    from neuromorph.errors import UnsupportedFeature
+
+    dep = nm.deploy(small_dc)
+    path = tmp_path / "dc.nir"
+    graph = written_nir(dep, path)
+    exc = next(p for p in dep.network.populations if p.name == "exc")
+    assert np.allclose(np.broadcast_to(graph.nodes["exc"].v_threshold, (exc.size,)),
+                       exc.model.v_th + small_dc.theta_)
+    with pytest.raises(UnsupportedFeature, match="host"):
+        dep.predict_nir(digits[1][:2], path)
+
+
 def test_csdp_nir_round_trip_exact(digits, tmp_path):
     """CSDP's network (per-neuron thresholds, adaptive threshold) written to NIR and read
     back gives the deployed network's predictions (the adaptation through the nodes'

@@ -259,10 +259,17 @@ class PresentationSpec(CoreSpec):
             accepted[k] = net.step - per  # its last presentation started there
         return R, net, mons, accepted
 
-    def run(self, X, convert=None, engine="core"):
+    def run(self, X, convert=None, engine="core", rebuild=None):
         """Scores (the learner's votes), recorded activity and the network; ``engine``
         ``"core"`` or ``"lava"`` (fixed point: the core's presentations replayed in
-        Lava, see the class notes)."""
+        Lava, see the class notes). ``rebuild`` (a network read back from NIR) is not
+        offered: the presentations set the Poisson input's rates from the host, and
+        :func:`~neuromorph.backends.nir.from_nir` takes spike-source inputs."""
+        if rebuild is not None:
+            from ..errors import UnsupportedFeature
+            raise UnsupportedFeature("the Diehl & Cook readout sets its Poisson input's "
+                                     "rates per presentation from the host; a network "
+                                     "read back from NIR takes spike-source inputs only")
         R, net, mons, accepted = self._core(X)
         rec = {"exc_counts": R, "presentation_start": accepted}
         if engine == "lava":
