@@ -157,21 +157,28 @@ def test_stdp_presentation_option(digits, small_dc):
         nm.deploy(csdp, presentation=10.0)
 
 
-def test_stdp_nir_graph_and_refused_read_back(digits, small_dc, tmp_path):
-    """Diehl & Cook's readout network is written to NIR with each excitatory neuron's
-    learned threshold v_th + theta_ as its v_threshold; reading it back to predict is
-    refused with UnsupportedFeature (its input rates are set from the host), not a
-    crash."""
-    from neuromorph.errors import UnsupportedFeature
-
+def test_stdp_nir_round_trip(digits, small_dc, tmp_path):
+    """Diehl & Cook's readout network in NIR: each excitatory neuron's learned threshold
+    v_th + theta_ is its v_threshold; read back (nir.read, from_nir) and driven by the
+    input the core presented (its presentations replayed, as in Lava), it answers as the
+    deployed network and fires the same excitatory spikes."""
     dep = nm.deploy(small_dc)
     path = tmp_path / "dc.nir"
     graph = written_nir(dep, path)
     exc = next(p for p in dep.network.populations if p.name == "exc")
     assert np.allclose(np.broadcast_to(graph.nodes["exc"].v_threshold, (exc.size,)),
                        exc.model.v_th + small_dc.theta_)
-    with pytest.raises(UnsupportedFeature, match="host"):
-        dep.predict_nir(digits[1][:2], path)
+    X = digits[1][:4]
+    assert np.array_equal(dep.predict_nir(X, path), dep.predict(X))
+    from neuromorph.backends.nir import from_nir
+    def rebuild(net):
+        src = next(p for p in net.populations if p.name == "input")
+        return from_nir(graph, dt=net.dt,
+                        inputs={"input": (src.model.indices, src.model.steps * net.dt)})
+
+    _, rec, _ = dep.spec.run(X, rebuild=rebuild)
+    assert np.array_equal(rec["exc_counts"], rec["core_exc_counts"])
+    assert rec["exc_counts"].sum() > 0
 
 
 def test_csdp_nir_round_trip_exact(digits, tmp_path):

@@ -262,41 +262,51 @@ class PresentationSpec(CoreSpec):
     def run(self, X, convert=None, engine="core", rebuild=None):
         """Scores (the learner's votes), recorded activity and the network; ``engine``
         ``"core"`` or ``"lava"`` (fixed point: the core's presentations replayed in
-        Lava, see the class notes). ``rebuild`` (a network read back from NIR) is not
-        offered: the presentations set the Poisson input's rates from the host, and
-        :func:`~neuromorph.backends.nir.from_nir` takes spike-source inputs."""
-        if rebuild is not None:
-            from ..errors import UnsupportedFeature
-            raise UnsupportedFeature("the Diehl & Cook readout sets its Poisson input's "
-                                     "rates per presentation from the host; a network "
-                                     "read back from NIR takes spike-source inputs only")
+        Lava, see the class notes). ``rebuild(net)`` (e.g. the network read back from
+        NIR): the core's presentations replayed in it, as in Lava -- the readout network
+        with the presented input as one spike source, rebuilt, run for the same steps,
+        the excitatory spikes counted in each sample's accepted presentation."""
         R, net, mons, accepted = self._core(X)
         rec = {"exc_counts": R, "presentation_start": accepted}
-        if engine == "lava":
-            R, rec["lava"] = self._lava(net, mons, accepted)
+        if engine == "lava" or rebuild is not None:
+            replay = self._lava if engine == "lava" else \
+                (lambda n, mo, acc: self._replay(n, mo, acc, rebuild))
+            R, rec["lava" if engine == "lava" else "rebuilt"] = replay(net, mons, accepted)
             rec["exc_counts"], rec["core_exc_counts"] = R, rec["exc_counts"]
         return self.model._votes(R), rec, net
+
+    def _presented(self, mons):
+        """The readout network with the input the core presented as one spike source."""
+        src = mons["input"]
+        return self._net((src.i, src.steps * self.model.dt))
+
+    def _counts(self, steps, idx, accepted):
+        """Excitatory spike counts per sample within its accepted presentation."""
+        m = self.model
+        n_read = int(round(self.presentation / m.dt))
+        R = np.zeros((len(accepted), m.n_neurons))
+        k = np.searchsorted(accepted, steps, side="right") - 1
+        keep = (k >= 0) & (steps - accepted[np.maximum(k, 0)] < n_read)
+        np.add.at(R, (k[keep], idx[keep]), 1.0)
+        return R
+
+    def _replay(self, net, mons, accepted, rebuild):
+        rnet = rebuild(self._presented(mons))
+        exc = rnet.spike_monitor(next(p for p in rnet.populations if p.name == "exc"))
+        rnet.run(net.step * self.model.dt)
+        return self._counts(exc.steps, exc.i, accepted), {"exc": (exc.steps, exc.i)}
 
     def _lava(self, net, mons, accepted):
         from ..backends.lava import run_lava
 
         if self.convert is None:
             raise ValueError("Lava runs the fixed-point network (spec.fixed_point())")
-        m = self.model
-        n_steps = net.step
-        src = mons["input"]
-        lnet = self.convert(self._net((src.i, src.steps * m.dt)))[0]
+        lnet = self.convert(self._presented(mons))[0]
         for p in lnet.populations:
             lnet.spike_monitor(p)
-        res = run_lava(lnet, n_steps * m.dt, fixed_point=True)
+        res = run_lava(lnet, net.step * self.model.dt, fixed_point=True)
         trains = {mo.target.name: (mo.steps, mo.i) for mo in res.monitors}
-        steps, idx = trains["exc"]
-        n_read = int(round(self.presentation / m.dt))
-        R = np.zeros((len(accepted), m.n_neurons))
-        k = np.searchsorted(accepted, steps, side="right") - 1
-        keep = (k >= 0) & (steps - accepted[np.maximum(k, 0)] < n_read)
-        np.add.at(R, (k[keep], idx[keep]), 1.0)
-        return R, trains
+        return self._counts(*trains["exc"], accepted), trains
 
 
 def stdp_spec(model, presentation=None, rest=None, max_retries=None):
