@@ -331,3 +331,47 @@ def test_to_nir_writes_step_spikes_for_the_tools_and_reads_back(tmp_path):
         nn.to_nir(net, spike_representation="pulse")
     with pytest.raises(ValueError, match="spike_representation must be one of"):
         nn.from_nir(graph, spike_representation="pulse")
+
+
+def test_constant_currents_are_v_leak_and_read_back(tmp_path):
+    """A step current on for the whole run is the neuron's v_leak = v_rest + I in NIR
+    (per neuron); read back, the network fires the original's spikes bit for bit; a
+    foreign graph's per-neuron v_leak settles v at it (closed form, no input); a current
+    switched on during the run is refused."""
+    def build():
+        net = nm.Network(dt=0.5, seed=3)
+        times = np.arange(0.0, 60.0, 2.5)
+        src = net.spike_source(4, indices=np.arange(times.size) % 4, times=times, name="src")
+        a = net.lif(6, tau_m=10.0, v_rest=-65.0, v_reset=-65.0, v_th=-55.0, tau_syn_exc=3.0,
+                    tau_syn_inh=3.0, name="a")
+        net.connect(src, a, p=0.7, w=nm.uniform(1.0, 6.0), name="in")
+        net.current(a, np.linspace(4.0, 12.0, 6))
+        net.current(a[2:4], 0.5)
+        return net, src, a
+
+    net, src, a = build()
+    graph = nn.to_nir(net)
+    assert np.allclose(graph.nodes["a"].v_leak, -65.0 + np.linspace(4.0, 12.0, 6)
+                       + np.r_[0, 0, 0.5, 0.5, 0, 0])
+    nir.write(tmp_path / "c.nir", graph)
+    back = nn.from_nir(nn.read(tmp_path / "c.nir"), dt=0.5,
+                       inputs={"src": (src.model.indices, src.model.steps * 0.5)})
+    mons = [n.spike_monitor(next(p for p in n.populations if p.name == "a"))
+            for n in (net, back)]
+    net.run(60.0)
+    back.run(60.0)
+    assert len(mons[0].i) > 5
+    assert np.array_equal(mons[0].i, mons[1].i) and np.array_equal(mons[0].t, mons[1].t)
+    foreign = nir.NIRGraph(nodes={"cell": nir.LIF(tau=np.full(2, 0.02), r=np.ones(2),
+                                                  v_leak=np.array([0.0, 0.4]),
+                                                  v_threshold=np.ones(2))},
+                           edges=[], metadata={"dt": 1e-4}, type_check=False)
+    fnet = nn.from_nir(foreign)
+    v = fnet.state_monitor(fnet.populations[0], "v")
+    fnet.run(30.0)
+    np.testing.assert_allclose(v.values[-1], [0.0, 0.4 * (1 - np.exp(-(30.0 - 0.1) / 20.0))],
+                               rtol=0, atol=1e-9)
+    net, src, a = build()
+    net.current(a, 1.0, start=5.0)
+    with pytest.raises(nn.UnsupportedFeature, match="switched on or off"):
+        nn.to_nir(net)

@@ -37,7 +37,10 @@ exact simulation spike at steps 460, 510, 710, 760, Lava and neuromorph at 461, 
 711, 761; tested against the paper's published traces).
 
 * **LIF** population -> ``CubaLIF``: ``tau_mem = tau_m``, ``tau_syn``, ``r = 1``,
-  ``v_leak = v_rest``, ``v_threshold = v_th``, ``v_reset``, ``w_in = 1``.
+  ``v_leak = v_rest``, ``v_threshold = v_th``, ``v_reset``, ``w_in = 1``; a step current
+  on for the whole run (``net.current`` without ``start``/``stop``) settles ``v`` at
+  ``v_rest + I``: it is the neuron's ``v_leak = v_rest + I`` (per neuron; the exact split
+  in the node's metadata), and a per-neuron ``v_leak`` read back is a constant current.
   neuromorph's weight ``w`` (mV) is the jump of the current at a spike, so
   ``W = w / (exp(dt/tau_syn) - 1)`` in the step representation (about
   ``w tau_syn / dt``: what a tool that holds the spike for one step needs for the same
@@ -184,8 +187,15 @@ def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=
     if adaptation not in ("error", "metadata"):
         raise ValueError(f"adaptation must be 'error' or 'metadata', got {adaptation!r}")
     _check_representation(spike_representation)
-    if net.currents:
-        raise UnsupportedFeature("step currents (net.current) have no NIR node")
+    held = {}  # population -> summed constant current (mV, per neuron)
+    for c in net.currents:
+        if c.on != 0 or c.off is not None:
+            raise UnsupportedFeature("step currents (net.current) switched on or off during "
+                                     "the run have no NIR node (a current on for the whole "
+                                     "run is the neuron's v_leak)")
+        pop = c.target.population
+        held.setdefault(pop.name, np.zeros(pop.size))
+        held[pop.name][c.target.start:c.target.start + c.target.size] += c.amplitude
     nodes, edges, tau_syn = {}, [], {}
     for p in net.populations:
         m, n = p.model, p.size
@@ -213,9 +223,14 @@ def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=
                 meta["theta_plus"] = np.full(n, m.theta_plus)
                 meta["tau_theta"] = np.full(n, m.tau_theta * _S)
             tau_syn[p.name] = _synaptic_tau(net, p)
+            v_leak = np.full(n, m.v_rest)
+            if p.name in held:  # a constant current settles v at v_rest + I: v_leak
+                v_leak = v_leak + held[p.name]
+                meta["neuromorph.v_rest"] = m.v_rest  # the exact split, for from_nir
+                meta["neuromorph.current"] = held[p.name]
             nodes[p.name] = nir.CubaLIF(
                 tau_syn=np.full(n, tau_syn[p.name] * _S), tau_mem=np.full(n, m.tau_m * _S),
-                r=np.ones(n), v_leak=np.full(n, m.v_rest), v_threshold=v_threshold,
+                r=np.ones(n), v_leak=v_leak, v_threshold=v_threshold,
                 v_reset=np.full(n, m.v_reset), w_in=np.ones(n), metadata=meta)
             nodes[f"{p.name}.out"] = nir.Output(np.array([n]))
             edges.append((p.name, f"{p.name}.out"))
@@ -379,7 +394,16 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
             cuba = isinstance(node, nir.CubaLIF)
             tau_m = _scalar(name, node, "tau_mem" if cuba else "tau") / _S
             tau_s = _scalar(name, node, "tau_syn") / _S if cuba else dt / 100
-            v_rest = _scalar(name, node, "v_leak")
+            meta = node.metadata or {}
+            v_leak = np.broadcast_to(np.asarray(node.v_leak, float), np.shape(node.v_threshold))
+            if "neuromorph.current" in meta:  # to_nir's split of v_leak, bit for bit
+                v_rest, held_current = float(meta["neuromorph.v_rest"]), \
+                    np.asarray(meta["neuromorph.current"], float)
+            elif np.unique(v_leak).size > 1:  # per-neuron v_leak: a constant current
+                v_rest = float(v_leak.min())
+                held_current = v_leak - v_rest
+            else:
+                v_rest, held_current = _scalar(name, node, "v_leak"), None
             v_reset = _scalar(name, node, "v_reset") if node.v_reset is not None else v_rest
             n = int(np.size(node.v_threshold))
             t_ref = 0.0
@@ -399,6 +423,8 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
                                  theta_frozen=bool(theta_plus == 0 and np.any(theta != 0)),
                                  name=name)
             pops[name].theta[:] = theta
+            if held_current is not None:
+                net.current(pops[name], held_current)
             # neuromorph's current is r I; a spike through W raises it by
             # r w_in W * _spike_gain (CubaLIF). A LIF node has no current: a fast one
             # (tau_s) carries the spike, scaled to the LIF node's effect on v by the end

@@ -209,9 +209,10 @@ class Deployment:
         values = getattr(self.spec, "nir_held_values", None)
         held = values(X) if values is not None else {}
 
-        def rebuild(net):
-            src = next(p for p in net.populations if p.name == "input")
-            inputs = {"input": (src.model.indices, src.model.steps * net.dt)}
+        def rebuild(net):  # every spike source the graph has an Input node for
+            inputs = {p.name: (p.model.indices, p.model.steps * net.dt)
+                      for p in net.populations if p.name in graph.nodes
+                      and hasattr(p.model, "indices") and hasattr(p.model, "steps")}
             return from_nir(graph, dt=net.dt, inputs=inputs,
                             held_inputs={k: v for k, v in held.items() if k in graph.nodes})
 

@@ -351,10 +351,14 @@ def rstdp_spec(model):
         X = np.zeros((1, int(model.n_features_in_)))
         return model._build(X, model._eval_rng(), plastic=False)[0]
 
-    def run(X, convert=None, engine="core"):
+    def run(X, convert=None, engine="core", rebuild=None):
         rng = model._eval_rng()
         net, _, _, mon = model._build(X, rng, plastic=False)
         per = int(round(model._period / model.dt))
+        if rebuild is not None:  # e.g. read back from NIR: same names, same inputs
+            net = rebuild(net)
+            mon = net.spike_monitor(next(p for p in net.populations
+                                         if p.name == mon.target.name))
         if convert is None:
             for p in net.populations:  # every population's activity (energy estimates)
                 net.spike_monitor(p)
