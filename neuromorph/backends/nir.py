@@ -407,9 +407,8 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
             v_reset = _scalar(name, node, "v_reset") if node.v_reset is not None else v_rest
             n = int(np.size(node.v_threshold))
             t_ref = 0.0
-            if "t_ref" in (node.metadata or {}):  # written by to_nir(refractory='metadata')
-                t_ref = _scalar(name, node.metadata, "t_ref") / _S
-            meta = node.metadata or {}
+            if "t_ref" in meta:  # written by to_nir(refractory='metadata')
+                t_ref = _scalar(name, meta, "t_ref") / _S
             v_threshold = np.broadcast_to(np.asarray(node.v_threshold, float), (n,))
             v_th = (_scalar(name, meta, "v_th") if "v_th" in meta
                     else float(v_threshold.min()))

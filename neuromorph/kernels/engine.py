@@ -416,17 +416,16 @@ def run_steps(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf, hooks=No
     """
     # hooks: the kernels of the network's rules with their own kernels (None: it has none,
     # and this is compiled without them); a team (buf.sync) runs networks without them
-    prev, out = buf.spikes_a, buf.spikes_b
     n_prev, n_prev_lif = 0, 0
-    bounds, part_n = neu.bounds, buf.part_n
     if hooks is None:  # (a test numba prunes: keep it alone)
         if buf.sync.shape[0] > 0:
             buf.sync[:] = 0
             _team(step0, s_begin, n_steps, dt, neu, syn, pl, inp, rec, buf)
             if buf.sync[CHECK_IN] != ABORTED:
                 return buf.sync[SHARED]
-    # borrowed arrays (.refs): no atomic reference counts in the loop; the team above
-    # borrows in each member, so that no borrowed array enters a parallel region
+    # borrowed arrays (.refs): no atomic reference counts in the loop (the team above
+    # borrows in each member; the per-step regions of the fallback receive borrowed
+    # arrays: tests/test_threads.py's "2 regions" digest runs that path)
     neu, syn, pl, inp, rec, buf = (borrow(neu), borrow(syn), borrow(pl), borrow(inp),
                                    borrow(rec), borrow(buf))
     prev, out, bounds, part_n = buf.spikes_a, buf.spikes_b, neu.bounds, buf.part_n
