@@ -602,19 +602,21 @@ def run_nest_scale(spec):
 
     ``connectivity='explicit'``: NEST gets neuromorph's synapses (the identical network;
     drawing them in neuromorph is not timed); ``'rules'``: NEST draws its own
-    (``pairwise_bernoulli``). ``build_s``: creating and connecting the nodes;
+    (``pairwise_bernoulli``, or ``fixed_indegree`` with ``spec['bernoulli_rule']``). ``build_s``: creating and connecting the nodes;
     ``run_s``: ``Simulate``. CUBA's delay-0 recurrent synapses run with NEST's minimum
     delay, one step (``zero_delay='one_step'``).
     """
     from .backends.nest import _nest, to_nest
     n, dur, seed = int(spec["n"]), float(spec["duration_ms"]), int(spec.get("seed", 1))
     threads, mode = int(spec["threads"]), spec.get("connectivity", "explicit")
+    bernoulli = spec.get("bernoulli_rule", "pairwise_bernoulli")
     t0 = time.perf_counter()
     net, P, exc, inh = build_cuba(n, seed)
     net.spike_monitor(P)
     t1 = time.perf_counter()
     rss0 = _rss_bytes()
-    model = to_nest(net, dur, threads=threads, connectivity=mode, zero_delay="one_step")
+    model = to_nest(net, dur, threads=threads, connectivity=mode, zero_delay="one_step",
+                    bernoulli_rule=bernoulli)
     result = model.run()
     nest = _nest()
     peak = _peak_rss_bytes()
@@ -622,7 +624,8 @@ def run_nest_scale(spec):
     n_syn = int(result.connections) - n  # the spike recorder's connections
     rec = dict(simulator="nest", version=nest.__version__, target=f"nest-{mode}",
                bench="scale", N=n, threads=threads, duration_ms=dur, seed=seed,
-               connectivity=mode, neuromorph_build_s=t1 - t0, build_s=result.build_s,
+               connectivity=mode, **({"bernoulli_rule": bernoulli} if mode == "rules" else {}),
+               neuromorph_build_s=t1 - t0, build_s=result.build_s,
                run_s=result.wall_s, end_to_end_s=result.build_s + result.wall_s,
                synapses=n_syn, syn_per_neuron=n_syn / n, spikes=spikes,
                events=spikes * n_syn / n, rate_hz=spikes / n / (dur * 1e-3),
@@ -916,6 +919,12 @@ def _scale_parser(sub):
                    help="also run Brian2 cpp_standalone and/or NEST (iaf_psc_exp; both "
                         "connectivity modes: explicit = neuromorph's synapses, rules = "
                         "NEST's pairwise_bernoulli) on each N")
+    p.add_argument("--nest-rule", choices=["pairwise_bernoulli", "fixed_indegree"],
+                   default="pairwise_bernoulli",
+                   help="NEST's rule in the rules mode: pairwise_bernoulli (CUBA's "
+                        "distribution; N^2 random draws, ~75 min per thread at N = 256000 "
+                        "here) or fixed_indegree (p * N sources per neuron, the same mean; "
+                        "one draw per synapse)")
     p.add_argument("--brian2-threads", type=_int_at_least(1, "threads"), nargs="+",
                    default=None, metavar="T",
                    help="Brian2 thread counts (OpenMP; default: the same as --threads)")
@@ -1061,7 +1070,7 @@ _SCALE_COLUMNS = [
     ("nest_explicit_build_s", "NEST explicit build s"),
     ("nest_explicit_run_s", "NEST explicit run s"),
     ("nest_rules_build_s", "NEST rules build s"), ("nest_rules_run_s", "NEST rules run s"),
-    ("nest_explicit_rate_hz", "NEST rate Hz")]
+    ("nest_explicit_rate_hz", "NEST rate Hz"), ("nest_rules_rate_hz", "NEST rules rate Hz")]
 
 
 def scale_table(summaries, brian2=True, nest=False):
@@ -1114,6 +1123,8 @@ def run_scale(a):
                 spec.update(target="cpp_standalone", connect=a.brian2_connect)
             if sim.startswith("nest-"):
                 spec.update(simulator="nest", connectivity=sim[len("nest-"):])
+                if spec["connectivity"] == "rules":
+                    spec["bernoulli_rule"] = a.nest_rule
             ok = [r for (s_, n_, t_), r in by_key.items()
                   if s_ == sim and t_ == t and "error" not in r]
             reason = _predicted_too_big(spec, ok, limit)

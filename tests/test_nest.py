@@ -306,6 +306,27 @@ def test_rules_mode_lets_nest_draw_the_synapses():
     assert rate_nm > 5.0 and abs(rate_nest / rate_nm - 1) < 0.25
 
 
+def test_rules_mode_fixed_indegree_gives_every_neuron_its_mean_indegree():
+    """bernoulli_rule='fixed_indegree': NEST gives every target round(p * n_pre) distinct
+    sources (one draw per synapse instead of one per pair), so the synapse count is exact
+    and the rate close to neuromorph's p-network."""
+    net = nm.Network(dt=DT, seed=6)
+    n, p = 1000, 0.05
+    P = net.lif(n, tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_th=-50.0, t_ref=5.0,
+                tau_syn_exc=5.0, tau_syn_inh=10.0, v_init=nm.uniform(-60.0, -50.0))
+    net.connect(P[:800], P, p=p, w=1.62 * 80 / (n * p), delay=DT)
+    net.connect(P[800:], P, p=p, w=-9.0 * 80 / (n * p), delay=DT)
+    mon = net.spike_monitor(P)
+    res = run_nest(net, 300.0, connectivity="rules", bernoulli_rule="fixed_indegree")
+    assert res.connections - n == n * (round(800 * p) + round(200 * p))
+    net.run(300.0)
+    rate_nm = mon.num_spikes / n / 0.3
+    rate_nest = res.monitors[0].num_spikes / n / 0.3
+    assert rate_nm > 5.0 and abs(rate_nest / rate_nm - 1) < 0.25
+    with pytest.raises(ValueError, match="bernoulli_rule must be one of"):
+        run_nest(net, 10.0, connectivity="rules", bernoulli_rule="fixed_outdegree")
+
+
 def test_rules_mode_refuses_what_it_cannot_draw(monkeypatch):
     refuse_nest(monkeypatch)
     net = deterministic_network(duration=20.0)

@@ -218,6 +218,8 @@ PHASIC_TAU_N = 1e-3
 REWARD_LAG = 3
 POISSON_MODES = ("exact", "generator")
 CONNECTIVITY_MODES = ("explicit", "rules")
+#: How ``connectivity='rules'`` draws a projection made with ``net.connect(..., p=...)``.
+BERNOULLI_RULES = ("pairwise_bernoulli", "fixed_indegree")
 ZERO_DELAY_MODES = ("warn", "one_step", "error")
 #: Variables a state monitor can read from NEST and the NEST recordable of each.
 _RECORDABLE = {"v": "V_m", "I_exc": "I_syn_ex", "I_inh": "I_syn_in"}
@@ -376,14 +378,16 @@ _RULES = {"stdp_synapse": (_stdp_problems, _stdp_params),
 
 
 # -- checks -------------------------------------------------------------------------------
-def _check_args(threads, poisson, connectivity, zero_delay):
+def _check_args(threads, poisson, connectivity, zero_delay,
+                bernoulli_rule="pairwise_bernoulli"):
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
         raise TypeError(f"threads must be an integer >= 1, got {threads!r}")
     if threads < 1:
         raise ValueError(f"threads must be >= 1 (NEST's local_num_threads), got {threads}")
     for name, value, allowed in (("poisson", poisson, POISSON_MODES),
                                  ("connectivity", connectivity, CONNECTIVITY_MODES),
-                                 ("zero_delay", zero_delay, ZERO_DELAY_MODES)):
+                                 ("zero_delay", zero_delay, ZERO_DELAY_MODES),
+                                 ("bernoulli_rule", bernoulli_rule, BERNOULLI_RULES)):
         if value not in allowed:
             raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
 
@@ -734,14 +738,21 @@ def _source_ids(model, pop):
     return np.asarray(nodes.tolist(), dtype=np.int64)
 
 
-def _rule_projection(nest, model, pr):
+def _rule_projection(nest, model, pr, bernoulli_rule="pairwise_bernoulli"):
     """A projection drawn by NEST's own connection rule (``connectivity='rules'``): each
-    MPI rank creates only the synapses onto its own neurons."""
+    MPI rank creates only the synapses onto its own neurons. A projection drawn with
+    probability ``p`` becomes ``pairwise_bernoulli`` (the same distribution), or with
+    ``bernoulli_rule='fixed_indegree'`` NEST's ``fixed_indegree`` with
+    ``round(p * n_pre)`` distinct sources per target (the same mean in-degree)."""
     net, dt = model.net, model.net.dt
     spec = dict(_rule_of(pr))
     rule = spec.pop("rule")
     conn = {"rule": rule, "allow_autapses": spec["allow_autapses"]}
-    if rule == "pairwise_bernoulli":
+    if rule == "pairwise_bernoulli" and bernoulli_rule == "fixed_indegree":
+        conn = {"rule": "fixed_indegree", "allow_autapses": spec["allow_autapses"],
+                "allow_multapses": False,
+                "indegree": int(round(spec["p"] * (pr.pre.stop - pr.pre.start)))}
+    elif rule == "pairwise_bernoulli":
         conn["p"] = spec["p"]
     D, _ = _shift(pr, net) if pr.n_synapses else \
         (np.array([max(pr.delay_const, 1)]), None)
@@ -753,12 +764,13 @@ def _rule_projection(nest, model, pr):
                                             "delay": float(np.round(D[0] * dt, 9))})
 
 
-def _build_projections(nest, model, zero_delay, connectivity="explicit"):
+def _build_projections(nest, model, zero_delay, connectivity="explicit",
+                       bernoulli_rule="pairwise_bernoulli"):
     net, dt = model.net, model.net.dt
     raised = {pr.name for pr in _zero_delay_projections(net)}
     for k, pr in enumerate(net.projections):
         if connectivity == "rules":
-            _rule_projection(nest, model, pr)
+            _rule_projection(nest, model, pr, bernoulli_rule)
             continue
         if pr.n_synapses == 0:
             continue
@@ -823,7 +835,7 @@ def _build_monitors(nest, model):
 
 
 def to_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit",
-            zero_delay="warn", rewards=None):
+            zero_delay="warn", rewards=None, bernoulli_rule="pairwise_bernoulli"):
     """Build ``net`` in NEST's kernel for a run of ``duration`` ms (resets the kernel).
 
     Parameters
@@ -842,6 +854,14 @@ def to_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit
         projections drawn from one.
     zero_delay : {'warn', 'one_step', 'error'}
         What to do with delay-0 synapses between LIF neurons (see the module notes).
+    bernoulli_rule : {'pairwise_bernoulli', 'fixed_indegree'}
+        With ``connectivity='rules'``: NEST's rule for the projections drawn with a
+        probability ``p`` (``net.connect(..., p=p)``). ``'pairwise_bernoulli'`` (default)
+        is the same distribution as neuromorph's, but NEST draws one random number per
+        (source, target) pair: ``n_pre * n_post`` draws (at 256,000 neurons ~75 min per
+        thread here). ``'fixed_indegree'`` gives every target ``round(p * n_pre)``
+        distinct sources (the same mean in-degree, without its binomial spread): one
+        draw per synapse.
     rewards : mapping, optional
         R-STDP rewards of the run: reward signal (or its name) -> ``[(time_ms, reward),
         ...]``, each delivered before the step at ``time_ms`` (what
@@ -861,7 +881,7 @@ def to_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit
     NestError
         When NEST itself fails (with NEST's message).
     """
-    _check_args(threads, poisson, connectivity, zero_delay)
+    _check_args(threads, poisson, connectivity, zero_delay, bernoulli_rule)
     n_steps = _checks.steps("duration", duration, net.dt, minimum=1)
     schedule = _reward_schedule(net, rewards, n_steps)
     post_params = _check_network(net, connectivity, zero_delay, schedule)
@@ -874,7 +894,7 @@ def to_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit
                  rng_seed=int(net.seed % (2**31 - 2)) + 1)
         _build_populations(nest, model, post_params, poisson)
         _build_modulators(nest, model)
-        _build_projections(nest, model, zero_delay, connectivity)
+        _build_projections(nest, model, zero_delay, connectivity, bernoulli_rule)
         _build_monitors(nest, model)
     except _nest_errors(nest) as err:
         raise NestError(f"NEST failed while building the network: {err}") from err
@@ -1155,7 +1175,8 @@ def run_with_rewards(net, duration, rewards=None):
 
 
 def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explicit",
-             zero_delay="warn", rewards=None, isolate=None):
+             zero_delay="warn", rewards=None, bernoulli_rule="pairwise_bernoulli",
+             isolate=None):
     """Run ``net`` for ``duration`` ms on NEST and read the results back.
 
     Parameters are those of :func:`to_nest`, and
@@ -1189,7 +1210,7 @@ def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explici
     if rewards is not None and hasattr(rewards, "items"):
         rewards = {getattr(k, "name", k): list(v) for k, v in rewards.items()}
     kwargs = dict(threads=threads, poisson=poisson, connectivity=connectivity,
-                  zero_delay=zero_delay, rewards=rewards)
+                  zero_delay=zero_delay, rewards=rewards, bernoulli_rule=bernoulli_rule)
     if isolate is None:
         isolate = not under_mpi()
     if not isinstance(isolate, bool):
@@ -1197,7 +1218,7 @@ def run_nest(net, duration, *, threads=1, poisson="exact", connectivity="explici
     if not isolate:
         return to_nest(net, duration, **kwargs).run()
     # every check (and the zero-delay warning) here, before a process is started
-    _check_args(threads, poisson, connectivity, zero_delay)
+    _check_args(threads, poisson, connectivity, zero_delay, bernoulli_rule)
     n_steps = _checks.steps("duration", duration, net.dt, minimum=1)
     _check_network(net, connectivity, zero_delay, _reward_schedule(net, rewards, n_steps))
     if zero_delay == "warn" and _zero_delay_projections(net):
