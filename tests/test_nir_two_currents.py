@@ -168,6 +168,11 @@ def test_foreign_current_nodes_are_checked():
                                                     "needs v_leak = 0"):
         nn.from_nir(graph)
     graph = nn.to_nir(net, refractory="metadata")
+    graph.edges[graph.edges.index(("inh.delay", "b.I_inh"))] = ("inh.delay", "b")
+    with pytest.raises(nn.UnsupportedFeature, match="'inh' feeds LIF node 'b', whose "
+                                                    "synaptic currents are the nodes"):
+        nn.from_nir(graph)
+    graph = nn.to_nir(net, refractory="metadata")
     graph.nodes["b.I_inh"].metadata["neuromorph.current_of"] = "a"
     with pytest.raises(nn.UnsupportedFeature, match="must feed only the LIF node it names"):
         nn.from_nir(graph)
