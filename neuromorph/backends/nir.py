@@ -45,13 +45,31 @@ exact simulation spike at steps 460, 510, 710, 760, Lava and neuromorph at 461, 
   ``W = w / (exp(dt/tau_syn) - 1)`` in the step representation (about
   ``w tau_syn / dt``: what a tool that holds the spike for one step needs for the same
   jump), ``W = w * tau_syn`` (seconds) in the Dirac one.
+* **Two synaptic currents** (a population with ``tau_syn_exc != tau_syn_inh`` that
+  receives both signs) -> a ``LIF`` node (``tau = tau_m``, ``r = 1``, ``v_leak``,
+  ``v_threshold``, ``v_reset`` and metadata as above) fed by two ``LI`` nodes,
+  ``'<population>.I_exc'`` and ``'<population>.I_inh'`` (``tau = tau_syn_exc`` /
+  ``tau_syn_inh``, ``r = 1``, ``v_leak = 0``; ``metadata['neuromorph.current_of'] =
+  '<population>'``, ``metadata['neuromorph.sign'] = 'exc'`` / ``'inh'``). With
+  ``v_leak = 0``, NIR's LI equation ``tau dv/dt = (v_leak - v) + r I`` is CubaLIF's
+  current equation ``tau_syn dI/dt = -I + w_in S`` (``w_in = r``), and a node sums its
+  inputs: the subgraph is a CubaLIF with one current per sign, exactly, made of standard
+  NIR nodes that other tools run. A weight into an LI node is written as into a CubaLIF
+  of that ``tau_syn`` (``W = w / (exp(dt/tau_syn) - 1)`` step, ``w tau_syn`` Dirac);
+  positive weights (and zeros) feed ``I_exc``, negative ones ``I_inh``, as the engine
+  routes them, so a projection with both signs is split into one ``Linear`` (with its
+  ``Delay``) per sign, named and merged back as the delay branches below.
+  :func:`from_nir` folds the chains into one population with both time constants
+  (exact; an LI node's ``r`` is read as ``w_in``) and refuses a weight of the wrong sign
+  into a current node.
 * **Projection** -> ``Linear`` with a ``(n_post, n_pre)`` weight over whole
   populations (zero outside the views), followed by a ``Delay`` node when it has
   delays. A NIR ``Delay`` delays each output of the ``Linear`` node, i.e. each post
   neuron: a projection whose delays depend on the post neuron only (in particular one
   delay for all synapses) is one ``Linear`` -> ``Delay`` pair (the delay of a post
   neuron without synapses is written as 0). Other per-synapse delays are split by
-  delay value into one ``Linear`` -> ``Delay`` branch per value, named
+  delay value (and by sign, into two currents) into one ``Linear`` -> ``Delay`` branch
+  per value, named
   ``'<projection>@<k>'`` (``'<projection>@<k>.delay'``); each branch's ``Linear`` has
   ``metadata['neuromorph.projection'] = '<projection>'`` and :func:`from_nir` merges
   the branches back into one projection (other tools see parallel connections with
@@ -93,10 +111,10 @@ how :meth:`neuromorph.deploy.Deployment.to_nir` writes EqSpike's rate-coded inpu
 biases.
 
 Not mappable (:class:`UnsupportedFeature`, naming the part): refractory periods
-unless ``refractory='metadata'``, ``tau_syn_exc != tau_syn_inh`` when a population
-receives both signs, plasticity, step currents, LoihiLIF populations (export their
-continuous LIF before :func:`neuromorph.loihi.to_loihi`), and NIR nodes other than
-those above.
+unless ``refractory='metadata'``, plasticity, step currents switched on or off during
+the run, LoihiLIF populations (export their continuous LIF before
+:func:`neuromorph.loihi.to_loihi`), and NIR nodes other than those above (``LI`` nodes
+only as the synaptic currents of a ``LIF`` node, marked as :func:`to_nir` writes them).
 """
 from __future__ import annotations
 
@@ -120,18 +138,25 @@ def _nir():
     return nir
 
 
-def _synaptic_tau(net, pop):
+def _synaptic_currents(net, pop):
+    """The synaptic currents the graph writes for ``pop``: ``{None: tau_syn}`` (one
+    current, a ``CubaLIF`` node) or ``{'exc': tau_syn_exc, 'inh': tau_syn_inh}`` (ms;
+    the two currents of a population that receives both signs with different time
+    constants, ``LI`` nodes into a ``LIF`` node)."""
     m = pop.model
     signs = set()
     for pr in net.projections:
         if pr.post.population is pop and pr.n_synapses:
             signs |= {bool(x) for x in np.unique(pr.w >= 0)}
     if m.tau_syn_exc == m.tau_syn_inh or signs == {True}:
-        return m.tau_syn_exc
+        return {None: m.tau_syn_exc}
     if signs == {False}:
-        return m.tau_syn_inh
-    raise UnsupportedFeature(f"population {pop.name!r} receives both signs with "
-                             f"tau_syn_exc != tau_syn_inh; NIR's CubaLIF has one tau_syn")
+        return {None: m.tau_syn_inh}
+    return {"exc": m.tau_syn_exc, "inh": m.tau_syn_inh}
+
+
+def _current_node(pop_name, sign):
+    return f"{pop_name}.I_{sign}"
 
 
 SPIKE_REPRESENTATIONS = ("step", "dirac")
@@ -196,7 +221,15 @@ def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=
         pop = c.target.population
         held.setdefault(pop.name, np.zeros(pop.size))
         held[pop.name][c.target.start:c.target.start + c.target.size] += c.amplitude
-    nodes, edges, tau_syn = {}, [], {}
+    nodes, edges = {}, []
+    inlets = {}  # population -> {sign or None: (node its weights feed, tau_syn ms)}
+
+    def put(name, node):
+        if name in nodes:
+            raise UnsupportedFeature(f"two parts of the network are written as node "
+                                     f"{name!r}; rename the population or projection")
+        nodes[name] = node
+
     for p in net.populations:
         m, n = p.model, p.size
         form = hook(m, "nir")
@@ -222,20 +255,34 @@ def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=
                         f"other tools ignore)")
                 meta["theta_plus"] = np.full(n, m.theta_plus)
                 meta["tau_theta"] = np.full(n, m.tau_theta * _S)
-            tau_syn[p.name] = _synaptic_tau(net, p)
             v_leak = np.full(n, m.v_rest)
             if p.name in held:  # a constant current settles v at v_rest + I: v_leak
                 v_leak = v_leak + held[p.name]
                 meta["neuromorph.v_rest"] = m.v_rest  # the exact split, for from_nir
                 meta["neuromorph.current"] = held[p.name]
-            nodes[p.name] = nir.CubaLIF(
-                tau_syn=np.full(n, tau_syn[p.name] * _S), tau_mem=np.full(n, m.tau_m * _S),
-                r=np.ones(n), v_leak=v_leak, v_threshold=v_threshold,
-                v_reset=np.full(n, m.v_reset), w_in=np.ones(n), metadata=meta)
-            nodes[f"{p.name}.out"] = nir.Output(np.array([n]))
+            neuron = dict(r=np.ones(n), v_leak=v_leak, v_threshold=v_threshold,
+                          v_reset=np.full(n, m.v_reset), metadata=meta)
+            currents = _synaptic_currents(net, p)
+            if None in currents:  # one synaptic current: a CubaLIF node
+                put(p.name, nir.CubaLIF(tau_syn=np.full(n, currents[None] * _S),
+                                        tau_mem=np.full(n, m.tau_m * _S), w_in=np.ones(n),
+                                        **neuron))
+                inlets[p.name] = {None: (p.name, currents[None])}
+            else:  # two: each an LI node (v_leak 0, r 1: CubaLIF's current) into a LIF
+                put(p.name, nir.LIF(tau=np.full(n, m.tau_m * _S), **neuron))
+                inlets[p.name] = {}
+                for sign, tau in currents.items():
+                    name = _current_node(p.name, sign)
+                    put(name, nir.LI(tau=np.full(n, tau * _S), r=np.ones(n),
+                                     v_leak=np.zeros(n),
+                                     metadata={"neuromorph.current_of": p.name,
+                                               "neuromorph.sign": sign}))
+                    edges.append((name, p.name))
+                    inlets[p.name][sign] = (name, tau)
+            put(f"{p.name}.out", nir.Output(np.array([n])))
             edges.append((p.name, f"{p.name}.out"))
         elif form == "input":
-            nodes[p.name] = nir.Input(np.array([n]))
+            put(p.name, nir.Input(np.array([n])))
         else:
             raise UnsupportedFeature(f"population {p.name!r} ({type(m).__name__}) has no NIR "
                                      f"node; export the network before to_loihi()")
@@ -248,25 +295,28 @@ def to_nir(net, *, refractory="error", spike_representation="step", extra_nodes=
         per_post = np.zeros(post.size, np.int64)
         per_post[rows] = pr.delay_steps
         if np.array_equal(per_post[rows], pr.delay_steps):  # delays depend on the target only
-            branches = [(pr.name, np.ones(pr.n_synapses, bool), per_post)]
+            by_delay = [(np.ones(pr.n_synapses, bool), per_post)]
         else:
-            branches = [(f"{pr.name}@{k}", pr.delay_steps == d, np.full(post.size, d))
-                        for k, d in enumerate(np.unique(pr.delay_steps))]
-        for name, keep, delay in branches:
-            if name in nodes or f"{name}.delay" in nodes:
-                raise UnsupportedFeature(f"projection name {name!r} is also a population "
-                                         f"name")
+            by_delay = [(pr.delay_steps == d, np.full(post.size, d))
+                        for d in np.unique(pr.delay_steps)]
+        sign_of = {None: np.ones(pr.n_synapses, bool), "exc": pr.w >= 0, "inh": pr.w < 0}
+        branches = [(keep & sign_of[sign], delay, inlet, tau)
+                    for keep, delay in by_delay
+                    for sign, (inlet, tau) in inlets[post.name].items()]
+        branches = [b for b in branches if b[0].any()] or branches[:1]
+        for k, (keep, delay, inlet, tau) in enumerate(branches):
+            name = pr.name if len(branches) == 1 else f"{pr.name}@{k}"
             w = np.zeros((post.size, pre.size))
-            gain = _spike_gain(spike_representation, net.dt, tau_syn[post.name])
-            np.add.at(w, (rows[keep], cols[keep]), pr.w[keep] / gain)
+            np.add.at(w, (rows[keep], cols[keep]),
+                      pr.w[keep] / _spike_gain(spike_representation, net.dt, tau))
             meta = {"neuromorph.projection": pr.name} if name != pr.name else {}
-            nodes[name] = nir.Linear(weight=w, metadata=meta)
+            put(name, nir.Linear(weight=w, metadata=meta))
             edges.append((pre.name, name))
             if delay.any():
-                nodes[f"{name}.delay"] = nir.Delay(delay * net.dt * _S)
-                edges += [(name, f"{name}.delay"), (f"{name}.delay", post.name)]
+                put(f"{name}.delay", nir.Delay(delay * net.dt * _S))
+                edges += [(name, f"{name}.delay"), (f"{name}.delay", inlet)]
             else:
-                edges.append((name, post.name))
+                edges.append((name, inlet))
     for name, node in (extra_nodes or {}).items():
         if name in nodes:
             raise ValueError(f"extra_nodes: node {name!r} is already in the graph")
@@ -326,6 +376,35 @@ def read(path, *, strict=True):
     return graph
 
 
+def _current_nodes(nir, graph, succ):
+    """``{LIF node: {sign: LI node}}``: the synaptic currents :func:`to_nir` writes as
+    ``LI`` nodes (``metadata['neuromorph.current_of']``, ``['neuromorph.sign']``), checked:
+    each feeds only the ``LIF`` node it names, one per sign, ``v_leak = 0``, and is fed by
+    weight or delay nodes only."""
+    currents = {}
+    for name, node in graph.nodes.items():
+        meta = node.metadata or {}
+        if not isinstance(node, nir.LI) or "neuromorph.current_of" not in meta:
+            continue
+        of, sign = str(meta["neuromorph.current_of"]), str(meta.get("neuromorph.sign"))
+        if (succ.get(name) != [of] or not isinstance(graph.nodes.get(of), nir.LIF)
+                or sign not in ("exc", "inh") or sign in currents.get(of, {})):
+            raise UnsupportedFeature(
+                f"node {name!r}: a synaptic current node (metadata neuromorph.current_of) "
+                f"must feed only the LIF node it names ({of!r}), one node per "
+                f"neuromorph.sign 'exc' / 'inh' (got {sign!r}, feeding {succ.get(name)})")
+        if _scalar(name, node, "v_leak") != 0:
+            raise UnsupportedFeature(f"node {name!r}: a synaptic current node needs "
+                                     f"v_leak = 0")
+        feeds = [a for a, b in graph.edges if b == name
+                 and not isinstance(graph.nodes[a], (nir.Linear, nir.Affine, nir.Delay))]
+        if feeds:
+            raise UnsupportedFeature(f"node {name!r}: a synaptic current node takes weight "
+                                     f"or delay nodes only, got {feeds}")
+        currents.setdefault(of, {})[sign] = name
+    return currents
+
+
 def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=None,
              held_inputs=None):
     """Build a network from a ``nir.NIRGraph`` (see the module notes).
@@ -378,10 +457,15 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
     if set(held_in) - held:
         raise ValueError(f"held_inputs names no held Input node of the graph: "
                          f"{sorted(set(held_in) - held)}")
-    pops, gain, bias_gain = {}, {}, {}
+    # gain, bias_gain: per node that weights feed (a neuron node or one of its current
+    # nodes), the jump of neuromorph's current per unit weight and the step current per
+    # unit constant input; owner: that node's population
+    pops, gain, bias_gain, owner = {}, {}, {}, {}
     succ = {}
     for a, b in graph.edges:
         succ.setdefault(a, []).append(b)
+    currents = _current_nodes(nir, graph, succ)
+    sign_of = {li: sign for cur in currents.values() for sign, li in cur.items()}
     for name, node in graph.nodes.items():
         if isinstance(node, nir.Input) and name in held:
             continue
@@ -394,6 +478,10 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
             cuba = isinstance(node, nir.CubaLIF)
             tau_m = _scalar(name, node, "tau_mem" if cuba else "tau") / _S
             tau_s = _scalar(name, node, "tau_syn") / _S if cuba else dt / 100
+            cur = {sign: (li, _scalar(li, graph.nodes[li], "tau") / _S)
+                   for sign, li in currents.get(name, {}).items()}
+            tau_exc = cur.get("exc", cur.get("inh", (None, tau_s)))[1]
+            tau_inh = cur.get("inh", cur.get("exc", (None, tau_s)))[1]
             meta = node.metadata or {}
             v_leak = np.broadcast_to(np.asarray(node.v_leak, float), np.shape(node.v_threshold))
             if "neuromorph.current" in meta:  # to_nir's split of v_leak, bit for bit
@@ -417,8 +505,8 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
                          else float("inf"))
             theta = v_threshold - v_th
             pops[name] = net.lif(n, tau_m=tau_m, v_rest=v_rest, v_reset=v_reset,
-                                 v_th=v_th, tau_syn_exc=tau_s, tau_syn_inh=tau_s, t_ref=t_ref,
-                                 theta_plus=theta_plus, tau_theta=tau_theta,
+                                 v_th=v_th, tau_syn_exc=tau_exc, tau_syn_inh=tau_inh,
+                                 t_ref=t_ref, theta_plus=theta_plus, tau_theta=tau_theta,
                                  theta_frozen=bool(theta_plus == 0 and np.any(theta != 0)),
                                  name=name)
             pops[name].theta[:] = theta
@@ -428,16 +516,23 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
             # r w_in W * _spike_gain (CubaLIF). A LIF node has no current: a fast one
             # (tau_s) carries the spike, scaled to the LIF node's effect on v by the end
             # of the arrival step (r W (1 - E_m) held, r W / tau Dirac; c_s: the
-            # engine's effect of a unit jump of a tau_s current on v after one step)
+            # engine's effect of a unit jump of a tau_s current on v after one step). A LIF
+            # node with current nodes (LI, tau = tau_syn, v_leak = 0) is a CubaLIF per
+            # current with w_in = the LI node's r
             r_w_in = _scalar(name, node, "r") * (_scalar(name, node, "w_in") if cuba else 1.0)
-            bias_gain[name] = r_w_in
+            bias_gain[name], owner[name] = r_w_in, name
+            for li, tau in cur.values():  # LI (tau = tau_syn, r, v_leak 0) -> LIF (r):
+                r_li = r_w_in * _scalar(li, graph.nodes[li], "r")  # CubaLIF, w_in = r_li
+                gain[li] = r_li * _spike_gain(spike_representation, dt, tau)
+                bias_gain[li], owner[li] = r_li, name
             if cuba:
                 gain[name] = r_w_in * _spike_gain(spike_representation, dt, tau_s)
-            else:
+            elif not cur:  # (with current nodes, the weights feed those)
                 area = -np.expm1(-dt / tau_m) if spike_representation == "step" \
                     else np.exp(-dt / tau_m) / (tau_m * _S)
                 gain[name] = r_w_in * area / _current_gain(dt, tau_m, tau_s)
-        elif not isinstance(node, (nir.Output, nir.Linear, nir.Affine, nir.Delay)):
+        elif not isinstance(node, (nir.Output, nir.Linear, nir.Affine, nir.Delay)) \
+                and name not in sign_of:
             raise UnsupportedFeature(f"node {name!r}: {type(node).__name__} has no neuromorph "
                                      f"counterpart")
     if inputs:
@@ -456,11 +551,11 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
             b = np.asarray(getattr(node, "bias", 0.0), float) * np.ones(weight.shape[0])
             if pre[0] not in held_in:
                 if np.any(b):
-                    net.current(pops[post[0]], b * bias_gain[post[0]])
+                    net.current(pops[owner[post[0]]], b * bias_gain[post[0]])
                 continue
             start, stop, values = held_in[pre[0]]
             for t0, t1, x in zip(start, stop, np.asarray(values, float)):
-                net.current(pops[post[0]], (weight @ x + b) * bias_gain[post[0]],
+                net.current(pops[owner[post[0]]], (weight @ x + b) * bias_gain[post[0]],
                             start=t0, stop=t1)
             continue
         if len(pre) != 1 or pre[0] not in pops:
@@ -476,12 +571,21 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
                 raise UnsupportedFeature(f"node {targets[0]!r}: delays must be finite and "
                                          f">= 0, got {dnode.delay}")
             targets = succ.get(targets[0], [])
+        if len(targets) == 1 and targets[0] in currents:
+            raise UnsupportedFeature(f"node {name!r} feeds LIF node {targets[0]!r}, whose "
+                                     f"synaptic currents are the nodes "
+                                     f"{sorted(currents[targets[0]].values())}: feed one")
         if len(targets) != 1 or targets[0] not in gain:
             raise UnsupportedFeature(f"node {name!r}: a weight node must feed one neuron node "
                                      f"(optionally through one Delay), got {targets}")
-        post = targets[0]
+        inlet, post = targets[0], owner[targets[0]]
         key = (node.metadata or {}).get("neuromorph.projection", name)
-        w = weight * gain[post]
+        w = weight * gain[inlet]
+        if inlet in sign_of and np.any(w < 0 if sign_of[inlet] == "exc" else w > 0):
+            raise UnsupportedFeature(f"node {name!r}: weights of the wrong sign into the "
+                                     f"{sign_of[inlet]} current node {inlet!r} (neuromorph "
+                                     f"routes a positive weight to I_exc, a negative one to "
+                                     f"I_inh)")
         d = np.broadcast_to(delay[:, None], w.shape)
         if key in merged:  # a branch of a projection with per-synapse delays
             m = merged[key]
@@ -493,12 +597,12 @@ def from_nir(graph, dt=None, *, inputs=None, seed=None, spike_representation=Non
         else:
             merged[key] = [pre[0], post, w, d.copy(), []]
         if isinstance(node, nir.Affine) and np.any(node.bias):
-            merged[key][4].append(node)
-    for name, (pre, post, w, d, affine) in merged.items():
-        net.connect(pops[pre], pops[post], matrix=w.T, delay=d.T, name=name)
-        for node in affine:
             # a constant input b holds the current at r w_in b: a step current of that size
-            net.current(pops[post], np.asarray(node.bias, float) * bias_gain[post])
+            merged[key][4].append(np.asarray(node.bias, float) * bias_gain[inlet])
+    for name, (pre, post, w, d, biases) in merged.items():
+        net.connect(pops[pre], pops[post], matrix=w.T, delay=d.T, name=name)
+        for amplitude in biases:
+            net.current(pops[post], amplitude)
     for name, node in graph.nodes.items():
         if isinstance(node, (nir.CubaLIF, nir.LIF)) and any(
                 isinstance(graph.nodes[b], nir.Output) for b in succ.get(name, [])):

@@ -177,8 +177,10 @@ class Deployment:
         Per-neuron thresholds are the nodes' ``v_threshold``; an adaptive threshold
         (CSDP's) is in the nodes' metadata (``theta_plus``, ``tau_theta``, ``v_th``),
         which :func:`~neuromorph.backends.nir.from_nir` reads back and other tools
-        ignore. Returns the ``nir.NIRGraph``. Raises ``UnsupportedFeature`` naming a
-        layer NIR cannot describe (held input currents)."""
+        ignore. A population with two synaptic time constants that receives both signs
+        (R-STDP's outputs) is a ``LIF`` node fed by one ``LI`` node per current (exact;
+        the module notes). Returns the ``nir.NIRGraph``. Raises ``UnsupportedFeature``
+        naming a layer NIR cannot describe (held input currents)."""
         import nir
 
         from ..backends.nir import to_nir

@@ -163,10 +163,12 @@ class CoreSpec:
         return CoreSpec(self._build, self._run, self.description, convert, notes,
                         self.lava, self.weight_exponents)
 
-    def run(self, X, engine="core"):
+    def run(self, X, engine="core", rebuild=None):
+        """``(scores, recorded spikes, network)``; ``rebuild(net)``: run the network it
+        returns instead, same names and inputs (e.g. read back from NIR)."""
         if engine == "lava":
             return self._run(X, self.convert, engine="lava")
-        return self._run(X, self.convert)
+        return self._run(X, self.convert, rebuild=rebuild)
 
     def with_rest(self, rest):
         """Samples are separated by the learner's own rest/reset (no extra steps)."""
