@@ -49,10 +49,15 @@ from .hooks import CUSTOM_KIND
 from .lif import lif_step
 from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step
 from .propagate import drain_ring, propagate_row
+from .prefetch import prefetch
 from .refs import borrow
 from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND, bump_trace, clip_column,
                    clip_row, potentiate_column, potentiate_strided)
 from .sync import ABORTED, CHECK_IN, SHARED, barrier, check_in
+
+
+#: how many spikes ahead :func:`_deliver` prefetches a row's split entry and its targets
+_AHEAD_SPLIT, _AHEAD_ROW = 8, 4
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -87,6 +92,16 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
         clip_each = rule[18] == 0.0
         pair = kind == STDP_KIND or kind == TRIPLET_KIND
         for q in range(n_spk):
+            # overlap the cache misses of the rows ahead: their split entries
+            # _AHEAD_SPLIT spikes ahead, their targets _AHEAD_ROW spikes ahead
+            if q + _AHEAD_SPLIT < n_spk:
+                jf = spikes[q + _AHEAD_SPLIT]
+                if lo <= jf < hi:
+                    prefetch(syn.split, (rp + jf - lo, t))
+            if q + _AHEAD_ROW < n_spk:
+                jf = spikes[q + _AHEAD_ROW]
+                if lo <= jf < hi:
+                    prefetch(post, syn.split[rp + jf - lo, t])
             j = spikes[q]
             if j < lo or j >= hi:
                 continue
