@@ -122,6 +122,9 @@ def main(argv=None):
         extra.update(w_max=1.0, a_plus=0.01, w_total=78.0, norm="l1")
     metrics = {"dataset": dataset, "n_train": len(X_tr), "n_test": len(X_te), "runs": {}}
 
+    def write(metrics):
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -129,7 +132,7 @@ def main(argv=None):
 
     first = {}
     for n in sizes:
-        accs, fit_s, sps = [], [], []
+        accs, fit_s, sps, done = [], [], [], []
         for seed in (seeds if n == 100 else seeds[:1]):
             clf = STDPClassifier(n_neurons=n, random_state=seed, verbose=args.progress,
                                  **extra)
@@ -138,14 +141,16 @@ def main(argv=None):
             fit_s.append(time.perf_counter() - t0)
             accs.append(float(clf.score(X_te, y_te)))
             sps.append(float(np.mean(clf.history_["samples_per_s"])))
+            done.append(seed)
             first.setdefault(n, clf)
             print(f"n={n} seed={seed} acc={accs[-1]:.4f} fit={fit_s[-1]:.1f}s", flush=True)
-        metrics["runs"][str(n)] = {
-            "seeds": seeds if n == 100 else seeds[:1], "accuracy": accs,
-            "accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs)),
-            "fit_s": fit_s, "train_samples_per_s": sps,
-            "params": {k: v for k, v in first[n].get_params().items()
-                       if k not in ("verbose", *STDPClassifier._renamed)}}
+            metrics["runs"][str(n)] = {
+                "seeds": done, "accuracy": accs,
+                "accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs)),
+                "fit_s": fit_s, "train_samples_per_s": sps,
+                "params": {k: v for k, v in first[n].get_params().items()
+                           if k not in ("verbose", *STDPClassifier._renamed)}}
+            write(metrics)  # a run cut short keeps the seeds it finished
         fig, ax = plt.subplots(figsize=(6, 6))
         receptive_fields(first[n].weights_, shape, ax=ax)
         ax.set_title(f"receptive fields, {n} excitatory neurons (seed 0)")
@@ -162,6 +167,7 @@ def main(argv=None):
         curve.append(float(clf.fit(X_tr[:c], y_tr[:c]).score(X_te, y_te)))
         print(f"samples={c} acc={curve[-1]:.4f}", flush=True)
     metrics["accuracy_vs_samples"] = {"n_samples": counts, "accuracy": curve}
+    write(metrics)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(counts, curve, "o-", color=PALETTE[0])
     ax.set_xlabel("training samples (labels used only for the readout)")
@@ -181,7 +187,7 @@ def main(argv=None):
                             "brian2_samples_timed": args.brian2_samples,
                             "n_neurons": 100}
         print(json.dumps(metrics["speed"]), flush=True)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    write(metrics)
     print(json.dumps({n: (r["accuracy_mean"], r["accuracy_std"])
                       for n, r in metrics["runs"].items()}))
     return metrics

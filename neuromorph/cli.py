@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -118,11 +119,16 @@ def _deploy(args):
         model = load_learner(args.checkpoint)
         backends = {"neuromorph": ["neuromorph"], "loihi": ["neuromorph", "loihi"],
                     "lava": ["neuromorph", "loihi", "lava"]}[args.backend]
+        # presentation options of learners that present samples for a time; nm.deploy
+        # refuses them for the others
+        timing = {k: getattr(args, k) for k in ("presentation", "rest", "max_retries")
+                  if getattr(args, k) is not None}
         # --fixed-point states what "loihi" and "lava" run; nm.deploy refuses it with
         # the float backend
         deps = {b: nm.deploy(model, backend=b,
                              fixed_point=True if b == args.backend and args.fixed_point
-                             else None) for b in backends}  # every check before any run
+                             else None, **timing)
+                for b in backends}  # every check before any run
     except (ValueError, TypeError) as e:
         print(f"neuromorph: {e}", file=sys.stderr)
         return 2
@@ -130,6 +136,10 @@ def _deploy(args):
     X, y = X[:args.samples], y[:args.samples]
     print(f"{type(model).__name__} on {len(X)} digits test samples")
     print(f"  learner predict        accuracy {model.score(X, y):.4f}")
+    spec = deps[args.backend].spec
+    if hasattr(spec, "presentation"):  # the deployment's, which may differ from predict's
+        print(f"  deployed: {spec.presentation:g} ms presentation, {spec.rest_ms:g} ms rest, "
+              f"up to {spec.max_retries} re-presentations")
     names = {"neuromorph": "float (core)", "loihi": "fixed point (core)",
              "lava": "Lava (Loihi 2 sim)"}
     for b, dep in deps.items():
@@ -142,6 +152,25 @@ def _deploy(args):
         est = deps[args.backend].estimate(X[:args.estimate_samples], hardware=args.estimate)
         print(est.table())
     return 0
+
+
+def _flag_number(low, low_open=False, integer=False, unit=""):
+    """argparse type: a finite number (an integer if ``integer``) ``>= low`` (``> low``
+    if ``low_open``); argparse names the flag in its message."""
+    bound = f"{'>' if low_open else '>='} {low}{' ' + unit if unit else ''}"
+
+    def parse(text):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            kind = "an integer" if integer else "a number"
+            raise argparse.ArgumentTypeError(f"expected {kind} {bound}, got {text!r}") \
+                from None
+        if not (math.isfinite(value) and (value > low if low_open else value >= low)):
+            finite = "" if math.isfinite(value) else "finite and "
+            raise argparse.ArgumentTypeError(f"must be {finite}{bound}, got {text}")
+        return value
+    return parse
 
 
 def build_parser():
@@ -216,6 +245,17 @@ def build_parser():
                     help="energy and latency per inference on this SANA-FE hardware")
     dp.add_argument("--estimate-samples", type=int, default=10,
                     help="samples of the energy estimate (default 10)")
+    dp.add_argument("--presentation", type=_flag_number(0, low_open=True, unit="ms"),
+                    default=None, metavar="MS",
+                    help="learners that present each sample for a time (STDPClassifier): "
+                         "presentation per sample, a multiple of the learner's dt (> 0 ms; "
+                         "default its t_readout; shorter makes Lava runs shorter)")
+    dp.add_argument("--rest", type=_flag_number(0, unit="ms"), default=None, metavar="MS",
+                    help="silence after each presentation (>= 0 ms; default the "
+                         "learner's t_rest)")
+    dp.add_argument("--max-retries", type=_flag_number(0, integer=True), default=None,
+                    metavar="N", help="re-presentations at a higher rate when too few "
+                                      "spikes (>= 0; default the learner's max_retries)")
     dp.set_defaults(func=_deploy)
     return p
 

@@ -200,6 +200,85 @@ def test_cli_deploy_fixed_point_flag(digits, tmp_path, capsys):
     assert f"float (core)           accuracy {clf.score(X_te[:10], y_te[:10]):.4f}" in out
 
 
+def test_cli_deploy_presentation_flags(digits, tmp_path, capsys, monkeypatch):
+    """``neuromorph deploy CKPT --presentation 350 --rest 100 --max-retries 2``: every
+    deployment gets the options, and the printed accuracies are those of
+    nm.deploy(..., presentation=350, rest=100, max_retries=2) on the same checkpoint."""
+    from neuromorph.cli import main
+
+    X_tr, X_te, y_tr, y_te = digits
+    clf = STDPClassifier(n_neurons=12, max_iter=1, random_state=0).fit(X_tr[:60], y_tr[:60])
+    path = tmp_path / "dc.npz"
+    clf.save(path)
+    calls, deploy = [], nm.deploy
+
+    def spy(model, **kw):
+        calls.append(kw)
+        return deploy(model, **kw)
+    monkeypatch.setattr(nm, "deploy", spy)
+    assert main(["deploy", str(path), "--samples", "12", "--backend", "loihi",
+                 "--fixed-point", "--presentation", "350", "--rest", "100",
+                 "--max-retries", "2"]) == 0
+    out = capsys.readouterr().out
+    assert [c["backend"] for c in calls] == ["neuromorph", "loihi"]
+    assert all((c["presentation"], c["rest"], c["max_retries"]) == (350.0, 100.0, 2)
+               for c in calls)
+    assert "deployed: 350 ms presentation, 100 ms rest, up to 2 re-presentations" in out
+    X, y = X_te[:12], y_te[:12]
+    for backend, name in (("neuromorph", "float (core)          "),
+                          ("loihi", "fixed point (core)    ")):
+        acc = deploy(clf, backend=backend, presentation=350, rest=100,
+                     max_retries=2).score(X, y)
+        assert f"{name} accuracy {acc:.4f}" in out
+    # the learner's own predict keeps its 700 ms readout: both are reported
+    assert f"learner predict        accuracy {clf.score(X, y):.4f}" in out
+    # a value the learner's dt cannot represent: nm.deploy's error, before any scoring
+    assert main(["deploy", str(path), "--presentation", "350.25"]) == 2
+    got = capsys.readouterr()
+    assert "presentation must be a multiple of dt = 0.5 ms" in got.err
+    assert "accuracy" not in got.out
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--presentation", "0", "must be > 0 ms, got 0"),
+    ("--presentation", "-350", "must be > 0 ms, got -350"),
+    ("--presentation", "nan", "must be finite and > 0 ms, got nan"),
+    ("--presentation", "long", "expected a number > 0 ms, got 'long'"),
+    ("--rest", "-1", "must be >= 0 ms, got -1"),
+    ("--rest", "inf", "must be finite and >= 0 ms, got inf"),
+    ("--max-retries", "-1", "must be >= 0, got -1"),
+    ("--max-retries", "1.5", "expected an integer >= 0, got '1.5'"),
+])
+def test_cli_deploy_presentation_flags_bad(tmp_path, capsys, flag, value, message):
+    """Out-of-range presentation options are refused by the parser, naming the flag and
+    the allowed range, before the checkpoint is even opened (it does not exist here)."""
+    from neuromorph.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["deploy", str(tmp_path / "missing.npz"), flag, value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: {message}" in err and "not a spiking-learner" not in err
+
+
+def test_cli_deploy_presentation_flag_other_learner(digits, tmp_path, capsys):
+    """A learner that does not present samples for a time: the CLI prints nm.deploy's
+    own error and exits 2 before scoring anything."""
+    from neuromorph.cli import main
+
+    X_tr, _, y_tr, _ = digits
+    clf = EqSpike(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X_tr[:40],
+                                                                         y_tr[:40])
+    path = tmp_path / "eqspike.npz"
+    clf.save(path)
+    with pytest.raises(ValueError) as direct:
+        nm.deploy(clf, rest=100.0)
+    assert main(["deploy", str(path), "--rest", "100"]) == 2
+    got = capsys.readouterr()
+    assert got.err.strip() == f"neuromorph: {direct.value}"
+    assert "not of EqSpike" in got.err and got.out == ""
+
+
 def test_loihi_fixed_point_costs_little(digits):
     """CSDP in Loihi fixed point (8-bit weights per layer, CUBA neurons, adaptive
     threshold dropped) scores within a few points of float on the digits test split."""

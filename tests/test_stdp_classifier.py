@@ -159,7 +159,8 @@ def test_stdp_window_experiment_matches_analytic(tmp_path):
 def test_full_size_digits_five_seeds(digits):
     """100 excitatory neurons, default settings (two passes), seeds 0-4 (~4 min).
 
-    Measured: 0.866 +- 0.010, per seed 0.864 0.881 0.872 0.850 0.864
+    Measured with the learned thresholds frozen at readout: 0.857 +- 0.013, per seed
+    0.869 0.875 0.842 0.853 0.844 (before, thresholds ignored: 0.866 +- 0.010)
     (experiments/results/diehl_cook_digits); the issue's target is 85 %."""
     X_tr, X_te, y_tr, y_te = digits
     accs = [STDPClassifier(random_state=s).fit(X_tr, y_tr).score(X_te, y_te)
