@@ -93,7 +93,8 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
         pair = kind == STDP_KIND or kind == TRIPLET_KIND
         for q in range(n_spk):
             # overlap the cache misses of the rows ahead: their split entries
-            # _AHEAD_SPLIT spikes ahead, their targets _AHEAD_ROW spikes ahead
+            # _AHEAD_SPLIT spikes ahead, every cache line of their targets (16 int32
+            # a line) and weights _AHEAD_ROW spikes ahead
             if q + _AHEAD_SPLIT < n_spk:
                 jf = spikes[q + _AHEAD_SPLIT]
                 if lo <= jf < hi:
@@ -101,7 +102,12 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
             if q + _AHEAD_ROW < n_spk:
                 jf = spikes[q + _AHEAD_ROW]
                 if lo <= jf < hi:
-                    prefetch(post, syn.split[rp + jf - lo, t])
+                    rf = rp + jf - lo
+                    for x in range(syn.split[rf, t], syn.split[rf, t + 1], 16):
+                        prefetch(post, x)
+                    if w.shape[0] > 0:  # per-synapse weights (8 float64 a line)
+                        for x in range(syn.split[rf, t], syn.split[rf, t + 1], 8):
+                            prefetch(w, x)
             j = spikes[q]
             if j < lo or j >= hi:
                 continue
