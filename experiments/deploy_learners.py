@@ -70,11 +70,12 @@ QUICK = {
 }
 
 
-#: Test samples checked in Lava per learner (each run ~1-3 min on this machine, Lava
-#: ~1.5-3 ms per step here; steps per sample: CSDP 542, EqSpike 464, EProp and
-#: SurrogateBPTT 225, R-STDP 280 (one ``RunSteps`` segment per trial), Diehl & Cook
-#: 1000 at 350 ms + 150 ms rest, more with re-presentations). SpikingPC's delays exceed
-#: Loihi 2's at its default ``n_steps`` (not mapped: the reason is reported).
+#: Test samples checked in Lava per learner (the first N of the digits test split; each
+#: run 0.5-2.5 min on this 2-core machine, Lava ~1.2-1.8 ms per step when not contended;
+#: steps per sample: CSDP 542, EqSpike 464, EProp and SurrogateBPTT 225, R-STDP 280 in
+#: one ``RunSteps`` segment per trial, Diehl & Cook 1000 at 350 ms + 150 ms rest, more
+#: with re-presentations). SpikingPC's delays exceed Loihi 2's at its default
+#: ``n_steps`` (not mapped: the reason is reported).
 LAVA_SAMPLES = {"CSDP": 100, "SpikingPC": 20, "EqSpike": 100, "RSTDPClassifier": 100,
                 "STDPClassifier": 50, "EProp": 100, "SurrogateBPTT": 100}
 
@@ -114,7 +115,7 @@ def lava_check(clf, X, y, n, presentation=None):
         keys += ["lava:exc", "lava:inh"]
     p_fixed = clf.classes_[np.argmax(s_fixed, axis=1)]
     p_lava = clf.classes_[np.argmax(s_lava, axis=1)]
-    return {"mapped": True, "samples": int(n), "presentation_ms": kw.get("presentation"),
+    return {"mapped": True, "samples": len(X), "presentation_ms": kw.get("presentation"),
             "lava_accuracy": float(np.mean(p_lava == y)),
             "fixed_accuracy": float(np.mean(p_fixed == y)),
             "same_spikes": bool(same), "same_predictions": bool(np.array_equal(p_lava, p_fixed)),
@@ -199,9 +200,9 @@ def _lava_cells(r):
     """``fixed acc (first N) | Lava acc (first N) | Lava = fixed`` cells."""
     lv = r.get("lava")
     if not lv:
-        return "| | not run"
+        return " | not run | "
     if not lv["mapped"]:
-        return "| | not mapped: " + lv["reason"].splitlines()[0].replace("|", "/")
+        return " | not mapped: " + lv["reason"].splitlines()[0].replace("|", "/") + " | "
     at = f", {lv['presentation_ms']:g} ms" if lv.get("presentation_ms") else ""
     return (f"{lv['fixed_accuracy']:.3f} (N={lv['samples']}{at}) | "
             f"{lv['lava_accuracy']:.3f} (N={lv['samples']}) | "
