@@ -15,11 +15,11 @@ GPU, keras-spiking's ModelEnergy). Writes ``results.json`` and ``results.md`` to
 At ``--seed`` it also measures the Loihi fixed-point deployment (``backend="loihi"``)
 on the same test samples and checks Lava (``nm.deploy(model, backend="lava",
 fixed_point=True)``: Lava's bit-accurate Loihi 2 simulation) on the first ``N`` test
-samples of each learner (``--lava-samples``; Lava costs ~5 ms per step or more, so
-``N`` is small and chosen per learner in ``LAVA_SAMPLES``): Lava's accuracy there, the
+samples of each learner (``--lava-samples``; Lava costs ~1-2 ms per simulated step
+here, so ``N`` is small and chosen per learner in ``LAVA_SAMPLES``): Lava's accuracy there, the
 fixed-point accuracy on the same samples, and whether Lava's recorded spikes (every
-layer's spikes in each sample's window; Diehl & Cook: every excitatory and inhibitory
-spike of the run) and answers equal the core's fixed point. Diehl & Cook's Lava check
+layer's spikes in each sample's window; R-STDP: every output spike; Diehl & Cook:
+every excitatory and inhibitory spike of the run) and answers equal the core's fixed point. Diehl & Cook's Lava check
 uses the shorter deployment presentation ``--lava-presentation`` (default 350 ms; the
 fixed-point accuracy on the whole split uses the learner's readout presentation).
 
