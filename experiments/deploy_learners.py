@@ -12,6 +12,17 @@ synaptic op and 81 pJ per neuron update; 8.6 nJ per operation for a CPU, 0.3 nJ 
 GPU, keras-spiking's ModelEnergy). Writes ``results.json`` and ``results.md`` to
 ``--out``.
 
+At ``--seed`` it also measures the Loihi fixed-point deployment (``backend="loihi"``)
+on the same test samples and checks Lava (``nm.deploy(model, backend="lava",
+fixed_point=True)``: Lava's bit-accurate Loihi 2 simulation) on the first ``N`` test
+samples of each learner (``--lava-samples``; Lava costs ~1-2 ms per simulated step
+here, so ``N`` is small and chosen per learner in ``LAVA_SAMPLES``): Lava's accuracy there, the
+fixed-point accuracy on the same samples, and whether Lava's recorded spikes (every
+layer's spikes in each sample's window; R-STDP: every output spike; Diehl & Cook:
+every excitatory and inhibitory spike of the run) and answers equal the core's fixed point. Diehl & Cook's Lava check
+uses the shorter deployment presentation ``--lava-presentation`` (default 350 ms; the
+fixed-point accuracy on the whole split uses the learner's readout presentation).
+
 ``--fixed-point-seeds N`` also measures, for seeds 0..N-1, the accuracy of the Loihi
 fixed-point deployment (``backend="loihi"``: 8-bit weights per layer, CUBA neurons) vs
 float on the whole test split, for every learner that maps (the others are listed with
@@ -22,6 +33,7 @@ Usage::
     python experiments/deploy_learners.py                       # moderate training
     python experiments/deploy_learners.py --quick --out /tmp/d  # smoke run (~1 min)
     python experiments/deploy_learners.py --fixed-point-seeds 5 # + quantisation cost
+    python experiments/deploy_learners.py --lava-samples 10 STDPClassifier=5
 
 Training budgets are small (the point is deployment fidelity, not accuracy): see
 ``CONFIGS``; wall times are on the machine that ran the script.
@@ -58,7 +70,61 @@ QUICK = {
 }
 
 
-def run(name, params, data, seed, n_energy, n_test):
+#: Test samples checked in Lava per learner (the first N of the digits test split; each
+#: run 0.5-2.5 min on this 2-core machine, Lava ~1.2-1.8 ms per step when not contended;
+#: steps per sample: CSDP 542, EqSpike 464, EProp and SurrogateBPTT 225, R-STDP 280 in
+#: one ``RunSteps`` segment per trial, Diehl & Cook 1000 at 350 ms + 150 ms rest, more
+#: with re-presentations). SpikingPC's delays exceed Loihi 2's at its default
+#: ``n_steps`` (not mapped: the reason is reported).
+LAVA_SAMPLES = {"CSDP": 100, "SpikingPC": 20, "EqSpike": 100, "RSTDPClassifier": 100,
+                "STDPClassifier": 50, "EProp": 100, "SurrogateBPTT": 100}
+
+
+def lava_check(clf, X, y, n, presentation=None):
+    """Lava vs the core's Loihi fixed point on ``X[:n]``: accuracies, whether the recorded
+    spikes and answers are equal, run times. ``presentation`` (ms): the deployment
+    presentation of learners that present samples for a time (Diehl & Cook)."""
+    from neuromorph.errors import UnsupportedFeature
+
+    kw = {"presentation": presentation} if presentation and hasattr(clf, "t_readout") else {}
+    try:
+        lava = nm.deploy(clf, backend="lava", fixed_point=True, **kw)
+    except UnsupportedFeature as err:
+        return {"mapped": False, "reason": str(err)}
+    fixed = nm.deploy(clf, backend="loihi", **kw)
+    X, y = fixed._check_X(X[:n]), y[:n]
+    t0 = time.perf_counter()
+    s_fixed, rec_fixed, net_fixed = fixed.spec.run(X)
+    fixed_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    s_lava, rec_lava, _ = lava.spec.run(X, engine="lava")
+    lava_s = time.perf_counter() - t0
+    keys = sorted(set(rec_fixed) & set(rec_lava))   # recorded activity of both runs
+    same = all(np.array_equal(np.asarray(rec_fixed[k]), np.asarray(rec_lava[k])) for k in keys)
+    if "output_i" in rec_lava:   # R-STDP: the outputs' spike steps and indices
+        n_spikes = len(rec_lava["output_i"])
+    else:   # spike counts per sample (windows of the layers; Diehl & Cook's exc counts)
+        n_spikes = int(sum(np.asarray(rec_lava[k]).sum() for k in keys
+                           if k not in ("input", "presentation_start")))
+    if "lava" in rec_lava:   # Diehl & Cook: every spike of the run, not only the counts
+        mons = {m.target.name: m for m in net_fixed.monitors if hasattr(m, "steps")}
+        for name in ("exc", "inh"):
+            steps, idx = rec_lava["lava"][name]
+            same &= sorted(zip(steps.tolist(), idx.tolist())) == sorted(
+                zip(mons[name].steps.tolist(), mons[name].i.tolist()))
+        keys += ["lava:exc", "lava:inh"]
+    p_fixed = clf.classes_[np.argmax(s_fixed, axis=1)]
+    p_lava = clf.classes_[np.argmax(s_lava, axis=1)]
+    return {"mapped": True, "samples": len(X), "presentation_ms": kw.get("presentation"),
+            "lava_accuracy": float(np.mean(p_lava == y)),
+            "fixed_accuracy": float(np.mean(p_fixed == y)),
+            "same_spikes": bool(same), "same_predictions": bool(np.array_equal(p_lava, p_fixed)),
+            "compared": keys, "spikes_compared": n_spikes,
+            "lava_predictions": p_lava.tolist(), "fixed_predictions": p_fixed.tolist(),
+            "lava_s": lava_s, "fixed_s": fixed_s}
+
+
+def run(name, params, data, seed, n_energy, n_test, n_lava=0, lava_presentation=None):
     X_tr, X_te, y_tr, y_te = data
     X_te, y_te = X_te[:n_test], y_te[:n_test]
     t0 = time.perf_counter()
@@ -72,6 +138,18 @@ def run(name, params, data, seed, n_energy, n_test):
     p_dep = dep.predict(X_te)
     deploy_s = time.perf_counter() - t0
     est = dep.estimate(X_te[:n_energy], hardware="loihi")
+    fixed = {"mapped": False}
+    try:
+        fdep = nm.deploy(clf, backend="loihi")
+        t0 = time.perf_counter()
+        p_fixed = fdep.predict(X_te)
+        fixed = {"mapped": True, "accuracy": float(np.mean(p_fixed == y_te)),
+                 "agreement_with_float": float(np.mean(p_fixed == p_dep)),
+                 "predict_s": time.perf_counter() - t0,
+                 "predictions_first": p_fixed[:max(n_lava, 1)].tolist()}
+    except nm.UnsupportedFeature as err:
+        fixed["reason"] = str(err)
+    lava = lava_check(clf, X_te, y_te, n_lava, lava_presentation) if n_lava else None
     return {
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
         "exact": bool(getattr(dep.spec, "exact", True)),
@@ -87,6 +165,7 @@ def run(name, params, data, seed, n_energy, n_test):
         "loihi_davies_uJ": davies_estimate(est.synaptic_ops, est.neuron_updates) * 1e6,
         "cpu_uJ": davies_estimate(est.synaptic_ops, est.neuron_updates, "cpu") * 1e6,
         "gpu_uJ": davies_estimate(est.synaptic_ops, est.neuron_updates, "gpu") * 1e6,
+        "fixed_point": fixed, "lava": lava,
     }
 
 
@@ -112,15 +191,54 @@ def fixed_point_cost(name, params, data, seeds):
             "drop_points_std": float(np.std(drops)), "drop_points_max": float(np.max(drops))}
 
 
+def _fixed_cell(r):
+    f = r.get("fixed_point") or {}
+    return f"{f['accuracy']:.3f}" if f.get("mapped") else "not mapped"
+
+
+def _lava_cells(r):
+    """``fixed acc (first N) | Lava acc (first N) | Lava = fixed`` cells."""
+    lv = r.get("lava")
+    if not lv:
+        return " | not run | "
+    if not lv["mapped"]:
+        return " | not mapped: " + lv["reason"].splitlines()[0].replace("|", "/") + " | "
+    at = f", {lv['presentation_ms']:g} ms" if lv.get("presentation_ms") else ""
+    return (f"{lv['fixed_accuracy']:.3f} (N={lv['samples']}{at}) | "
+            f"{lv['lava_accuracy']:.3f} (N={lv['samples']}) | "
+            f"{'yes' if lv['same_spikes'] and lv['same_predictions'] else 'NO'}")
+
+
 def table(results):
-    head = ("| learner | learner acc | deployed acc (float) | agreement | Loihi uJ/inf "
+    head = ("| learner | learner acc | deployed acc (float) | agreement | fixed-point acc | "
+            "fixed acc (first N) | Lava acc (first N) | Lava spikes = fixed | Loihi uJ/inf "
             "(SANA-FE) | Loihi uJ (Davies) | CPU uJ | GPU uJ | latency ms | cores |\n"
-            "|---|---|---|---|---|---|---|---|---|---|\n")
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     rows = [f"| {n} | {r['learner_accuracy']:.3f} | {r['deployed_accuracy']:.3f} | "
-            f"{r['agreement']:.3f} | {r['loihi_sanafe_uJ']:.3g} | {r['loihi_davies_uJ']:.3g} | "
+            f"{r['agreement']:.3f} | {_fixed_cell(r)} | {_lava_cells(r)} | "
+            f"{r['loihi_sanafe_uJ']:.3g} | {r['loihi_davies_uJ']:.3g} | "
             f"{r['cpu_uJ']:.3g} | {r['gpu_uJ']:.3g} | {r['loihi_latency_ms']:.3g} | "
             f"{r['cores']} |" for n, r in results.items()]
     return head + "\n".join(rows) + "\n"
+
+
+def lava_samples(entries, names, default):
+    """Lava samples per learner from ``--lava-samples`` entries: ``N`` (every learner)
+    or ``NAME=N``; learners not named get ``default[name]``."""
+    out = {name: default.get(name, 0) for name in names}
+    for entry in entries or ():
+        name, sep, value = entry.rpartition("=")
+        if not value.isdigit():
+            raise ValueError(f"--lava-samples entries must be N or NAME=N with N >= 0, "
+                             f"got {entry!r}")
+        if not sep:
+            out = {k: int(value) for k in out}
+        elif name in out:
+            out[name] = int(value)
+        else:
+            raise ValueError(f"--lava-samples: unknown learner {name!r}; choose from "
+                             f"{list(out)}")
+    return out
 
 
 def main():
@@ -136,6 +254,12 @@ def main():
     ap.add_argument("--learners", nargs="+", default=None, metavar="NAME",
                     help="subset of learners (default: all five)")
     ap.add_argument("--tag", default="", help="suffix of the output file names")
+    ap.add_argument("--lava-samples", nargs="+", default=None, metavar="N|NAME=N",
+                    help="test samples checked in Lava: N for every learner and/or NAME=N "
+                         "(default: LAVA_SAMPLES, 2 with --quick; 0: no Lava run)")
+    ap.add_argument("--lava-presentation", type=float, default=350.0, metavar="MS",
+                    help="Diehl & Cook's deployment presentation in the Lava check (ms; "
+                         "default 350; 0: the learner's readout presentation)")
     args = ap.parse_args()
     data = load_digits_split()
     if args.quick:
@@ -147,6 +271,13 @@ def main():
             ap.error(f"unknown learners {unknown}; choose from {list(configs)}")
         configs = {k: v for k, v in configs.items() if k in args.learners}
     n_test = 60 if args.quick else len(data[1])
+    try:
+        n_lava = lava_samples(args.lava_samples, list(configs),
+                              dict.fromkeys(configs, 2) if args.quick else LAVA_SAMPLES)
+    except ValueError as err:
+        ap.error(str(err))
+    if not 0 <= args.lava_presentation:
+        ap.error(f"--lava-presentation must be >= 0 ms, got {args.lava_presentation}")
     if args.fixed_point_seeds:
         cost = {name: fixed_point_cost(name, params, data, args.fixed_point_seeds)
                 for name, params in configs.items()}
@@ -171,18 +302,28 @@ def main():
         if args.only_fixed_point:
             return
     results = {}
+    os.makedirs(args.out, exist_ok=True)
     for name, params in configs.items():
-        results[name] = run(name, params, data, args.seed, 3 if args.quick else 10, n_test)
+        t0 = time.perf_counter()
+        results[name] = run(name, params, data, args.seed, 3 if args.quick else 10, n_test,
+                            n_lava[name], args.lava_presentation or None)
+        results[name]["total_s"] = time.perf_counter() - t0
         print(name, {k: results[name][k] for k in ("learner_accuracy", "deployed_accuracy",
                                                    "agreement", "loihi_sanafe_uJ")},
-              flush=True)
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f"results{args.tag}.json"), "w") as f:
-        json.dump({"seed": args.seed, "quick": args.quick, "results": results}, f, indent=2)
-    with open(os.path.join(args.out, f"results{args.tag}.md"), "w") as f:
-        f.write(f"Digits test split ({n_test} samples), seed {args.seed}; energy on the "
-                f"first {results[next(iter(results))]['energy_samples']} samples. Loihi = "
-                f"first-generation Loihi (SANA-FE's calibration).\n\n" + table(results))
+              _fixed_cell(results[name]), _lava_cells(results[name]), flush=True)
+        # written after every learner: a run cut short keeps what it finished
+        with open(os.path.join(args.out, f"results{args.tag}.json"), "w") as f:
+            json.dump({"seed": args.seed, "quick": args.quick, "results": results}, f,
+                      indent=2)
+        with open(os.path.join(args.out, f"results{args.tag}.md"), "w") as f:
+            f.write(f"Digits test split ({n_test} samples), seed {args.seed}; energy on the "
+                    f"first {results[next(iter(results))]['energy_samples']} samples. Loihi = "
+                    f"first-generation Loihi (SANA-FE's calibration). Fixed-point acc: "
+                    f'backend "loihi" on the same samples. Lava (backend "lava", Loihi 2 '
+                    f"bit-accurate) on the first N test samples next to the fixed point on "
+                    f"the same N; Lava spikes = fixed: every layer's recorded spikes and the "
+                    f"answers equal (Diehl & Cook: every excitatory and inhibitory spike, at "
+                    f"the presentation given).\n\n" + table(results))
     print(table(results))
 
 

@@ -346,3 +346,45 @@ def test_stdp_loihi_nearest_constructs(digits):
         assert np.abs(pr.w).max() <= 255 and np.all(pr.w == np.rint(pr.w))
     X, y = X_te[:40], y_te[:40]
     assert dep.score(X, y) >= nm.deploy(clf).score(X, y) - 0.15
+
+
+def _deploy_learners_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "experiments" / "deploy_learners.py"
+    spec = importlib.util.spec_from_file_location("deploy_learners", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_deploy_learners_script_lava_check(tmp_path, monkeypatch, digits):
+    """experiments/deploy_learners.py --quick --lava-samples: the fixed-point accuracy on
+    the test samples and the Lava check on the first N, written to results.json/.md;
+    Lava's answers are the core's fixed-point answers from a separate run."""
+    import json
+    import sys
+
+    script = _deploy_learners_script()
+    monkeypatch.setattr(sys, "argv", ["deploy_learners.py", "--quick", "--learners", "EProp",
+                                      "--lava-samples", "3", "--out", str(tmp_path)])
+    script.main()
+    r = json.loads((tmp_path / "results.json").read_text())["results"]["EProp"]
+    y = digits[3]
+    lava, fixed = r["lava"], r["fixed_point"]
+    assert lava["mapped"] and lava["samples"] == 3 and lava["spikes_compared"] > 0
+    assert lava["same_spikes"] and lava["same_predictions"]
+    assert lava["lava_accuracy"] == np.mean(np.array(lava["lava_predictions"]) == y[:3])
+    # the fixed-point run on all 60 quick test samples answers the first 3 as the Lava
+    # check's own fixed-point run on those 3 alone does
+    assert fixed["predictions_first"][:3] == lava["fixed_predictions"]
+    assert 0.0 <= fixed["accuracy"] <= 1.0
+    md = (tmp_path / "results.md").read_text()
+    assert "Lava acc (first N)" in md and "(N=3)" in md
+    # entries: N for all, NAME=N for one; anything else is refused naming the option
+    assert script.lava_samples(["4", "EProp=1"], ["EProp", "CSDP"], {}) == {"EProp": 1,
+                                                                          "CSDP": 4}
+    for bad in (["Foo=2"], ["EProp=-1"], ["x"]):
+        with pytest.raises(ValueError, match="--lava-samples"):
+            script.lava_samples(bad, ["EProp"], {})
