@@ -116,8 +116,10 @@ def test_bad_input(digits):
         nm.deploy(object())
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         nm.deploy(clf).predict(X_tr[:3] * 2.0)
-    pc1 = SpikingPC(hidden_layer_sizes=(8,), n_steps=70, burn_in=2.0, max_iter=1,
-                    random_state=0).fit(X_tr[:20], y_tr[:20])
+    # tau_j = 30 dt: the copy of the input delayed 65 steps keeps (29/30)^64 = 11 % of the
+    # first one's weight, a real synapse Loihi 2 cannot delay
+    pc1 = SpikingPC(hidden_layer_sizes=(8,), n_steps=70, burn_in=2.0, tau_j=30.0,
+                    max_iter=1, random_state=0).fit(X_tr[:20], y_tr[:20])
     with pytest.raises(UnsupportedFeature, match="layer 'hidden'.*delay of 64 steps"):
         nm.deploy(pc1, backend="lava")
     pc = SpikingPC(hidden_layer_sizes=(8, 8), n_steps=10, burn_in=2.0, max_iter=1,
@@ -313,6 +315,28 @@ def test_lava_spikes_equal_loihi(digits):
         assert np.array_equal(rec_lava[name], rec_rest[name])
     assert rec_lava["z1"].any()
     assert np.array_equal(s_lava, s_reset)
+
+
+def test_spiking_pc_long_window_runs_in_lava(digits):
+    """SpikingPC with a window longer than Loihi 2's 63-step delays: the copies of the
+    input delayed beyond 63 steps weigh r^(m-1) <= 0.9^63 of the first (tau_j = 10 dt),
+    below half an 8-bit weight step, so the fixed-point network has no such synapse and
+    Lava runs it -- the same spikes as the core's fixed point."""
+    X_tr, X_te, y_tr, _ = digits
+    clf = SpikingPC(hidden_layer_sizes=(12,), n_steps=70, burn_in=5.0, max_iter=1,
+                    random_state=0).fit(X_tr[:60], y_tr[:60])
+    loihi = nm.deploy(clf, backend="loihi")
+    assert max(loihi.spec.delays) == 68           # the edges exist in the spec ...
+    delays = [pr.delay_const for pr in loihi.network.projections if pr.delay_const >= 0]
+    assert max(delays) <= 63 and min(delays) == 0  # ... but are zero beyond 63 steps
+    lava = nm.deploy(clf, backend="lava")
+    X = X_te[:1]
+    s_loihi, rec_loihi = loihi.run(X)
+    s_lava, rec_lava = lava.run(X)
+    assert rec_lava["hidden"].any()
+    for name in ("hidden", "label"):
+        assert np.array_equal(rec_lava[name], rec_loihi[name])
+    assert np.array_equal(s_lava, s_loihi)
 
 
 def test_nir_round_trip_same_predictions(digits, tmp_path):
