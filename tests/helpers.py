@@ -67,3 +67,14 @@ def written_nir(dep, path):
 
     dep.to_nir(path)
     return nir.read(path)
+
+
+def assert_same_synapses(p, q):
+    """Projections ``p`` and ``q`` join the same neurons with the same weights and delays
+    (compared as dense pre x post matrices, whatever their synapse order)."""
+    for attr in ("w", "delay_steps"):
+        full = np.full((p.pre.population.size, p.post.population.size), np.nan)
+        full[p.sources, p.targets] = getattr(p, attr)
+        got = np.full_like(full, np.nan)
+        got[q.sources, q.targets] = getattr(q, attr)
+        np.testing.assert_allclose(got, full, rtol=1e-12, atol=0)

@@ -284,17 +284,21 @@ def test_cli_missing_file(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_rules_mode_lets_nest_draw_the_synapses():
-    """connectivity='rules': NEST's pairwise_bernoulli draws its own synapses (its own
-    random numbers): the synapse count follows the binomial law and the network's rate
-    is close to neuromorph's on the same (statistically equal) network."""
-    net = nm.Network(dt=DT, seed=4)
-    n, p = 1000, 0.05
+def _bernoulli_cuba(seed, n=1000, p=0.05):
+    """A small CUBA-like network drawn with probability ``p``; ``(net, monitor, n, p)``."""
+    net = nm.Network(dt=DT, seed=seed)
     P = net.lif(n, tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_th=-50.0, t_ref=5.0,
                 tau_syn_exc=5.0, tau_syn_inh=10.0, v_init=nm.uniform(-60.0, -50.0))
     net.connect(P[:800], P, p=p, w=1.62 * 80 / (n * p), delay=DT)
     net.connect(P[800:], P, p=p, w=-9.0 * 80 / (n * p), delay=DT)
-    mon = net.spike_monitor(P)
+    return net, net.spike_monitor(P), n, p
+
+
+def test_rules_mode_lets_nest_draw_the_synapses():
+    """connectivity='rules': NEST's pairwise_bernoulli draws its own synapses (its own
+    random numbers): the synapse count follows the binomial law and the network's rate
+    is close to neuromorph's on the same (statistically equal) network."""
+    net, mon, n, p = _bernoulli_cuba(seed=4)
     res = run_nest(net, 300.0, connectivity="rules", threads=2)
     syn = res.connections - n                                 # minus the recorder's
     mean, sd = n * n * p, np.sqrt(n * n * p * (1 - p))
@@ -310,13 +314,7 @@ def test_rules_mode_fixed_indegree_gives_every_neuron_its_mean_indegree():
     """bernoulli_rule='fixed_indegree': NEST gives every target round(p * n_pre) distinct
     sources (one draw per synapse instead of one per pair), so the synapse count is exact
     and the rate close to neuromorph's p-network."""
-    net = nm.Network(dt=DT, seed=6)
-    n, p = 1000, 0.05
-    P = net.lif(n, tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_th=-50.0, t_ref=5.0,
-                tau_syn_exc=5.0, tau_syn_inh=10.0, v_init=nm.uniform(-60.0, -50.0))
-    net.connect(P[:800], P, p=p, w=1.62 * 80 / (n * p), delay=DT)
-    net.connect(P[800:], P, p=p, w=-9.0 * 80 / (n * p), delay=DT)
-    mon = net.spike_monitor(P)
+    net, mon, n, p = _bernoulli_cuba(seed=6)
     res = run_nest(net, 300.0, connectivity="rules", bernoulli_rule="fixed_indegree")
     assert res.connections - n == n * (round(800 * p) + round(200 * p))
     net.run(300.0)

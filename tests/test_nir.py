@@ -11,6 +11,8 @@ from neuromorph.backends import nir as nn
 from neuromorph.backends.lava import run_lava
 from neuromorph.loihi import to_loihi
 
+from helpers import assert_same_synapses
+
 
 def _net():
     rng = np.random.default_rng(4)
@@ -198,12 +200,7 @@ def test_delays_and_refractory_periods_round_trip(tmp_path):
     assert sorted(named) == ["ab", "in", "rec"]
     for p in net.projections:
         q = named[p.name]
-        for attr in ("w", "delay_steps"):
-            full = np.full((p.pre.population.size, p.post.population.size), np.nan)
-            full[p.sources, p.targets] = getattr(p, attr)
-            got = np.full_like(full, np.nan)
-            got[q.sources, q.targets] = getattr(q, attr)
-            np.testing.assert_allclose(got, full, rtol=1e-12, atol=0)
+        assert_same_synapses(p, q)
     pops = {p.name: p for p in back.populations}
     assert pops["a"].model.t_ref == pytest.approx(2.0)
     assert pops["b"].model.t_ref == pytest.approx(1.5)

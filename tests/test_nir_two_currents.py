@@ -10,7 +10,7 @@ import neuromorph as nm
 from neuromorph.backends import nir as nn
 from neuromorph.models.spiking import RSTDPClassifier
 
-from helpers import written_nir
+from helpers import assert_same_synapses, written_nir
 
 DT = 0.1
 
@@ -71,12 +71,7 @@ def test_two_time_constants_round_trip_exactly(tmp_path, rep):
     assert pb.model.t_ref == pytest.approx(1.5)
     assert sorted(p.name for p in back.projections) == ["in", "inh", "mixed"]
     for p, q in zip(*[sorted(n.projections, key=lambda p: p.name) for n in (net, back)]):
-        for attr in ("w", "delay_steps"):
-            full = np.full((p.pre.population.size, p.post.population.size), np.nan)
-            full[p.sources, p.targets] = getattr(p, attr)
-            got = np.full_like(full, np.nan)
-            got[q.sources, q.targets] = getattr(q, attr)
-            np.testing.assert_allclose(got, full, rtol=1e-12, atol=0)
+        assert_same_synapses(p, q)
     m0, v0, c0 = _run(net)
     m1, v1, c1 = _run(back)
     assert m0.num_spikes > 20
