@@ -51,8 +51,10 @@ from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step
 from .propagate import drain_ring, propagate_row
 from .prefetch import prefetch
 from .refs import borrow
-from .stdp import (RSTDP_KIND, STATIC, STDP_KIND, TRIPLET_KIND, bump_trace, clip_column,
-                   clip_row, potentiate_column, potentiate_strided)
+from .stdp import (A3_MINUS, A3_PLUS, A_MINUS, A_PLUS, CLIP_STEP, DECAY_POST, DECAY_PRE,
+                   DECAY_X, DECAY_Y, LR, MU_MINUS, MU_PLUS, NEAREST, RSTDP_KIND, STATIC,
+                   STDP_KIND, TAU_D, TAU_ELIG, TAU_P, TRIPLET_KIND, W_MAX, W_MIN, X_TAR,
+                   bump_trace, clip_column, clip_row, potentiate_column, potentiate_strided)
 from .sync import ABORTED, CHECK_IN, SHARED, barrier, check_in
 
 
@@ -87,9 +89,9 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
         a_now = pl.a_now[pl.xpre_off[k]:pl.xpre_off[k + 1]]
         elig = pl.elig[pl.eo_off[k]:pl.eo_off[k + 1]]
         elig_step = pl.elig_step[pl.eo_off[k]:pl.eo_off[k + 1]]
-        a_minus, w_min, w_max = rule[1], rule[2], rule[3]
-        mu_minus, tau_e, lr, tau_d, tau_p = rule[8], rule[9], rule[10], rule[11], rule[12]
-        clip_each = rule[18] == 0.0
+        a_minus, w_min, w_max = rule[A_MINUS], rule[W_MIN], rule[W_MAX]
+        mu_minus, tau_e, lr, tau_d, tau_p = rule[MU_MINUS], rule[TAU_ELIG], rule[LR], rule[TAU_D], rule[TAU_P]
+        clip_each = rule[CLIP_STEP] == 0.0
         pair = kind == STDP_KIND or kind == TRIPLET_KIND
         for q in range(n_spk):
             # overlap the cache misses of the rows ahead: their split entries
@@ -135,9 +137,9 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
             continue
         lo, hi, rp = syn.pre_lo[k], syn.pre_hi[k], syn.rp_off[k]
         rule = pl.rule[k]
-        a_plus, w_min, w_max = rule[0], rule[2], rule[3]
-        nearest, mu_plus, x_tar = rule[6] != 0.0, rule[7], rule[13]
-        tau_e, lr, tau_d, tau_p = rule[9], rule[10], rule[11], rule[12]
+        a_plus, w_min, w_max = rule[A_PLUS], rule[W_MIN], rule[W_MAX]
+        nearest, mu_plus, x_tar = rule[NEAREST] != 0.0, rule[MU_PLUS], rule[X_TAR]
+        tau_e, lr, tau_d, tau_p = rule[TAU_ELIG], rule[LR], rule[TAU_D], rule[TAU_P]
         w = syn.w[syn.wo_off[k]:syn.wo_off[k + 1]]
         xpre = pl.x_pre[pl.xpre_off[k]:pl.xpre_off[k + 1]]
         xpost = pl.x_post[pl.xpost_off[k]:pl.xpost_off[k + 1]]
@@ -146,14 +148,14 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
         elig = pl.elig[pl.eo_off[k]:pl.eo_off[k + 1]]
         elig_step = pl.elig_step[pl.eo_off[k]:pl.eo_off[k + 1]]
         pair = kind == STDP_KIND or kind == TRIPLET_KIND
-        clip_each = rule[18] == 0.0
+        clip_each = rule[CLIP_STEP] == 0.0
         for q in range(n_lif_spk):
             i = spikes[q] - post_lo
             if i < i0 or i >= i1:
                 continue
             xpost[i] = bump_trace(xpost[i], nearest)
             if kind == TRIPLET_KIND:  # w += r1 (A2+ + A3+ o2(t - eps))
-                a_plus = rule[0] + rule[16] * xpost2[i]
+                a_plus = rule[A_PLUS] + rule[A3_PLUS] * xpost2[i]
                 xpost2[i] += 1.0
             if pair and syn.dense[k]:
                 potentiate_strided(i, n_post, hi - lo, w, xpre, x_tar, a_plus, w_min, w_max,
@@ -212,7 +214,7 @@ def _advance(t, u, neu, syn, pl, inp, rec, out):
         post_lo = syn.post_lo[k]
         i0, i1 = max(t0 - post_lo, 0), min(t1 - post_lo, syn.n_post[k])
         off = pl.xpost_off[k]
-        dpost, dy = pl.rule[k, 5], pl.rule[k, 15]
+        dpost, dy = pl.rule[k, DECAY_POST], pl.rule[k, DECAY_Y]
         for i in range(off + i0, off + i1):
             pl.x_post[i] *= dpost
         if pl.kind[k] == TRIPLET_KIND:
@@ -279,18 +281,18 @@ def _presynaptic(spikes, n_spk, syn, pl):
         a, b = pl.xpre_off[k], pl.xpre_off[k + 1]
         rule = pl.rule[k]
         for q in range(a, b):
-            pl.x_pre[q] *= rule[4]
+            pl.x_pre[q] *= rule[DECAY_PRE]
         if kind == TRIPLET_KIND:
             for q in range(a, b):
-                pl.x_pre2[q] *= rule[14]
-        lo, hi, nearest = syn.pre_lo[k], syn.pre_hi[k], rule[6] != 0.0
+                pl.x_pre2[q] *= rule[DECAY_X]
+        lo, hi, nearest = syn.pre_lo[k], syn.pre_hi[k], rule[NEAREST] != 0.0
         for q in range(n_spk):
             j = spikes[q]
             if j < lo or j >= hi:
                 continue
             e = a + j - lo
             if kind == TRIPLET_KIND:
-                pl.a_now[e] = rule[1] + rule[17] * pl.x_pre2[e]
+                pl.a_now[e] = rule[A_MINUS] + rule[A3_MINUS] * pl.x_pre2[e]
                 pl.x_pre2[e] += 1.0
             pl.x_pre[e] = bump_trace(pl.x_pre[e], nearest)
 
@@ -319,14 +321,14 @@ def _custom_rules(u, spikes, n_spk, n_lif_spk, syn, pl, hooks):
             if lo <= j < hi:
                 r = rp + j - lo
                 on_pre(syn.rowptr[r], syn.rowptr[r + 1], u, w, post, xpost, rule)
-        nearest = rule[6] != 0.0
+        nearest = rule[NEAREST] != 0.0
         for q in range(n_lif_spk):
             i = spikes[q] - post_lo
             if 0 <= i < n_post:
                 xpost[i] = bump_trace(xpost[i], nearest)
                 on_post(colptr[i], colptr[i + 1], u, w, col_syn, col_pre, xpre, rule)
         for i in range(n_post):
-            xpost[i] *= rule[5]
+            xpost[i] *= rule[DECAY_POST]
 
 
 @njit(cache=True, nogil=True, inline="always")

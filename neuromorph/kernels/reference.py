@@ -12,7 +12,9 @@ import numpy as np
 from .lif import lif_step_reference
 from .loihi import POP_LIF, POP_LOIHI_FIXED, loihi_step_reference
 from .propagate import propagate_reference
-from .stdp import RSTDP_KIND, TRIPLET_KIND, pairing_term_reference, update_weight_reference
+from .stdp import (A3_MINUS, A3_PLUS, A_MINUS, A_PLUS, DECAY_POST, DECAY_PRE, DECAY_X, DECAY_Y,
+                   LR, RSTDP_KIND, TAU_ELIG, TAU_P, TRIPLET_KIND, pairing_term_reference,
+                   update_weight_reference)
 
 
 class _EagerRSTDP:
@@ -56,7 +58,7 @@ class _EagerRSTDP:
 
     def integrate(self, u, dt):
         for k in self.k:
-            tau_e, lr, _, tau_p = self.sim.pr_rule[k, 9:13]
+            tau_e, lr, tau_p = (self.sim.pr_rule[k, c] for c in (TAU_ELIG, LR, TAU_P))
             d = self.sim.modulator_of[k].level_at(u)
             c = self.elig(k)
             self.acc[k] += lr * d * c * tau_p * -np.expm1(-dt / tau_p)
@@ -80,11 +82,11 @@ def run_reference(sim, n_steps):
         for k, pr in enumerate(sim.projections):
             if sim.pr_kind[k] != 0:
                 sl = slice(sim.pr_xpre_off[k], sim.pr_xpre_off[k + 1])
-                sim.x_pre[sl] *= sim.pr_rule[k, 4]
+                sim.x_pre[sl] *= sim.pr_rule[k, DECAY_PRE]
                 sl2 = slice(sim.pr_xpost_off[k], sim.pr_xpost_off[k + 1])
-                sim.x_post[sl2] *= sim.pr_rule[k, 5]
-                sim.x_pre2[sl] *= sim.pr_rule[k, 14]
-                sim.x_post2[sl2] *= sim.pr_rule[k, 15]
+                sim.x_post[sl2] *= sim.pr_rule[k, DECAY_POST]
+                sim.x_pre2[sl] *= sim.pr_rule[k, DECAY_X]
+                sim.x_post2[sl2] *= sim.pr_rule[k, DECAY_Y]
         # neurons
         spiked = np.zeros(sim.n_total, bool)
         for coef, kind, lo, hi in zip(sim.pop_coef, sim.pop_kind, sim.pop_lo, sim.pop_hi):
@@ -123,10 +125,10 @@ def run_reference(sim, n_steps):
                         pr.w[act], rule.a_minus, x_post[pr.targets[act]], rule.w_min,
                         rule.w_max, rule.mu, False)
                 else:
-                    a_minus = sim.pr_rule[k, 1]
+                    a_minus = sim.pr_rule[k, A_MINUS]
                     if sim.pr_kind[k] == TRIPLET_KIND:  # A2- + A3- r2 before its jump
                         x_pre2 = sim.x_pre2[sim.pr_xpre_off[k]:sim.pr_xpre_off[k + 1]]
-                        a_minus = a_minus + sim.pr_rule[k, 17] * x_pre2[pr.sources[act]]
+                        a_minus = a_minus + sim.pr_rule[k, A3_MINUS] * x_pre2[pr.sources[act]]
                         x_pre2[pre_mask] += 1.0
                     pr.w[act] = update_weight_reference(pr.w[act], a_minus,
                                                         x_post[pr.targets[act]], rule.w_min,
@@ -150,10 +152,10 @@ def run_reference(sim, n_steps):
                     pr.w[act], rule.a_plus, x_pre[pr.sources[act]] - rule.x_tar, rule.w_min,
                     rule.w_max, rule.mu, True)
             else:
-                a_plus = sim.pr_rule[k, 0]
+                a_plus = sim.pr_rule[k, A_PLUS]
                 if sim.pr_kind[k] == TRIPLET_KIND:  # A2+ + A3+ o2 before its jump
                     x_post2 = sim.x_post2[sim.pr_xpost_off[k]:sim.pr_xpost_off[k + 1]]
-                    a_plus = a_plus + sim.pr_rule[k, 16] * x_post2[pr.targets[act]]
+                    a_plus = a_plus + sim.pr_rule[k, A3_PLUS] * x_post2[pr.targets[act]]
                     x_post2[post_mask] += 1.0
                 pr.w[act] = update_weight_reference(pr.w[act], a_plus,
                                                     x_pre[pr.sources[act]] - rule.x_tar,

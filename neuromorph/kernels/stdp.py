@@ -32,6 +32,10 @@ RULE_NAMES = ("a_plus", "a_minus", "w_min", "w_max", "decay_pre", "decay_post",
               "nearest", "mu_plus", "mu_minus", "tau_elig", "lr", "tau_d", "tau_p", "x_tar",
               "decay_x", "decay_y", "a3_plus", "a3_minus", "clip_step")
 N_RULE = len(RULE_NAMES)
+#: Column of each parameter in a rule row (the kernels read ``rule[A_MINUS]``, never a bare
+#: number; numba folds these module constants at compile time).
+(A_PLUS, A_MINUS, W_MIN, W_MAX, DECAY_PRE, DECAY_POST, NEAREST, MU_PLUS, MU_MINUS, TAU_ELIG,
+ LR, TAU_D, TAU_P, X_TAR, DECAY_X, DECAY_Y, A3_PLUS, A3_MINUS, CLIP_STEP) = range(N_RULE)
 #: Projection kinds of the engine (TRIPLET_KIND is a pair rule whose amplitudes depend,
 #: at each spike, on the slow traces r2 / o2: Pfister & Gerstner 2006).
 STATIC, STDP_KIND, RSTDP_KIND, TRIPLET_KIND = 0, 1, 2, 3
