@@ -602,9 +602,10 @@ def run_nest_scale(spec):
 
     ``connectivity='explicit'``: NEST gets neuromorph's synapses (the identical network;
     drawing them in neuromorph is not timed); ``'rules'``: NEST draws its own
-    (``pairwise_bernoulli``, or ``fixed_indegree`` with ``spec['bernoulli_rule']``). ``build_s``: creating and connecting the nodes;
-    ``run_s``: ``Simulate``. CUBA's delay-0 recurrent synapses run with NEST's minimum
-    delay, one step (``zero_delay='one_step'``).
+    (``pairwise_bernoulli``, or ``fixed_indegree`` with ``spec['bernoulli_rule']``).
+    ``build_s``: creating and connecting the nodes; ``run_s``: ``Simulate``. CUBA's
+    delay-0 recurrent synapses run with NEST's minimum delay, one step
+    (``zero_delay='one_step'``).
     """
     from .backends.nest import _nest, to_nest
     n, dur, seed = int(spec["n"]), float(spec["duration_ms"]), int(spec.get("seed", 1))
@@ -900,6 +901,7 @@ example:
 
 
 def _scale_parser(sub):
+    from .backends.nest import BERNOULLI_RULES  # (NEST itself is imported only to run it)
     p = sub.add_parser(
         "scale", help="CUBA at large N: build time, memory per synapse, threads",
         description="Brian2's CUBA network (80 % excitatory, p = 0.02 * 4000 / N, about "
@@ -919,7 +921,7 @@ def _scale_parser(sub):
                    help="also run Brian2 cpp_standalone and/or NEST (iaf_psc_exp; both "
                         "connectivity modes: explicit = neuromorph's synapses, rules = "
                         "NEST's pairwise_bernoulli) on each N")
-    p.add_argument("--nest-rule", choices=["pairwise_bernoulli", "fixed_indegree"],
+    p.add_argument("--nest-rule", choices=BERNOULLI_RULES,
                    default="pairwise_bernoulli",
                    help="NEST's rule in the rules mode: pairwise_bernoulli (CUBA's "
                         "distribution; N^2 random draws, ~75 min per thread at N = 256000 "

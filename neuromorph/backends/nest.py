@@ -749,9 +749,8 @@ def _rule_projection(nest, model, pr, bernoulli_rule="pairwise_bernoulli"):
     rule = spec.pop("rule")
     conn = {"rule": rule, "allow_autapses": spec["allow_autapses"]}
     if rule == "pairwise_bernoulli" and bernoulli_rule == "fixed_indegree":
-        conn = {"rule": "fixed_indegree", "allow_autapses": spec["allow_autapses"],
-                "allow_multapses": False,
-                "indegree": int(round(spec["p"] * (pr.pre.stop - pr.pre.start)))}
+        conn.update(rule="fixed_indegree", allow_multapses=False,
+                    indegree=int(round(spec["p"] * (pr.pre.stop - pr.pre.start))))
     elif rule == "pairwise_bernoulli":
         conn["p"] = spec["p"]
     D, _ = _shift(pr, net) if pr.n_synapses else \

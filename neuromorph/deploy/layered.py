@@ -85,6 +85,12 @@ class Layer:
     tau_trace: float | None = None      # None: spikes held for one step
 
 
+def weight_parts(W):
+    """The synapse matrices of one edge's weights: ``(W,)``, or a fine edge's fixed-point
+    ``(coarse, residual)`` pair (:attr:`Edge.fine`)."""
+    return W if isinstance(W, tuple) else (W,)
+
+
 @dataclass
 class Edge:
     """Synapses ``pre -> post`` carrying the held current ``a_pre @ W`` (mV).
@@ -249,8 +255,7 @@ class LayeredSpec:
             else:
                 W = np.asarray(e.W, float) * (gains[e.post] * scales[e.post])[None, :]
             name = f"{e.pre}->{e.post}" + (f"@{D}" if D else "")
-            parts = W if isinstance(W, tuple) else (W,)  # (coarse, residual): two synapses
-            for j, part in enumerate(parts):
+            for j, part in enumerate(weight_parts(W)):  # (coarse, residual): two synapses
                 if np.any(part != 0):
                     net.connect(pops[e.pre], pops[e.post], matrix=part, delay=D * self.dt,
                                 name=name + ("/fine" if j else ""))
@@ -377,14 +382,14 @@ class LayeredSpec:
         from ..errors import UnsupportedFeature
 
         for i, (e, D) in enumerate(zip(self.edges, self.delays)):
-            if D > MAX_DELAY and self.loihi is not None:
-                W = self.loihi[e.post][1][i]
-                if not any(np.any(part != 0) for part in (W if isinstance(W, tuple) else (W,))):
-                    continue  # quantised to zero: no synapse to delay
-            if D > MAX_DELAY:
-                raise UnsupportedFeature(f"layer {e.post!r}: its input from {e.pre!r} needs "
-                                         f"a delay of {D} steps; Loihi 2 (Lava) allows "
-                                         f"0-{MAX_DELAY} (use n_steps <= {MAX_DELAY + 1})")
+            if D <= MAX_DELAY:
+                continue
+            if self.loihi is not None and not any(
+                    np.any(part != 0) for part in weight_parts(self.loihi[e.post][1][i])):
+                continue  # quantised to zero: build() makes no synapse to delay
+            raise UnsupportedFeature(f"layer {e.post!r}: its input from {e.pre!r} needs "
+                                     f"a delay of {D} steps; Loihi 2 (Lava) allows "
+                                     f"0-{MAX_DELAY} (use n_steps <= {MAX_DELAY + 1})")
 
     def run(self, X, engine="core", rebuild=None):
         """Scores of ``X`` ((n, n_features) checked by the learner) and the recorded

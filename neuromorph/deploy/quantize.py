@@ -67,6 +67,7 @@ import math
 import numpy as np
 
 from ..errors import UnsupportedFeature
+from .layered import weight_parts
 
 MAX_WEIGHT = 255
 VTH_MAX = 2**17 - 1
@@ -114,7 +115,7 @@ def loihi_layers(spec):
                          f"per pair (coarse weight_exp {exp} + residual), scale x {2**exp}")
         ints = {i: _split_weights(s * W / 64, exp, i in fine) for i, W in incoming.items()}
         if incoming and not any(np.any(p != 0) for W in ints.values()
-                                for p in (W if isinstance(W, tuple) else (W,))):
+                                for p in weight_parts(W)):
             raise UnsupportedFeature(f"layer {layer.name!r}: every incoming weight rounds "
                                      f"to 0 in 8 bits at the largest admissible scale"
                                      + (" (set by its held input current, which needs "

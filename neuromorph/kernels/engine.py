@@ -58,7 +58,8 @@ from .stdp import (A3_MINUS, A3_PLUS, A_MINUS, A_PLUS, CLIP_STEP, DECAY_POST, DE
 from .sync import ABORTED, CHECK_IN, SHARED, barrier, check_in
 
 
-#: how many spikes ahead :func:`_deliver` prefetches a row's split entry and its targets
+#: how many spikes ahead :func:`_deliver` prefetches a row's split entry, and its targets
+#: and weights
 _AHEAD_SPLIT, _AHEAD_ROW = 8, 4
 
 
@@ -90,7 +91,8 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
         elig = pl.elig[pl.eo_off[k]:pl.eo_off[k + 1]]
         elig_step = pl.elig_step[pl.eo_off[k]:pl.eo_off[k + 1]]
         a_minus, w_min, w_max = rule[A_MINUS], rule[W_MIN], rule[W_MAX]
-        mu_minus, tau_e, lr, tau_d, tau_p = rule[MU_MINUS], rule[TAU_ELIG], rule[LR], rule[TAU_D], rule[TAU_P]
+        mu_minus, tau_e, lr = rule[MU_MINUS], rule[TAU_ELIG], rule[LR]
+        tau_d, tau_p = rule[TAU_D], rule[TAU_P]
         clip_each = rule[CLIP_STEP] == 0.0
         pair = kind == STDP_KIND or kind == TRIPLET_KIND
         for q in range(n_spk):
@@ -104,11 +106,11 @@ def _deliver(t, u, spikes, n_spk, n_lif_spk, dt, neu, syn, pl):
             if q + _AHEAD_ROW < n_spk:
                 jf = spikes[q + _AHEAD_ROW]
                 if lo <= jf < hi:
-                    rf = rp + jf - lo
-                    for x in range(syn.split[rf, t], syn.split[rf, t + 1], 16):
+                    af, bf = syn.split[rp + jf - lo, t], syn.split[rp + jf - lo, t + 1]
+                    for x in range(af, bf, 16):
                         prefetch(post, x)
                     if w.shape[0] > 0:  # per-synapse weights (8 float64 a line)
-                        for x in range(syn.split[rf, t], syn.split[rf, t + 1], 8):
+                        for x in range(af, bf, 8):
                             prefetch(w, x)
             j = spikes[q]
             if j < lo or j >= hi:
